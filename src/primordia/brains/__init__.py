@@ -1,0 +1,1 @@
+"""Brain substrates: one subpackage per kind of organism program."""

@@ -1,0 +1,307 @@
+"""The micro-PSIL Brain: a compiled population that worlds step one action round at a time.
+
+Genomes are packed into flat arrays (the executable phenotype); the bytes stay the source of
+truth. A tick starts with ``begin_think`` (fresh stack, pc 0, the gas budget); each ``step`` runs
+every active organism to its next yield (one action round) and returns Ring1 as actions.
+Memory (other than Ring1) and locals persist per organism across ticks: they are its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from primordia.core.errors import ConfigError
+
+from . import kernels as k
+from . import opcodes as op
+from .genome import PsilGenome
+
+
+@dataclass(frozen=True)
+class BrainIO:
+    """A world's sensor and action layout: names of its int32 sensor and action slots."""
+
+    sensors: tuple[str, ...]
+    actions: tuple[str, ...]
+
+    @property
+    def n_sensors(self) -> int:
+        return len(self.sensors)
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.actions)
+
+
+PSIL_IO = BrainIO(sensors=op.RING0_NAMES, actions=op.RING1_NAMES)
+"""The full Ring0/Ring1 layout of micro-PSIL (31 sensors, 4 actions)."""
+
+
+def _blob_size(g: PsilGenome) -> int:
+    return len(g.code) + sum(len(b) for _, b in g.quotations)
+
+
+def _as_genome(g: PsilGenome | bytes | bytearray) -> PsilGenome:
+    return g if isinstance(g, PsilGenome) else PsilGenome(bytes(g))
+
+
+class PsilBrain:
+    """A population of micro-PSIL organisms, stepped together by the numba VM."""
+
+    def __init__(self, genomes: Sequence[PsilGenome | bytes], io: BrainIO = PSIL_IO,
+                 threads: int = 1, capacity: int | None = None) -> None:
+        if io.n_sensors > op.RING0_SLOTS or io.n_actions > op.RING1_SLOTS:
+            raise ConfigError(f"micro-PSIL has {op.RING0_SLOTS} sensor and {op.RING1_SLOTS} "
+                              f"action slots; the world asks for {io.n_sensors} and "
+                              f"{io.n_actions}")
+        self.io = io
+        self.threads = threads
+        n = max(capacity or 0, len(genomes), 1)
+        self._alloc(n)
+        self.genomes: list[PsilGenome | None] = [None] * n
+        self.add(list(genomes))
+
+    # --- storage -----------------------------------------------------------------------------
+    def _alloc(self, n: int) -> None:
+        self.code = np.zeros(1024, dtype=np.uint8)
+        self.code_used = 0
+        self.live_code = 0
+        self.org = np.zeros((n, k.ORG_COLS), dtype=np.int64)
+        self.quots = np.zeros((0, 3), dtype=np.int32)
+        self.mem = np.zeros((n, op.MEMORY_SLOTS), dtype=np.int16)
+        self.stack = np.zeros((n, op.MAX_STACK), dtype=np.int16)
+        self.locals = np.zeros((n, op.LOCALS), dtype=np.int16)
+        self.regs = np.zeros((n, k.REG_COLS), dtype=np.int32)
+        self.regs[:, k.STATUS] = k.HALTED
+        self.frames = np.zeros((n, op.MAX_FRAMES, k.FRAME_COLS), dtype=np.int32)
+        self.steps = np.zeros(n, dtype=np.int64)
+        self.alive = np.zeros(n, dtype=bool)
+
+    @property
+    def capacity(self) -> int:
+        return self.org.shape[0]
+
+    def _grow(self, need: int) -> None:
+        old = self.capacity
+        new = max(need, 2 * old)
+
+        def widen(a: np.ndarray, fill=0) -> np.ndarray:
+            b = np.full((new,) + a.shape[1:], fill, dtype=a.dtype)
+            b[:old] = a
+            return b
+
+        self.org = widen(self.org)
+        self.mem = widen(self.mem)
+        self.stack = widen(self.stack)
+        self.locals = widen(self.locals)
+        self.regs = widen(self.regs)
+        self.regs[old:, k.STATUS] = k.HALTED
+        self.frames = widen(self.frames)
+        self.steps = widen(self.steps)
+        self.alive = widen(self.alive, False)
+        self.genomes.extend([None] * (new - old))
+
+    def _append_code(self, blob: bytes) -> int:
+        start = self.code_used
+        end = start + len(blob)
+        if end > self.code.shape[0]:
+            bigger = np.zeros(max(end, 2 * self.code.shape[0]), dtype=np.uint8)
+            bigger[:self.code_used] = self.code[:self.code_used]
+            self.code = bigger
+        self.code[start:end] = np.frombuffer(blob, dtype=np.uint8)
+        self.code_used = end
+        return start
+
+    def add(self, genomes: Sequence[PsilGenome | bytes]) -> np.ndarray:
+        """Place new organisms in the lowest free slots; returns their slots."""
+        genomes = [_as_genome(g) for g in genomes]
+        free = np.flatnonzero(~self.alive)
+        if len(free) < len(genomes):
+            self._grow(self.capacity + len(genomes) - len(free))
+            free = np.flatnonzero(~self.alive)
+        slots = free[:len(genomes)]
+        new_quots = [self.quots]
+        q_row = self.quots.shape[0]
+        for slot, g in zip(slots, genomes):
+            blob = bytearray(g.code)
+            rows = []
+            for idx, body in g.quotations:
+                rows.append((idx, len(blob), len(body)))
+                blob += body
+            start = self._append_code(bytes(blob))
+            self.live_code += len(blob)
+            self.org[slot] = (start, len(g.code), q_row, len(rows))
+            if rows:
+                new_quots.append(np.asarray(rows, dtype=np.int32))
+                q_row += len(rows)
+            self.genomes[slot] = g
+            self.alive[slot] = True
+            self.mem[slot] = 0
+            self.locals[slot] = 0
+            self.stack[slot] = 0
+            self.regs[slot] = 0
+            self.regs[slot, k.STATUS] = k.HALTED
+            self.frames[slot] = 0
+            self.steps[slot] = 0
+        if len(new_quots) > 1:
+            self.quots = np.concatenate(new_quots)
+        return slots
+
+    def remove(self, slots: Sequence[int] | np.ndarray) -> None:
+        """Free the slots of organisms that died; their code space is reclaimed by compaction."""
+        slots = np.asarray(slots, dtype=np.int64)
+        self.alive[slots] = False
+        self.regs[slots, k.STATUS] = k.HALTED
+        for s in slots:
+            g = self.genomes[int(s)]
+            if g is not None:
+                self.live_code -= _blob_size(g)
+            self.genomes[int(s)] = None
+        if self.code_used > 4096 and self.live_code * 2 < self.code_used:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Repack the code of living organisms (frames hold blob-relative offsets, so it is safe)."""
+        code_parts, quot_rows, pos, q_row = [], [], 0, 0
+        for slot in np.flatnonzero(self.alive):
+            start, main_len, q_first, q_count = self.org[slot]
+            size = _blob_size(self.genomes[slot])
+            code_parts.append(self.code[start:start + size])
+            quot_rows.append(self.quots[q_first:q_first + q_count])
+            self.org[slot, k.START] = pos
+            self.org[slot, k.Q_FIRST] = q_row
+            pos += size
+            q_row += q_count
+        self.code = np.concatenate(code_parts + [np.zeros(1024, dtype=np.uint8)])
+        self.code_used = pos
+        self.quots = (np.concatenate(quot_rows) if quot_rows
+                      else np.zeros((0, 3), dtype=np.int32)).astype(np.int32)
+
+    # --- running -----------------------------------------------------------------------------
+    def _mask(self, active: np.ndarray | None) -> np.ndarray:
+        if active is None:
+            return self.alive.copy()
+        active = np.asarray(active, dtype=bool)
+        if active.shape != (self.capacity,):
+            raise ConfigError(f"active mask has shape {active.shape}; expected ({self.capacity},)")
+        return active & self.alive
+
+    def begin_think(self, gas: int | np.ndarray, active: np.ndarray | None = None) -> None:
+        """Start a tick's think: fresh stack and pc, the gas budget, Ring1 cleared."""
+        gas_arr = np.broadcast_to(np.asarray(gas, dtype=np.int32), (self.capacity,))
+        if gas_arr.size and (gas_arr.min() < 1 or gas_arr.max() > op.GAS_CAP):
+            raise ConfigError(f"gas must be in 1..{op.GAS_CAP}")
+        k.begin_think(self._mask(active), self.org, np.ascontiguousarray(gas_arr), self.regs,
+                      self.frames, self.mem)
+
+    def write_sensors(self, sensors: np.ndarray, active: np.ndarray | None = None) -> None:
+        """Copy sensor values into Ring0 (memory slots 0..S-1) of active organisms."""
+        mask = self._mask(active)
+        s = np.asarray(sensors)
+        self.mem[mask, :s.shape[1]] = s[mask].astype(np.int64).astype(np.int16)
+
+    def run_round(self, active: np.ndarray | None = None) -> None:
+        """Run every active organism until its next yield, halt, error or gas end."""
+        mask = self._mask(active)
+        runner = k.run_round_parallel if self.threads > 1 else k.run_round_serial
+        runner(mask, self.code, self.org, self.quots, self.mem, self.stack, self.locals,
+               self.regs, self.frames, self.steps)
+
+    def step(self, sensors: np.ndarray, actions: np.ndarray,
+             active: np.ndarray | None = None) -> None:
+        """One action round: write sensors, run to the next yield, read Ring1 into ``actions``."""
+        mask = self._mask(active) & self.thinking_or_yielded
+        self.write_sensors(sensors, mask)
+        self.run_round(mask)
+        na = actions.shape[1]
+        actions[mask] = self.mem[mask, op.RING1_BASE:op.RING1_BASE + na]
+
+    # --- state views -------------------------------------------------------------------------
+    @property
+    def status(self) -> np.ndarray:
+        return self.regs[:, k.STATUS]
+
+    @property
+    def thinking_or_yielded(self) -> np.ndarray:
+        """Organisms whose think can go on: running, or paused at a yield."""
+        st = self.status
+        return self.alive & ((st == k.RUNNING) | (st == k.YIELDED))
+
+    @property
+    def yielded(self) -> np.ndarray:
+        return self.alive & (self.status == k.YIELDED)
+
+    @property
+    def ring1(self) -> np.ndarray:
+        return self.mem[:, op.RING1_BASE:op.RING1_BASE + op.RING1_SLOTS]
+
+    def error_codes(self) -> np.ndarray:
+        """Error code per organism (0 when the error flag is not set)."""
+        return np.where(self.status == k.FAILED, self.regs[:, k.ERRC], 0)
+
+    def pc(self) -> np.ndarray:
+        """Main-program counter per organism."""
+        return self.frames[:, 0, k.F_PC]
+
+    def stack_of(self, slot: int) -> list[int]:
+        return [int(v) for v in self.stack[slot, :self.regs[slot, k.SP]]]
+
+
+@dataclass
+class ThinkBatch:
+    """Results of running a batch of organisms through whole thinks (see ``think_batch``)."""
+
+    yields: list[list[list[int]]]
+    final: np.ndarray        # [N, 4]
+    halted: np.ndarray       # [N] bool
+    error: np.ndarray        # [N] error code, 0 if none
+    gas_left: np.ndarray     # [N]
+    pc: np.ndarray           # [N]
+    stacks: list[list[int]]
+    memory: np.ndarray       # [N, 256]
+    steps: np.ndarray        # [N] instructions executed
+
+
+def think_batch(genomes: Sequence[PsilGenome | bytes], sensors: np.ndarray | Sequence[int],
+                gas: int | np.ndarray = 200, threads: int = 1) -> ThinkBatch:
+    """Run fresh organisms through whole thinks, resuming after each yield with the same sensors.
+
+    This is the conformance procedure, batched: one numba call per action round.
+    """
+    brain = PsilBrain(genomes, threads=threads)
+    n = len(genomes)
+    sens = np.asarray(sensors, dtype=np.int64)
+    if sens.ndim == 1:
+        sens = np.broadcast_to(sens, (n, sens.shape[0]))
+    gas_arr = np.broadcast_to(np.asarray(gas, dtype=np.int32), (n,))
+    all_mask = brain.alive.copy()
+    brain.begin_think(np.resize(gas_arr, brain.capacity) if brain.capacity != n else gas_arr)
+    if sens.shape[1]:
+        brain.mem[:n, :sens.shape[1]] = sens.astype(np.int16)
+    yields: list[list[list[int]]] = [[] for _ in range(n)]
+    mask = all_mask
+    while mask.any():
+        brain.run_round(mask)
+        y = brain.yielded
+        for i in np.flatnonzero(y[:n]):
+            yields[i].append([int(v) for v in brain.ring1[i]])
+        # a yield with no gas left ends the think (it cannot happen: yielding costs gas)
+        mask = y & (brain.regs[:, k.GAS] > 0)
+    # Ring1 is cleared when a paused organism would resume; the conformance 'final' is after it
+    ended_at_yield = brain.yielded
+    brain.mem[ended_at_yield, op.RING1_BASE:op.RING1_BASE + op.RING1_SLOTS] = 0
+    st = brain.status[:n]
+    return ThinkBatch(
+        yields=yields,
+        final=brain.ring1[:n].astype(np.int32),
+        halted=st == k.HALTED,
+        error=brain.error_codes()[:n],
+        gas_left=brain.regs[:n, k.GAS].copy(),
+        pc=brain.pc()[:n].copy(),
+        stacks=[brain.stack_of(i) for i in range(n)],
+        memory=brain.mem[:n].astype(np.int32),
+        steps=brain.steps[:n].copy(),
+    )

@@ -1,0 +1,1 @@
+"""The kernel every other part builds on: randomness, hashing, errors. Imports nothing of the project."""

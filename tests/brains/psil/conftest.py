@@ -1,0 +1,18 @@
+"""Shared fixtures for the micro-PSIL tests."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+VECTORS = Path(__file__).resolve().parents[2] / "conformance" / "psil" / "vm-vectors.jsonl.gz"
+
+
+@pytest.fixture(scope="session")
+def conformance_cases() -> list[dict]:
+    """The 10,900 thinks recorded from the seed project's VM."""
+    with gzip.open(VECTORS, "rt") as f:
+        return [json.loads(line) for line in f]
