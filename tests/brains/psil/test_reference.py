@@ -188,3 +188,8 @@ def test_truncated_instruction_sets_the_error_flag_without_a_code():
 def test_act_attack_targets_the_nearest_organism():
     r = run_hex("94 00", sensors_with(near_id=42))
     assert r.yields == [[0, 2, 42, 0]]
+
+
+def test_loop_over_an_empty_body_spends_gas_per_iteration():
+    r = run_hex("C0 7F FF 60 15", gas=100, quotations=((0, b""),))   # 32767 [ ] loop
+    assert r.error == op.ERR_GAS and r.gas_left == 0

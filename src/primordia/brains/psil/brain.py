@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import numba
 import numpy as np
 
 from primordia.core.errors import ConfigError
@@ -35,6 +36,9 @@ class BrainIO:
     def n_actions(self) -> int:
         return len(self.actions)
 
+
+SPANS_PER_THREAD = 8
+"""Work slices per thread in a parallel round: small enough to balance uneven thinks."""
 
 PSIL_IO = BrainIO(sensors=op.RING0_NAMES, actions=op.RING1_NAMES)
 """The full Ring0/Ring1 layout of micro-PSIL (31 sensors, 4 actions)."""
@@ -194,8 +198,7 @@ class PsilBrain:
         gas_arr = np.broadcast_to(np.asarray(gas, dtype=np.int32), (self.capacity,))
         if gas_arr.size and (gas_arr.min() < 1 or gas_arr.max() > op.GAS_CAP):
             raise ConfigError(f"gas must be in 1..{op.GAS_CAP}")
-        k.begin_think(self._mask(active), self.org, np.ascontiguousarray(gas_arr), self.regs,
-                      self.frames, self.mem)
+        k.begin_think(self._mask(active), np.ascontiguousarray(gas_arr), self.regs, self.mem)
 
     def write_sensors(self, sensors: np.ndarray, active: np.ndarray | None = None) -> None:
         """Copy sensor values into Ring0 (memory slots 0..S-1) of active organisms."""
@@ -206,9 +209,14 @@ class PsilBrain:
     def run_round(self, active: np.ndarray | None = None) -> None:
         """Run every active organism until its next yield, halt, error or gas end."""
         mask = self._mask(active)
-        runner = k.run_round_parallel if self.threads > 1 else k.run_round_serial
-        runner(mask, self.code, self.org, self.quots, self.mem, self.stack, self.locals,
-               self.regs, self.frames, self.steps)
+        args = (mask, self.code, self.org, self.quots, self.mem, self.stack, self.locals,
+                self.regs, self.frames, self.steps)
+        if self.threads > 1:
+            threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
+            numba.set_num_threads(threads)
+            k.run_round_parallel(SPANS_PER_THREAD * threads, *args)
+        else:
+            k.run_round_serial(*args)
 
     def step(self, sensors: np.ndarray, actions: np.ndarray,
              active: np.ndarray | None = None) -> None:
@@ -244,7 +252,7 @@ class PsilBrain:
 
     def pc(self) -> np.ndarray:
         """Main-program counter per organism."""
-        return self.frames[:, 0, k.F_PC]
+        return self.regs[:, k.PC]
 
     def stack_of(self, slot: int) -> list[int]:
         return [int(v) for v in self.stack[slot, :self.regs[slot, k.SP]]]

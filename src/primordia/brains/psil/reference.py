@@ -232,6 +232,12 @@ class Machine:
         if frame.kind == "dip":
             self.push(frame.saved)
         elif frame.kind == "loop" and frame.remaining > 0:
+            # Primordia charges one gas per further iteration, so that a loop over an empty
+            # body cannot run 32,767 times for free (the reference charged nothing).
+            self.gas -= 1
+            if self.gas <= 0:
+                self.fail(op.ERR_GAS)
+                return
             self._call(frame.quotation, "loop", remaining=frame.remaining - 1)
 
     # --- instruction groups ---------------------------------------------------------------
