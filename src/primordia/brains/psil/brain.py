@@ -71,6 +71,7 @@ class PsilBrain:
     # --- storage -----------------------------------------------------------------------------
     def _alloc(self, n: int) -> None:
         self.code = np.zeros(1024, dtype=np.uint8)
+        self.pdec = np.zeros(1024, dtype=np.int64)
         self.code_used = 0
         self.live_code = 0
         self.org = np.zeros((n, k.ORG_COLS), dtype=np.int64)
@@ -109,12 +110,16 @@ class PsilBrain:
         self.genomes.extend([None] * (new - old))
 
     def _append_code(self, blob: bytes) -> int:
+        """Append a genome's blob (main code, then quotation bodies); returns its start."""
         start = self.code_used
         end = start + len(blob)
         if end > self.code.shape[0]:
-            bigger = np.zeros(max(end, 2 * self.code.shape[0]), dtype=np.uint8)
-            bigger[:self.code_used] = self.code[:self.code_used]
-            self.code = bigger
+            size = max(end, 2 * self.code.shape[0])
+            code = np.zeros(size, dtype=np.uint8)
+            code[:self.code_used] = self.code[:self.code_used]
+            pdec = np.zeros(size, dtype=np.int64)
+            pdec[:self.code_used] = self.pdec[:self.code_used]
+            self.code, self.pdec = code, pdec
         self.code[start:end] = np.frombuffer(blob, dtype=np.uint8)
         self.code_used = end
         return start
@@ -128,6 +133,7 @@ class PsilBrain:
             free = np.flatnonzero(~self.alive)
         slots = free[:len(genomes)]
         new_quots = [self.quots]
+        regions: list[tuple[int, int]] = []
         q_row = self.quots.shape[0]
         for slot, g in zip(slots, genomes):
             blob = bytearray(g.code)
@@ -136,22 +142,23 @@ class PsilBrain:
                 rows.append((idx, len(blob), len(body)))
                 blob += body
             start = self._append_code(bytes(blob))
+            regions.append((start, len(g.code)))
+            regions.extend((start + off, ln) for _, off, ln in rows)
             self.live_code += len(blob)
             self.org[slot] = (start, len(g.code), q_row, len(rows))
             if rows:
                 new_quots.append(np.asarray(rows, dtype=np.int32))
                 q_row += len(rows)
             self.genomes[slot] = g
-            self.alive[slot] = True
-            self.mem[slot] = 0
-            self.locals[slot] = 0
-            self.stack[slot] = 0
-            self.regs[slot] = 0
-            self.regs[slot, k.STATUS] = k.HALTED
-            self.frames[slot] = 0
-            self.steps[slot] = 0
+        self.alive[slots] = True
+        for state in (self.mem, self.locals, self.stack, self.regs, self.frames, self.steps):
+            state[slots] = 0
+        self.regs[slots, k.STATUS] = k.HALTED
         if len(new_quots) > 1:
             self.quots = np.concatenate(new_quots)
+        if regions:
+            r = np.asarray(regions, dtype=np.int64)
+            k.predecode_regions(self.code, r[:, 0], r[:, 1], self.pdec)
         return slots
 
     def remove(self, slots: Sequence[int] | np.ndarray) -> None:
@@ -169,17 +176,19 @@ class PsilBrain:
 
     def _compact(self) -> None:
         """Repack the code of living organisms (frames hold blob-relative offsets, so it is safe)."""
-        code_parts, quot_rows, pos, q_row = [], [], 0, 0
+        code_parts, pdec_parts, quot_rows, pos, q_row = [], [], [], 0, 0
         for slot in np.flatnonzero(self.alive):
             start, main_len, q_first, q_count = self.org[slot]
             size = _blob_size(self.genomes[slot])
             code_parts.append(self.code[start:start + size])
+            pdec_parts.append(self.pdec[start:start + size])
             quot_rows.append(self.quots[q_first:q_first + q_count])
             self.org[slot, k.START] = pos
             self.org[slot, k.Q_FIRST] = q_row
             pos += size
             q_row += q_count
         self.code = np.concatenate(code_parts + [np.zeros(1024, dtype=np.uint8)])
+        self.pdec = np.concatenate(pdec_parts + [np.zeros(1024, dtype=np.int64)])
         self.code_used = pos
         self.quots = (np.concatenate(quot_rows) if quot_rows
                       else np.zeros((0, 3), dtype=np.int32)).astype(np.int32)
@@ -193,12 +202,19 @@ class PsilBrain:
             raise ConfigError(f"active mask has shape {active.shape}; expected ({self.capacity},)")
         return active & self.alive
 
+    def _slots(self, active: np.ndarray | None) -> np.ndarray:
+        return np.flatnonzero(self._mask(active)).astype(np.int64)
+
     def begin_think(self, gas: int | np.ndarray, active: np.ndarray | None = None) -> None:
-        """Start a tick's think: fresh stack and pc, the gas budget, Ring1 cleared."""
+        """Start a tick's think: fresh stack and pc, the gas budget, Ring1 cleared.
+
+        ``gas`` is one budget for all, or one per slot (length ``capacity``).
+        """
         gas_arr = np.broadcast_to(np.asarray(gas, dtype=np.int32), (self.capacity,))
         if gas_arr.size and (gas_arr.min() < 1 or gas_arr.max() > op.GAS_CAP):
             raise ConfigError(f"gas must be in 1..{op.GAS_CAP}")
-        k.begin_think(self._mask(active), np.ascontiguousarray(gas_arr), self.regs, self.mem)
+        slots = self._slots(active)
+        k.begin_think(slots, np.ascontiguousarray(gas_arr[slots]), self.regs, self.mem)
 
     def write_sensors(self, sensors: np.ndarray, active: np.ndarray | None = None) -> None:
         """Copy sensor values into Ring0 (memory slots 0..S-1) of active organisms."""
@@ -208,8 +224,13 @@ class PsilBrain:
 
     def run_round(self, active: np.ndarray | None = None) -> None:
         """Run every active organism until its next yield, halt, error or gas end."""
-        mask = self._mask(active)
-        args = (mask, self.code, self.org, self.quots, self.mem, self.stack, self.locals,
+        self.run_slots(self._slots(active))
+
+    def run_slots(self, slots: np.ndarray) -> np.ndarray:
+        """Run the organisms in ``slots`` (distinct, alive) for one round; return the slots
+        that yielded and can resume. Costs O(len(slots)), so long tails of rounds are cheap."""
+        slots = np.ascontiguousarray(slots, dtype=np.int64)
+        args = (slots, self.pdec, self.org, self.quots, self.mem, self.stack, self.locals,
                 self.regs, self.frames, self.steps)
         if self.threads > 1:
             threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
@@ -217,6 +238,13 @@ class PsilBrain:
             k.run_round_parallel(SPANS_PER_THREAD * threads, *args)
         else:
             k.run_round_serial(*args)
+        return slots[self.regs[slots, k.STATUS] == k.YIELDED]
+
+    def run_thinks(self, slots: np.ndarray) -> None:
+        """Run whole thinks with the sensors as they are: resume after every yield until each
+        organism halts, errs or spends its gas (sensors do not change between rounds)."""
+        while len(slots):
+            slots = self.run_slots(slots)
 
     def step(self, sensors: np.ndarray, actions: np.ndarray,
              active: np.ndarray | None = None) -> None:
@@ -285,22 +313,16 @@ def think_batch(genomes: Sequence[PsilGenome | bytes], sensors: np.ndarray | Seq
     if sens.ndim == 1:
         sens = np.broadcast_to(sens, (n, sens.shape[0]))
     gas_arr = np.broadcast_to(np.asarray(gas, dtype=np.int32), (n,))
-    all_mask = brain.alive.copy()
     brain.begin_think(np.resize(gas_arr, brain.capacity) if brain.capacity != n else gas_arr)
     if sens.shape[1]:
         brain.mem[:n, :sens.shape[1]] = sens.astype(np.int16)
     yields: list[list[list[int]]] = [[] for _ in range(n)]
-    mask = all_mask
-    while mask.any():
-        brain.run_round(mask)
-        y = brain.yielded
-        for i in np.flatnonzero(y[:n]):
-            yields[i].append([int(v) for v in brain.ring1[i]])
-        # a yield with no gas left ends the think (it cannot happen: yielding costs gas)
-        mask = y & (brain.regs[:, k.GAS] > 0)
-    # Ring1 is cleared when a paused organism would resume; the conformance 'final' is after it
-    ended_at_yield = brain.yielded
-    brain.mem[ended_at_yield, op.RING1_BASE:op.RING1_BASE + op.RING1_SLOTS] = 0
+    slots = np.arange(n, dtype=np.int64)
+    while len(slots):
+        slots = brain.run_slots(slots)
+        for i, row in zip(slots.tolist(), brain.ring1[slots].tolist()):
+            yields[i].append(row)
+    # (a yield always leaves gas: yielding costs one unit, and a step needs one more to run)
     st = brain.status[:n]
     return ThinkBatch(
         yields=yields,

@@ -7,9 +7,11 @@ organisms that yielded. ``reference.py`` is the readable twin; tests hold the tw
 Code layout: ``code`` is one flat byte array; organism ``i``'s blob starts at ``org[i, START]``
 and holds its main code (``org[i, MAIN_LEN]`` bytes) followed by its quotation bodies, which
 ``quots[org[i, Q_FIRST] : + org[i, Q_COUNT]]`` lists as (index, offset in blob, length).
+The VM runs on ``pdec``, the same layout with each byte position pre-decoded into one word
+(``predecode``): the executable phenotype. The bytes stay the genome.
 
-Speed notes: opcodes are decoded through two constant tables (``FORM``, ``KIND``) so the
-dispatch is one jump table; the main program's pc lives in ``regs`` and ``frames`` is touched
+Speed notes: one load of a pre-decoded word gives the group, kind, length and operand of an
+instruction, and the dispatch on the group is one jump table; the main program's pc lives in ``regs`` and ``frames`` is touched
 only by nested quotations and inline blocks; rows are indexed in place (``mem[i, x]``) because
 taking row views costs a reference-count update each.
 """
@@ -124,6 +126,57 @@ def _decode_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np
 FORM, KIND, GROUP, LIT, TARGETED = _decode_tables()
 
 
+@njit(cache=True, nogil=True)
+def predecode_regions(code, starts, lengths, out):
+    """``predecode`` each region (start, length) in one call."""
+    for r in range(starts.shape[0]):
+        predecode(code, starts[r], lengths[r], out)
+
+
+@njit(cache=True, nogil=True)
+def predecode(code, start, length, out):
+    """Decode every byte position of the region code[start:start+length] into one int64 word.
+
+    Jumps may land inside an instruction, so each position is decoded as if an instruction
+    began there. Word layout: bits 0-5 group, bit 6 set for [len][data] forms, bits 8-15
+    kind, bits 16-31 instruction length (operands included), bits 32-63 the signed operand:
+    the u8 or int16 argument, the data length, a literal's value, or an action code (with
+    256 added when the action writes the target slot). Operands are read only inside the
+    region; an instruction running past its end keeps its full length, so the VM sees it
+    is truncated.
+    """
+    end = start + length
+    for p in range(start, end):
+        o = code[p]
+        f = FORM[o]
+        x = KIND[o]
+        var = 0
+        arg = np.int64(0)
+        if f == 0:
+            ln = 1
+            if x == X_LIT:
+                arg = np.int64(LIT[o])
+        elif f == 1:
+            ln = 2
+            if x == X_ACT:
+                arg = np.int64(LIT[o] + 256 * TARGETED[o])
+            elif p + 1 < end:
+                arg = np.int64(code[p + 1])
+        elif f == 2:
+            ln = 3
+            if p + 2 < end:
+                arg = np.int64(_wrap16((np.int32(code[p + 1]) << 8) | np.int32(code[p + 2])))
+        else:
+            var = 1
+            if p + 1 < end:
+                arg = np.int64(code[p + 1])
+                ln = 2 + code[p + 1]
+            else:
+                ln = 2
+        out[p] = np.int64(GROUP[o]) | (var << 6) | (np.int64(x) << 8) | (np.int64(ln) << 16) \
+            | (arg << 32)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _wrap16(v):
     """Wrap to signed 16 bits."""
@@ -140,13 +193,12 @@ def _find_quotation(quots, first, count, index):
 
 
 @njit(cache=True, nogil=True)
-def run_span(lo, hi, active, code, org, quots, mem, stack, loc, regs, frames, steps):
-    """Run active organisms lo..hi-1, each until it yields, halts, errs or runs out of gas."""
+def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, steps):
+    """Run organisms slots[lo:hi], each until it yields, halts, errs or runs out of gas."""
     # one call handles many organisms: a call per organism would cost a reference-count
     # update per array argument, more than a short think itself
-    for i in range(lo, hi):
-        if not active[i]:
-            continue
+    for j in range(lo, hi):
+        i = slots[j]
         status = regs[i, STATUS]
         if status == YIELDED:
             for r in range(4):
@@ -168,7 +220,8 @@ def run_span(lo, hi, active, code, org, quots, mem, stack, loc, regs, frames, st
             fs = np.int64(frames[i, depth, F_START])
             fl = np.int64(frames[i, depth, F_LEN])
             pc = np.int64(frames[i, depth, F_PC])
-        nsteps = np.int64(0)
+        gas_in = gas
+        extra = np.int64(0)      # gas spent on other things than executing instructions
         leave = False
 
         while True:
@@ -200,6 +253,7 @@ def run_span(lo, hi, active, code, org, quots, mem, stack, loc, regs, frames, st
                     sp += 1
                 elif kind == K_LOOP and rem > 0:
                     gas -= 1                # each further iteration costs one gas
+                    extra += 1
                     if gas <= 0:
                         errc = op.ERR_GAS
                         status = FAILED
@@ -221,45 +275,31 @@ def run_span(lo, hi, active, code, org, quots, mem, stack, loc, regs, frames, st
 
             gas -= 1
             if gas <= 0:
+                extra += 1
                 errc = op.ERR_GAS
                 status = FAILED
                 break
-            nsteps += 1
-            at = base + fs + pc
-            o = code[at]
-            pc += 1
-            form = FORM[o]
-            arg = np.int32(0)
-            if form != 0:
-                # ---- operands: 1 byte, 2 bytes (big-endian int16) or [len][data] ------------
-                if pc + form - (form == 3) * 2 > fl:
-                    status = FAILED          # truncated instruction: the flag without a code
-                    break
-                if form == 1:
-                    arg = np.int32(code[at + 1])
+            w = pdec[base + fs + pc]
+            ln = (w >> 16) & 0xFFFF
+            if pc + ln > fl:
+                # truncated: an operand (or the data of a [len] block) lies past the end; the
+                # pc stops after the bytes that could be read, as in the reference
+                if (w >> 6) & 1 == 0 or pc + 1 >= fl:
                     pc += 1
-                elif form == 2:
-                    arg = _wrap16((np.int32(code[at + 1]) << 8) | np.int32(code[at + 2]))
-                    pc += 2
                 else:
-                    arg = np.int32(code[at + 1])      # length of the data
-                    pc += 1
-                    if pc + arg > fl:
-                        status = FAILED      # data runs past the end
-                        break
-                    pc += arg
-            x = KIND[o]
+                    pc += 2
+                status = FAILED              # the error flag without a code
+                break
+            pc += ln
+            arg = np.int32(w >> 32)
+            x = (w >> 8) & 0xFF
+            g = w & 0x3F
             err = False          # error flag raised by this instruction
-            call = -1            # quotation to enter after the instruction, if any
-            call_kind = K_EXEC
-            call_saved = np.int32(0)
-            call_rem = np.int32(0)
             # every branch below completes its operation; underflow pops 0 and flags error 2
-            g = GROUP[o]
             if g == G_PUSH and (x != X_LOCAL or arg < 16):
                 # ---- pushes ------------------------------------------------------------------
                 if x == X_LIT:
-                    v = LIT[o]
+                    v = arg
                 elif x == X_PUSH_ARG or x == X_PUSH_W or x == X_STRING:
                     v = arg
                 elif x == X_MEM_ARG:
@@ -391,8 +431,8 @@ def run_span(lo, hi, active, code, org, quots, mem, stack, loc, regs, frames, st
                     else:
                         mem[i, RING1] = arg
                 else:
-                    mem[i, RING1 + 1] = LIT[o]
-                    if TARGETED[o] != 0:
+                    mem[i, RING1 + 1] = arg & 0xFF
+                    if arg >> 8 != 0:
                         mem[i, RING1 + 2] = mem[i, op.RING0_NEAR_ID]
                 status = YIELDED
                 break
@@ -478,6 +518,10 @@ def run_span(lo, hi, active, code, org, quots, mem, stack, loc, regs, frames, st
                 elif x == X_CLEAR:
                     sp = 0
             elif g == G_COMB:
+                call = -1            # the quotation to enter, if any
+                call_kind = K_EXEC
+                call_saved = np.int32(0)
+                call_rem = np.int32(0)
                 # ---- combinators: pop the quotation reference(s) and arguments ---------------
                 n_pop = 1
                 if x == X_IFTE:
@@ -519,6 +563,31 @@ def run_span(lo, hi, active, code, org, quots, mem, stack, loc, regs, frames, st
                         call = v0 & 0x7FFF
                         call_kind = K_LOOP
                         call_rem = arg - 1
+                if call >= 0:
+                    r = _find_quotation(quots, org[i, Q_FIRST], org[i, Q_COUNT], call)
+                    if r < 0:
+                        err = True
+                        errc = op.ERR_QUOTATION
+                    elif not err:
+                        # (after an underflow the reference still looks the index up: a missing
+                        # quotation then reports error 6, a present one is not entered)
+                        if depth + 1 >= MAX_FRAMES:
+                            err = True
+                            errc = op.ERR_OVERFLOW
+                        else:
+                            if depth == 0:
+                                regs[i, PC] = pc
+                            else:
+                                frames[i, depth, F_PC] = pc
+                            depth += 1
+                            fs = np.int64(quots[r, Q_OFFSET])
+                            fl = np.int64(quots[r, Q_LENGTH])
+                            pc = np.int64(0)
+                            frames[i, depth, F_START] = fs
+                            frames[i, depth, F_LEN] = fl
+                            frames[i, depth, F_KIND] = call_kind | (call << 4)
+                            frames[i, depth, F_SAVED] = call_saved
+                            frames[i, depth, F_REMAIN] = call_rem
             elif g == G_MISC:
                 if x == X_CALL:
                     if arg == 2:                # emit: output is muted
@@ -553,6 +622,7 @@ def run_span(lo, hi, active, code, org, quots, mem, stack, loc, regs, frames, st
                         sp += 1
                 elif x == X_GAS:
                     gas -= arg
+                    extra += arg
                     if gas < 0:
                         err = True
                         errc = op.ERR_GAS
@@ -588,31 +658,6 @@ def run_span(lo, hi, active, code, org, quots, mem, stack, loc, regs, frames, st
                     errc = 0
             # X_NOP and everything not listed (reserved opcodes, local n >= 16) does nothing
 
-            if call >= 0:
-                r = _find_quotation(quots, org[i, Q_FIRST], org[i, Q_COUNT], call)
-                if r < 0:
-                    err = True
-                    errc = op.ERR_QUOTATION
-                elif not err:
-                    # (after an underflow the reference still looks the index up: a missing
-                    # quotation then reports error 6, a present one is not entered)
-                    if depth + 1 >= MAX_FRAMES:
-                        err = True
-                        errc = op.ERR_OVERFLOW
-                    else:
-                        if depth == 0:
-                            regs[i, PC] = pc
-                        else:
-                            frames[i, depth, F_PC] = pc
-                        depth += 1
-                        fs = np.int64(quots[r, Q_OFFSET])
-                        fl = np.int64(quots[r, Q_LENGTH])
-                        pc = np.int64(0)
-                        frames[i, depth, F_START] = fs
-                        frames[i, depth, F_LEN] = fl
-                        frames[i, depth, F_KIND] = call_kind | (call << 4)
-                        frames[i, depth, F_SAVED] = call_saved
-                        frames[i, depth, F_REMAIN] = call_rem
             if err:
                 status = FAILED
                 break
@@ -628,37 +673,37 @@ def run_span(lo, hi, active, code, org, quots, mem, stack, loc, regs, frames, st
         regs[i, STATUS] = status
         regs[i, ERRC] = errc
         regs[i, DEPTH] = depth
-        steps[i] += nsteps
+        steps[i] += gas_in - gas - extra
 
 
 @njit(cache=True, nogil=True)
-def run_round_serial(active, code, org, quots, mem, stack, loc, regs, frames, steps):
-    """Run every active organism once, one after another."""
-    run_span(0, active.shape[0], active, code, org, quots, mem, stack, loc, regs, frames, steps)
+def run_round_serial(slots, pdec, org, quots, mem, stack, loc, regs, frames, steps):
+    """Run each organism in ``slots`` once (to its next yield or end), one after another."""
+    run_span(0, slots.shape[0], slots, pdec, org, quots, mem, stack, loc, regs, frames, steps)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def run_round_parallel(spans, active, code, org, quots, mem, stack, loc, regs, frames, steps):
-    """Run every active organism once, in ``spans`` slices spread over numba's threads.
+def run_round_parallel(spans, slots, pdec, org, quots, mem, stack, loc, regs, frames, steps):
+    """Run each organism in ``slots`` once, in ``spans`` slices spread over numba's threads.
 
-    Results equal the serial run's: organisms never touch each other's rows.
+    Results equal the serial run's: organisms never touch each other's rows (slots must not
+    repeat).
     """
-    n = active.shape[0]
+    n = slots.shape[0]
     spans = max(1, min(n, spans))
     size = (n + spans - 1) // spans
     for s in prange(spans):
-        run_span(s * size, min(n, (s + 1) * size), active, code, org, quots, mem, stack, loc,
+        run_span(s * size, min(n, (s + 1) * size), slots, pdec, org, quots, mem, stack, loc,
                  regs, frames, steps)
 
 
 @njit(cache=True, nogil=True)
-def begin_think(active, gas, regs, mem):
-    """Start a new think for active organisms: empty stack, pc 0, clear flags and Ring1."""
-    for i in range(active.shape[0]):
-        if not active[i]:
-            continue
+def begin_think(slots, gas, regs, mem):
+    """Start a new think for organisms in ``slots``: empty stack, pc 0, clear flags and Ring1."""
+    for j in range(slots.shape[0]):
+        i = slots[j]
         regs[i, SP] = 0
-        regs[i, GAS] = gas[i]
+        regs[i, GAS] = gas[j]
         regs[i, STATUS] = RUNNING
         regs[i, ERRC] = 0
         regs[i, DEPTH] = 0
