@@ -64,8 +64,6 @@ class PsilGenome:
     def from_hex(cls, text: str) -> PsilGenome:
         """Parse the text form; raises GenomeError naming what is wrong."""
         text = "".join(text.split())
-        if not text:
-            raise GenomeError("empty genome: expected hex digits")
         head, *rest = text.split(";")
         code = _decode_hex(head, "code")
         quots = []

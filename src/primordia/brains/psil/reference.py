@@ -11,7 +11,7 @@ quotations, errors inside them), the choice is written next to the code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from . import opcodes as op
 from .genome import PsilGenome
@@ -64,7 +64,7 @@ class Machine:
     yielded: bool = False
     yields: int = 0
     steps: int = 0
-    trace: list[str] | None = None
+    trace: list[TraceStep] | None = None
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -399,12 +399,22 @@ class Machine:
             b, a = self.pop(), self.pop()
             self.push(min(a, b) if n == 4 else max(a, b))
 
-    def _trace_line(self, frame: Frame, pc: int) -> str:
-        depth = len(self.frames) - 1
-        info = op.OPCODES[frame.code[pc]]
-        name = info.mnemonic or f"db 0x{info.code:02x}"
-        where = f"{pc:04x}" if depth == 0 else f"{frame.kind}{depth}:{pc:04x}"
-        return f"{where}  {name:<14} gas={self.gas:<5} stack={self.stack[-6:]}"
+    def _trace_line(self, frame: Frame, pc: int) -> TraceStep:
+        raw = frame.code[pc:pc + op.instruction_length(frame.code, pc)]
+        return TraceStep(len(self.frames) - 1, frame.kind, pc, raw, self.gas,
+                         tuple(self.stack))
+
+
+class TraceStep(NamedTuple):
+    """One executed instruction as ``--trace`` shows it: where, its bytes, gas left, stack
+    before it ran."""
+
+    depth: int
+    block: str
+    pc: int
+    raw: bytes
+    gas: int
+    stack: tuple[int, ...]
 
 
 _BINARY = {
@@ -437,7 +447,7 @@ class ThinkResult:
 
 
 def think(genome: PsilGenome, sensors: Iterable[int] = (), gas: int = 200,
-          trace: list[str] | None = None) -> ThinkResult:
+          trace: list[TraceStep] | None = None) -> ThinkResult:
     """Run a fresh organism to the end of its think, resuming after every yield.
 
     Sensors stay as given between rounds (a world would re-sense and act in between); this is

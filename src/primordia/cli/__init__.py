@@ -1,0 +1,1 @@
+"""The `primordia` command line: thin modules, one per command group."""

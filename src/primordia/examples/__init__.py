@@ -1,0 +1,1 @@
+"""Example programs shipped with Primordia (read them with importlib.resources)."""
