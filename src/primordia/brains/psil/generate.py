@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Iterator
 
 import numpy as np
+from numba import njit
 
-from primordia.core.rng import (Rng, float_from_u64_py, int_from_u64_py, random_u64_for,
-                                stream_id)
+from primordia.core.rng import (Rng, float_from_u64_py, int_from_u64_py, random_u64,
+                                random_u64_for, scale_u64, stream_id)
 
 from . import opcodes as op
 from .archetypes import ARCHETYPES
@@ -224,3 +225,312 @@ def corpus(seed: int, n: int) -> Iterator[tuple[str, PsilGenome]]:
             yield "mutant", PsilGenome(mutated_archetype(seed, i))
         else:
             yield "structured", structured_program(seed, i)
+
+
+# --- bulk generators (numba) -------------------------------------------------------------------
+#
+# The fuzz campaign needs millions of programs; the generators above cost ~150 us each in plain
+# Python. These kernels make whole batches at once. Every word is keyed
+# ``random_u64(seed, stream, tick=program index, entity=purpose, draw=j)``, so program ``i`` is
+# the same whatever batch it is made in; ``seed`` is a key word (``Rng(seed).seed_word``) and
+# ``stream`` a ``stream_id(...)`` chosen by the caller. They output flat arrays: the bytes of
+# program ``j`` are ``flat[offsets[j]:offsets[j + 1]]``.
+
+FUZZ_EDGE_VALUES = np.array([-32768, -32767, -256, -255, -1, 0, 1, 2, 4, 31, 255, 256, 32766,
+                             32767], dtype=np.int64)
+"""Sensor values at the edges of 16-bit arithmetic, mixed into fuzz sensor vectors."""
+
+
+_SOUP_TWO_BYTE = np.array([op.PUSH_B, op.R0_READ, op.R1_READ, op.LOCAL, op.INSPECT, op.R1_WRITE,
+                           op.LOCAL_SET, op.SYM_X, op.QUOT_X, op.CALL, op.PICK_N, op.LOOP_N,
+                           op.GAS, op.STR, op.ROLL_N], dtype=np.uint8)
+
+
+@njit(cache=True, nogil=True)
+def _fill_soup(out, pos, length, seed, stream, index, entity, ins):
+    """Whole instructions drawn by class (a few pushes first; then pushes outweigh pops, short
+    jumps, yields, actions, blocks, any byte now and then), then ``jmp.back`` to the start:
+    programs that run long and end by overflow, an error or running out of gas rather than at
+    their first bytes."""
+    end = length - 2 if length >= 4 else length
+    p = 0
+    d = 2
+    head = scale_u64(random_u64(seed, stream, index, entity, 0), 0, 9)   # pushes first
+    while p < end:
+        r = scale_u64(random_u64(seed, stream, index, entity, d), 0, 100)
+        if p < head:
+            r = 0
+        a = random_u64(seed, stream, index, entity, d + 1)
+        d += 2
+        b1 = np.uint8(a & np.uint64(0xFF))
+        b2 = np.uint8((a >> np.uint64(8)) & np.uint64(0xFF))
+        small = np.uint8((a >> np.uint64(16)) & np.uint64(31))
+        pick = (a >> np.uint64(24)) & np.uint64(0xFFFF)
+        n = 1
+        if r < 36:                                                   # literal
+            if b2 < 24:
+                ins[0] = np.uint8(op.QUOTE_BASE + (small & np.uint8(7)))
+            else:
+                ins[0] = np.uint8(0x20 + scale_u64(a, 0, 64))
+        elif r < 50:                                                 # 1-byte command
+            ins[0] = np.uint8(scale_u64(a, 0, 32))
+            if ins[0] >= op.EXEC and ins[0] <= op.LOOP and b2 < 160:
+                ins[0] = small                   # combinators mostly meet no quotation
+        elif r < 53:
+            ins[0] = np.uint8(op.CLEAR)          # makes each trip round the loop alike
+        elif r < 63:
+            ins[0] = _SOUP_TWO_BYTE[pick % np.uint64(_SOUP_TWO_BYTE.shape[0])]
+            ins[1] = small if b2 < 200 else b1
+            n = 2
+        elif r < 68:
+            sel = pick % np.uint64(3)
+            ins[0] = np.uint8(op.JZ) if sel == 0 else (np.uint8(op.JNZ) if sel == 1
+                                                       else np.uint8(op.JMP))
+            if b2 < 64:
+                ins[0] = np.uint8(op.JMP_BACK)
+                ins[1] = np.uint8(min(1 + (small & np.uint8(15)), p + 2))
+            else:
+                ins[1] = small & np.uint8(7)
+            n = 2
+        elif r < 72:
+            ins[0] = np.uint8(op.ACT_MOVE + (pick % np.uint64(9)))
+            ins[1] = small & np.uint8(7)
+            n = 2
+        elif r < 75:
+            ins[0] = np.uint8(op.YIELD)
+        elif r < 80:
+            ins[0] = np.uint8(0xC0 + (pick % np.uint64(6)))
+            ins[1] = b1
+            ins[2] = b2
+            n = 3
+        elif r < 83:
+            ins[0] = np.uint8(op.INLINE) if b1 < 160 else np.uint8(op.STRING)
+            ln = small & np.uint8(7)
+            ins[1] = ln
+            for t in range(ln):
+                w = random_u64(seed, stream, index, entity + 1, 8 * d + t)
+                ins[2 + t] = np.uint8(w & np.uint64(0xFF))
+            n = 2 + ln
+        elif r < 86:
+            ins[0] = np.uint8(0xF0 + (pick & np.uint64(15)))
+        elif r < 92:
+            ins[0] = b1                                              # any byte
+        else:
+            ins[0] = np.uint8(0x20 + (small & np.uint8(7)))          # more pushes
+        if p + n > end:
+            for t in range(p, end):
+                out[pos + t] = np.uint8(op.NOP)
+            break
+        for t in range(n):
+            out[pos + p + t] = ins[t]
+        p += n
+    if length >= 4:
+        out[pos + end] = np.uint8(op.JMP_BACK)
+        out[pos + end + 1] = np.uint8(min(length, 255))
+
+
+@njit(cache=True, nogil=True)
+def _fill_random_bytes(out, pos, length, seed, stream, index, entity, alphabet):
+    """Write ``length`` random bytes at ``out[pos:]``: uniform bytes (45%), bytes from a small
+    random alphabet of 2-16 values (30%; tight loops, repeated idioms), or an instruction soup
+    that loops back to its start (25%, see ``_fill_soup``).
+    Uses entities ``entity`` to ``entity + 2``."""
+    mode = scale_u64(random_u64(seed, stream, index, entity, 0), 0, 100)
+    if mode < 45:
+        w = np.uint64(0)
+        for p in range(length):
+            if (p & 7) == 0:
+                w = random_u64(seed, stream, index, entity + 1, p >> 3)
+            out[pos + p] = np.uint8((w >> np.uint64(8 * (p & 7))) & np.uint64(0xFF))
+    elif mode < 75:
+        n_alpha = scale_u64(random_u64(seed, stream, index, entity, 1), 2, 17)
+        for a in range(n_alpha):
+            alphabet[a] = np.uint8(scale_u64(random_u64(seed, stream, index, entity, 2 + a),
+                                             0, 256))
+        for p in range(length):
+            out[pos + p] = alphabet[scale_u64(random_u64(seed, stream, index, entity + 1, p),
+                                              0, n_alpha)]
+    else:
+        _fill_soup(out, pos, length, seed, stream, index, entity + 1, alphabet)
+
+
+@njit(cache=True, nogil=True)
+def random_programs_flat(seed, stream, indices, max_len, long_percent=0, long_len=4096):
+    """Random byte programs for program ids ``indices``: lengths 0..max_len (uniform), or for
+    ``long_percent``% of them max_len+1..long_len.
+
+    Returns ``(flat uint8, offsets int64[n + 1])``."""
+    n = indices.shape[0]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    for j in range(n):
+        w = random_u64(seed, stream, indices[j], 0, 0)
+        if scale_u64(random_u64(seed, stream, indices[j], 0, 1), 0, 100) < long_percent:
+            length = scale_u64(w, max_len + 1, max(long_len, max_len + 1) + 1)
+        else:
+            length = scale_u64(w, 0, max_len + 1)
+        offsets[j + 1] = offsets[j] + length
+    flat = np.empty(offsets[n], dtype=np.uint8)
+    alphabet = np.empty(16, dtype=np.uint8)
+    for j in range(n):
+        _fill_random_bytes(flat, offsets[j], offsets[j + 1] - offsets[j], seed, stream,
+                           indices[j], 1, alphabet)
+    return flat, offsets
+
+
+@njit(cache=True, nogil=True)
+def mutated_archetypes_flat(seed, stream, indices, arch_flat, arch_offsets, max_mutations):
+    """Archetypes (given flat: ``arch_flat[arch_offsets[a]:arch_offsets[a + 1]]``) with
+    1..max_mutations byte-level mutations each, as in ``mutate_bytes``: point change, insert,
+    delete, duplicate 1-8 bytes in place, bit flip.
+
+    Returns ``(flat uint8, offsets int64[n + 1])``."""
+    n = indices.shape[0]
+    n_arch = arch_offsets.shape[0] - 1
+    longest = 0
+    for a in range(n_arch):
+        longest = max(longest, arch_offsets[a + 1] - arch_offsets[a])
+    cap = longest + 8 * max_mutations + 1
+    buf = np.empty(cap, dtype=np.uint8)
+    out = np.empty(n * cap, dtype=np.uint8)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    for j in range(n):
+        i = indices[j]
+        a = scale_u64(random_u64(seed, stream, i, 0, 0), 0, n_arch)
+        length = arch_offsets[a + 1] - arch_offsets[a]
+        for p in range(length):
+            buf[p] = arch_flat[arch_offsets[a] + p]
+        m = scale_u64(random_u64(seed, stream, i, 0, 1), 1, max_mutations + 1)
+        for t in range(m):
+            kind = scale_u64(random_u64(seed, stream, i, 1, 3 * t), 0, 5)
+            pos = scale_u64(random_u64(seed, stream, i, 1, 3 * t + 1), 0, length + 1)
+            arg = random_u64(seed, stream, i, 1, 3 * t + 2)
+            if kind == 1:                                   # insert a byte
+                for p in range(length, pos, -1):
+                    buf[p] = buf[p - 1]
+                buf[pos] = np.uint8(scale_u64(arg, 0, 256))
+                length += 1
+            elif length == 0:
+                continue
+            elif kind == 0:                                 # point change
+                buf[min(pos, length - 1)] = np.uint8(scale_u64(arg, 0, 256))
+            elif kind == 2:                                 # delete a byte
+                for p in range(min(pos, length - 1), length - 1):
+                    buf[p] = buf[p + 1]
+                length -= 1
+            elif kind == 3:                                 # duplicate 1-8 bytes in place
+                start = min(pos, length - 1)
+                cnt = min(length - start, scale_u64(arg, 1, 9))
+                for p in range(length - 1, start + cnt - 1, -1):
+                    buf[p + cnt] = buf[p]
+                for p in range(cnt):
+                    buf[start + cnt + p] = buf[start + p]
+                length += cnt
+            else:                                           # flip one bit
+                p = min(pos, length - 1)
+                buf[p] = buf[p] ^ np.uint8(1 << scale_u64(arg, 0, 8))
+        for p in range(length):
+            out[offsets[j] + p] = buf[p]
+        offsets[j + 1] = offsets[j] + length
+    return out[:offsets[n]].copy(), offsets
+
+
+@njit(cache=True, nogil=True)
+def random_quotations_flat(seed, stream, indices, percent, max_quots, max_len):
+    """Random quotation tables: ``percent``% of the programs get 1..max_quots bodies of 0..max_len
+    random bytes, at distinct indices (85% in 0..7, where 0x60-0x67 reach them; else 0..255).
+
+    Returns ``(flat uint8, offsets int64[m + 1], q_index int32[m], q_first int64[n + 1])``:
+    program ``j``'s bodies are rows ``q_first[j]:q_first[j + 1]``."""
+    n = indices.shape[0]
+    max_quots = max(1, min(max_quots, 256))
+    q_first = np.zeros(n + 1, dtype=np.int64)
+    for j in range(n):
+        cnt = 0
+        if scale_u64(random_u64(seed, stream, indices[j], 0, 0), 0, 100) < percent:
+            cnt = scale_u64(random_u64(seed, stream, indices[j], 0, 1), 1, max_quots + 1)
+        q_first[j + 1] = q_first[j] + cnt
+    m = q_first[n]
+    q_index = np.empty(m, dtype=np.int32)
+    offsets = np.zeros(m + 1, dtype=np.int64)
+    for j in range(n):
+        i = indices[j]
+        for t in range(q_first[j + 1] - q_first[j]):
+            r = q_first[j] + t
+            if scale_u64(random_u64(seed, stream, i, 2, 3 * t), 0, 100) < 85:
+                idx = scale_u64(random_u64(seed, stream, i, 2, 3 * t + 1), 0, 8)
+            else:
+                idx = scale_u64(random_u64(seed, stream, i, 2, 3 * t + 1), 0, 256)
+            taken = True
+            while taken:
+                taken = False
+                for r2 in range(q_first[j], r):
+                    if q_index[r2] == idx:
+                        taken = True
+                        idx = (idx + 1) % 256
+                        break
+            q_index[r] = idx
+            offsets[r + 1] = offsets[r] + scale_u64(random_u64(seed, stream, i, 2, 3 * t + 2),
+                                                    0, max_len + 1)
+    flat = np.empty(offsets[m], dtype=np.uint8)
+    alphabet = np.empty(16, dtype=np.uint8)
+    for j in range(n):
+        for t in range(q_first[j + 1] - q_first[j]):
+            r = q_first[j] + t
+            _fill_random_bytes(flat, offsets[r], offsets[r + 1] - offsets[r], seed, stream,
+                               indices[j], 10 + 4 * t, alphabet)
+    return flat, offsets, q_index, q_first
+
+
+@njit(cache=True, nogil=True)
+def random_int16_rows(seed, stream, indices, cols):
+    """An int16 row per id over the whole 16-bit range: per row, uniform values (40%), small
+    world-like values 0..63 (20%), edge values such as -32768, -1, 0, 32767 (20%), or a mix of
+    the three per column (20%). Sensor vectors, and garbage for state that must stay put."""
+    n = indices.shape[0]
+    out = np.empty((n, cols), dtype=np.int16)
+    n_edge = FUZZ_EDGE_VALUES.shape[0]
+    for j in range(n):
+        i = indices[j]
+        mode = scale_u64(random_u64(seed, stream, i, 0, 0), 0, 100)
+        for c in range(cols):
+            w = random_u64(seed, stream, i, 1, c)
+            if mode < 40:
+                kind = 0
+            elif mode < 60:
+                kind = 1
+            elif mode < 80:
+                kind = 2
+            else:
+                kind = scale_u64(random_u64(seed, stream, i, 2, c), 0, 3)
+            if kind == 0:
+                v = scale_u64(w, -32768, 32768)
+            elif kind == 1:
+                v = scale_u64(w, 0, 64)
+            else:
+                v = FUZZ_EDGE_VALUES[scale_u64(w, 0, n_edge)]
+            out[j, c] = np.int16(v)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def random_gas_flat(seed, stream, indices, cap):
+    """Gas budgets in 1..cap, mostly small: 5% in 1..8, 55% in 9..500, 35% in 501..65535 and
+    5% at 65532..65535; a draw above ``cap`` is redrawn uniformly in 1..cap."""
+    n = indices.shape[0]
+    out = np.empty(n, dtype=np.int32)
+    for j in range(n):
+        i = indices[j]
+        r = scale_u64(random_u64(seed, stream, i, 0, 0), 0, 100)
+        w = random_u64(seed, stream, i, 0, 1)
+        if r < 5:
+            g = scale_u64(w, 1, 9)
+        elif r < 60:
+            g = scale_u64(w, 9, 501)
+        elif r < 95:
+            g = scale_u64(w, 501, 65536)
+        else:
+            g = 65535 - scale_u64(w, 0, 4)
+        if g > cap:
+            g = scale_u64(random_u64(seed, stream, i, 0, 2), 1, cap + 1)
+        out[j] = np.int32(g)
+    return out

@@ -173,7 +173,13 @@ def predecode(code, start, length, out):
                 ln = 2 + code[p + 1]
             else:
                 ln = 2
-        out[p] = np.int64(GROUP[o]) | (var << 6) | (np.int64(x) << 8) | (np.int64(ln) << 16) \
+        g = GROUP[o]
+        if x == X_PUSH_ARG or x == X_PUSH_W or x == X_STRING:
+            x = X_LIT                   # all push a constant: the operand
+        elif (x == X_LOCAL or x == X_LOCAL_SET) and arg >= 16:
+            x = X_NOP                   # locals 16.. do not exist: the reference skips them
+            g = G_NOP
+        out[p] = np.int64(g) | (var << 6) | (np.int64(x) << 8) | (np.int64(ln) << 16) \
             | (arg << 32)
 
 
@@ -214,20 +220,21 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
         errc = regs[i, ERRC]
         if depth == 0:
             fs = np.int64(0)
+            cb = base + fs
             fl = main_len
             pc = np.int64(regs[i, PC])
         else:
             fs = np.int64(frames[i, depth, F_START])
+            cb = base + fs
             fl = np.int64(frames[i, depth, F_LEN])
             pc = np.int64(frames[i, depth, F_PC])
         gas_in = gas
         extra = np.int64(0)      # gas spent on other things than executing instructions
-        leave = False
 
         while True:
-            # ---- a block ends when its pc leaves the code or it ran halt/ret/end ------------
-            if leave or pc < 0 or pc >= fl:
-                leave = False
+            # ---- a block ends when its pc leaves the code (halt/ret/end inside a block move
+            # the pc to its end); one unsigned compare covers pc < 0 and pc >= fl -----------
+            if np.uint64(pc) >= np.uint64(fl):
                 if depth == 0:
                     status = HALTED
                     break
@@ -238,10 +245,12 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                 depth -= 1
                 if depth == 0:
                     fs = np.int64(0)
+                    cb = base + fs
                     fl = main_len
                     pc = np.int64(regs[i, PC])
                 else:
                     fs = np.int64(frames[i, depth, F_START])
+                    cb = base + fs
                     fl = np.int64(frames[i, depth, F_LEN])
                     pc = np.int64(frames[i, depth, F_PC])
                 if kind == K_DIP:
@@ -265,6 +274,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                         frames[i, depth, F_PC] = pc
                     depth += 1
                     fs = np.int64(quots[r, Q_OFFSET])
+                    cb = base + fs
                     fl = np.int64(quots[r, Q_LENGTH])
                     pc = np.int64(0)
                     frames[i, depth, F_START] = fs
@@ -279,7 +289,8 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                 errc = op.ERR_GAS
                 status = FAILED
                 break
-            w = pdec[base + fs + pc]
+            w = pdec[np.uint64(cb + pc)]     # cb = base + fs; pc >= 0 here, and an
+            # unsigned index skips numba's negative-index fix-up
             ln = (w >> 16) & 0xFFFF
             if pc + ln > fl:
                 # truncated: an operand (or the data of a [len] block) lies past the end; the
@@ -296,11 +307,9 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
             g = w & 0x3F
             err = False          # error flag raised by this instruction
             # every branch below completes its operation; underflow pops 0 and flags error 2
-            if g == G_PUSH and (x != X_LOCAL or arg < 16):
+            if g == G_PUSH:
                 # ---- pushes ------------------------------------------------------------------
-                if x == X_LIT:
-                    v = arg
-                elif x == X_PUSH_ARG or x == X_PUSH_W or x == X_STRING:
+                if x == X_LIT:          # every constant push (predecode folds them into X_LIT)
                     v = arg
                 elif x == X_MEM_ARG:
                     v = np.int32(mem[i, arg])
@@ -390,7 +399,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                         v = np.int32(mem[i, a & 0xFF])
                     stack[i, sp] = _wrap16(v)
                     sp += 1
-            elif g == G_POP1 and (x != X_LOCAL_SET or arg < 16):
+            elif g == G_POP1:
                 # ---- pop one and use it -----------------------------------------------------
                 if sp > 0:
                     sp -= 1
@@ -440,7 +449,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                 if depth == 0:
                     status = HALTED
                     break
-                leave = True
+                pc = fl                 # inside a block: return from it
             elif g == G_STACK:
                 if x == X_DUP or x == X_OVER:
                     need = 1 if x == X_DUP else 2
@@ -581,6 +590,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                                 frames[i, depth, F_PC] = pc
                             depth += 1
                             fs = np.int64(quots[r, Q_OFFSET])
+                            cb = base + fs
                             fl = np.int64(quots[r, Q_LENGTH])
                             pc = np.int64(0)
                             frames[i, depth, F_START] = fs
@@ -647,6 +657,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                             frames[i, depth, F_PC] = pc
                         depth += 1
                         fs = fs + pc - arg          # the data just skipped is the block
+                        cb = base + fs
                         fl = np.int64(arg)
                         pc = np.int64(0)
                         frames[i, depth, F_START] = fs
