@@ -39,6 +39,7 @@ FRAME_COLS = 6
 K_EXEC, K_DIP, K_LOOP, K_INLINE = 1, 2, 3, 4
 
 MAX_STACK = op.MAX_STACK
+MEMORY = op.MEMORY_SLOTS
 MAX_FRAMES = op.MAX_FRAMES
 RING1 = op.RING1_BASE
 
@@ -203,12 +204,18 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
     """Run organisms slots[lo:hi], each until it yields, halts, errs or runs out of gas."""
     # one call handles many organisms: a call per organism would cost a reference-count
     # update per array argument, more than a short think itself
+    # flat views with the row length as a constant, indexed unsigned: fewer live values in
+    # the loop than 2-D indexing (strides, negative-index fix-ups)
+    stk = stack.reshape(stack.size)
+    mm = mem.reshape(mem.size)
     for j in range(lo, hi):
         i = slots[j]
+        sb = i * MAX_STACK
+        mb = i * MEMORY
         status = regs[i, STATUS]
         if status == YIELDED:
             for r in range(4):
-                mem[i, RING1 + r] = 0
+                mm[np.uint64(mb + (RING1 + r))] = 0
             status = RUNNING
         elif status != RUNNING:
             continue
@@ -258,7 +265,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                         errc = op.ERR_OVERFLOW
                         status = FAILED
                         break
-                    stack[i, sp] = saved
+                    stk[np.uint64(sb + (sp))] = saved
                     sp += 1
                 elif kind == K_LOOP and rem > 0:
                     gas -= 1                # each further iteration costs one gas
@@ -312,11 +319,11 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                 if x == X_LIT:          # every constant push (predecode folds them into X_LIT)
                     v = arg
                 elif x == X_MEM_ARG:
-                    v = np.int32(mem[i, arg])
+                    v = np.int32(mm[np.uint64(mb + (arg))])
                 elif x == X_R1_READ:
-                    v = np.int32(mem[i, (RING1 + arg) & 0xFF])
+                    v = np.int32(mm[np.uint64(mb + ((RING1 + arg) & 0xFF))])
                 elif x == X_SYM_W:
-                    v = np.int32(mem[i, arg & 0xFF])
+                    v = np.int32(mm[np.uint64(mb + (arg & 0xFF))])
                 elif x == X_QUOT_ARG or x == X_QUOT_W:
                     v = _wrap16(arg | 0x8000)
                 elif x == X_INSPECT:
@@ -331,21 +338,21 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                     errc = op.ERR_OVERFLOW
                     status = FAILED
                     break
-                stack[i, sp] = v
+                stk[np.uint64(sb + (sp))] = v
                 sp += 1
                 continue
             elif g == G_BINARY:
                 # ---- binary: pop b, pop a, push a op b --------------------------------------
                 if sp > 0:
                     sp -= 1
-                    b = np.int32(stack[i, sp])
+                    b = np.int32(stk[np.uint64(sb + (sp))])
                 else:
                     b = np.int32(0)
                     err = True
                     errc = op.ERR_UNDERFLOW
                 if sp > 0:
                     sp -= 1
-                    a = np.int32(stack[i, sp])
+                    a = np.int32(stk[np.uint64(sb + (sp))])
                 else:
                     a = np.int32(0)
                     err = True
@@ -375,13 +382,13 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                     if (a < 0) != (b < 0):
                         q = -q
                     v = q if x == X_DIV else a - b * q
-                stack[i, sp] = _wrap16(v)       # two popped, so there is room
+                stk[np.uint64(sb + (sp))] = _wrap16(v)       # two popped, so there is room
                 sp += 1
             elif g == G_UNARY:
                 # ---- unary: pop a, push f(a) ------------------------------------------------
                 if sp > 0:
                     sp -= 1
-                    a = np.int32(stack[i, sp])
+                    a = np.int32(stk[np.uint64(sb + (sp))])
                 else:
                     a = np.int32(0)
                     err = True
@@ -396,20 +403,20 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                     elif x == X_DEC:
                         v = a - 1
                     else:
-                        v = np.int32(mem[i, a & 0xFF])
-                    stack[i, sp] = _wrap16(v)
+                        v = np.int32(mm[np.uint64(mb + (a & 0xFF))])
+                    stk[np.uint64(sb + (sp))] = _wrap16(v)
                     sp += 1
             elif g == G_POP1:
                 # ---- pop one and use it -----------------------------------------------------
                 if sp > 0:
                     sp -= 1
-                    v = np.int32(stack[i, sp])
+                    v = np.int32(stk[np.uint64(sb + (sp))])
                 else:
                     v = np.int32(0)
                     err = True
                     errc = op.ERR_UNDERFLOW
                 if x == X_R1_WRITE:
-                    mem[i, (RING1 + arg) & 0xFF] = v
+                    mm[np.uint64(mb + ((RING1 + arg) & 0xFF))] = v
                 elif x == X_JZ or x == X_JZ_FAR:
                     if v == 0:
                         pc += arg
@@ -432,17 +439,17 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                 # ---- action opcodes: write Ring1, then yield --------------------------------
                 if x == X_ACT_MOVE:
                     if arg == 5:
-                        mem[i, RING1] = mem[i, 13]
+                        mm[np.uint64(mb + (RING1))] = mm[np.uint64(mb + (13))]
                     elif arg == 6:
-                        mem[i, RING1] = mem[i, 18]
+                        mm[np.uint64(mb + (RING1))] = mm[np.uint64(mb + (18))]
                     elif arg == 7:
-                        mem[i, RING1] = mem[i, 19]
+                        mm[np.uint64(mb + (RING1))] = mm[np.uint64(mb + (19))]
                     else:
-                        mem[i, RING1] = arg
+                        mm[np.uint64(mb + (RING1))] = arg
                 else:
-                    mem[i, RING1 + 1] = arg & 0xFF
+                    mm[np.uint64(mb + (RING1 + 1))] = arg & 0xFF
                     if arg >> 8 != 0:
-                        mem[i, RING1 + 2] = mem[i, op.RING0_NEAR_ID]
+                        mm[np.uint64(mb + (RING1 + 2))] = mm[np.uint64(mb + (op.RING0_NEAR_ID))]
                 status = YIELDED
                 break
             elif g == G_HALT:
@@ -460,7 +467,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                         err = True
                         errc = op.ERR_OVERFLOW
                     else:
-                        stack[i, sp] = stack[i, sp - need]
+                        stk[np.uint64(sb + (sp))] = stk[np.uint64(sb + (sp - need))]
                         sp += 1
                 elif x == X_DROP:
                     if sp == 0:
@@ -473,9 +480,9 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                         err = True
                         errc = op.ERR_UNDERFLOW
                     else:
-                        t = stack[i, sp - 1]
-                        stack[i, sp - 1] = stack[i, sp - 2]
-                        stack[i, sp - 2] = t
+                        t = stk[np.uint64(sb + (sp - 1))]
+                        stk[np.uint64(sb + (sp - 1))] = stk[np.uint64(sb + (sp - 2))]
+                        stk[np.uint64(sb + (sp - 2))] = t
                 elif x == X_ROT or x == X_DUP2:
                     # pop up to three (zeros stand in on underflow), push back rearranged:
                     # rot: a b c -> b c a ; dup2: a b -> a b a b
@@ -486,7 +493,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                     for r in range(n_pop):
                         if sp > 0:
                             sp -= 1
-                            t = np.int32(stack[i, sp])
+                            t = np.int32(stk[np.uint64(sb + (sp))])
                         else:
                             t = np.int32(0)
                             err = True
@@ -507,21 +514,21 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                             err = True
                             errc = op.ERR_OVERFLOW
                         else:
-                            stack[i, sp] = t
+                            stk[np.uint64(sb + (sp))] = t
                             sp += 1
                 elif x == X_STORE:
                     if sp > 0:
                         sp -= 1
-                        slot = np.int32(stack[i, sp]) & 0xFF
+                        slot = np.int32(stk[np.uint64(sb + (sp))]) & 0xFF
                     else:
                         slot = np.int32(0)
                         err = True
                         errc = op.ERR_UNDERFLOW
                     if sp > 0:
                         sp -= 1
-                        mem[i, slot] = stack[i, sp]
+                        mm[np.uint64(mb + (slot))] = stk[np.uint64(sb + (sp))]
                     else:
-                        mem[i, slot] = 0
+                        mm[np.uint64(mb + (slot))] = 0
                         err = True
                         errc = op.ERR_UNDERFLOW
                 elif x == X_CLEAR:
@@ -543,7 +550,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                 for r in range(n_pop):
                     if sp > 0:
                         sp -= 1
-                        t = np.int32(stack[i, sp])
+                        t = np.int32(stk[np.uint64(sb + (sp))])
                     else:
                         t = np.int32(0)
                         err = True
@@ -609,7 +616,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                     elif arg >= 3 and arg <= 5:
                         if sp > 0:
                             sp -= 1
-                            b = np.int32(stack[i, sp])
+                            b = np.int32(stk[np.uint64(sb + (sp))])
                         else:
                             b = np.int32(0)
                             err = True
@@ -619,7 +626,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                         else:
                             if sp > 0:
                                 sp -= 1
-                                a = np.int32(stack[i, sp])
+                                a = np.int32(stk[np.uint64(sb + (sp))])
                             else:
                                 a = np.int32(0)
                                 err = True
@@ -628,7 +635,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                                 v = a if a < b else b
                             else:
                                 v = a if a > b else b
-                        stack[i, sp] = _wrap16(v)
+                        stk[np.uint64(sb + (sp))] = _wrap16(v)
                         sp += 1
                 elif x == X_GAS:
                     gas -= arg
@@ -644,7 +651,7 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                             err = True
                             errc = op.ERR_OVERFLOW
                         else:
-                            stack[i, sp] = stack[i, sp - 1 - arg]
+                            stk[np.uint64(sb + (sp))] = stk[np.uint64(sb + (sp - 1 - arg))]
                             sp += 1
                 elif x == X_INLINE:
                     if depth + 1 >= MAX_FRAMES:
