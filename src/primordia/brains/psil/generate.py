@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 from numba import njit
 
-from primordia.core.rng import (Rng, float_from_u64_py, int_from_u64_py, random_u64,
+from primordia.core.rng import (Rng, int_from_u64_py, random_u64,
                                 random_u64_for, scale_u64, stream_id)
 
 from . import opcodes as op
@@ -49,9 +49,6 @@ class Draws:
     def int(self, lo: int, hi: int) -> int:
         """Integer in [lo, hi)."""
         return int_from_u64_py(self.u64(), lo, hi)
-
-    def chance(self, p: float) -> bool:
-        return float_from_u64_py(self.u64()) < p
 
     def choice(self, seq):
         return seq[self.int(0, len(seq))]

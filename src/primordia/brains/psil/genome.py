@@ -91,8 +91,3 @@ def _decode_hex(text: str, what: str) -> bytes:
     if len(text) // 2 > MAX_CODE_BYTES:
         raise GenomeError(f"{what}: {len(text) // 2} bytes; the limit is {MAX_CODE_BYTES}")
     return bytes.fromhex(text)
-
-
-def genome_from_hex(text: str) -> PsilGenome:
-    """Shorthand for ``PsilGenome.from_hex``."""
-    return PsilGenome.from_hex(text)
