@@ -112,6 +112,7 @@ def test_run_batch_prints_one_json_line_per_genome(tmp_path):
     (("psil", "run", FORAGER_HEX, "--gas", "0"), ("--gas",)),
     (("psil", "run", "missing/file.hex"), ("no such file",)),
     (("psil", "run"), ("missing GENOME",)),
+    (("psil", "run", "/"), ("not a file",)),
     (("psil", "disasm", "0g"), ("hex",)),
     (("psil", "run", FORAGER_HEX, "--gas", "many"), ("gas",)),
     (("nosuchcommand",), ("nosuchcommand",)),

@@ -55,6 +55,8 @@ def load_genome(arg: str) -> PsilGenome:
             except GenomeError as e:
                 raise GenomeError(f"{arg}: {e}") from None
         return PsilGenome.from_bytes(data)
+    if p.exists():
+        raise InputFileError(f"{arg}: not a file")
     if p.suffix or "/" in arg:
         raise InputFileError(f"{arg}: no such file")
     try:

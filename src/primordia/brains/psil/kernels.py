@@ -199,6 +199,22 @@ def _find_quotation(quots, first, count, index):
     return -1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _enter_block(regs, frames, i, depth, pc, start, length, kind_q, saved, remaining):
+    """Save the running level's pc and describe the block entered one level deeper (the
+    caller then moves its own registers there)."""
+    if depth == 0:
+        regs[i, PC] = pc
+    else:
+        frames[i, depth, F_PC] = pc
+    d = depth + 1
+    frames[i, d, F_START] = start
+    frames[i, d, F_LEN] = length
+    frames[i, d, F_KIND] = kind_q
+    frames[i, d, F_SAVED] = saved
+    frames[i, d, F_REMAIN] = remaining
+
+
 @njit(cache=True, nogil=True)
 def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, steps):
     """Run organisms slots[lo:hi], each until it yields, halts, errs or runs out of gas."""
@@ -275,19 +291,13 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                         status = FAILED
                         break
                     r = _find_quotation(quots, org[i, Q_FIRST], org[i, Q_COUNT], qidx)
-                    if depth == 0:
-                        regs[i, PC] = pc
-                    else:
-                        frames[i, depth, F_PC] = pc
-                    depth += 1
                     fs = np.int64(quots[r, Q_OFFSET])
-                    cb = base + fs
                     fl = np.int64(quots[r, Q_LENGTH])
+                    _enter_block(regs, frames, i, depth, pc, fs, fl, K_LOOP | (qidx << 4), 0,
+                                 rem - 1)
+                    depth += 1
+                    cb = base + fs
                     pc = np.int64(0)
-                    frames[i, depth, F_START] = fs
-                    frames[i, depth, F_LEN] = fl
-                    frames[i, depth, F_KIND] = K_LOOP | (qidx << 4)
-                    frames[i, depth, F_REMAIN] = rem - 1
                 continue
 
             gas -= 1
@@ -591,20 +601,13 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                             err = True
                             errc = op.ERR_OVERFLOW
                         else:
-                            if depth == 0:
-                                regs[i, PC] = pc
-                            else:
-                                frames[i, depth, F_PC] = pc
-                            depth += 1
                             fs = np.int64(quots[r, Q_OFFSET])
-                            cb = base + fs
                             fl = np.int64(quots[r, Q_LENGTH])
+                            _enter_block(regs, frames, i, depth, pc, fs, fl,
+                                         call_kind | (call << 4), call_saved, call_rem)
+                            depth += 1
+                            cb = base + fs
                             pc = np.int64(0)
-                            frames[i, depth, F_START] = fs
-                            frames[i, depth, F_LEN] = fl
-                            frames[i, depth, F_KIND] = call_kind | (call << 4)
-                            frames[i, depth, F_SAVED] = call_saved
-                            frames[i, depth, F_REMAIN] = call_rem
             elif g == G_MISC:
                 if x == X_CALL:
                     if arg == 2:                # emit: output is muted
@@ -658,18 +661,12 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
                         err = True
                         errc = op.ERR_OVERFLOW
                     else:
-                        if depth == 0:
-                            regs[i, PC] = pc
-                        else:
-                            frames[i, depth, F_PC] = pc
-                        depth += 1
                         fs = fs + pc - arg          # the data just skipped is the block
-                        cb = base + fs
                         fl = np.int64(arg)
+                        _enter_block(regs, frames, i, depth, pc, fs, fl, K_INLINE, 0, 0)
+                        depth += 1
+                        cb = base + fs
                         pc = np.int64(0)
-                        frames[i, depth, F_START] = fs
-                        frames[i, depth, F_LEN] = fl
-                        frames[i, depth, F_KIND] = K_INLINE
                 elif x == X_ERROR:
                     err = True
                 elif x == X_CLEAR_ERROR:
