@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from primordia.brains.psil import generate
+from primordia.brains.psil import kernels as k
 from primordia.brains.psil import opcodes as op
 from primordia.brains.psil.archetypes import ARCHETYPES
 from primordia.brains.psil.brain import PsilBrain, think_batch
@@ -47,10 +48,10 @@ def test_fast_vm_equals_reference_on_100k_generated_programs(part):
 
 def test_archetypes_agree_under_varied_sensors():
     genomes, sensors, gas = [], [], []
-    for k, name in enumerate(sorted(ARCHETYPES)):
+    for a, name in enumerate(sorted(ARCHETYPES)):
         for i in range(300):
             genomes.append(PsilGenome(ARCHETYPES[name]))
-            sensors.append(generate.random_sensors(99, k * 1000 + i))
+            sensors.append(generate.random_sensors(99, a * 1000 + i))
             gas.append(GAS_MIX[i % len(GAS_MIX)])
     assert_same(genomes, np.array(sensors), np.array(gas))
 
@@ -186,3 +187,28 @@ def test_compaction_after_many_deaths_keeps_survivors_running():
     for j, i in enumerate(survivors):
         if first[j] is not None:
             assert brain.ring1[i].tolist() == first[j]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_whole_thinks_in_one_call_equal_round_by_round(threads):
+    # run_thinks loops the rounds inside numba; think_batch returns to Python after each one
+    genomes, sensors, gas = _corpus(40_000, 4000, seed=5)
+    rounds = think_batch(genomes, sensors, gas)
+    brain = PsilBrain(genomes, threads=threads)
+    brain.begin_think(gas)
+    brain.mem[:, :31] = sensors
+    some = np.arange(0, len(genomes), 1, dtype=np.int64)
+    brain.run_thinks(some)
+    assert np.array_equal(brain.mem.astype(np.int32), rounds.memory)
+    assert np.array_equal(brain.steps, rounds.steps)
+    assert np.array_equal(brain.regs[:, k.GAS], rounds.gas_left)
+    assert brain.run_slots(some).size == 0               # nothing is left to resume
+    assert some.tolist() == list(range(len(genomes)))    # the caller's slots are untouched
+
+
+def test_population_rows_start_on_cache_lines():
+    brain = PsilBrain([b"\x21"] * 3, capacity=5)
+    brain.add([b"\x22"] * 4)                               # grows past the capacity
+    for a in (brain.mem, brain.stack, brain.regs, brain.org, brain.pdec, brain.steps):
+        assert a.ctypes.data % 64 == 0 and a.flags.c_contiguous
+    assert (brain.regs[7:, k.STATUS] == k.HALTED).all()   # free slots stay halted

@@ -39,9 +39,20 @@ class BrainIO:
 
 SPANS_PER_THREAD = 8
 """Work slices per thread in a parallel round: small enough to balance uneven thinks."""
+CACHE_LINE = 64
 
 PSIL_IO = BrainIO(sensors=op.RING0_NAMES, actions=op.RING1_NAMES)
 """The full Ring0/Ring1 layout of micro-PSIL (31 sensors, 4 actions)."""
+
+
+def _zeros(shape, dtype) -> np.ndarray:
+    """Zeros whose first element starts a 64-byte cache line: a 512-byte memory row then holds
+    Ring0's sensors in one line and Ring1 in another, and the VM touches fewer lines."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape))
+    raw = np.zeros(count * dtype.itemsize + CACHE_LINE, dtype=np.uint8)
+    skip = -raw.ctypes.data % CACHE_LINE
+    return raw[skip:skip + count * dtype.itemsize].view(dtype).reshape(shape)
 
 
 def _blob_size(g: PsilGenome) -> int:
@@ -71,18 +82,18 @@ class PsilBrain:
     # --- storage -----------------------------------------------------------------------------
     def _alloc(self, n: int) -> None:
         self.code = np.zeros(1024, dtype=np.uint8)
-        self.pdec = np.zeros(1024, dtype=np.int64)
+        self.pdec = _zeros(1024, np.int64)
         self.code_used = 0
         self.live_code = 0
-        self.org = np.zeros((n, k.ORG_COLS), dtype=np.int64)
+        self.org = _zeros((n, k.ORG_COLS), np.int64)
         self.quots = np.zeros((0, 3), dtype=np.int32)
-        self.mem = np.zeros((n, op.MEMORY_SLOTS), dtype=np.int16)
-        self.stack = np.zeros((n, op.MAX_STACK), dtype=np.int16)
+        self.mem = _zeros((n, op.MEMORY_SLOTS), np.int16)
+        self.stack = _zeros((n, op.MAX_STACK), np.int16)
         self.locals = np.zeros((n, op.LOCALS), dtype=np.int16)
-        self.regs = np.zeros((n, k.REG_COLS), dtype=np.int32)
+        self.regs = _zeros((n, k.REG_COLS), np.int32)
         self.regs[:, k.STATUS] = k.HALTED
         self.frames = np.zeros((n, op.MAX_FRAMES, k.FRAME_COLS), dtype=np.int32)
-        self.steps = np.zeros(n, dtype=np.int64)
+        self.steps = _zeros(n, np.int64)
         self.alive = np.zeros(n, dtype=bool)
 
     @property
@@ -94,7 +105,8 @@ class PsilBrain:
         new = max(need, 2 * old)
 
         def widen(a: np.ndarray, fill=0) -> np.ndarray:
-            b = np.full((new,) + a.shape[1:], fill, dtype=a.dtype)
+            b = _zeros((new,) + a.shape[1:], a.dtype)
+            b[old:] = fill
             b[:old] = a
             return b
 
@@ -117,7 +129,7 @@ class PsilBrain:
             size = max(end, 2 * self.code.shape[0])
             code = np.zeros(size, dtype=np.uint8)
             code[:self.code_used] = self.code[:self.code_used]
-            pdec = np.zeros(size, dtype=np.int64)
+            pdec = _zeros(size, np.int64)
             pdec[:self.code_used] = self.pdec[:self.code_used]
             self.code, self.pdec = code, pdec
         self.code[start:end] = np.frombuffer(blob, dtype=np.uint8)
@@ -188,7 +200,9 @@ class PsilBrain:
             pos += size
             q_row += q_count
         self.code = np.concatenate(code_parts + [np.zeros(1024, dtype=np.uint8)])
-        self.pdec = np.concatenate(pdec_parts + [np.zeros(1024, dtype=np.int64)])
+        self.pdec = _zeros(pos + 1024, np.int64)
+        if pdec_parts:
+            self.pdec[:pos] = np.concatenate(pdec_parts)
         self.code_used = pos
         self.quots = (np.concatenate(quot_rows) if quot_rows
                       else np.zeros((0, 3), dtype=np.int32)).astype(np.int32)
@@ -229,7 +243,7 @@ class PsilBrain:
     def run_slots(self, slots: np.ndarray) -> np.ndarray:
         """Run the organisms in ``slots`` (distinct, alive) for one round; return the slots
         that yielded and can resume. Costs O(len(slots)), so long tails of rounds are cheap."""
-        slots = np.ascontiguousarray(slots, dtype=np.int64)
+        slots = np.array(slots, dtype=np.int64)     # a copy: it returns the yielded ones
         args = (slots, self.pdec, self.org, self.quots, self.mem, self.stack, self.locals,
                 self.regs, self.frames, self.steps)
         if self.threads > 1:
@@ -238,13 +252,21 @@ class PsilBrain:
             k.run_round_parallel(SPANS_PER_THREAD * threads, *args)
         else:
             k.run_round_serial(*args)
-        return slots[self.regs[slots, k.STATUS] == k.YIELDED]
+        return slots[:k.keep_yielded(slots, slots.shape[0], self.regs)]
 
     def run_thinks(self, slots: np.ndarray) -> None:
         """Run whole thinks with the sensors as they are: resume after every yield until each
-        organism halts, errs or spends its gas (sensors do not change between rounds)."""
-        while len(slots):
-            slots = self.run_slots(slots)
+        organism halts, errs or spends its gas (sensors do not change between rounds).
+        One kernel call runs every round."""
+        slots = np.array(slots, dtype=np.int64)     # a copy: the kernel uses it as scratch
+        args = (slots, self.pdec, self.org, self.quots, self.mem, self.stack, self.locals,
+                self.regs, self.frames, self.steps)
+        if self.threads > 1:
+            threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
+            numba.set_num_threads(threads)
+            k.run_thinks_parallel(SPANS_PER_THREAD * threads, *args)
+        else:
+            k.run_thinks_serial(*args)
 
     def step(self, sensors: np.ndarray, actions: np.ndarray,
              active: np.ndarray | None = None) -> None:

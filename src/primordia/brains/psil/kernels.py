@@ -13,7 +13,9 @@ The VM runs on ``pdec``, the same layout with each byte position pre-decoded int
 Speed notes: one load of a pre-decoded word gives the group, kind, length and operand of an
 instruction, and the dispatch on the group is one jump table; the main program's pc lives in ``regs`` and ``frames`` is touched
 only by nested quotations and inline blocks; rows are indexed in place (``mem[i, x]``) because
-taking row views costs a reference-count update each.
+taking row views costs a reference-count update each. With many organisms the rows of each one
+are far apart and a think is shorter than a trip to RAM, so ``run_span`` prefetches the rows of
+organisms ``AHEAD`` places further on, and ``run_thinks_*`` loop the rounds inside numba.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ...core.prefetch import prefetch
 from . import opcodes as op
 
 # org columns
@@ -42,6 +45,7 @@ MAX_STACK = op.MAX_STACK
 MEMORY = op.MEMORY_SLOTS
 MAX_FRAMES = op.MAX_FRAMES
 RING1 = op.RING1_BASE
+AHEAD = 12            # run_span prefetches the rows of the organism this many places ahead
 
 # ---- decode tables -----------------------------------------------------------------------
 # FORM: how many operand bytes follow (0, 1, 2) or 3 for [len][data]
@@ -224,7 +228,24 @@ def run_span(lo, hi, slots, pdec, org, quots, mem, stack, loc, regs, frames, ste
     # the loop than 2-D indexing (strides, negative-index fix-ups)
     stk = stack.reshape(stack.size)
     mm = mem.reshape(mem.size)
+    rg = regs.reshape(regs.size)
+    og = org.reshape(org.size)
     for j in range(lo, hi):
+        # ask for the rows of organisms further on: with many organisms they are far apart in
+        # memory, and a think is often shorter than the wait for RAM
+        if j + 2 * AHEAD < hi:
+            f = slots[j + 2 * AHEAD]
+            prefetch(og, f * ORG_COLS)
+            prefetch(rg, f * REG_COLS)
+        if j + AHEAD < hi:
+            f = slots[j + AHEAD]
+            prefetch(mm, f * MEMORY)
+            prefetch(mm, f * MEMORY + RING1)
+            prefetch(stk, f * MAX_STACK + 31)
+            prefetch(pdec, og[f * ORG_COLS + START] + rg[f * REG_COLS + PC] + 8)
+            prefetch(stk, f * MAX_STACK)
+            prefetch(pdec, og[f * ORG_COLS + START] + rg[f * REG_COLS + PC])
+            prefetch(steps, f)
         i = slots[j]
         sb = i * MAX_STACK
         mb = i * MEMORY
@@ -710,6 +731,40 @@ def run_round_parallel(spans, slots, pdec, org, quots, mem, stack, loc, regs, fr
     for s in prange(spans):
         run_span(s * size, min(n, (s + 1) * size), slots, pdec, org, quots, mem, stack, loc,
                  regs, frames, steps)
+
+
+@njit(cache=True, nogil=True)
+def keep_yielded(slots, n, regs):
+    """Move the slots among slots[:n] that yielded to the front, in order; returns how many."""
+    m = 0
+    for j in range(n):
+        if regs[slots[j], STATUS] == YIELDED:
+            slots[m] = slots[j]
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def run_thinks_serial(slots, pdec, org, quots, mem, stack, loc, regs, frames, steps):
+    """Run each organism in ``slots`` round after round, resuming after every yield, until all
+    have halted, erred or spent their gas. ``slots`` is used as scratch space."""
+    n = slots.shape[0]
+    while n > 0:
+        run_span(0, n, slots, pdec, org, quots, mem, stack, loc, regs, frames, steps)
+        n = keep_yielded(slots, n, regs)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def run_thinks_parallel(spans, slots, pdec, org, quots, mem, stack, loc, regs, frames, steps):
+    """``run_thinks_serial`` with each round spread over numba's threads."""
+    n = slots.shape[0]
+    while n > 0:
+        parts = max(1, min(n, spans))
+        size = (n + parts - 1) // parts
+        for s in prange(parts):
+            run_span(s * size, min(n, (s + 1) * size), slots, pdec, org, quots, mem, stack,
+                     loc, regs, frames, steps)
+        n = keep_yielded(slots, n, regs)
 
 
 @njit(cache=True, nogil=True)
