@@ -396,3 +396,16 @@ def test_rng_methods_call_the_twins_and_the_seed_is_frozen() -> None:
         rng.seed = 3  # type: ignore[misc]
     with pytest.raises(TypeError):
         R.Rng(1.5)  # type: ignore[arg-type]
+
+
+def test_draw_stream_is_the_keys_successive_draws():
+    from primordia.core.rng import DrawStream, Rng
+    rng = Rng(2026)
+    stream = DrawStream(rng, 11, 400, 17)
+    words = [stream.u64() for _ in range(150)]          # crosses two block refills
+    assert words == [rng.u64(11, 400, 17, j) for j in range(150)]
+    again = DrawStream(rng, 11, 400, 17)
+    assert [again.integer(0, 6) for _ in range(20)] == [
+        rng.integers(11, 400, 17, j, 0, 6) for j in range(20)]
+    other = DrawStream(rng, 11, 401, 17)                # another tick: another sequence
+    assert [other.u64() for _ in range(5)] != words[:5]

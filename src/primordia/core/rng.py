@@ -437,6 +437,16 @@ def random_normals_for(seed: int, stream: int, tick: int, entities: np.ndarray,
 
 # --------------------------------------------------------------------------------------------
 # Python-side convenience.
+@njit(cache=True, nogil=True)
+def random_u64_draws(seed: int, stream: int, tick: int, entity: int, first: int,
+                     count: int) -> np.ndarray:
+    """Draws ``first .. first + count - 1`` of one key, as a uint64 array."""
+    out = np.empty(count, dtype=np.uint64)
+    for j in range(count):
+        out[j] = random_u64(seed, stream, tick, entity, first + j)
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -469,3 +479,40 @@ class Rng:
     def normal(self, stream: int, tick: int, entity: int, draw: int) -> float:
         """A standard normal deviate."""
         return random_normal_py(self.seed, stream, tick, entity, draw)
+
+
+class DrawStream:
+    """The successive draws 0, 1, 2, ... of one (stream, tick, entity) key, for Python code that
+    needs an unknown number of random numbers per organism (variation operators, spawning
+    decisions). Words come from one numba call per block of 64; draw ``j`` is exactly
+    ``Rng.u64(stream, tick, entity, j)``."""
+
+    BLOCK = 64
+
+    def __init__(self, rng: Rng, stream: int, tick: int, entity: int) -> None:
+        self.key = (rng.seed_word, key_word(stream), key_word(tick), key_word(entity))
+        self.words: list[int] = []
+        self.used = 0
+
+    def u64(self) -> int:
+        """The next uniform 64-bit word."""
+        if self.used == len(self.words):
+            self.words.extend(random_u64_draws(*self.key, len(self.words), self.BLOCK).tolist())
+        self.used += 1
+        return self.words[self.used - 1]
+
+    def integer(self, lo: int, hi: int) -> int:
+        """An integer in [lo, hi)."""
+        return int_from_u64_py(self.u64(), lo, hi)
+
+    def random(self) -> float:
+        """A float in [0, 1)."""
+        return float_from_u64_py(self.u64())
+
+    def chance(self, p: float) -> bool:
+        """True with probability ``p``."""
+        return self.random() < p
+
+    def choice(self, seq):
+        """One element of a non-empty sequence."""
+        return seq[self.integer(0, len(seq))]
