@@ -9,7 +9,7 @@ import typer
 from primordia import __version__
 from primordia.core.errors import PrimordiaError
 
-from . import demo, psil
+from . import demo, psil, run
 
 app = typer.Typer(
     name="primordia",
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(psil.app, name="psil")
+app.add_typer(run.app, name="run")
 app.command(name="demo")(demo.demo)
 
 

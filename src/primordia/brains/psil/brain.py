@@ -14,27 +14,12 @@ from typing import Sequence
 import numba
 import numpy as np
 
+from primordia.brains.base import BrainIO
 from primordia.core.errors import ConfigError
 
 from . import kernels as k
 from . import opcodes as op
 from .genome import PsilGenome
-
-
-@dataclass(frozen=True)
-class BrainIO:
-    """A world's sensor and action layout: names of its int32 sensor and action slots."""
-
-    sensors: tuple[str, ...]
-    actions: tuple[str, ...]
-
-    @property
-    def n_sensors(self) -> int:
-        return len(self.sensors)
-
-    @property
-    def n_actions(self) -> int:
-        return len(self.actions)
 
 
 SPANS_PER_THREAD = 8
@@ -136,14 +121,23 @@ class PsilBrain:
         self.code_used = end
         return start
 
-    def add(self, genomes: Sequence[PsilGenome | bytes]) -> np.ndarray:
-        """Place new organisms in the lowest free slots; returns their slots."""
+    def add(self, genomes: Sequence[PsilGenome | bytes],
+            slots: np.ndarray | Sequence[int] | None = None) -> np.ndarray:
+        """Place new organisms in the given free slots, or the lowest free ones; returns
+        their slots."""
         genomes = [_as_genome(g) for g in genomes]
-        free = np.flatnonzero(~self.alive)
-        if len(free) < len(genomes):
-            self._grow(self.capacity + len(genomes) - len(free))
+        if slots is None:
             free = np.flatnonzero(~self.alive)
-        slots = free[:len(genomes)]
+            if len(free) < len(genomes):
+                self._grow(self.capacity + len(genomes) - len(free))
+                free = np.flatnonzero(~self.alive)
+            slots = free[:len(genomes)]
+        else:
+            slots = np.asarray(slots, dtype=np.int64)
+            if (len(slots) != len(genomes) or len(np.unique(slots)) != len(slots)
+                    or (len(slots) and (slots.min() < 0 or slots.max() >= self.capacity))
+                    or self.alive[slots].any()):
+                raise ConfigError("add: slots must be distinct free slots, one per genome")
         new_quots = [self.quots]
         regions: list[tuple[int, int]] = []
         q_row = self.quots.shape[0]
@@ -268,14 +262,21 @@ class PsilBrain:
         else:
             k.run_thinks_serial(*args)
 
+    def begin_tick(self, budget: np.ndarray, active: np.ndarray | None = None) -> None:
+        """The Brain interface's start of a tick: a think with ``budget`` gas per slot (clipped
+        to 1..GAS_CAP)."""
+        self.begin_think(np.clip(np.asarray(budget), 1, op.GAS_CAP), active)
+
     def step(self, sensors: np.ndarray, actions: np.ndarray,
-             active: np.ndarray | None = None) -> None:
-        """One action round: write sensors, run to the next yield, read Ring1 into ``actions``."""
+             active: np.ndarray | None = None) -> np.ndarray:
+        """One action round: write sensors, run to the next yield, read Ring1 into ``actions``.
+        Returns the slots that yielded and can act again this tick."""
         mask = self._mask(active) & self.thinking_or_yielded
         self.write_sensors(sensors, mask)
         self.run_round(mask)
         na = actions.shape[1]
         actions[mask] = self.mem[mask, op.RING1_BASE:op.RING1_BASE + na]
+        return mask & self.yielded
 
     # --- state views -------------------------------------------------------------------------
     @property
@@ -303,6 +304,20 @@ class PsilBrain:
     def pc(self) -> np.ndarray:
         """Main-program counter per organism."""
         return self.regs[:, k.PC]
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """What an organism carries from one tick to the next (memory and locals; the stack
+        and registers start afresh with every think), zeroed in free slots."""
+        live = self.alive[:, None]
+        return {"memory": np.where(live, self.mem, 0), "locals": np.where(live, self.locals, 0)}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore ``state_arrays`` (from a checkpoint) into the living slots."""
+        for name, target in (("memory", self.mem), ("locals", self.locals)):
+            a = np.asarray(arrays[name])
+            if a.shape != target.shape:
+                raise ConfigError(f"brain {name}: shape {a.shape}, expected {target.shape}")
+            target[:] = np.where(self.alive[:, None], a, 0).astype(target.dtype)
 
     def stack_of(self, slot: int) -> list[int]:
         return [int(v) for v in self.stack[slot, :self.regs[slot, k.SP]]]

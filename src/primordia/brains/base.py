@@ -1,0 +1,78 @@
+"""The interfaces between worlds and brains (ARCHITECTURE.md §3): a world publishes its
+``BrainIO``, a substrate compiles genomes into a ``Brain`` for it, and the world steps that
+brain without knowing which kind it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from primordia.core.rng import DrawStream
+
+
+@dataclass(frozen=True)
+class BrainIO:
+    """A world's sensor and action layout: names of its int32 sensor and action slots."""
+
+    sensors: tuple[str, ...]
+    actions: tuple[str, ...]
+
+    @property
+    def n_sensors(self) -> int:
+        return len(self.sensors)
+
+    @property
+    def n_actions(self) -> int:
+        return len(self.actions)
+
+
+@runtime_checkable
+class Brain(Protocol):
+    """A compiled population; organisms live in slots that the world mirrors."""
+
+    @property
+    def capacity(self) -> int: ...
+
+    def begin_tick(self, budget: np.ndarray, active: np.ndarray) -> None:
+        """Start a tick's decisions with a compute budget per slot (gas for bytecode brains)."""
+
+    def step(self, sensors: np.ndarray, actions: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """One action round for the active slots: read ``sensors[N, S]``, write
+        ``actions[N, A]``; returns bool[N], the slots that may act again this tick."""
+
+    def add(self, genomes: Sequence[Any], slots: np.ndarray | None = None) -> np.ndarray:
+        """Place organisms (in the given free slots, or the lowest free ones); their slots."""
+
+    def remove(self, slots: Sequence[int] | np.ndarray) -> None:
+        """Free the slots of organisms that died."""
+
+
+@runtime_checkable
+class Substrate(Protocol):
+    """One brain kind: how its genomes are made, varied, stored and compiled."""
+
+    name: str
+
+    def random(self, draws: DrawStream, max_len: int) -> Any:
+        """A random genome."""
+
+    def mutate(self, genome: Any, draws: DrawStream, max_len: int) -> Any:
+        """A mutated copy (never invalid)."""
+
+    def crossover(self, a: Any, b: Any, draws: DrawStream, max_len: int, **options) -> Any:
+        """A child of two parents (never invalid)."""
+
+    def encode(self, genome: Any) -> bytes:
+        """Canonical bytes of a genome."""
+
+    def decode(self, data: bytes) -> Any:
+        """The genome of canonical bytes (GenomeError if invalid)."""
+
+    def to_text(self, genome: Any) -> str:
+        """A readable form (disassembly)."""
+
+    def compile(self, genomes: Sequence[Any], io: BrainIO, threads: int = 1,
+                capacity: int | None = None) -> Brain:
+        """A Brain running these genomes in slots 0.. for a world with this layout."""

@@ -1,0 +1,60 @@
+"""micro-PSIL as a Substrate: how worlds and evolvers make, vary, store and compile genomes.
+
+Genomes here are main code only (bytes, no quotation table): that is what the GA's operators
+and the sandbox's teachings work on. Any ``PsilGenome`` still compiles.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from primordia.brains.base import BrainIO
+from primordia.core.errors import GenomeError
+from primordia.core.rng import DrawStream
+
+from . import variation
+from .archetypes import ARCHETYPES
+from .asm import disassemble
+from .brain import PsilBrain
+from .genome import MAX_CODE_BYTES
+
+
+class PsilSubstrate:
+    """The ``psil`` substrate (registered by name in ``primordia.brains.registry``)."""
+
+    name = "psil"
+    archetypes: dict[str, bytes] = dict(ARCHETYPES)
+
+    def random(self, draws: DrawStream, max_len: int) -> bytes:
+        return variation.random_genome(draws, max_len)
+
+    def mutate(self, genome: bytes, draws: DrawStream, max_len: int) -> bytes:
+        return variation.mutate(genome, draws, max_len)
+
+    def crossover(self, a: bytes, b: bytes, draws: DrawStream, max_len: int,
+                  classic_rate: float = variation.CLASSIC_RATE, mode: str = "growth") -> bytes:
+        return variation.crossover(a, b, draws, max_len, classic_rate=classic_rate, mode=mode)
+
+    def transfer(self, teacher: bytes, student: bytes, draws: DrawStream) -> bytes:
+        """Teaching: a fragment of the teacher's code overwrites part of the student's."""
+        return variation.teach(teacher, student, draws)
+
+    def validate(self, genome: bytes) -> None:
+        if not isinstance(genome, (bytes, bytearray)):
+            raise GenomeError(f"a micro-PSIL genome is bytes, not {type(genome).__name__}")
+        if len(genome) > MAX_CODE_BYTES:
+            raise GenomeError(f"genome is {len(genome)} bytes; at most {MAX_CODE_BYTES}")
+
+    def encode(self, genome: bytes) -> bytes:
+        return bytes(genome)
+
+    def decode(self, data: bytes) -> bytes:
+        self.validate(data)
+        return bytes(data)
+
+    def to_text(self, genome: bytes) -> str:
+        return disassemble(bytes(genome))
+
+    def compile(self, genomes: Sequence[bytes], io: BrainIO, threads: int = 1,
+                capacity: int | None = None) -> PsilBrain:
+        return PsilBrain(list(genomes), io=io, threads=threads, capacity=capacity)

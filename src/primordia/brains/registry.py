@@ -1,0 +1,17 @@
+"""The substrates Primordia knows, by name (ARCHITECTURE.md §3)."""
+
+from __future__ import annotations
+
+from primordia.core.registry import Registry
+
+from .base import Substrate
+
+SUBSTRATES: Registry[Substrate] = Registry("substrate")
+
+
+def _psil() -> Substrate:
+    from .psil.substrate import PsilSubstrate
+    return PsilSubstrate()
+
+
+SUBSTRATES.register("psil", _psil)

@@ -1,0 +1,164 @@
+"""``primordia run WORLD``: run a world from flags or a TOML config into a run directory."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from primordia.core.errors import ConfigError
+from primordia.runs.sandbox_run import Reporter, SandboxRun
+from primordia.runs.timeline import sparkline
+from primordia.worlds.sandbox import constants as c
+from primordia.worlds.sandbox.config import SandboxConfig
+
+app = typer.Typer(help="Run a world.", no_args_is_help=True)
+
+SPARK_KEYS = ("alive", "trades", "teaches", "attacks", "heals", "gold", "stress",
+              "best_fitness", "mean_fitness", "genome_mean")
+CUMULATIVE = ("trades", "teaches", "attacks", "heals")
+"""Counters shown per sample (the change since the previous one), not as running totals."""
+
+
+class ConsoleReporter(Reporter):
+    """Progress bar, ASCII snapshots and CSV rows while a run goes."""
+
+    def __init__(self, console: Console, csv_out: bool, snap_every: int, verbose: bool) -> None:
+        self.console, self.csv_out, self.snap_every, self.verbose = (console, csv_out,
+                                                                     snap_every, verbose)
+        self.progress: Progress | None = None
+        self.header_done = False
+
+    def started(self, run: SandboxRun) -> None:
+        if self.console.is_terminal:
+            self.progress = Progress(TextColumn("sandbox"), BarColumn(), TextColumn(
+                "{task.completed:,}/{task.total:,} ticks"), TextColumn("{task.fields[alive]}"),
+                TimeRemainingColumn(), console=self.console, transient=True)
+            self.task = self.progress.add_task("run", total=run.config.ticks, alive="")
+            self.progress.start()
+        self.last = time.perf_counter()
+
+    def ticked(self, run: SandboxRun) -> None:
+        w = run.world
+        if self.progress is not None and (time.perf_counter() - self.last > 0.1
+                                          or w.tick_no == run.config.ticks):
+            self.last = time.perf_counter()
+            self.progress.update(self.task, completed=w.tick_no,
+                                 alive=f"{int(w.state.alive.sum())} alive")
+        if self.snap_every and w.tick_no % self.snap_every == 0:
+            self.console.print(f"tick {w.tick_no}", highlight=False)
+            self.console.print(w.ascii_map(), highlight=False, markup=False)
+
+    def sampled(self, run: SandboxRun, m: dict[str, Any]) -> None:
+        if self.csv_out:
+            if not self.header_done:
+                print(",".join(m), flush=True)
+                self.header_done = True
+            print(",".join(str(v) for v in m.values()), flush=True)
+        if self.verbose:
+            self.console.print(
+                f"t={m['tick']} alive={m['alive']} food={m['food']} trades={m['trades']} "
+                f"best={m['best_fitness']} genome={m['genome_mean']}", highlight=False)
+
+    def finished(self, run: SandboxRun) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _print_summary(console: Console, run: SandboxRun) -> None:
+    w, summary = run.world, run.summary()
+    m = summary["final"]
+    console.rule(f"[bold]sandbox: {m['tick']:,} ticks, seed {run.config.seed}")
+    table = Table(show_header=False, box=None)
+    for key in ("alive", "food", "trades", "teaches", "attacks", "kills", "heals", "harvests",
+                "terraforms", "crafts", "gold"):
+        table.add_row(key, f"{m[key]:,}")
+    table.add_row("live NPC-ticks", f"{w.live_npc_ticks:,}")
+    rate = summary["npc_ticks_per_second"]
+    table.add_row("speed", f"{rate:,} NPC-ticks/s, {run.wall_seconds:.2f} s "
+                  f"(+{run.jit_seconds:.1f} s JIT)" if rate else f"{run.wall_seconds:.2f} s")
+    table.add_row("state hash", summary["state_hash"][:32])
+    console.print(table)
+    live = w.alive_slots()
+    if live.size:
+        s = w.state
+        top = live[__import__("numpy").lexsort((s.npc_id[live], -s.fitness[live]))][:5]
+        t = Table(title="Top NPCs", title_justify="left")
+        for col in ("id", "fitness", "age", "food", "gold", "item", "crafts", "teaches",
+                    "genome"):
+            t.add_column(col, justify="right")
+        for i in top.tolist():
+            t.add_row(str(s.npc_id[i]), str(s.fitness[i]), str(s.age[i]), str(s.food_eaten[i]),
+                      str(s.gold[i]), c.ITEM_NAMES[s.item[i]], str(s.crafts[i]),
+                      str(s.teaches[i]), f"{len(w.substrate.encode(w.genomes[i]))} B")
+        console.print(t)
+        best = int(top[0])
+        console.print(f"best NPC {s.npc_id[best]} (fitness {s.fitness[best]}), its genome:",
+                      highlight=False)
+        console.print(w.substrate.to_text(w.genomes[best]), highlight=False, markup=False)
+    if len(run.samples) > 1:
+        t = Table(title=f"Timeline ({len(run.samples)} samples)", title_justify="left")
+        t.add_column("metric")
+        t.add_column("min", justify="right")
+        t.add_column("", no_wrap=True)
+        t.add_column("max", justify="right")
+        for key in SPARK_KEYS:
+            vals = [float(x[key]) for x in run.samples]
+            if key in CUMULATIVE:
+                vals = [b - a for a, b in zip(vals, vals[1:])]
+                key = f"{key}/sample"
+            t.add_row(key, f"{min(vals):g}", sparkline(vals), f"{max(vals):g}")
+        console.print(t)
+
+
+@app.command("sandbox")
+def sandbox(
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file of settings."),
+    npcs: Optional[int] = typer.Option(None, "--npcs", help="Initial population (20)."),
+    world: Optional[int] = typer.Option(None, "--world", help="World side; 0 = auto."),
+    ticks: Optional[int] = typer.Option(None, "--ticks", help="Ticks to run (10000)."),
+    gas: Optional[int] = typer.Option(None, "--gas", help="Base gas per think (200)."),
+    evolve_every: Optional[int] = typer.Option(None, "--evolve-every", help="GA every N (100)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed (42)."),
+    crossover: Optional[str] = typer.Option(None, "--crossover", help="growth | classic."),
+    classic_rate: Optional[float] = typer.Option(None, "--classic-rate", help="(0.20)"),
+    max_genome: Optional[int] = typer.Option(None, "--max-genome", help="Bytes (128)."),
+    genome_grow: Optional[int] = typer.Option(None, "--genome-grow", help="Bytes (64)."),
+    genome_grow_every: Optional[int] = typer.Option(None, "--genome-grow-every"),
+    gas_grow: Optional[int] = typer.Option(None, "--gas-grow", help="(10)"),
+    gas_grow_every: Optional[int] = typer.Option(None, "--gas-grow-every"),
+    snap_every: int = typer.Option(0, "--snap-every", help="Print the map every N ticks."),
+    timeline: int = typer.Option(0, "--timeline", help="Sample every N ticks; 0 = ~80."),
+    csv_out: bool = typer.Option(False, "--csv", help="Timeline as CSV on stdout."),
+    verbose: bool = typer.Option(False, "--verbose", help="A line per timeline sample."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
+    threads: int = typer.Option(1, "--threads", help="Threads for the brains."),
+) -> None:
+    """Run the NPC sandbox: micro-PSIL brains that sense, act, trade and evolve."""
+    given = {"npcs": npcs, "world": world, "ticks": ticks, "gas": gas,
+             "evolve_every": evolve_every, "seed": seed, "crossover": crossover,
+             "classic_rate": classic_rate, "max_genome": max_genome,
+             "genome_grow": genome_grow, "genome_grow_every": genome_grow_every,
+             "gas_grow": gas_grow, "gas_grow_every": gas_grow_every}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    cfg = (SandboxConfig.from_toml(config, overrides) if config is not None
+           else SandboxConfig.build(overrides, source="options"))
+    if not 1 <= threads <= 256:
+        raise ConfigError("--threads must be in 1..256")
+    if snap_every < 0 or timeline < 0:
+        raise ConfigError("--snap-every and --timeline must be >= 0")
+    console = Console(stderr=csv_out)
+    if out is None:
+        out = Path("runs") / f"sandbox-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run = SandboxRun(cfg, out=out, threads=threads, timeline=timeline,
+                     reporters=[ConsoleReporter(console, csv_out, snap_every, verbose)])
+    run.execute()
+    _print_summary(console, run)
+    console.print(f"run directory: {out}", highlight=False)
+    sys.stdout.flush()

@@ -1,0 +1,86 @@
+"""Typed configuration: a strict pydantic base, TOML loading, and one-line errors.
+
+Every world, substrate and evolver describes its settings as a ``Config`` subclass; a run's
+resolved config is written back as TOML so that it, with the seed, reproduces the run.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ConfigError, InputFileError
+
+C = TypeVar("C", bound="Config")
+
+
+class Config(BaseModel):
+    """Immutable settings that reject unknown keys (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @classmethod
+    def build(cls: type[C], values: dict[str, Any], source: str = "config") -> C:
+        """Validate ``values``; a bad value raises ConfigError naming the key path."""
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(f"{source}: {describe(exc)}") from None
+
+    @classmethod
+    def from_toml(cls: type[C], path: str | Path, overrides: dict[str, Any] | None = None) -> C:
+        """Read a TOML file, apply ``overrides`` (e.g. command-line flags), validate."""
+        values = read_toml(path)
+        values.update(overrides or {})
+        return cls.build(values, source=str(path))
+
+    def replace(self: C, **changes: Any) -> C:
+        """A copy with some values changed, validated again."""
+        return type(self).build({**self.model_dump(), **changes})
+
+    def to_toml(self) -> str:
+        """The settings as TOML text (scalars only: every Config here is flat)."""
+        lines = []
+        for key, value in self.model_dump().items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        return "\n".join(lines) + "\n"
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A TOML file as a dict; unreadable or malformed files raise one-line errors."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(f"{p}: no such file")
+    try:
+        with p.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"{p}: cannot read ({exc})") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """The first validation problem as 'key.path: message (got value)'."""
+    err = exc.errors()[0]
+    path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, dict) else "a table"
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    more = len(exc.errors()) - 1
+    tail = f" (and {more} more)" if more else ""
+    return f"{path}: {err['msg']} (got {shown}){tail}"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise TypeError(f"cannot write {type(value).__name__} as a TOML scalar")

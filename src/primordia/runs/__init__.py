@@ -1,0 +1,1 @@
+"""Running experiments: run directories, timelines, phylogeny, summaries."""

@@ -1,0 +1,1 @@
+"""Worlds: deterministic environments that organisms sense and act in, one subpackage each."""

@@ -1,0 +1,469 @@
+"""The sandbox world: state, brain and the phased tick (ARCHITECTURE.md §4).
+
+A tick: every NPC starts a think with its gas; then action rounds run until no brain wants to
+act again -- each round senses (numba), steps the brain, and applies the round's actions in id
+order. Then teachings rewrite genomes, metabolism and death, trades, the world's own turn
+(spawning, decay), fitness, and every ``evolve_every`` ticks the GA.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from primordia.brains.base import Brain, BrainIO, Substrate
+from primordia.core.errors import ConfigError
+from primordia.core.rng import DrawStream, Rng, stream_id
+
+from . import constants as c
+from .actions import act, resolve_trades, set_item
+from .config import SandboxConfig
+from .lifecycle import bury, metabolism, score, world_turn
+from .sensors import distance_fields, effective_gas_all, sense
+from .state import SandboxState, empty_state, state_hash
+
+SENSOR_NAMES = ("self", "health", "energy", "hunger", "fear", "food_dist", "danger",
+                "near_dist", "x", "y", "day", "unused", "near_id", "food_dir", "gold", "item",
+                "item_dist", "trust", "near_dir", "item_dir", "random", "stress", "gas",
+                "on_forge", "life_left", "taught", "biome", "tile", "similarity", "tile_ahead",
+                "cooldown")
+ACTION_NAMES = ("move", "action", "target", "emotion")
+SANDBOX_IO = BrainIO(sensors=SENSOR_NAMES, actions=ACTION_NAMES)
+"""What a sandbox NPC senses (Ring0 slots 0-30) and does (Ring1 slots 0-3)."""
+
+SCALARS = ("tick_no", "next_id", "max_genome", "base_gas", "refill_turn", "live_npc_ticks")
+"""The world's counters that a checkpoint keeps besides the arrays."""
+ITEM_TILES = np.array([c.TOOL_TILE, c.WEAPON_TILE, c.TREASURE_TILE, c.CRYSTAL_TILE])
+
+STREAM_SETUP = stream_id("sandbox.setup")
+STREAM_GA = stream_id("sandbox.ga")
+STREAM_TEACH = stream_id("sandbox.teach")
+STREAM_PLACE = stream_id("sandbox.place")
+
+ROLE_ITEMS = {"trader": (c.TOOL, c.WEAPON, c.TREASURE), "crafter": (c.TOOL,),
+              "teacher": (c.TOOL, c.WEAPON, c.TREASURE)}
+"""Roles of the starting population that begin with an item (one drawn from the tuple)."""
+
+
+@dataclass
+class Lineage:
+    """Phylogeny rows (ALife data standard): parents, birth tick, death tick (-1 alive)."""
+
+    ancestors: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    origin: dict[int, int] = field(default_factory=dict)
+    destruction: dict[int, int] = field(default_factory=dict)
+
+    def born(self, npc_id: int, parents: tuple[int, ...], tick: int) -> None:
+        self.ancestors[npc_id] = parents
+        self.origin[npc_id] = tick
+
+    def died(self, npc_id: int, tick: int) -> None:
+        self.destruction[npc_id] = tick
+
+
+class SandboxWorld:
+    """A running sandbox: ``tick()`` advances it; ``state`` holds everything as arrays."""
+
+    io = SANDBOX_IO
+
+    def __init__(self, config: SandboxConfig, substrate: Substrate, threads: int = 1) -> None:
+        self._init_empty(config, substrate)
+        draws = DrawStream(self.rng, STREAM_SETUP, 0, 0)
+        self._build_terrain(draws)
+        genomes, items = self._starting_population(draws)
+        self.brain: Brain = substrate.compile(genomes, SANDBOX_IO, threads=threads,
+                                              capacity=config.npcs)
+        for slot, (g, item) in enumerate(zip(genomes, items)):
+            self._place_newborn(slot, g, (), draws, item)
+        score(self.state)
+
+    def _init_empty(self, config: SandboxConfig, substrate: Substrate) -> None:
+        self.config = config
+        self.substrate = substrate
+        self.rng = Rng(config.seed)
+        self.seed = self.rng.seed_word
+        n, size = config.npcs, config.size
+        self.state: SandboxState = empty_state(n, size)
+        self.tick_no = 0
+        self.food_rate = config.food_rate
+        self.max_genome = config.max_genome
+        self.base_gas = config.gas
+        self.next_id = 1
+        self.refill_turn = 0
+        self.live_npc_ticks = 0
+        self.rounds_last_tick = 0
+        self.lineage = Lineage()
+        self.genomes: list[Any] = [None] * n
+        self._encoded: list[bytes] = [b""] * n
+        self._pool_dirty = True
+        self.sensors = np.zeros((n, c.N_SENSORS), dtype=np.int32)
+        self.actions = np.zeros((n, c.N_ACTION_SLOTS), dtype=np.int32)
+        self._fields = [np.zeros((size, size), dtype=np.int32) for _ in range(3)]
+        self._teach_from = np.zeros(n, dtype=np.int64)
+        self._teach_to = np.zeros(n, dtype=np.int64)
+        self._dead = np.zeros(n, dtype=np.int64)
+
+    # ---- set-up ------------------------------------------------------------------------------
+    def _build_terrain(self, draws: DrawStream) -> None:
+        s, size = self.state, self.config.size
+        for _ in range(self.config.forges):
+            for _ in range(c.SPAWN_TRIES):
+                x, y = draws.integer(0, size), draws.integer(0, size)
+                if s.tile[y, x] == c.EMPTY:
+                    s.tile[y, x] = c.FORGE
+                    break
+        for _ in range(max(size, self.config.npcs)):
+            x, y = draws.integer(0, size), draws.integer(0, size)
+            if s.tile[y, x] == c.EMPTY:
+                s.tile[y, x] = c.FOOD
+
+    def _starting_population(self, draws: DrawStream) -> tuple[list[Any], list[int]]:
+        """Traders, foragers, crafters and teachers in the seed's shares; the rest random."""
+        n, cfg = self.config.npcs, self.config
+        roles = (["trader"] * int(n * cfg.traders) + ["forager"] * (n // 4)
+                 + ["crafter"] * (n // 10) + ["teacher"] * max(1, n // 20))[:n]
+        roles += ["random"] * (n - len(roles))
+        genomes, items = [], []
+        for role in roles:
+            g = self.substrate.archetypes.get(role) if role != "random" else None
+            genomes.append(g if g is not None else
+                           self.substrate.random(draws, self.max_genome))
+            choices = ROLE_ITEMS.get(role)
+            items.append(draws.choice(choices) if choices else c.NO_ITEM)
+        return genomes, items
+
+    def _free_cell(self, draws: DrawStream) -> tuple[int, int]:
+        """A random empty (or forge) unoccupied cell: 100 random tries, then a raster scan."""
+        s, size = self.state, self.config.size
+        ok = lambda x, y: (s.tile[y, x] in (c.EMPTY, c.FORGE)  # noqa: E731
+                           and s.occupant[y, x] < 0)
+        for _ in range(100):
+            x, y = draws.integer(0, size), draws.integer(0, size)
+            if ok(x, y):
+                return x, y
+        free = np.flatnonzero(((s.tile == c.EMPTY) | (s.tile == c.FORGE)) & (s.occupant < 0))
+        if free.size == 0:
+            free = np.flatnonzero(s.occupant < 0)
+        k = int(free[draws.integer(0, free.size)])
+        return k % size, k // size
+
+    def _place_newborn(self, slot: int, genome: Any, parents: tuple[int, ...],
+                       draws: DrawStream, item: int = c.NO_ITEM,
+                       at: tuple[int, int] | None = None) -> None:
+        """Fill a slot with a fresh NPC (health 100, energy 100) at a free cell or ``at``."""
+        s = self.state
+        x, y = at if at is not None else self._free_cell(draws)
+        npc_id = self.next_id
+        self.next_id += 1
+        for arr in (s.age, s.hunger, s.food_eaten, s.gold, s.stress, s.crafts, s.taught,
+                    s.teaches, s.item):
+            arr[slot] = 0
+        for arr in (s.mod_kind, s.mod_mag, s.mod_left, s.mod_source):
+            arr[slot] = 0
+        s.alive[slot] = 1
+        s.npc_id[slot] = npc_id
+        s.birth[slot] = self.tick_no
+        s.x[slot], s.y[slot] = x, y
+        s.heading[slot] = 1
+        s.health[slot] = c.START_HEALTH
+        s.energy[slot] = c.START_ENERGY
+        s.fitness[slot] = 0
+        s.trade_with[slot] = -1
+        s.occupant[y, x] = slot
+        if item != c.NO_ITEM:
+            set_item(s, slot, item)
+        self.genomes[slot] = genome
+        self._encoded[slot] = self.substrate.encode(genome)
+        self._pool_dirty = True
+        self.lineage.born(npc_id, parents, self.tick_no)
+
+    # ---- the tick ----------------------------------------------------------------------------
+    def alive_slots(self) -> np.ndarray:
+        """Living NPCs' slots in id order (the order every rule that needs one uses)."""
+        live = np.flatnonzero(self.state.alive)
+        return live[np.argsort(self.state.npc_id[live], kind="stable")]
+
+    def tick(self) -> None:
+        """Advance the world by one tick."""
+        s, cfg, t = self.state, self.config, self.tick_no
+        order = self.alive_slots()
+        self.live_npc_ticks += order.size
+        pool, off, length = self._pool()
+        alive = s.alive.astype(bool)
+        budget = np.zeros(s.alive.shape[0], dtype=np.int32)
+        effective_gas_all(s, order, self.base_gas, budget)
+        self.brain.begin_tick(budget, alive)
+        active = alive.copy()
+        teach_events: list[tuple[int, int]] = []
+        round_no = 0
+        while True:
+            slots = np.flatnonzero(active)
+            if slots.size == 0:
+                break
+            distance_fields(s.tile, *self._fields)
+            sense(s, slots, t, round_no, self.seed, self.base_gas, pool, off, length,
+                  *self._fields, self.sensors)
+            self.actions[slots] = 0
+            more = self.brain.step(self.sensors, self.actions, active)
+            ordered = slots[np.argsort(s.npc_id[slots], kind="stable")]
+            k = act(s, ordered, self.actions, t, round_no, self.seed, self._teach_from,
+                    self._teach_to)
+            teach_events += zip(self._teach_from[:k].tolist(), self._teach_to[:k].tolist())
+            active = more & (s.health > 0) & (s.alive != 0)
+            round_no += 1
+        self.rounds_last_tick = round_no
+        if teach_events:
+            self._apply_teachings(teach_events)
+        metabolism(s, order)
+        n_dead = bury(s, order, self._dead)
+        if n_dead:
+            dead = self._dead[:n_dead].copy()
+            for slot in dead.tolist():
+                self.lineage.died(int(s.npc_id[slot]), t)
+                self.genomes[slot] = None
+                self._encoded[slot] = b""
+            self.brain.remove(dead)
+            self._pool_dirty = True
+        resolve_trades(s, self.alive_slots())
+        world_turn(s, t, self.seed, self.food_rate, cfg.item_rate, cfg.max_food, cfg.max_items)
+        if t % c.FOOD_DECAY_EVERY == 0:
+            self.food_rate = max(c.FOOD_RATE_FLOOR, self.food_rate * c.FOOD_RATE_DECAY)
+        score(s)
+        self.tick_no = t = t + 1
+        if cfg.genome_grow and t % cfg.genome_grow_every == 0:
+            self.max_genome += cfg.genome_grow
+        if cfg.gas_grow and t % cfg.gas_grow_every == 0:
+            self.base_gas = min(c.GAS_LIMIT, self.base_gas + cfg.gas_grow)
+        if t % cfg.evolve_every == 0 and int(s.alive.sum()) >= 4:
+            self.evolve()
+
+    def run(self, ticks: int) -> None:
+        for _ in range(ticks):
+            self.tick()
+
+    # ---- genomes -------------------------------------------------------------------------------
+    def _pool(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every slot's encoded genome in one byte array (for the similarity sensor)."""
+        if self._pool_dirty:
+            lengths = np.array([len(b) for b in self._encoded], dtype=np.int64)
+            self._off = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+            self._len = lengths
+            self._bytes = np.frombuffer(b"".join(self._encoded) + b"\0", dtype=np.uint8)
+            self._pool_dirty = False
+        return self._bytes, self._off, self._len
+
+    def _set_genome(self, slot: int, genome: Any) -> None:
+        self.genomes[slot] = genome
+        self._encoded[slot] = self.substrate.encode(genome)
+        self._pool_dirty = True
+
+    def _apply_teachings(self, events: list[tuple[int, int]]) -> None:
+        """Each successful teaching copies a fragment of the teacher's genome into the
+        student's (in the order they happened); the student's brain restarts on it."""
+        transfer = getattr(self.substrate, "transfer", None)
+        if transfer is None:
+            return
+        s, changed = self.state, {}
+        for k, (teacher, student) in enumerate(events):
+            if not s.alive[student]:
+                continue
+            draws = DrawStream(self.rng, STREAM_TEACH, self.tick_no, k)
+            new = transfer(self.genomes[teacher], self.genomes[student], draws)
+            self._set_genome(student, new)
+            changed[student] = new
+        if changed:
+            slots = np.array(sorted(changed), dtype=np.int64)
+            self.brain.remove(slots)
+            self.brain.add([changed[k] for k in slots.tolist()], slots=slots)
+
+    # ---- evolution -----------------------------------------------------------------------------
+    def evolve(self) -> None:
+        """The periodic GA: the bottom quarter (by fitness) is replaced in place by children of
+        tournament winners from the top half; then the population is refilled to half its
+        size from the archetypes."""
+        s, cfg, t = self.state, self.config, self.tick_no
+        live = self.alive_slots()
+        rank = live[np.lexsort((s.npc_id[live], -s.fitness[live]))]    # best first
+        n = rank.size
+        pool = rank[:n // 2]
+        victims = np.sort(rank[n - max(1, n // 4):])
+        draws = DrawStream(self.rng, STREAM_GA, t, 0)
+        children, parents = [], []
+        for _ in victims.tolist():
+            a, b = self._tournament(pool, draws), self._tournament(pool, draws)
+            child = self.substrate.crossover(self.genomes[a], self.genomes[b], draws,
+                                             self.max_genome, classic_rate=cfg.classic_rate,
+                                             mode=cfg.crossover)
+            if draws.random() < cfg.mutation_rate:
+                child = self.substrate.mutate(child, draws, self.max_genome)
+            children.append(child)
+            parents.append((a, b))
+        self.brain.remove(victims)
+        gold = [(int(s.gold[a]) + int(s.gold[b])) // 4 for a, b in parents]
+        ids = [(int(s.npc_id[a]), int(s.npc_id[b])) for a, b in parents]
+        for slot, child, g, pid in zip(victims.tolist(), children, gold, ids):
+            self.lineage.died(int(s.npc_id[slot]), t)
+            s.occupant[s.y[slot], s.x[slot]] = -1
+            self._place_newborn(slot, child, pid, draws, at=(int(s.x[slot]), int(s.y[slot])))
+            s.gold[slot] = g
+            s.stats[c.C_BIRTHS] += 1
+        self.brain.add(children, slots=victims)
+        self._refill(draws)
+
+    def _tournament(self, pool: np.ndarray, draws: DrawStream) -> int:
+        """Best of three drawn from the pool (ties: the first drawn)."""
+        fit = self.state.fitness
+        best = int(pool[draws.integer(0, pool.size)])
+        for _ in range(2):
+            other = int(pool[draws.integer(0, pool.size)])
+            if fit[other] > fit[best]:
+                best = other
+        return best
+
+    def _refill(self, draws: DrawStream) -> None:
+        """While fewer than half the NPCs live, add archetypes in turn."""
+        s = self.state
+        names = sorted(self.substrate.archetypes) or [None]
+        while int(s.alive.sum()) < self.config.npcs // 2:
+            slot = int(np.flatnonzero(s.alive == 0)[0])
+            name = names[self.refill_turn % len(names)]
+            self.refill_turn += 1
+            g = (self.substrate.archetypes[name] if name is not None
+                 else self.substrate.random(draws, self.max_genome))
+            self._place_newborn(slot, g, (), draws)
+            self.brain.add([g], slots=np.array([slot]))
+            s.stats[c.C_BIRTHS] += 1
+
+    # ---- checkpoints -----------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Everything needed to continue this run bit for bit, as named arrays (no pickle)."""
+        out = {f"state.{k}": np.array(v) for k, v in self.state._asdict().items()}
+        out["scalars"] = np.array([getattr(self, k) for k in SCALARS], dtype=np.int64)
+        out["food_rate"] = np.array([self.food_rate], dtype=np.float64)
+        pool, _, lengths = self._pool()
+        out["genome_bytes"] = np.array(pool[:-1])
+        out["genome_lengths"] = lengths.copy()
+        out["genome_present"] = np.array([g is not None for g in self.genomes], dtype=bool)
+        ids = np.array(sorted(self.lineage.origin), dtype=np.int64)
+        out["lineage.id"] = ids
+        out["lineage.origin"] = np.array([self.lineage.origin[i] for i in ids.tolist()],
+                                         dtype=np.int64)
+        out["lineage.destruction"] = np.array(
+            [self.lineage.destruction.get(i, -1) for i in ids.tolist()], dtype=np.int64)
+        parents = [self.lineage.ancestors.get(i, ()) for i in ids.tolist()]
+        out["lineage.parent_count"] = np.array([len(p) for p in parents], dtype=np.int64)
+        out["lineage.parents"] = np.array([q for p in parents for q in p], dtype=np.int64)
+        brain_state = getattr(self.brain, "state_arrays", None)
+        if brain_state is not None:
+            out.update({f"brain.{k}": v for k, v in brain_state().items()})
+        return out
+
+    @classmethod
+    def restore(cls, config: SandboxConfig, substrate: Substrate, arrays: dict[str, np.ndarray],
+                threads: int = 1) -> "SandboxWorld":
+        """The world a ``snapshot`` describes (ConfigError if it does not fit ``config``)."""
+        w = cls.__new__(cls)
+        w._init_empty(config, substrate)
+        try:
+            for name, target in w.state._asdict().items():
+                a = np.asarray(arrays[f"state.{name}"])
+                if a.shape != target.shape:
+                    raise ConfigError(f"checkpoint: state.{name} has shape {a.shape}, the "
+                                      f"config needs {target.shape}")
+                target[...] = a
+            for name, value in zip(SCALARS, np.asarray(arrays["scalars"]).tolist()):
+                setattr(w, name, int(value))
+            w.food_rate = float(np.asarray(arrays["food_rate"])[0])
+            lengths = np.asarray(arrays["genome_lengths"], dtype=np.int64)
+            present = np.asarray(arrays["genome_present"], dtype=bool)
+            data = bytes(np.asarray(arrays["genome_bytes"], dtype=np.uint8))
+            if lengths.shape != (config.npcs,) or present.shape != (config.npcs,) \
+                    or int(lengths.sum()) != len(data) or (lengths < 0).any():
+                raise ConfigError("checkpoint: genome table does not fit the config")
+            ends = np.cumsum(lengths)
+            for slot in range(config.npcs):
+                if present[slot]:
+                    raw = data[int(ends[slot] - lengths[slot]):int(ends[slot])]
+                    w.genomes[slot] = substrate.decode(raw)
+                    w._encoded[slot] = raw
+            counts = np.asarray(arrays["lineage.parent_count"], dtype=np.int64)
+            parents = np.asarray(arrays["lineage.parents"], dtype=np.int64).tolist()
+            starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
+            for k, (oid, born, died) in enumerate(zip(
+                    np.asarray(arrays["lineage.id"]).tolist(),
+                    np.asarray(arrays["lineage.origin"]).tolist(),
+                    np.asarray(arrays["lineage.destruction"]).tolist())):
+                w.lineage.born(oid, tuple(parents[starts[k]:starts[k + 1]]), born)
+                if died >= 0:
+                    w.lineage.died(oid, died)
+            if (w.state.alive != 0).tolist() != present.tolist():
+                raise ConfigError("checkpoint: living NPCs and genomes disagree")
+            live = np.flatnonzero(present)
+            w.brain = substrate.compile([], SANDBOX_IO, threads=threads, capacity=config.npcs)
+            w.brain.add([w.genomes[i] for i in live.tolist()], slots=live)
+            load = getattr(w.brain, "load_state_arrays", None)
+            if load is not None:
+                load({k[len("brain."):]: v for k, v in arrays.items() if k.startswith("brain.")})
+        except KeyError as exc:
+            raise ConfigError(f"checkpoint: missing {exc.args[0]}") from None
+        return w
+
+    # ---- views ---------------------------------------------------------------------------------
+    def metrics(self) -> dict[str, float]:
+        """The timeline's numbers at this tick: population, economy, conflict, fitness."""
+        s = self.state
+        live = s.alive.astype(bool)
+        n = int(live.sum())
+        lengths = self._pool()[2][live]
+        fit = s.fitness[live]
+        out: dict[str, float] = {"tick": self.tick_no, "alive": n,
+                                 "food": int((s.tile == c.FOOD).sum()),
+                                 "items": int(np.isin(s.tile, ITEM_TILES).sum())}
+        out.update({name: int(v) for name, v in zip(c.STAT_NAMES, s.stats.tolist())})
+        out.update({
+            "gold": int(s.gold[live].sum()),
+            "stress": round(float(s.stress[live].mean()), 3) if n else 0.0,
+            "best_fitness": int(fit.max()) if n else 0,
+            "mean_fitness": round(float(fit.mean()), 3) if n else 0.0,
+            "genome_mean": round(float(lengths.mean()), 3) if n else 0.0,
+            "genome_min": int(lengths.min()) if n else 0,
+            "genome_max": int(lengths.max()) if n else 0,
+            "food_rate": round(self.food_rate, 6),
+            "max_genome": self.max_genome,
+            "gas": self.base_gas,
+        })
+        return out
+
+    def best_slot(self) -> int:
+        """The fittest living NPC (ties: lower id), or -1."""
+        live = self.alive_slots()
+        if live.size == 0:
+            return -1
+        return int(live[np.lexsort((self.state.npc_id[live], -self.state.fitness[live]))[0]])
+
+    def ascii_map(self) -> str:
+        """The grid, one character per cell: tiles as TILE_CHARS, NPCs as '@'."""
+        s = self.state
+        chars = np.array(list(c.TILE_CHARS))[s.tile]
+        chars[s.occupant >= 0] = "@"
+        return "\n".join("".join(row) for row in chars)
+
+    def state_hash(self) -> str:
+        """Digest of everything that decides the future: the state, genomes, brain state,
+        the tick, the food rate and the growth schedule."""
+        extra = {
+            "tick": np.array([self.tick_no, self.next_id, self.max_genome, self.base_gas,
+                              self.refill_turn], dtype=np.int64),
+            "food_rate": np.frombuffer(struct.pack("<d", self.food_rate), dtype=np.uint8),
+            "genome_lengths": self._pool()[2],
+            "genomes": self._pool()[0],
+        }
+        brain_state = getattr(self.brain, "state_arrays", None)
+        if brain_state is not None:
+            for name, arr in brain_state().items():
+                extra["brain." + name] = arr
+        return state_hash(self.state, extra)
+

@@ -1,0 +1,78 @@
+"""The sensing kernel (distance fields + one ring walk) equals the seed's plain ring search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from primordia.core.rng import Rng
+from primordia.worlds.sandbox import constants as c
+from primordia.worlds.sandbox.reference import sense_one
+from primordia.worlds.sandbox.sensors import (distance_fields, effective_gas, ring_cell,
+                                              sense)
+
+from .conftest import blank_state, put_npc
+
+
+def _random_world(seed: int, size: int, npcs: int, density: float):
+    """A grid strewn with every tile kind, NPCs on free cells, random stats and modifiers."""
+    rng = np.random.default_rng(seed)       # test data only; the world itself uses core.rng
+    s = blank_state(npcs, size)
+    kinds = np.array([c.EMPTY, c.WALL, c.FOOD, c.WATER, c.TOOL_TILE, c.WEAPON_TILE,
+                      c.TREASURE_TILE, c.CRYSTAL_TILE, c.FORGE, c.POISON])
+    mask = rng.random((size, size)) < density
+    s.tile[mask] = rng.choice(kinds, size=int(mask.sum()))
+    s.cooldown[:] = rng.integers(0, 20, (size, size))
+    cells = rng.permutation(size * size)[:npcs]
+    for slot, cell in enumerate(cells.tolist()):
+        put_npc(s, slot, cell % size, cell // size, npc_id=1000 + 7 * slot,
+                energy=int(rng.integers(0, 201)), health=int(rng.integers(-5, 101)))
+        s.heading[slot] = int(rng.integers(1, 5))
+        s.stress[slot], s.age[slot] = int(rng.integers(0, 101)), int(rng.integers(0, 5000))
+        s.item[slot] = int(rng.integers(0, 8))
+        for m in range(c.MOD_SLOTS):
+            if rng.random() < 0.3:
+                s.mod_kind[slot, m] = c.MOD_GAS
+                s.mod_mag[slot, m] = int(rng.integers(1, 120))
+                s.mod_left[slot, m] = int(rng.integers(-1, 3))
+    genomes = [bytes(rng.integers(0, 256, int(rng.integers(0, 40))).astype(np.uint8))
+               for _ in range(npcs)]
+    return s, genomes
+
+
+@pytest.mark.parametrize("seed,size,npcs,density", [
+    (1, 8, 6, 0.3), (2, 32, 40, 0.05), (3, 40, 200, 0.01), (4, 64, 30, 0.002), (5, 12, 100, 0.5),
+    (6, 70, 10, 0.0)])
+def test_kernel_sensors_equal_plain_ring_search(seed, size, npcs, density):
+    s, genomes = _random_world(seed, size, npcs, density)
+    lengths = np.array([len(g) for g in genomes], dtype=np.int64)
+    off = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    pool = np.frombuffer(b"".join(genomes) + b"\0", dtype=np.uint8)
+    fields = [np.zeros((size, size), dtype=np.int32) for _ in range(3)]
+    distance_fields(s.tile, *fields)
+    out = np.zeros((npcs, c.N_SENSORS), dtype=np.int32)
+    seed_word = Rng(seed).seed_word
+    slots = np.arange(npcs, dtype=np.int64)
+    sense(s, slots, 1234, 3, seed_word, 200, pool, off, lengths, *fields, out)
+    for i in range(npcs):
+        want = sense_one(s, i, 1234, 3, seed_word, 200, genomes)
+        assert out[i].tolist() == want, f"NPC slot {i}"
+
+
+def test_ring_order_matches_the_seed():
+    # radius 1: N, E, S, W; radius 2 starts at the top and walks each edge in turn
+    assert [ring_cell(5, 5, 1, k) for k in range(4)] == [(5, 4), (6, 5), (5, 6), (4, 5)]
+    assert [ring_cell(0, 0, 2, k) for k in range(8)] == [
+        (0, -2), (2, 0), (0, 2), (-2, 0), (1, -1), (1, 1), (-1, 1), (-1, -1)]
+
+
+def test_gas_bonus_has_diminishing_returns():
+    s = blank_state(1, 4)
+    for m, mag in enumerate((50, 50, 50)):
+        s.mod_kind[0, m], s.mod_mag[0, m], s.mod_left[0, m] = c.MOD_GAS, mag, -1
+    # 150 of modifiers: +50, then (150 - 50) / 2 = 50 -> +50, then nothing: 200 + 100
+    assert effective_gas(s.mod_kind, s.mod_mag, s.mod_left, 0, 200) == 300
+    s.mod_left[0, 2] = 0                                  # an empty slot does not count
+    # 100: +50, then (100 - 50) / 2 = 25 -> +25
+    assert effective_gas(s.mod_kind, s.mod_mag, s.mod_left, 0, 200) == 275
+    assert effective_gas(s.mod_kind, s.mod_mag, s.mod_left, 0, 480) == 500   # capped
