@@ -18,7 +18,7 @@ from primordia.runs.timeline import sparkline
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.config import SandboxConfig
 
-app = typer.Typer(help="Run a world.", no_args_is_help=True)
+app = typer.Typer(help="Run a world, or resume a run.")
 
 SPARK_KEYS = ("alive", "trades", "teaches", "attacks", "heals", "gold", "stress",
               "best_fitness", "mean_fitness", "genome_mean")
@@ -137,6 +137,11 @@ def sandbox(
     timeline: int = typer.Option(0, "--timeline", help="Sample every N ticks; 0 = ~80."),
     csv_out: bool = typer.Option(False, "--csv", help="Timeline as CSV on stdout."),
     verbose: bool = typer.Option(False, "--verbose", help="A line per timeline sample."),
+    record: Optional[Path] = typer.Option(None, "--record",
+                                          help="Recording path (default OUT/record.jsonl.gz)."),
+    record_every: int = typer.Option(100, "--record-every", help="Ticks between frames."),
+    checkpoint_every: int = typer.Option(0, "--checkpoint-every",
+                                         help="Ticks between checkpoints (0: at the end)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
     threads: int = typer.Option(1, "--threads", help="Threads for the brains."),
 ) -> None:
@@ -156,9 +161,40 @@ def sandbox(
     console = Console(stderr=csv_out)
     if out is None:
         out = Path("runs") / f"sandbox-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-    run = SandboxRun(cfg, out=out, threads=threads, timeline=timeline,
+    run = SandboxRun(cfg, out=out, threads=threads, timeline=timeline, record=record,
+                     record_every=record_every, checkpoint_every=checkpoint_every,
                      reporters=[ConsoleReporter(console, csv_out, snap_every, verbose)])
+    _finish(console, run)
+
+
+def _finish(console: Console, run: SandboxRun) -> None:
     run.execute()
     _print_summary(console, run)
-    console.print(f"run directory: {out}", highlight=False)
+    console.print(f"run directory: {run.out}", highlight=False)
     sys.stdout.flush()
+
+
+@app.callback(invoke_without_command=True)
+def run_group(
+    ctx: typer.Context,
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run saved in "
+                                          "this run directory from its last checkpoint."),
+    ticks: Optional[int] = typer.Option(None, "--ticks", help="With --resume: ticks in total."),
+    threads: int = typer.Option(1, "--threads", help="With --resume: threads for the brains."),
+) -> None:
+    """Run a world (``primordia run sandbox ...``) or resume a run (``--resume DIR``)."""
+    if ctx.invoked_subcommand is not None:
+        if resume is not None:
+            raise ConfigError("--resume takes no world: primordia run --resume RUN_DIR")
+        return
+    if resume is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    if ticks is not None and ticks < 0:
+        raise ConfigError("--ticks must be >= 0")
+    console = Console()
+    run = SandboxRun.resume(resume, ticks=ticks, threads=threads,
+                            reporters=[ConsoleReporter(console, False, 0, False)])
+    console.print(f"resuming {resume} at tick {run.world.tick_no:,} "
+                  f"of {run.config.ticks:,}", highlight=False)
+    _finish(console, run)

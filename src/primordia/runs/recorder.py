@@ -1,0 +1,99 @@
+"""Recording a sandbox run as gzip'd JSON lines (the reference sandbox's format, specs/psil.md):
+a header line, then a frame every ``every`` ticks; every tenth frame is "full" and carries each
+NPC's genome. Checkpoints close the current gzip member, so a resumed run can cut the file back
+to the checkpoint and append (gzip readers read concatenated members as one stream)."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+
+from primordia.core.errors import InputFileError
+from primordia.worlds.sandbox import constants as c
+
+STAT_KEYS = {"atk": c.C_ATTACKS, "kil": c.C_KILLS, "hea": c.C_HEALS, "har": c.C_HARVESTS,
+             "ter": c.C_TERRAFORMS, "trd": c.C_TRADES, "tch": c.C_TEACHES}
+
+
+def frame(world, full: bool) -> dict[str, Any]:
+    """One frame of the world as it stands (NPCs in id order)."""
+    s = world.state
+    npcs = []
+    for i in world.alive_slots().tolist():
+        code = world.substrate.encode(world.genomes[i])
+        row = {"id": int(s.npc_id[i]), "x": int(s.x[i]), "y": int(s.y[i]),
+               "hp": int(s.health[i]), "e": int(s.energy[i]), "it": int(s.item[i]),
+               "g": int(s.gold[i]), "a": int(s.age[i]), "f": int(s.fitness[i]),
+               "s": int(s.stress[i]), "gl": len(code)}
+        if full:
+            row["gen"] = base64.b64encode(code).decode("ascii")
+        npcs.append(row)
+    return {"type": "full" if full else "tick", "t": world.tick_no, "npcs": npcs,
+            "grid": base64.b64encode(s.tile.tobytes()).decode("ascii"),
+            "s": {k: int(s.stats[v]) for k, v in STAT_KEYS.items()},
+            "fr": world.food_rate}
+
+
+class Recorder:
+    """Writes frames of a world every ``every`` ticks to ``path``."""
+
+    def __init__(self, path: str | Path, every: int, resume_at: int | None = None) -> None:
+        self.path = Path(path)
+        self.every = every
+        try:
+            if resume_at is None:
+                self.raw = open(self.path, "wb")
+            else:
+                self.raw = open(self.path, "r+b")
+                self.raw.truncate(resume_at)
+                self.raw.seek(resume_at)
+        except OSError as exc:
+            raise InputFileError(f"{self.path}: cannot write the recording ({exc})") from None
+        self.gz = gzip.GzipFile(fileobj=self.raw, mode="wb", mtime=0)
+        self.frames = 0
+
+    def header(self, world) -> None:
+        cfg = world.config
+        self._line({"type": "header", "seed": cfg.seed, "npcs": cfg.npcs,
+                    "world_size": cfg.size, "ticks": cfg.ticks, "every_n": self.every,
+                    "biomes": False, "biome_grid": None, "world": "sandbox",
+                    "width": cfg.size, "height": cfg.size})
+
+    def maybe_record(self, world) -> None:
+        if world.tick_no % self.every == 0:
+            self._line(frame(world, full=world.tick_no % (self.every * 10) == 0))
+
+    def _line(self, obj: dict[str, Any]) -> None:
+        self.gz.write(orjson.dumps(obj) + b"\n")
+
+    def seal(self) -> int:
+        """Close the current gzip member (the file is complete up to here); returns its
+        length in bytes. Later frames go into a new member."""
+        self.gz.close()
+        self.raw.flush()
+        os.fsync(self.raw.fileno())
+        size = self.raw.tell()
+        self.gz = gzip.GzipFile(fileobj=self.raw, mode="wb", mtime=0)
+        return size
+
+    def close(self) -> None:
+        self.gz.close()
+        self.raw.close()
+
+
+def read_recording(path: str | Path) -> Iterator[dict[str, Any]]:
+    """The header and frames of a recording, one dict per line."""
+    try:
+        with gzip.open(path, "rb") as f:
+            for n, line in enumerate(f, start=1):
+                try:
+                    yield orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    raise InputFileError(f"{path}: line {n} is not JSON") from None
+    except (OSError, EOFError) as exc:
+        raise InputFileError(f"{path}: not a readable recording ({exc})") from None
