@@ -103,17 +103,20 @@ def _print_summary(console: Console, run: SandboxRun) -> None:
                       highlight=False)
         console.print(w.substrate.to_text(w.genomes[best]), highlight=False, markup=False)
     if len(run.samples) > 1:
-        t = Table(title=f"Timeline ({len(run.samples)} samples)", title_justify="left")
-        t.add_column("metric")
-        t.add_column("min", justify="right")
+        t = Table(title=f"Timeline ({len(run.samples)} samples, tick "
+                  f"{run.samples[0]['tick']:,} to {run.samples[-1]['tick']:,})",
+                  title_justify="left")
+        t.add_column("metric", no_wrap=True)
+        t.add_column("min", justify="right", no_wrap=True)
         t.add_column("", no_wrap=True)
-        t.add_column("max", justify="right")
+        t.add_column("max", justify="right", no_wrap=True)
+        width = max(16, min(80, console.width - 46))
         for key in SPARK_KEYS:
             vals = [float(x[key]) for x in run.samples]
             if key in CUMULATIVE:
                 vals = [b - a for a, b in zip(vals, vals[1:])]
                 key = f"{key}/sample"
-            t.add_row(key, f"{min(vals):g}", sparkline(vals), f"{max(vals):g}")
+            t.add_row(key, f"{min(vals):.6g}", sparkline(vals, width), f"{max(vals):.6g}")
         console.print(t)
 
 

@@ -1,0 +1,199 @@
+"""Variation operators of the sandbox's GA (specs/psil.md, "GA"): random instructions and
+genomes, six mutations, classic and growth/exchange crossover, and teaching's fragment copy.
+
+All work on whole instructions, and every result is *well formed*: its instruction walk ends
+exactly at its length, it is at least MIN_GENOME and at most the cap bytes long. All
+randomness comes from the DrawStream given, so the same draws give the same genome.
+"""
+
+from __future__ import annotations
+
+from primordia.core.errors import GenomeError
+from primordia.core.rng import DrawStream
+
+from . import opcodes as op
+
+MIN_GENOME = 16
+DEFAULT_MAX_GENOME = 128
+CLASSIC_RATE = 0.20
+NOP, HALT, YIELD = 0x00, op.HALT, op.YIELD
+RING0_READ, RING1_WRITE = op.R0_READ, op.R1_WRITE
+
+
+def starts(code: bytes) -> list[int]:
+    return op.instruction_starts(code)
+
+
+def is_well_formed(code: bytes) -> bool:
+    """The walk from 0 meets the end exactly (no instruction runs past it)."""
+    pc = 0
+    while pc < len(code):
+        f = op.form_of(code[pc])
+        n = {op.Form.ONE: 1, op.Form.TWO: 2, op.Form.THREE: 3}.get(f)
+        if n is None:
+            n = 2 + code[pc + 1] if pc + 1 < len(code) else 2
+        pc += n
+    return pc == len(code)
+
+
+def _whole(code: bytes) -> list[bytes]:
+    """The instructions of ``code``; a truncated last instruction is dropped."""
+    out, pc = [], 0
+    while pc < len(code):
+        n = op.instruction_length(code, pc)
+        piece = bytes(code[pc:pc + n])
+        if not is_well_formed(piece):
+            break
+        out.append(piece)
+        pc += n
+    return out
+
+
+def fit(code: bytes, max_len: int) -> bytes:
+    """Cut at the last instruction boundary within ``max_len`` (dropping a truncated tail),
+    then pad with nops to MIN_GENOME."""
+    if max_len < MIN_GENOME:
+        raise GenomeError(f"genome cap {max_len} is below the minimum {MIN_GENOME}")
+    out = bytearray()
+    for ins in _whole(code):
+        if len(out) + len(ins) > max_len:
+            break
+        out += ins
+    out += bytes(max(0, MIN_GENOME - len(out)))
+    return bytes(out)
+
+
+def random_instruction(draws: DrawStream) -> bytes:
+    """One instruction; the first byte follows the seed's weights: 30% commands 00-1F, 30%
+    small numbers 20-3F, 15% r0@ / r1!, 10% symbols 40-59, 10% quotations 60-67, 5% yield
+    or halt. r0@ reads a sensor slot (0-30), r1! writes an action slot (0-3)."""
+    r = draws.random()
+    if r < 0.30:
+        return bytes([draws.integer(0x00, 0x20)])
+    if r < 0.60:
+        return bytes([draws.integer(0x20, 0x40)])
+    if r < 0.75:
+        if draws.integer(0, 2) == 0:
+            return bytes([RING0_READ, draws.integer(0, 31)])
+        return bytes([RING1_WRITE, draws.integer(0, 4)])
+    if r < 0.85:
+        return bytes([draws.integer(0x40, 0x5A)])
+    if r < 0.95:
+        return bytes([draws.integer(0x60, 0x68)])
+    return bytes([YIELD if draws.integer(0, 2) == 0 else HALT])
+
+
+def random_genome(draws: DrawStream, max_len: int, size: int | None = None) -> bytes:
+    """Random instructions up to ``size`` bytes (default 24-39), ending with halt."""
+    if size is None:
+        size = 24 + draws.integer(0, 16)
+    size = max(MIN_GENOME, min(size, max_len))
+    out = bytearray()
+    while True:
+        ins = random_instruction(draws)
+        if len(out) + len(ins) > size - 1:
+            break
+        out += ins
+    return fit(bytes(out) + bytes([HALT]), max_len)
+
+
+def mutate(code: bytes, draws: DrawStream, max_len: int) -> bytes:
+    """One of six mutations, chosen uniformly: point, insert, delete, constant tweak, block
+    swap, duplicate -- each on whole instructions."""
+    ins = _whole(fit(code, max_len))
+    kind = draws.integer(0, 6)
+    k = draws.integer(0, len(ins))
+    if kind == 0:                                    # point: a new instruction in place
+        ins[k] = random_instruction(draws)
+    elif kind == 1:                                  # insert a new instruction
+        ins.insert(draws.integer(0, len(ins) + 1), random_instruction(draws))
+    elif kind == 2:                                  # delete one (not below the minimum)
+        if sum(map(len, ins)) > MIN_GENOME:
+            del ins[k]
+    elif kind == 3:                                  # constant tweak: +-1 within range
+        tweakable = [j for j, x in enumerate(ins)
+                     if 0x20 <= x[0] <= 0x3F or op.form_of(x[0]) is op.Form.TWO]
+        if tweakable:
+            j = tweakable[draws.integer(0, len(tweakable))]
+            x = bytearray(ins[j])
+            pos, lo, hi = (0, 0x20, 0x3F) if len(x) == 1 else (1, 0x00, 0xFF)
+            up = draws.integer(0, 2) == 0
+            if up and x[pos] < hi:
+                x[pos] += 1
+            elif x[pos] > lo:
+                x[pos] -= 1
+            ins[j] = bytes(x)
+    elif kind == 4:                                  # swap two whole instructions
+        j = draws.integer(0, len(ins))
+        ins[k], ins[j] = ins[j], ins[k]
+    else:                                            # duplicate one after itself
+        ins.insert(k + 1, ins[k])
+    return fit(b"".join(ins), max_len)
+
+
+def crossover_classic(a: bytes, b: bytes, draws: DrawStream, max_len: int) -> bytes:
+    """A's instructions before a boundary of A, then B's from a boundary of B."""
+    ia, ib = _whole(a), _whole(b)
+    cut_a = draws.integer(0, len(ia) + 1)
+    cut_b = draws.integer(0, len(ib) + 1)
+    return fit(b"".join(ia[:cut_a] + ib[cut_b:]), max_len)
+
+
+def novel_instructions(a: bytes, b: bytes) -> list[bytes]:
+    """B's instructions whose bytes do not occur anywhere in A."""
+    return [x for x in _whole(b) if bytes(x) not in a]
+
+
+def crossover_growth(a: bytes, b: bytes, draws: DrawStream, max_len: int) -> bytes:
+    """Growth/exchange: take one of B's novel instructions; if it fits, insert it before A's
+    final halt/yield (else at the end) -- growth; at the cap, it replaces one of A's
+    instructions -- exchange. Without novelty, classic crossover."""
+    novel = novel_instructions(a, b)
+    if not novel:
+        return crossover_classic(a, b, draws, max_len)
+    seg = novel[draws.integer(0, len(novel))]
+    ia = _whole(a)
+    if sum(map(len, ia)) + len(seg) <= max_len:
+        at = len(ia) - 1 if ia and ia[-1][0] in (HALT, YIELD) else len(ia)
+        ia.insert(max(at, 0), seg)
+    elif ia:
+        ia[draws.integer(0, len(ia))] = seg
+    return fit(b"".join(ia), max_len)
+
+
+def crossover(a: bytes, b: bytes, draws: DrawStream, max_len: int,
+              classic_rate: float = CLASSIC_RATE, mode: str = "growth") -> bytes:
+    """The GA's crossover: ``classic`` always; ``growth`` with a classic share."""
+    if mode == "classic":
+        return crossover_classic(a, b, draws, max_len)
+    if mode != "growth":
+        raise GenomeError(f"unknown crossover mode {mode!r} (growth or classic)")
+    if draws.random() < classic_rate:
+        return crossover_classic(a, b, draws, max_len)
+    return crossover_growth(a, b, draws, max_len)
+
+
+def teach(teacher: bytes, student: bytes, draws: DrawStream,
+          max_len: int | None = None) -> bytes:
+    """Copy up to 4 bytes of the teacher, from one of its instruction boundaries, over the
+    student's bytes from one of the student's boundaries (the student keeps its length where
+    it can). Bytes copied mid-instruction can break the walk; the result is then cut back to
+    its last whole instruction and padded (``fit``)."""
+    cap = max(len(student), MIN_GENOME) if max_len is None else max_len
+    ts, ss = starts(teacher), starts(student)
+    if not ts or not ss:
+        return fit(student, cap)
+    src = ts[draws.integer(0, len(ts))]
+    fragment = teacher[src:src + 4]
+    dst = ss[draws.integer(0, len(ss))]
+    out = bytearray(student)
+    out[dst:dst + len(fragment)] = fragment
+    return fit(bytes(out), max(cap, MIN_GENOME))
+
+
+def similarity(a: bytes, b: bytes) -> int:
+    """Bytes equal at the same position x 100 // the longer length (sensor 28)."""
+    longer = max(len(a), len(b))
+    if longer == 0:
+        return 0
+    return sum(x == y for x, y in zip(a, b)) * 100 // longer
