@@ -18,34 +18,41 @@ DEFAULT_MAX_GENOME = 128
 CLASSIC_RATE = 0.20
 NOP, HALT, YIELD = 0x00, op.HALT, op.YIELD
 RING0_READ, RING1_WRITE = op.R0_READ, op.R1_WRITE
+FORM_LENGTH = tuple({op.Form.ONE: 1, op.Form.TWO: 2, op.Form.THREE: 3}.get(op.form_of(b), 0)
+                    for b in range(256))
+"""Instruction length by first byte; 0 for [len][data] forms."""
 
 
 def starts(code: bytes) -> list[int]:
     return op.instruction_starts(code)
 
 
+def _length(code: bytes, pc: int) -> int:
+    """Bytes the instruction at ``pc`` claims, even past the end (unlike the walker, which
+    clips)."""
+    f = FORM_LENGTH[code[pc]]
+    if f:
+        return f
+    return 2 + code[pc + 1] if pc + 1 < len(code) else 2
+
+
 def is_well_formed(code: bytes) -> bool:
     """The walk from 0 meets the end exactly (no instruction runs past it)."""
     pc = 0
     while pc < len(code):
-        f = op.form_of(code[pc])
-        n = {op.Form.ONE: 1, op.Form.TWO: 2, op.Form.THREE: 3}.get(f)
-        if n is None:
-            n = 2 + code[pc + 1] if pc + 1 < len(code) else 2
-        pc += n
+        pc += _length(code, pc)
     return pc == len(code)
 
 
 def _whole(code: bytes) -> list[bytes]:
     """The instructions of ``code``; a truncated last instruction is dropped."""
-    out, pc = [], 0
-    while pc < len(code):
-        n = op.instruction_length(code, pc)
-        piece = bytes(code[pc:pc + n])
-        if not is_well_formed(piece):
+    out, pc, n = [], 0, len(code)
+    while pc < n:
+        k = _length(code, pc)
+        if pc + k > n:
             break
-        out.append(piece)
-        pc += n
+        out.append(bytes(code[pc:pc + k]))
+        pc += k
     return out
 
 

@@ -24,33 +24,6 @@ FAR = np.int32(10_000)
 """Distance-field value for 'no such tile anywhere' (anything > SEARCH_RADIUS reads as 31)."""
 
 
-@njit(cache=True, nogil=True)
-def distance_field(tile, kind_a, kind_b, kind_c, kind_d, out):
-    """Manhattan distance from each cell to the nearest tile of one of the kinds (FAR if none).
-    Unused kinds are passed as -1. Two passes: from the top-left, then from the bottom-right."""
-    h, w = tile.shape
-    for y in range(h):
-        for x in range(w):
-            t = np.int64(tile[y, x])
-            if t == kind_a or t == kind_b or t == kind_c or t == kind_d:
-                out[y, x] = 0
-            else:
-                d = FAR
-                if y > 0 and out[y - 1, x] + 1 < d:
-                    d = out[y - 1, x] + 1
-                if x > 0 and out[y, x - 1] + 1 < d:
-                    d = out[y, x - 1] + 1
-                out[y, x] = d
-    for y in range(h - 1, -1, -1):
-        for x in range(w - 1, -1, -1):
-            d = out[y, x]
-            if y + 1 < h and out[y + 1, x] + 1 < d:
-                d = out[y + 1, x] + 1
-            if x + 1 < w and out[y, x + 1] + 1 < d:
-                d = out[y, x + 1] + 1
-            out[y, x] = d
-
-
 @njit(cache=True, nogil=True, inline="always")
 def ring_cell(cx, cy, d, k):
     """The k-th cell (0 <= k < 4d) of the Manhattan ring of radius d >= 1, in the seed's
@@ -203,10 +176,41 @@ def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, food_d, p
 
 @njit(cache=True, nogil=True)
 def distance_fields(tile, food_d, poison_d, item_d):
-    """This round's three distance fields."""
-    distance_field(tile, c.FOOD, -1, -1, -1, food_d)
-    distance_field(tile, c.POISON, -1, -1, -1, poison_d)
-    distance_field(tile, c.TOOL_TILE, c.WEAPON_TILE, c.TREASURE_TILE, c.CRYSTAL_TILE, item_d)
+    """This round's three distance fields (food, poison, items), in one pair of passes."""
+    h, w = tile.shape
+    for y in range(h):
+        for x in range(w):
+            t = tile[y, x]
+            f = FAR
+            p = FAR
+            it = FAR
+            if y > 0:
+                f = food_d[y - 1, x] + 1
+                p = poison_d[y - 1, x] + 1
+                it = item_d[y - 1, x] + 1
+            if x > 0:
+                f = min(f, food_d[y, x - 1] + 1)
+                p = min(p, poison_d[y, x - 1] + 1)
+                it = min(it, item_d[y, x - 1] + 1)
+            food_d[y, x] = 0 if t == c.FOOD else min(f, FAR)
+            poison_d[y, x] = 0 if t == c.POISON else min(p, FAR)
+            item_d[y, x] = 0 if is_item_tile(t) else min(it, FAR)
+    for y in range(h - 1, -1, -1):
+        for x in range(w - 1, -1, -1):
+            f = food_d[y, x]
+            p = poison_d[y, x]
+            it = item_d[y, x]
+            if y + 1 < h:
+                f = min(f, food_d[y + 1, x] + 1)
+                p = min(p, poison_d[y + 1, x] + 1)
+                it = min(it, item_d[y + 1, x] + 1)
+            if x + 1 < w:
+                f = min(f, food_d[y, x + 1] + 1)
+                p = min(p, poison_d[y, x + 1] + 1)
+                it = min(it, item_d[y, x + 1] + 1)
+            food_d[y, x] = f
+            poison_d[y, x] = p
+            item_d[y, x] = it
 
 
 @njit(cache=True, nogil=True)

@@ -102,6 +102,7 @@ class SandboxWorld:
         self.sensors = np.zeros((n, c.N_SENSORS), dtype=np.int32)
         self.actions = np.zeros((n, c.N_ACTION_SLOTS), dtype=np.int32)
         self._fields = [np.zeros((size, size), dtype=np.int32) for _ in range(3)]
+        self._fields_of = np.full((size, size), 255, dtype=np.uint8)   # no grid yet
         self._teach_from = np.zeros(n, dtype=np.int64)
         self._teach_to = np.zeros(n, dtype=np.int64)
         self._dead = np.zeros(n, dtype=np.int64)
@@ -203,7 +204,9 @@ class SandboxWorld:
             slots = np.flatnonzero(active)
             if slots.size == 0:
                 break
-            distance_fields(s.tile, *self._fields)
+            if not np.array_equal(s.tile, self._fields_of):      # fields are per grid
+                distance_fields(s.tile, *self._fields)
+                self._fields_of[...] = s.tile
             sense(s, slots, t, round_no, self.seed, self.base_gas, pool, off, length,
                   *self._fields, self.sensors)
             self.actions[slots] = 0
