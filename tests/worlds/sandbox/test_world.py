@@ -85,3 +85,25 @@ def test_a_snapshot_that_does_not_fit_the_config_is_refused():
     del snap["scalars"]
     with pytest.raises(ConfigError, match="missing"):
         SandboxWorld.restore(small_config(npcs=10), ForagerSubstrate(), snap)
+
+
+def test_micro_psil_npcs_keep_every_invariant_for_a_thousand_ticks():
+    from primordia.brains.registry import SUBSTRATES
+    from primordia.brains.psil.variation import is_well_formed
+    w = SandboxWorld(small_config(npcs=60, seed=3, evolve_every=50, max_genome=64,
+                                  genome_grow=16, genome_grow_every=400),
+                     SUBSTRATES.get("psil"))
+    rounds = 0
+    for _ in range(1000):
+        w.tick()
+        rounds = max(rounds, w.rounds_last_tick)
+        check_invariants(w)
+    live = np.flatnonzero(w.state.alive)
+    assert all(is_well_formed(w.genomes[i]) for i in live)
+    children = [i for i in live if w.lineage.ancestors[int(w.state.npc_id[i])]]
+    assert children and all(16 <= len(w.genomes[i]) <= w.max_genome for i in children)
+    assert w.max_genome == 64 + 2 * 16                    # grown at ticks 400 and 800
+    assert rounds >= 2                                    # multi-yield brains act again
+    assert w.state.stats[c.C_BIRTHS] > 0 and w.state.stats[c.C_TEACHES] > 0
+    # the brain's memory is the world's: Ring1 of a living NPC holds what it last wrote
+    assert w.brain.alive[live].all() and not w.brain.alive[w.state.alive == 0].any()
