@@ -104,38 +104,68 @@ def random_genome(draws: DrawStream, max_len: int, size: int | None = None) -> b
     return fit(bytes(out) + bytes([HALT]), max_len)
 
 
-def mutate(code: bytes, draws: DrawStream, max_len: int) -> bytes:
-    """One of six mutations, chosen uniformly: point, insert, delete, constant tweak, block
-    swap, duplicate -- each on whole instructions."""
-    ins = _whole(fit(code, max_len))
-    kind = draws.integer(0, 6)
+def point(ins: list[bytes], draws: DrawStream) -> list[bytes]:
+    """Replace one instruction by a random one."""
     k = draws.integer(0, len(ins))
-    if kind == 0:                                    # point: a new instruction in place
-        ins[k] = random_instruction(draws)
-    elif kind == 1:                                  # insert a new instruction
-        ins.insert(draws.integer(0, len(ins) + 1), random_instruction(draws))
-    elif kind == 2:                                  # delete one (not below the minimum)
-        if sum(map(len, ins)) > MIN_GENOME:
-            del ins[k]
-    elif kind == 3:                                  # constant tweak: +-1 within range
-        tweakable = [j for j, x in enumerate(ins)
-                     if 0x20 <= x[0] <= 0x3F or op.form_of(x[0]) is op.Form.TWO]
-        if tweakable:
-            j = tweakable[draws.integer(0, len(tweakable))]
-            x = bytearray(ins[j])
-            pos, lo, hi = (0, 0x20, 0x3F) if len(x) == 1 else (1, 0x00, 0xFF)
-            up = draws.integer(0, 2) == 0
-            if up and x[pos] < hi:
-                x[pos] += 1
-            elif x[pos] > lo:
-                x[pos] -= 1
-            ins[j] = bytes(x)
-    elif kind == 4:                                  # swap two whole instructions
-        j = draws.integer(0, len(ins))
-        ins[k], ins[j] = ins[j], ins[k]
-    else:                                            # duplicate one after itself
-        ins.insert(k + 1, ins[k])
-    return fit(b"".join(ins), max_len)
+    return ins[:k] + [random_instruction(draws)] + ins[k + 1:]
+
+
+def insert(ins: list[bytes], draws: DrawStream) -> list[bytes]:
+    """Insert a random instruction at a boundary."""
+    k = draws.integer(0, len(ins) + 1)
+    return ins[:k] + [random_instruction(draws)] + ins[k:]
+
+
+def delete(ins: list[bytes], draws: DrawStream) -> list[bytes]:
+    """Remove one instruction, unless the genome is at the minimum size."""
+    k = draws.integer(0, len(ins))
+    if sum(map(len, ins)) <= MIN_GENOME:
+        return ins
+    return ins[:k] + ins[k + 1:]
+
+
+def tweak(ins: list[bytes], draws: DrawStream) -> list[bytes]:
+    """+-1 on one constant: a small number stays within 0x20-0x3F, a two-byte form's operand
+    within 0-255."""
+    tweakable = [j for j, x in enumerate(ins)
+                 if 0x20 <= x[0] <= 0x3F or op.form_of(x[0]) is op.Form.TWO]
+    if not tweakable:
+        return ins
+    j = tweakable[draws.integer(0, len(tweakable))]
+    x = bytearray(ins[j])
+    pos, lo, hi = (0, 0x20, 0x3F) if len(x) == 1 else (1, 0x00, 0xFF)
+    if draws.integer(0, 2) == 0 and x[pos] < hi:
+        x[pos] += 1
+    elif x[pos] > lo:
+        x[pos] -= 1
+    return ins[:j] + [bytes(x)] + ins[j + 1:]
+
+
+def swap(ins: list[bytes], draws: DrawStream) -> list[bytes]:
+    """Exchange two whole instructions (the reference swapped only their first bytes)."""
+    i, j = draws.integer(0, len(ins)), draws.integer(0, len(ins))
+    out = list(ins)
+    out[i], out[j] = out[j], out[i]
+    return out
+
+
+def duplicate(ins: list[bytes], draws: DrawStream) -> list[bytes]:
+    """Copy one instruction right after itself."""
+    k = draws.integer(0, len(ins))
+    return ins[:k + 1] + [ins[k]] + ins[k + 1:]
+
+
+MUTATIONS = (point, insert, delete, tweak, swap, duplicate)
+"""The six mutation operators, chosen uniformly by ``mutate``; each maps a list of whole
+instructions to another."""
+
+
+def mutate(code: bytes, draws: DrawStream, max_len: int) -> bytes:
+    """One of the six mutations, on whole instructions; the result is cut to the cap and
+    padded to the minimum."""
+    ins = _whole(fit(code, max_len))
+    operator = MUTATIONS[draws.integer(0, len(MUTATIONS))]
+    return fit(b"".join(operator(ins, draws)), max_len)
 
 
 def crossover_classic(a: bytes, b: bytes, draws: DrawStream, max_len: int) -> bytes:
