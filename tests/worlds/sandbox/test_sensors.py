@@ -1,4 +1,4 @@
-"""The sensing kernel (distance fields + one ring walk) equals the seed's plain ring search."""
+"""The sensing kernel (tile lists + one ring walk) equals the seed's plain ring search."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from primordia.core.rng import Rng
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.reference import sense_one
-from primordia.worlds.sandbox.sensors import (distance_fields, effective_gas, ring_cell,
-                                              sense)
+from primordia.worlds.sandbox.sensors import (LIST_MAX, effective_gas, ring_cell, sense,
+                                              tile_lists)
 
 from .conftest import blank_state, put_npc
 
@@ -48,15 +48,19 @@ def test_kernel_sensors_equal_plain_ring_search(seed, size, npcs, density):
     lengths = np.array([len(g) for g in genomes], dtype=np.int64)
     off = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     pool = np.frombuffer(b"".join(genomes) + b"\0", dtype=np.uint8)
-    fields = [np.zeros((size, size), dtype=np.int32) for _ in range(3)]
-    distance_fields(s.tile, *fields)
-    out = np.zeros((npcs, c.N_SENSORS), dtype=np.int32)
+    lists = [np.zeros(size * size, dtype=np.int64) for _ in range(3)]
+    counts = tile_lists(s.tile, *lists)
+    food, items, poison = (a[:n] for a, n in zip(lists, counts))
     seed_word = Rng(seed).seed_word
     slots = np.arange(npcs, dtype=np.int64)
-    sense(s, slots, 1234, 3, seed_word, 200, pool, off, lengths, *fields, out)
-    for i in range(npcs):
-        want = sense_one(s, i, 1234, 3, seed_word, 200, genomes)
-        assert out[i].tolist() == want, f"NPC slot {i}"
+    # 0: always walk the rings; LIST_MAX: as the world does; huge: always search the lists
+    for list_max in (0, LIST_MAX, size * size):
+        out = np.zeros((npcs, c.N_SENSORS), dtype=np.int32)
+        sense(s, slots, 1234, 3, seed_word, 200, pool, off, lengths, food, items, poison,
+              list_max, out)
+        for i in range(npcs):
+            want = sense_one(s, i, 1234, 3, seed_word, 200, genomes)
+            assert out[i].tolist() == want, f"NPC slot {i}, list_max {list_max}"
 
 
 def test_ring_order_matches_the_seed():

@@ -79,6 +79,7 @@ class PsilBrain:
         self.regs[:, k.STATUS] = k.HALTED
         self.frames = np.zeros((n, op.MAX_FRAMES, k.FRAME_COLS), dtype=np.int32)
         self.steps = _zeros(n, np.int64)
+        self._round_slots = np.zeros(n, dtype=np.int64)
         self.alive = np.zeros(n, dtype=bool)
 
     @property
@@ -103,6 +104,7 @@ class PsilBrain:
         self.regs[old:, k.STATUS] = k.HALTED
         self.frames = widen(self.frames)
         self.steps = widen(self.steps)
+        self._round_slots = np.zeros(new, dtype=np.int64)
         self.alive = widen(self.alive, False)
         self.genomes.extend([None] * (new - old))
 
@@ -238,6 +240,11 @@ class PsilBrain:
         """Run the organisms in ``slots`` (distinct, alive) for one round; return the slots
         that yielded and can resume. Costs O(len(slots)), so long tails of rounds are cheap."""
         slots = np.array(slots, dtype=np.int64)     # a copy: it returns the yielded ones
+        self._run(slots)
+        return slots[:k.keep_yielded(slots, slots.shape[0], self.regs)]
+
+    def _run(self, slots: np.ndarray) -> None:
+        """One round of the VM for ``slots`` (serial, or spread over the threads)."""
         args = (slots, self.pdec, self.org, self.quots, self.mem, self.stack, self.locals,
                 self.regs, self.frames, self.steps)
         if self.threads > 1:
@@ -246,7 +253,6 @@ class PsilBrain:
             k.run_round_parallel(SPANS_PER_THREAD * threads, *args)
         else:
             k.run_round_serial(*args)
-        return slots[:k.keep_yielded(slots, slots.shape[0], self.regs)]
 
     def run_thinks(self, slots: np.ndarray) -> None:
         """Run whole thinks with the sensors as they are: resume after every yield until each
@@ -271,12 +277,19 @@ class PsilBrain:
              active: np.ndarray | None = None) -> np.ndarray:
         """One action round: write sensors, run to the next yield, read Ring1 into ``actions``.
         Returns the slots that yielded and can act again this tick."""
-        mask = self._mask(active) & self.thinking_or_yielded
-        self.write_sensors(sensors, mask)
-        self.run_round(mask)
-        na = actions.shape[1]
-        actions[mask] = self.mem[mask, op.RING1_BASE:op.RING1_BASE + na]
-        return mask & self.yielded
+        active = self._mask(active)
+        if sensors.shape != (self.capacity, self.io.n_sensors) or \
+                actions.shape != (self.capacity, self.io.n_actions):
+            raise ConfigError(f"step: sensors {sensors.shape} and actions {actions.shape} do "
+                              f"not fit {self.capacity} slots of {self.io}")
+        # one kernel call each to load the round, run it and unload it: worlds call this many
+        # times per tick, mostly for a handful of organisms
+        slots = self._round_slots
+        n = k.gather_round(active, self.alive, self.regs, sensors, self.mem, slots)
+        self._run(slots[:n])
+        more = np.zeros(self.capacity, dtype=bool)
+        k.scatter_round(slots, n, self.regs, self.mem, actions, more)
+        return more
 
     # --- state views -------------------------------------------------------------------------
     @property

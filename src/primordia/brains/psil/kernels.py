@@ -768,6 +768,35 @@ def run_thinks_parallel(spans, slots, pdec, org, quots, mem, stack, loc, regs, f
 
 
 @njit(cache=True, nogil=True)
+def gather_round(active, alive, regs, sensors, mem, slots):
+    """The start of a world's action round: the slots that are active, alive and still
+    thinking go to ``slots`` (their count is returned) and get the sensors in Ring0."""
+    n = 0
+    ns = sensors.shape[1]
+    for i in range(active.shape[0]):
+        st = regs[i, STATUS]
+        if active[i] and alive[i] and (st == RUNNING or st == YIELDED):
+            slots[n] = i
+            n += 1
+            for k in range(ns):
+                mem[i, k] = np.int16(sensors[i, k])       # wraps to int16, as the VM stores
+    return n
+
+
+@njit(cache=True, nogil=True)
+def scatter_round(slots, n, regs, mem, actions, more):
+    """The end of an action round: Ring1 of each slot run goes to ``actions``; ``more``
+    marks those that yielded (they act again this tick)."""
+    na = actions.shape[1]
+    more[:] = False
+    for j in range(n):
+        i = slots[j]
+        for k in range(na):
+            actions[i, k] = mem[i, RING1 + k]
+        more[i] = regs[i, STATUS] == YIELDED
+
+
+@njit(cache=True, nogil=True)
 def begin_think(slots, gas, regs, mem):
     """Start a new think for organisms in ``slots``: empty stack, pc 0, clear flags and Ring1."""
     for j in range(slots.shape[0]):

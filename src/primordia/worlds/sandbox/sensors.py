@@ -1,12 +1,12 @@
 """Sensing: fill Ring0 (31 sensor slots) for a round's NPCs from the world as it stands.
 
 The seed's sensors search Manhattan rings d = 0..31 around the NPC in a fixed order and take
-the first hit. Done naively that is up to 1,985 cells per search, and poison is usually not
-found at all. The kernel instead computes, once per round, the exact Manhattan distance to the
-nearest food, poison and item tile for every cell (two raster passes), and only walks the one
-ring at that distance to find which tile the ring order meets first (for its direction). Other
-NPCs are dense, so they are found by the plain ring walk. ``reference.py`` has the naive
-version; tests hold the two equal.
+the first hit: up to 1,985 cells per search when nothing is near. The kernel gives the same
+answers at a bounded cost: each round lists the cells holding food, items and poison (one
+pass over the grid); a scarce kind is searched through its list (the distance), then one ring
+is walked for the first hit in the seed's order (the direction); a plentiful kind is met
+within a few rings by the plain walk. Poison is always scarce. Other NPCs are found by the
+ring walk. ``reference.py`` has the naive version; tests hold the two equal.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from . import constants as c
 
 STREAM_SENSE = stream_id("sandbox.sense")
 
-FAR = np.int32(10_000)
-"""Distance-field value for 'no such tile anywhere' (anything > SEARCH_RADIUS reads as 31)."""
+LIST_MAX = 48
+"""Up to this many food (or item) tiles, the nearest is found from their list; with more, the
+ring walk meets one within a few rings."""
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -124,19 +125,83 @@ def similarity(pool, off, length, a, b):
 
 
 @njit(cache=True, nogil=True)
-def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, food_d, poison_d,
-          item_d, out):
-    """Fill ``out[slot, 0:31]`` for each slot in ``slots``. ``food_d``, ``poison_d`` and
-    ``item_d`` are this round's distance fields."""
+def tile_lists(tile, food, items, poison):
+    """The cells (y * width + x) holding food, items and poison, in one pass; their counts."""
+    nf = ni = npo = 0
+    flat = tile.ravel()
+    for k in range(flat.shape[0]):
+        t = flat[k]
+        if t == c.FOOD:
+            food[nf] = k
+            nf += 1
+        elif is_item_tile(t):
+            items[ni] = k
+            ni += 1
+        elif t == c.POISON:
+            poison[npo] = k
+            npo += 1
+    return nf, ni, npo
+
+
+@njit(cache=True, nogil=True)
+def nearest_in_list(cells, w, cx, cy):
+    """Manhattan distance to the nearest listed cell, capped at SEARCH_RADIUS."""
+    best = c.SEARCH_RADIUS
+    for k in range(cells.shape[0]):
+        d = abs(cells[k] % w - cx) + abs(cells[k] // w - cy)
+        if d < best:
+            best = d
+    return best
+
+
+@njit(cache=True, nogil=True)
+def nearest_on_rings(tile, cx, cy, want):
+    """(distance, direction) of the first tile of category ``want`` (0 food, 1 item) on rings
+    0..31 in the seed's order, or (31, 0)."""
+    h, w = tile.shape
+    t = tile[cy, cx]
+    if (want == 0 and t == c.FOOD) or (want == 1 and is_item_tile(t)):
+        return 0, 0
+    for d in range(1, c.SEARCH_RADIUS + 1):
+        for k in range(4 * d):
+            x, y = ring_cell(cx, cy, d, k)
+            if x < 0 or y < 0 or x >= w or y >= h:
+                continue
+            t = tile[y, x]
+            if (want == 0 and t == c.FOOD) or (want == 1 and is_item_tile(t)):
+                return d, direction_toward(cx, cy, x, y)
+    return c.SEARCH_RADIUS, 0
+
+
+@njit(cache=True, nogil=True)
+def nearest_tile(tile, cells, list_max, cx, cy, want):
+    """(distance, direction) to the nearest food (want 0) or item (1). Few such tiles: the
+    distance from the list, then one ring walked for the direction; many: walk the rings
+    (the nearest is then close by). Both give the seed's answer."""
+    if cells.shape[0] > list_max:
+        return nearest_on_rings(tile, cx, cy, want)
+    if cells.shape[0] == 0:
+        return c.SEARCH_RADIUS, 0
+    d = nearest_in_list(cells, tile.shape[1], cx, cy)
+    # the seed's walk meets a nearest tile first on ring d; if none lies within 31, ring 31
+    # holds none either and the direction comes out 0, as the walk's "not found" does
+    return d, _first_on_ring(tile, cx, cy, d, want)
+
+
+@njit(cache=True, nogil=True)
+def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, food, items, poison,
+          list_max, out):
+    """Fill ``out[slot, 0:31]`` for each slot in ``slots``. ``food``, ``items`` and
+    ``poison`` list the cells holding them now (``tile_lists``); ``list_max`` is the count up
+    to which a list is searched instead of the rings."""
     h, w = s.tile.shape
-    r = c.SEARCH_RADIUS
     for j in range(slots.shape[0]):
         i = slots[j]
         x = np.int64(s.x[i])
         y = np.int64(s.y[i])
         nd, ns = nearest_npc(s.occupant, s.alive, s.health, x, y, i)
-        fd = min(np.int64(food_d[y, x]), r)
-        idist = min(np.int64(item_d[y, x]), r)
+        fd, fdir = nearest_tile(s.tile, food, list_max, x, y, 0)
+        idist, idir = nearest_tile(s.tile, items, list_max, x, y, 1)
         o = out[i]
         o[c.S_SELF] = s.npc_id[i]
         o[c.S_HEALTH] = s.health[i]
@@ -144,20 +209,20 @@ def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, food_d, p
         o[c.S_HUNGER] = s.hunger[i]
         o[c.S_FEAR] = nd
         o[c.S_FOOD_DIST] = fd
-        o[c.S_DANGER] = min(np.int64(poison_d[y, x]), r)
+        o[c.S_DANGER] = nearest_in_list(poison, w, x, y)
         o[c.S_NEAR_DIST] = nd
         o[c.S_X] = x
         o[c.S_Y] = y
         o[c.S_DAY] = tick % c.DAY
         o[c.S_UNUSED] = 0
         o[c.S_NEAR_ID] = s.npc_id[ns] if ns >= 0 else 0
-        o[c.S_FOOD_DIR] = _first_on_ring(s.tile, x, y, fd, 0) if food_d[y, x] <= r else 0
+        o[c.S_FOOD_DIR] = fdir
         o[c.S_GOLD] = s.gold[i]
         o[c.S_ITEM] = s.item[i]
         o[c.S_ITEM_DIST] = idist
         o[c.S_TRUST] = 0
         o[c.S_NEAR_DIR] = direction_toward(x, y, s.x[ns], s.y[ns]) if ns >= 0 else 0
-        o[c.S_ITEM_DIR] = _first_on_ring(s.tile, x, y, idist, 1) if item_d[y, x] <= r else 0
+        o[c.S_ITEM_DIR] = idir
         o[c.S_RANDOM] = np.int64(random_u64(seed, STREAM_SENSE, tick, s.npc_id[i],
                                             round_no) & np.uint64(31))
         o[c.S_STRESS] = s.stress[i]
@@ -172,45 +237,6 @@ def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, food_d, p
         ay = y + c.DY[s.heading[i]]
         o[c.S_TILE_AHEAD] = s.tile[ay, ax] if 0 <= ax < w and 0 <= ay < h else c.WALL
         o[c.S_COOLDOWN] = s.cooldown[y, x]
-
-
-@njit(cache=True, nogil=True)
-def distance_fields(tile, food_d, poison_d, item_d):
-    """This round's three distance fields (food, poison, items), in one pair of passes."""
-    h, w = tile.shape
-    for y in range(h):
-        for x in range(w):
-            t = tile[y, x]
-            f = FAR
-            p = FAR
-            it = FAR
-            if y > 0:
-                f = food_d[y - 1, x] + 1
-                p = poison_d[y - 1, x] + 1
-                it = item_d[y - 1, x] + 1
-            if x > 0:
-                f = min(f, food_d[y, x - 1] + 1)
-                p = min(p, poison_d[y, x - 1] + 1)
-                it = min(it, item_d[y, x - 1] + 1)
-            food_d[y, x] = 0 if t == c.FOOD else min(f, FAR)
-            poison_d[y, x] = 0 if t == c.POISON else min(p, FAR)
-            item_d[y, x] = 0 if is_item_tile(t) else min(it, FAR)
-    for y in range(h - 1, -1, -1):
-        for x in range(w - 1, -1, -1):
-            f = food_d[y, x]
-            p = poison_d[y, x]
-            it = item_d[y, x]
-            if y + 1 < h:
-                f = min(f, food_d[y + 1, x] + 1)
-                p = min(p, poison_d[y + 1, x] + 1)
-                it = min(it, item_d[y + 1, x] + 1)
-            if x + 1 < w:
-                f = min(f, food_d[y, x + 1] + 1)
-                p = min(p, poison_d[y, x + 1] + 1)
-                it = min(it, item_d[y, x + 1] + 1)
-            food_d[y, x] = f
-            poison_d[y, x] = p
-            item_d[y, x] = it
 
 
 @njit(cache=True, nogil=True)

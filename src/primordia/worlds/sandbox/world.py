@@ -22,7 +22,7 @@ from . import constants as c
 from .actions import act, resolve_trades, set_item
 from .config import SandboxConfig
 from .lifecycle import bury, metabolism, score, world_turn
-from .sensors import distance_fields, effective_gas_all, sense
+from .sensors import LIST_MAX, effective_gas_all, sense, tile_lists
 from .state import SandboxState, empty_state, state_hash
 
 SENSOR_NAMES = ("self", "health", "energy", "hunger", "fear", "food_dist", "danger",
@@ -101,8 +101,7 @@ class SandboxWorld:
         self._pool_dirty = True
         self.sensors = np.zeros((n, c.N_SENSORS), dtype=np.int32)
         self.actions = np.zeros((n, c.N_ACTION_SLOTS), dtype=np.int32)
-        self._fields = [np.zeros((size, size), dtype=np.int32) for _ in range(3)]
-        self._fields_of = np.full((size, size), 255, dtype=np.uint8)   # no grid yet
+        self._cells = [np.zeros(size * size, dtype=np.int64) for _ in range(3)]  # tile_lists
         self._teach_from = np.zeros(n, dtype=np.int64)
         self._teach_to = np.zeros(n, dtype=np.int64)
         self._dead = np.zeros(n, dtype=np.int64)
@@ -204,11 +203,10 @@ class SandboxWorld:
             slots = np.flatnonzero(active)
             if slots.size == 0:
                 break
-            if not np.array_equal(s.tile, self._fields_of):      # fields are per grid
-                distance_fields(s.tile, *self._fields)
-                self._fields_of[...] = s.tile
+            food, items, poison = self._cells
+            nf, ni, npo = tile_lists(s.tile, food, items, poison)   # actions change tiles
             sense(s, slots, t, round_no, self.seed, self.base_gas, pool, off, length,
-                  *self._fields, self.sensors)
+                  food[:nf], items[:ni], poison[:npo], LIST_MAX, self.sensors)
             self.actions[slots] = 0
             more = self.brain.step(self.sensors, self.actions, active)
             ordered = slots[np.argsort(s.npc_id[slots], kind="stable")]
