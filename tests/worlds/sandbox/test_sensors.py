@@ -8,8 +8,8 @@ import pytest
 from primordia.core.rng import Rng
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.reference import sense_one
-from primordia.worlds.sandbox.sensors import (LIST_MAX, effective_gas, ring_cell, sense,
-                                              tile_lists)
+from primordia.worlds.sandbox.sensors import (effective_gas, list_limit, ring_cell,
+                                              ring_index, sense, tile_lists)
 
 from .conftest import blank_state, put_npc
 
@@ -53,8 +53,8 @@ def test_kernel_sensors_equal_plain_ring_search(seed, size, npcs, density):
     food, items, poison = (a[:n] for a, n in zip(lists, counts))
     seed_word = Rng(seed).seed_word
     slots = np.arange(npcs, dtype=np.int64)
-    # 0: always walk the rings; LIST_MAX: as the world does; huge: always search the lists
-    for list_max in (0, LIST_MAX, size * size):
+    # 0: always walk the rings; list_limit: as the world does; huge: always scan the lists
+    for list_max in (0, list_limit(size * size), size * size):
         out = np.zeros((npcs, c.N_SENSORS), dtype=np.int32)
         sense(s, slots, 1234, 3, seed_word, 200, pool, off, lengths, food, items, poison,
               list_max, out)
@@ -68,6 +68,13 @@ def test_ring_order_matches_the_seed():
     assert [ring_cell(5, 5, 1, k) for k in range(4)] == [(5, 4), (6, 5), (5, 6), (4, 5)]
     assert [ring_cell(0, 0, 2, k) for k in range(8)] == [
         (0, -2), (2, 0), (0, 2), (-2, 0), (1, -1), (1, 1), (-1, 1), (-1, -1)]
+
+
+def test_ring_index_inverts_ring_cell():
+    for d in range(1, 7):
+        for k in range(4 * d):
+            x, y = ring_cell(10, 20, d, k)
+            assert ring_index(x - 10, y - 20, d) == k
 
 
 def test_gas_bonus_has_diminishing_returns():

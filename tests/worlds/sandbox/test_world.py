@@ -107,3 +107,40 @@ def test_micro_psil_npcs_keep_every_invariant_for_a_thousand_ticks():
     assert w.state.stats[c.C_BIRTHS] > 0 and w.state.stats[c.C_TEACHES] > 0
     # the brain's memory is the world's: Ring1 of a living NPC holds what it last wrote
     assert w.brain.alive[live].all() and not w.brain.alive[w.state.alive == 0].any()
+
+
+class _StepOnly:
+    """A micro-PSIL brain seen through ``Brain.step`` alone (no kernel round state)."""
+
+    def __init__(self, brain):
+        self._brain = brain
+
+    def __getattr__(self, name):
+        if name == "round_state":
+            raise AttributeError(name)
+        return getattr(self._brain, name)
+
+
+def test_rounds_in_one_kernel_equal_rounds_stepped_one_by_one():
+    from primordia.brains.registry import SUBSTRATES
+    psil = SUBSTRATES.get("psil")
+
+    class StepOnlySubstrate(type(psil)):
+        def compile(self, *args, **kw):
+            return _StepOnly(psil.compile(*args, **kw))
+
+    cfg = small_config(npcs=60, seed=3, evolve_every=50)
+    in_kernel = SandboxWorld(cfg, psil)
+    stepped = SandboxWorld(cfg, StepOnlySubstrate())
+    cramped = SandboxWorld(cfg, psil)
+    # teach lists with room for one round only: the kernel hands back after each teaching
+    cramped._teach_from = np.zeros(60, dtype=np.int64)
+    cramped._teach_to = np.zeros(60, dtype=np.int64)
+    rounds = 0
+    for _ in range(300):
+        for w in (in_kernel, stepped, cramped):
+            w.tick()
+        rounds = max(rounds, in_kernel.rounds_last_tick)
+        assert in_kernel.rounds_last_tick == stepped.rounds_last_tick
+    assert rounds >= 2 and in_kernel.state.stats[c.C_TEACHES] > 0
+    assert in_kernel.state_hash() == stepped.state_hash() == cramped.state_hash()

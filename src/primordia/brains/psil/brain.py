@@ -9,12 +9,14 @@ Memory (other than Ring1) and locals persist per organism across ticks: they are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numba
 import numpy as np
+from numba.extending import overload
 
 from primordia.brains.base import BrainIO
+from primordia.brains.rounds import brain_round
 from primordia.core.errors import ConfigError
 
 from . import kernels as k
@@ -38,6 +40,35 @@ def _zeros(shape, dtype) -> np.ndarray:
     raw = np.zeros(count * dtype.itemsize + CACHE_LINE, dtype=np.uint8)
     skip = -raw.ctypes.data % CACHE_LINE
     return raw[skip:skip + count * dtype.itemsize].view(dtype).reshape(shape)
+
+
+class PsilRound(NamedTuple):
+    """What a world's kernel needs to run micro-PSIL action rounds (``brain_round``)."""
+
+    spans: int
+    alive: np.ndarray
+    run: np.ndarray
+    pdec: np.ndarray
+    org: np.ndarray
+    quots: np.ndarray
+    mem: np.ndarray
+    stack: np.ndarray
+    locals: np.ndarray
+    regs: np.ndarray
+    frames: np.ndarray
+    steps: np.ndarray
+
+
+@overload(brain_round, jit_options={"cache": True, "nogil": True})
+def _psil_round(state, slots, n, sensors, actions, more):
+    if getattr(state, "instance_class", None) is not PsilRound:
+        return None
+
+    def impl(state, slots, n, sensors, actions, more):
+        k.action_round(state.spans, slots, n, state.alive, sensors, actions, more, state.run,
+                       state.pdec, state.org, state.quots, state.mem, state.stack,
+                       state.locals, state.regs, state.frames, state.steps)
+    return impl
 
 
 def _blob_size(g: PsilGenome) -> int:
@@ -277,19 +308,27 @@ class PsilBrain:
              active: np.ndarray | None = None) -> np.ndarray:
         """One action round: write sensors, run to the next yield, read Ring1 into ``actions``.
         Returns the slots that yielded and can act again this tick."""
-        active = self._mask(active)
         if sensors.shape != (self.capacity, self.io.n_sensors) or \
                 actions.shape != (self.capacity, self.io.n_actions):
             raise ConfigError(f"step: sensors {sensors.shape} and actions {actions.shape} do "
                               f"not fit {self.capacity} slots of {self.io}")
-        # one kernel call each to load the round, run it and unload it: worlds call this many
-        # times per tick, mostly for a handful of organisms
-        slots = self._round_slots
-        n = k.gather_round(active, self.alive, self.regs, sensors, self.mem, slots)
-        self._run(slots[:n])
+        slots = self._slots(active)
         more = np.zeros(self.capacity, dtype=bool)
-        k.scatter_round(slots, n, self.regs, self.mem, actions, more)
+        r = self.round_state()
+        k.action_round(r.spans, slots, slots.shape[0], r.alive, sensors, actions, more, r.run,
+                       *r[3:])
         return more
+
+    def round_state(self) -> PsilRound:
+        """The arrays a world's kernel runs action rounds on (``primordia.brains.rounds``)."""
+        spans = 1
+        if self.threads > 1:
+            threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
+            numba.set_num_threads(threads)
+            spans = SPANS_PER_THREAD * threads
+        return PsilRound(spans, self.alive, self._round_slots, self.pdec, self.org,
+                         self.quots, self.mem, self.stack, self.locals, self.regs,
+                         self.frames, self.steps)
 
     # --- state views -------------------------------------------------------------------------
     @property

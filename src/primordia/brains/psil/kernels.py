@@ -20,6 +20,7 @@ organisms ``AHEAD`` places further on, and ``run_thinks_*`` loop the rounds insi
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -767,32 +768,40 @@ def run_thinks_parallel(spans, slots, pdec, org, quots, mem, stack, loc, regs, f
         n = keep_yielded(slots, n, regs)
 
 
+# ``action_round`` calls the parallel kernel, and so does any world kernel that calls it:
+# linking or loading such code needs the symbols of numba's threading layer, which exist only
+# once the layer is started. Start it now rather than crash later ("allocate_sched").
+numba.get_num_threads()
+
+
 @njit(cache=True, nogil=True)
-def gather_round(active, alive, regs, sensors, mem, slots):
-    """The start of a world's action round: the slots that are active, alive and still
-    thinking go to ``slots`` (their count is returned) and get the sensors in Ring0."""
-    n = 0
+def action_round(spans, slots, n, alive, sensors, actions, more, run, pdec, org, quots, mem,
+                 stack, loc, regs, frames, steps):
+    """One action round of a world for ``slots[:n]``: the sensors go to Ring0 of those still
+    thinking, each runs to its next yield (over ``spans`` thread slices when above 1), Ring1
+    goes to ``actions``, and ``more`` marks the slots that yielded and act again. ``run`` is
+    scratch space; other rows of ``more`` are left alone."""
+    m = 0
     ns = sensors.shape[1]
-    for i in range(active.shape[0]):
-        st = regs[i, STATUS]
-        if active[i] and alive[i] and (st == RUNNING or st == YIELDED):
-            slots[n] = i
-            n += 1
-            for k in range(ns):
-                mem[i, k] = np.int16(sensors[i, k])       # wraps to int16, as the VM stores
-    return n
-
-
-@njit(cache=True, nogil=True)
-def scatter_round(slots, n, regs, mem, actions, more):
-    """The end of an action round: Ring1 of each slot run goes to ``actions``; ``more``
-    marks those that yielded (they act again this tick)."""
-    na = actions.shape[1]
-    more[:] = False
     for j in range(n):
         i = slots[j]
-        for k in range(na):
-            actions[i, k] = mem[i, RING1 + k]
+        more[i] = False
+        st = regs[i, STATUS]
+        if alive[i] and (st == RUNNING or st == YIELDED):
+            run[m] = i
+            m += 1
+            for q in range(ns):
+                mem[i, q] = np.int16(sensors[i, q])       # wraps to int16, as the VM stores
+    if spans > 1:
+        run_round_parallel(spans, run[:m], pdec, org, quots, mem, stack, loc, regs, frames,
+                           steps)
+    else:
+        run_round_serial(run[:m], pdec, org, quots, mem, stack, loc, regs, frames, steps)
+    na = actions.shape[1]
+    for j in range(m):
+        i = run[j]
+        for q in range(na):
+            actions[i, q] = mem[i, RING1 + q]
         more[i] = regs[i, STATUS] == YIELDED
 
 

@@ -3,10 +3,10 @@
 The seed's sensors search Manhattan rings d = 0..31 around the NPC in a fixed order and take
 the first hit: up to 1,985 cells per search when nothing is near. The kernel gives the same
 answers at a bounded cost: each round lists the cells holding food, items and poison (one
-pass over the grid); a scarce kind is searched through its list (the distance), then one ring
-is walked for the first hit in the seed's order (the direction); a plentiful kind is met
-within a few rings by the plain walk. Poison is always scarce. Other NPCs are found by the
-ring walk. ``reference.py`` has the naive version; tests hold the two equal.
+pass over the grid); a scarce kind is found by scanning its list for the nearest cell, ties
+broken by place in the seed's ring order (``ring_index``); a plentiful kind is met within a
+few rings by the plain walk. Poison's distance always comes from its list. Other NPCs are
+found by the ring walk. ``reference.py`` has the naive version; tests hold the two equal.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from . import constants as c
 
 STREAM_SENSE = stream_id("sandbox.sense")
 
-LIST_MAX = 48
-"""Up to this many food (or item) tiles, the nearest is found from their list; with more, the
-ring walk meets one within a few rings."""
+LIST_MIN = 48
+"""Lists at least this long are always scanned rather than walked (see ``list_limit``)."""
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -57,22 +56,6 @@ def direction_toward(fx, fy, tx, ty):
 @njit(cache=True, nogil=True, inline="always")
 def is_item_tile(t):
     return (t >= c.TOOL_TILE and t <= c.TREASURE_TILE) or t == c.CRYSTAL_TILE
-
-
-@njit(cache=True, nogil=True)
-def _first_on_ring(tile, cx, cy, d, want):
-    """Direction to the first tile of category ``want`` (0 food, 1 item) met on ring d."""
-    h, w = tile.shape
-    if d == 0:
-        return 0
-    for k in range(4 * d):
-        x, y = ring_cell(cx, cy, d, k)
-        if x < 0 or y < 0 or x >= w or y >= h:
-            continue
-        t = tile[y, x]
-        if (want == 0 and t == c.FOOD) or (want == 1 and is_item_tile(t)):
-            return direction_toward(cx, cy, x, y)
-    return 0
 
 
 @njit(cache=True, nogil=True)
@@ -126,29 +109,31 @@ def similarity(pool, off, length, a, b):
 
 @njit(cache=True, nogil=True)
 def tile_lists(tile, food, items, poison):
-    """The cells (y * width + x) holding food, items and poison, in one pass; their counts."""
+    """The cells holding food, items and poison, in one pass, each as (y << 16) | x (cheaper
+    to take apart than y * width + x); their counts."""
     nf = ni = npo = 0
-    flat = tile.ravel()
-    for k in range(flat.shape[0]):
-        t = flat[k]
-        if t == c.FOOD:
-            food[nf] = k
-            nf += 1
-        elif is_item_tile(t):
-            items[ni] = k
-            ni += 1
-        elif t == c.POISON:
-            poison[npo] = k
-            npo += 1
+    h, w = tile.shape
+    for y in range(h):
+        for x in range(w):
+            t = tile[y, x]
+            if t == c.FOOD:
+                food[nf] = (y << 16) | x
+                nf += 1
+            elif is_item_tile(t):
+                items[ni] = (y << 16) | x
+                ni += 1
+            elif t == c.POISON:
+                poison[npo] = (y << 16) | x
+                npo += 1
     return nf, ni, npo
 
 
 @njit(cache=True, nogil=True)
-def nearest_in_list(cells, w, cx, cy):
+def nearest_in_list(cells, cx, cy):
     """Manhattan distance to the nearest listed cell, capped at SEARCH_RADIUS."""
     best = c.SEARCH_RADIUS
     for k in range(cells.shape[0]):
-        d = abs(cells[k] % w - cx) + abs(cells[k] // w - cy)
+        d = abs((cells[k] & 0xFFFF) - cx) + abs((cells[k] >> 16) - cy)
         if d < best:
             best = d
     return best
@@ -173,19 +158,56 @@ def nearest_on_rings(tile, cx, cy, want):
     return c.SEARCH_RADIUS, 0
 
 
+@njit(cache=True, nogil=True, inline="always")
+def ring_index(dx, dy, d):
+    """Where the cell (cx + dx, cy + dy) comes in the walk of its ring d = |dx| + |dy| >= 1:
+    the inverse of ``ring_cell``."""
+    if dx >= 0 and dy < 0:
+        return 4 * dx
+    if dx > 0 and dy >= 0:
+        return 4 * dy + 1
+    if dx <= 0 and dy > 0:
+        return 4 * -dx + 2
+    return 4 * -dy + 3
+
+
+@njit(cache=True, nogil=True)
+def nearest_listed(cells, cx, cy):
+    """(distance, direction) of the listed cell the seed's ring walk would meet first: the
+    nearest, ties broken by place in the ring; (31, 0) if none lies within 31."""
+    best_d = c.SEARCH_RADIUS + 1
+    best_k = 0
+    bx = by = 0
+    for j in range(cells.shape[0]):
+        x = cells[j] & 0xFFFF
+        y = cells[j] >> 16
+        dx = x - cx
+        dy = y - cy
+        d = abs(dx) + abs(dy)
+        if d > best_d:
+            continue
+        k = ring_index(dx, dy, d) if d > 0 else 0
+        if d < best_d or k < best_k:
+            best_d, best_k, bx, by = d, k, x, y
+    if best_d > c.SEARCH_RADIUS:
+        return c.SEARCH_RADIUS, 0
+    return best_d, direction_toward(cx, cy, bx, by)
+
+
 @njit(cache=True, nogil=True)
 def nearest_tile(tile, cells, list_max, cx, cy, want):
-    """(distance, direction) to the nearest food (want 0) or item (1). Few such tiles: the
-    distance from the list, then one ring walked for the direction; many: walk the rings
-    (the nearest is then close by). Both give the seed's answer."""
+    """(distance, direction) to the nearest food (want 0) or item (1), as the seed's walk
+    finds it: from the list of such cells when it is short, by walking the rings when they
+    are plentiful (one is then met within a few rings)."""
     if cells.shape[0] > list_max:
         return nearest_on_rings(tile, cx, cy, want)
-    if cells.shape[0] == 0:
-        return c.SEARCH_RADIUS, 0
-    d = nearest_in_list(cells, tile.shape[1], cx, cy)
-    # the seed's walk meets a nearest tile first on ring d; if none lies within 31, ring 31
-    # holds none either and the direction comes out 0, as the walk's "not found" does
-    return d, _first_on_ring(tile, cx, cy, d, want)
+    return nearest_listed(cells, cx, cy)
+
+
+def list_limit(cells: int) -> int:
+    """The list length up to which scanning a list beats walking rings on a grid of ``cells``:
+    a walk meets one of n tiles after about cells / n cells, a scan reads n."""
+    return max(LIST_MIN, int((3 * cells) ** 0.5))
 
 
 @njit(cache=True, nogil=True)
@@ -209,7 +231,7 @@ def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, food, ite
         o[c.S_HUNGER] = s.hunger[i]
         o[c.S_FEAR] = nd
         o[c.S_FOOD_DIST] = fd
-        o[c.S_DANGER] = nearest_in_list(poison, w, x, y)
+        o[c.S_DANGER] = nearest_in_list(poison, x, y)
         o[c.S_NEAR_DIST] = nd
         o[c.S_X] = x
         o[c.S_Y] = y

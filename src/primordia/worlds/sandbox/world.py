@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from primordia.brains.base import Brain, BrainIO, Substrate
+from primordia.brains.rounds import round_state_of
 from primordia.core.errors import ConfigError
 from primordia.core.rng import DrawStream, Rng, stream_id
 
@@ -22,7 +23,8 @@ from . import constants as c
 from .actions import act, resolve_trades, set_item
 from .config import SandboxConfig
 from .lifecycle import bury, metabolism, score, world_turn
-from .sensors import LIST_MAX, effective_gas_all, sense, tile_lists
+from .rounds import action_rounds
+from .sensors import effective_gas_all, list_limit, sense, tile_lists
 from .state import SandboxState, empty_state, state_hash
 
 SENSOR_NAMES = ("self", "health", "energy", "hunger", "fear", "food_dist", "danger",
@@ -101,9 +103,11 @@ class SandboxWorld:
         self._pool_dirty = True
         self.sensors = np.zeros((n, c.N_SENSORS), dtype=np.int32)
         self.actions = np.zeros((n, c.N_ACTION_SLOTS), dtype=np.int32)
-        self._cells = [np.zeros(size * size, dtype=np.int64) for _ in range(3)]  # tile_lists
-        self._teach_from = np.zeros(n, dtype=np.int64)
-        self._teach_to = np.zeros(n, dtype=np.int64)
+        self._cells = np.zeros((3, size * size), dtype=np.int64)   # food, items, poison
+        self._list_max = list_limit(size * size)
+        self._teach_from = np.zeros(4 * n, dtype=np.int64)   # a few rounds' teachings
+        self._teach_to = np.zeros(4 * n, dtype=np.int64)
+        self._more = np.zeros(n, dtype=bool)
         self._dead = np.zeros(n, dtype=np.int64)
 
     # ---- set-up ------------------------------------------------------------------------------
@@ -196,25 +200,12 @@ class SandboxWorld:
         budget = np.zeros(s.alive.shape[0], dtype=np.int32)
         effective_gas_all(s, order, self.base_gas, budget)
         self.brain.begin_tick(budget, alive)
-        active = alive.copy()
-        teach_events: list[tuple[int, int]] = []
-        round_no = 0
-        while True:
-            slots = np.flatnonzero(active)
-            if slots.size == 0:
-                break
-            food, items, poison = self._cells
-            nf, ni, npo = tile_lists(s.tile, food, items, poison)   # actions change tiles
-            sense(s, slots, t, round_no, self.seed, self.base_gas, pool, off, length,
-                  food[:nf], items[:ni], poison[:npo], LIST_MAX, self.sensors)
-            self.actions[slots] = 0
-            more = self.brain.step(self.sensors, self.actions, active)
-            ordered = slots[np.argsort(s.npc_id[slots], kind="stable")]
-            k = act(s, ordered, self.actions, t, round_no, self.seed, self._teach_from,
-                    self._teach_to)
-            teach_events += zip(self._teach_from[:k].tolist(), self._teach_to[:k].tolist())
-            active = more & (s.health > 0) & (s.alive != 0)
-            round_no += 1
+        brain_state = round_state_of(self.brain)
+        if brain_state is not None:
+            round_no, teach_events = self._rounds_in_kernel(order, brain_state, pool, off,
+                                                            length)
+        else:
+            round_no, teach_events = self._rounds_stepped(alive, pool, off, length)
         self.rounds_last_tick = round_no
         if teach_events:
             self._apply_teachings(teach_events)
@@ -240,6 +231,43 @@ class SandboxWorld:
             self.base_gas = min(c.GAS_LIMIT, self.base_gas + cfg.gas_grow)
         if t % cfg.evolve_every == 0 and int(s.alive.sum()) >= 4:
             self.evolve()
+
+    def _rounds_in_kernel(self, order, brain_state, pool, off, length):
+        """All of this tick's action rounds in kernel calls (one, unless teachings fill the
+        lists). Returns the rounds run and the teachings (teacher slot, learner slot)."""
+        s = self.state
+        active = order.copy()
+        n, round_no, events = active.shape[0], 0, []
+        while n:
+            n, round_no, k = action_rounds(
+                s, active, n, round_no, self.tick_no, self.seed, self.base_gas, pool, off,
+                length, self._cells, self._list_max, self.sensors, self.actions, brain_state,
+                self._more, self._teach_from, self._teach_to)
+            events += zip(self._teach_from[:k].tolist(), self._teach_to[:k].tolist())
+        return round_no, events
+
+    def _rounds_stepped(self, alive, pool, off, length):
+        """The same rounds through ``Brain.step``, for brains that only offer that."""
+        s, t = self.state, self.tick_no
+        active = alive.copy()
+        events: list[tuple[int, int]] = []
+        round_no = 0
+        while True:
+            slots = np.flatnonzero(active)
+            if slots.size == 0:
+                return round_no, events
+            food, items, poison = self._cells
+            nf, ni, npo = tile_lists(s.tile, food, items, poison)   # actions change tiles
+            sense(s, slots, t, round_no, self.seed, self.base_gas, pool, off, length,
+                  food[:nf], items[:ni], poison[:npo], self._list_max, self.sensors)
+            self.actions[slots] = 0
+            more = self.brain.step(self.sensors, self.actions, active)
+            ordered = slots[np.argsort(s.npc_id[slots], kind="stable")]
+            k = act(s, ordered, self.actions, t, round_no, self.seed, self._teach_from,
+                    self._teach_to)
+            events += zip(self._teach_from[:k].tolist(), self._teach_to[:k].tolist())
+            active = more & (s.health > 0) & (s.alive != 0)
+            round_no += 1
 
     def run(self, ticks: int) -> None:
         for _ in range(ticks):
