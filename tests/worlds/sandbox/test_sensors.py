@@ -1,4 +1,5 @@
-"""The sensing kernel (tile lists + one ring walk) equals the seed's plain ring search."""
+"""The sensing kernel (tile index, list scans, ring walks, cache) equals the seed's plain ring
+search."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import pytest
 from primordia.core.rng import Rng
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.reference import sense_one
-from primordia.worlds.sandbox.sensors import (effective_gas, list_limit, ring_cell,
-                                              ring_index, sense, tile_lists)
+from primordia.worlds.sandbox.sensors import (effective_gas, index_tiles, list_limit,
+                                              new_sense_cache, new_tile_index, ring_cell,
+                                              ring_index, sense)
 
 from .conftest import blank_state, put_npc
 
@@ -40,27 +42,62 @@ def _random_world(seed: int, size: int, npcs: int, density: float):
     return s, genomes
 
 
+def _pool_of(genomes):
+    lengths = np.array([len(g) for g in genomes], dtype=np.int64)
+    off = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    return np.frombuffer(b"".join(genomes) + b"\0", dtype=np.uint8), off, lengths
+
+
+def _assert_senses_like_the_seed(s, genomes, seed, list_max, ix, cache, pool_version=1,
+                                 round_no=3):
+    pool, off, lengths = _pool_of(genomes)
+    npcs = len(genomes)
+    seed_word = Rng(seed).seed_word
+    out = np.zeros((npcs, c.N_SENSORS), dtype=np.int32)
+    index_tiles(s.tile, ix)
+    sense(s, np.arange(npcs, dtype=np.int64), 1234, round_no, seed_word, 200, pool, off,
+          lengths, pool_version, ix, list_max, cache, out)
+    for i in range(npcs):
+        want = sense_one(s, i, 1234, round_no, seed_word, 200, genomes)
+        assert out[i].tolist() == want, f"NPC slot {i}, list_max {list_max}"
+
+
 @pytest.mark.parametrize("seed,size,npcs,density", [
     (1, 8, 6, 0.3), (2, 32, 40, 0.05), (3, 40, 200, 0.01), (4, 64, 30, 0.002), (5, 12, 100, 0.5),
     (6, 70, 10, 0.0)])
 def test_kernel_sensors_equal_plain_ring_search(seed, size, npcs, density):
     s, genomes = _random_world(seed, size, npcs, density)
-    lengths = np.array([len(g) for g in genomes], dtype=np.int64)
-    off = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    pool = np.frombuffer(b"".join(genomes) + b"\0", dtype=np.uint8)
-    lists = [np.zeros(size * size, dtype=np.int64) for _ in range(3)]
-    counts = tile_lists(s.tile, *lists)
-    food, items, poison = (a[:n] for a, n in zip(lists, counts))
-    seed_word = Rng(seed).seed_word
-    slots = np.arange(npcs, dtype=np.int64)
     # 0: always walk the rings; list_limit: as the world does; huge: always scan the lists
     for list_max in (0, list_limit(size * size), size * size):
-        out = np.zeros((npcs, c.N_SENSORS), dtype=np.int32)
-        sense(s, slots, 1234, 3, seed_word, 200, pool, off, lengths, food, items, poison,
-              list_max, out)
-        for i in range(npcs):
-            want = sense_one(s, i, 1234, 3, seed_word, 200, genomes)
-            assert out[i].tolist() == want, f"NPC slot {i}, list_max {list_max}"
+        _assert_senses_like_the_seed(s, genomes, seed, list_max, new_tile_index(size, size),
+                                     new_sense_cache(npcs))
+
+
+@pytest.mark.parametrize("seed,list_max", [(11, 0), (12, 10_000), (13, 0), (14, 10_000)])
+def test_cached_answers_hold_as_the_world_changes_round_after_round(seed, list_max):
+    """Sense, change a few tiles and move a few NPCs, sense again: answers reused from the
+    cache (NPC still, one index update since) must equal a fresh search every round."""
+    size, npcs = 24, 60
+    s, genomes = _random_world(seed, size, npcs, 0.02)
+    rng = np.random.default_rng(seed)
+    ix, cache = new_tile_index(size, size), new_sense_cache(npcs)
+    kinds = np.array([c.EMPTY, c.FOOD, c.TOOL_TILE, c.CRYSTAL_TILE, c.POISON, c.WALL])
+    for round_no in range(40):
+        _assert_senses_like_the_seed(s, genomes, seed, list_max, ix, cache,
+                                     pool_version=1 + round_no // 10, round_no=round_no)
+        for _ in range(int(rng.integers(0, 4))):          # tiles appear and vanish
+            x, y = rng.integers(0, size, 2)
+            s.tile[y, x] = rng.choice(kinds)
+        for _ in range(int(rng.integers(0, 3))):          # a few NPCs step to a free cell
+            i = int(rng.integers(0, npcs))
+            x, y = (int(v) for v in rng.integers(0, size, 2))
+            if s.occupant[y, x] < 0:
+                s.occupant[s.y[i], s.x[i]] = -1
+                s.x[i], s.y[i] = x, y
+                s.occupant[y, x] = i
+        if round_no % 10 == 9:                            # genomes change between ticks
+            genomes = [bytes(rng.integers(0, 256, int(rng.integers(0, 40))).astype(np.uint8))
+                       for _ in range(npcs)]
 
 
 def test_ring_order_matches_the_seed():

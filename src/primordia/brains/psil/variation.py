@@ -47,8 +47,9 @@ def is_well_formed(code: bytes) -> bool:
 def _whole(code: bytes) -> list[bytes]:
     """The instructions of ``code``; a truncated last instruction is dropped."""
     out, pc, n = [], 0, len(code)
+    form_length = FORM_LENGTH
     while pc < n:
-        k = _length(code, pc)
+        k = form_length[code[pc]] or (2 + code[pc + 1] if pc + 1 < n else 2)   # _length
         if pc + k > n:
             break
         out.append(bytes(code[pc:pc + k]))

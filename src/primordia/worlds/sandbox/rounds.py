@@ -14,23 +14,23 @@ from numba import njit
 from primordia.brains.rounds import brain_round
 
 from .actions import act
-from .sensors import sense, tile_lists
+from .sensors import index_tiles, sense
 
 
 @njit(cache=True, nogil=True)
-def action_rounds(s, active, n, round_no, tick, seed, base_gas, pool, off, length, cells,
-                  list_max, sensors, actions, brain, more, teach_from, teach_to):
+def action_rounds(s, active, n, round_no, tick, seed, base_gas, pool, off, length,
+                  pool_version, index, list_max, cache, sensors, actions, brain, more,
+                  teach_from, teach_to):
     """Run rounds for the NPCs in ``active[:n]`` (slots in id order) until none acts again,
     or until another round could overflow the teach lists. ``active`` is rewritten to hold
     the NPCs still to act. Returns (NPCs still to act, next round number, teachings listed).
     """
-    food, items, poison = cells[0], cells[1], cells[2]
     n_teach = 0
     while n > 0 and n_teach + n <= teach_from.shape[0]:
         slots = active[:n]
-        nf, ni, npo = tile_lists(s.tile, food, items, poison)     # actions change tiles
-        sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, food[:nf],
-              items[:ni], poison[:npo], list_max, sensors)
+        index_tiles(s.tile, index)                     # actions change tiles
+        sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, pool_version,
+              index, list_max, cache, sensors)
         for j in range(n):
             actions[slots[j], :] = 0
         brain_round(brain, slots, n, sensors, actions, more)

@@ -11,6 +11,8 @@ found by the ring walk. ``reference.py`` has the naive version; tests hold the t
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -107,32 +109,126 @@ def similarity(pool, off, length, a, b):
     return same * 100 // longer
 
 
+FOOD_KIND, ITEM_KIND, POISON_KIND = 0, 1, 2
+NONE = c.SEARCH_RADIUS + 1
+"""The distance of "nothing within 31": a hit is (distance, ring index, cell); a miss
+(NONE, 0, -1), which compares after every hit and reads as sensor (31, direction 0)."""
+
+
+class TileIndex(NamedTuple):
+    """Where food, items and poison lie, kept up to date round by round, and what changed:
+    ``cells[kind, :count[kind]]`` lists the cells holding each kind as (y << 16) | x, in no
+    particular order (no answer depends on it); ``added[kind, :n_added[kind]]`` the food and
+    item cells that appeared in the last update, ``gone[kind, y, x]`` the version at which a
+    cell lost its food or item, and ``version[kind]`` counts the updates that changed that
+    kind."""
+
+    prev: np.ndarray        # uint8[h, w]: the tiles as last indexed (255: never)
+    cells: np.ndarray       # int64[3, h * w]
+    count: np.ndarray       # int64[3]
+    where: np.ndarray       # int64[h * w]: a listed cell's place in its list
+    added: np.ndarray       # int64[2, h * w]
+    n_added: np.ndarray     # int64[2]
+    gone: np.ndarray        # int64[2, h, w]
+    version: np.ndarray     # int64[2]
+
+
+def new_tile_index(h: int, w: int) -> TileIndex:
+    return TileIndex(np.full((h, w), 255, dtype=np.uint8), np.zeros((3, h * w), np.int64),
+                     np.zeros(3, np.int64), np.zeros(h * w, np.int64),
+                     np.zeros((2, h * w), np.int64), np.zeros(2, np.int64),
+                     np.full((2, h, w), -1, np.int64), np.zeros(2, np.int64))
+
+
+class SenseCache(NamedTuple):
+    """Per NPC slot, the nearest food and item found at its last sensing and where it stood,
+    and its last similarity partner: reused while they provably still hold."""
+
+    x: np.ndarray           # int64[n]: where the slot was sensed
+    y: np.ndarray
+    version: np.ndarray     # int64[2, n]: TileIndex.version the hit was valid for; -1 none
+    dist: np.ndarray        # int64[2, n]
+    ring: np.ndarray        # int64[2, n]
+    cell: np.ndarray        # int64[2, n]
+    partner: np.ndarray     # int64[n]: slot of the similarity partner; -1 none
+    pool: np.ndarray        # int64[n]: genome pool version of that similarity
+    similar: np.ndarray     # int64[n]
+
+
+def new_sense_cache(n: int) -> SenseCache:
+    return SenseCache(np.zeros(n, np.int64), np.zeros(n, np.int64),
+                      np.full((2, n), -1, np.int64), np.zeros((2, n), np.int64),
+                      np.zeros((2, n), np.int64), np.zeros((2, n), np.int64),
+                      np.full(n, -1, np.int64), np.full(n, -1, np.int64),
+                      np.zeros(n, np.int64))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def kind_of(t):
+    """0 food, 1 item, 2 poison, -1 anything else."""
+    if t == c.FOOD:
+        return FOOD_KIND
+    if is_item_tile(t):
+        return ITEM_KIND
+    if t == c.POISON:
+        return POISON_KIND
+    return -1
+
+
 @njit(cache=True, nogil=True)
-def tile_lists(tile, food, items, poison):
-    """The cells holding food, items and poison, in one pass, each as (y << 16) | x (cheaper
-    to take apart than y * width + x); their counts."""
-    nf = ni = npo = 0
+def index_tiles(tile, ix):
+    """Bring the index up to the tiles as they are. Rounds change few tiles: the grid is
+    compared with the last one in blocks of 64 cells, and only changed cells are handled."""
     h, w = tile.shape
-    for y in range(h):
-        for x in range(w):
-            t = tile[y, x]
-            if t == c.FOOD:
-                food[nf] = (y << 16) | x
-                nf += 1
-            elif is_item_tile(t):
-                items[ni] = (y << 16) | x
-                ni += 1
-            elif t == c.POISON:
-                poison[npo] = (y << 16) | x
-                npo += 1
-    return nf, ni, npo
+    flat = tile.reshape(h * w)
+    prev = ix.prev.reshape(h * w)
+    v0 = ix.version[0] + 1                       # the versions if this update changes a kind
+    v1 = ix.version[1] + 1
+    ix.n_added[0] = 0
+    ix.n_added[1] = 0
+    for base in range(0, h * w, 64):
+        end = min(base + 64, h * w)
+        diff = 0
+        for q in range(base, end):
+            diff |= flat[q] ^ prev[q]
+        if diff == 0:
+            continue
+        for q in range(base, end):
+            t = flat[q]
+            p = prev[q]
+            if t == p:
+                continue
+            prev[q] = t
+            was = kind_of(p)
+            now = kind_of(t)
+            if was == now:
+                continue
+            y = q // w
+            cell = (y << 16) | (q - y * w)
+            if was >= 0:                         # out of its list: the last takes its place
+                last = ix.count[was] - 1
+                moved = ix.cells[was, last]
+                ix.cells[was, ix.where[q]] = moved
+                ix.where[(moved >> 16) * w + (moved & 0xFFFF)] = ix.where[q]
+                ix.count[was] = last
+                if was < 2:
+                    ix.gone[was, y, q - y * w] = v0 if was == 0 else v1
+                    ix.version[was] = v0 if was == 0 else v1
+            if now >= 0:
+                ix.where[q] = ix.count[now]
+                ix.cells[now, ix.count[now]] = cell
+                ix.count[now] += 1
+                if now < 2:
+                    ix.added[now, ix.n_added[now]] = cell
+                    ix.n_added[now] += 1
+                    ix.version[now] = v0 if now == 0 else v1
 
 
 @njit(cache=True, nogil=True)
-def nearest_in_list(cells, cx, cy):
-    """Manhattan distance to the nearest listed cell, capped at SEARCH_RADIUS."""
+def nearest_in_list(cells, n, cx, cy):
+    """Manhattan distance to the nearest of ``cells[:n]``, capped at SEARCH_RADIUS."""
     best = c.SEARCH_RADIUS
-    for k in range(cells.shape[0]):
+    for k in range(n):
         d = abs((cells[k] & 0xFFFF) - cx) + abs((cells[k] >> 16) - cy)
         if d < best:
             best = d
@@ -140,22 +236,20 @@ def nearest_in_list(cells, cx, cy):
 
 
 @njit(cache=True, nogil=True)
-def nearest_on_rings(tile, cx, cy, want):
-    """(distance, direction) of the first tile of category ``want`` (0 food, 1 item) on rings
-    0..31 in the seed's order, or (31, 0)."""
+def first_on_rings(tile, cx, cy, want):
+    """The first tile of kind ``want`` (food or item) that the seed's walk of rings 0..31
+    meets: (distance, ring index, cell), or (NONE, 0, -1)."""
     h, w = tile.shape
-    t = tile[cy, cx]
-    if (want == 0 and t == c.FOOD) or (want == 1 and is_item_tile(t)):
-        return 0, 0
+    if kind_of(tile[cy, cx]) == want:
+        return 0, 0, (cy << 16) | cx
     for d in range(1, c.SEARCH_RADIUS + 1):
         for k in range(4 * d):
             x, y = ring_cell(cx, cy, d, k)
             if x < 0 or y < 0 or x >= w or y >= h:
                 continue
-            t = tile[y, x]
-            if (want == 0 and t == c.FOOD) or (want == 1 and is_item_tile(t)):
-                return d, direction_toward(cx, cy, x, y)
-    return c.SEARCH_RADIUS, 0
+            if kind_of(tile[y, x]) == want:
+                return d, k, (y << 16) | x
+    return NONE, 0, -1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -172,13 +266,10 @@ def ring_index(dx, dy, d):
 
 
 @njit(cache=True, nogil=True)
-def nearest_listed(cells, cx, cy):
-    """(distance, direction) of the listed cell the seed's ring walk would meet first: the
-    nearest, ties broken by place in the ring; (31, 0) if none lies within 31."""
-    best_d = c.SEARCH_RADIUS + 1
-    best_k = 0
-    bx = by = 0
-    for j in range(cells.shape[0]):
+def first_listed(cells, n, cx, cy, best_d, best_k, best_cell):
+    """The hit among ``cells[:n]`` that the ring walk would meet first, or the given best
+    (distance, ring index, cell) if none comes before it."""
+    for j in range(n):
         x = cells[j] & 0xFFFF
         y = cells[j] >> 16
         dx = x - cx
@@ -188,20 +279,48 @@ def nearest_listed(cells, cx, cy):
             continue
         k = ring_index(dx, dy, d) if d > 0 else 0
         if d < best_d or k < best_k:
-            best_d, best_k, bx, by = d, k, x, y
-    if best_d > c.SEARCH_RADIUS:
+            best_d, best_k, best_cell = d, k, cells[j]
+    return best_d, best_k, best_cell
+
+
+@njit(cache=True, nogil=True, inline="always")
+def nearest_kind(tile, cells, count, added, n_added, gone, version, list_max, c_version,
+                 c_dist, c_ring, c_cell, want, i, cx, cy, moved):
+    """The nearest food (want 0) or item (1) for NPC slot i at (cx, cy), as the seed's walk
+    finds it: (distance, ring index, cell) or (NONE, 0, -1). The arrays are a TileIndex's
+    and a SenseCache's fields, passed one by one (cheaper than the tuples in a hot loop).
+
+    If the NPC has not moved since its last sensing and only one index update has happened
+    since, the last answer still holds unless its cell was emptied, and only the cells that
+    appeared can beat it. Otherwise: scan the list when it is short, walk the rings when such
+    tiles are plentiful (one is then met within a few rings)."""
+    v = version[want]
+    cv = c_version[want, i]
+    if not moved and cv >= 0:
+        if cv == v:
+            return c_dist[want, i], c_ring[want, i], c_cell[want, i]
+        cell = c_cell[want, i]
+        if cv == v - 1 and (cell < 0 or gone[want, cell >> 16, cell & 0xFFFF] != v):
+            d, k, hit = first_listed(added[want], n_added[want], cx, cy, c_dist[want, i],
+                                     c_ring[want, i], cell)
+            if d > c.SEARCH_RADIUS:
+                return NONE, 0, -1
+            return d, k, hit
+    n = count[want]
+    if n > list_max:
+        return first_on_rings(tile, cx, cy, want)
+    d, k, hit = first_listed(cells[want], n, cx, cy, NONE, 0, -1)
+    if d > c.SEARCH_RADIUS:
+        return NONE, 0, -1
+    return d, k, hit
+
+
+@njit(cache=True, nogil=True, inline="always")
+def as_sensor(cx, cy, d, hit):
+    """(distance, direction) sensor values of a hit."""
+    if hit < 0:
         return c.SEARCH_RADIUS, 0
-    return best_d, direction_toward(cx, cy, bx, by)
-
-
-@njit(cache=True, nogil=True)
-def nearest_tile(tile, cells, list_max, cx, cy, want):
-    """(distance, direction) to the nearest food (want 0) or item (1), as the seed's walk
-    finds it: from the list of such cells when it is short, by walking the rings when they
-    are plentiful (one is then met within a few rings)."""
-    if cells.shape[0] > list_max:
-        return nearest_on_rings(tile, cx, cy, want)
-    return nearest_listed(cells, cx, cy)
+    return d, direction_toward(cx, cy, hit & 0xFFFF, hit >> 16)
 
 
 def list_limit(cells: int) -> int:
@@ -211,19 +330,40 @@ def list_limit(cells: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, food, items, poison,
-          list_max, out):
-    """Fill ``out[slot, 0:31]`` for each slot in ``slots``. ``food``, ``items`` and
-    ``poison`` list the cells holding them now (``tile_lists``); ``list_max`` is the count up
-    to which a list is searched instead of the rings."""
+def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, pool_version, ix,
+          list_max, cache, out):
+    """Fill ``out[slot, 0:31]`` for each slot in ``slots``. ``ix`` indexes the tiles as they
+    are now (``index_tiles``); ``list_max`` is the list length up to which a list is scanned
+    instead of the rings walked; ``cache`` keeps answers that still hold (``pool_version``
+    names the genome pool, so that similarities are recomputed when genomes change)."""
     h, w = s.tile.shape
+    cells, count, added, n_added, gone, version = (ix.cells, ix.count, ix.added, ix.n_added,
+                                                   ix.gone, ix.version)
+    c_x, c_y, c_version, c_dist, c_ring, c_cell = (cache.x, cache.y, cache.version,
+                                                   cache.dist, cache.ring, cache.cell)
+    partner, partner_pool, similar = cache.partner, cache.pool, cache.similar
     for j in range(slots.shape[0]):
         i = slots[j]
         x = np.int64(s.x[i])
         y = np.int64(s.y[i])
+        moved = x != c_x[i] or y != c_y[i]
+        c_x[i] = x
+        c_y[i] = y
         nd, ns = nearest_npc(s.occupant, s.alive, s.health, x, y, i)
-        fd, fdir = nearest_tile(s.tile, food, list_max, x, y, 0)
-        idist, idir = nearest_tile(s.tile, items, list_max, x, y, 1)
+        for want in range(2):
+            d, k, hit = nearest_kind(s.tile, cells, count, added, n_added, gone, version,
+                                     list_max, c_version, c_dist, c_ring, c_cell, want, i,
+                                     x, y, moved)
+            c_version[want, i] = version[want]
+            c_dist[want, i] = d
+            c_ring[want, i] = k
+            c_cell[want, i] = hit
+        fd, fdir = as_sensor(x, y, c_dist[0, i], c_cell[0, i])
+        idist, idir = as_sensor(x, y, c_dist[1, i], c_cell[1, i])
+        if ns >= 0 and (partner[i] != ns or partner_pool[i] != pool_version):
+            partner[i] = ns
+            partner_pool[i] = pool_version
+            similar[i] = similarity(pool, off, length, i, ns)
         o = out[i]
         o[c.S_SELF] = s.npc_id[i]
         o[c.S_HEALTH] = s.health[i]
@@ -231,7 +371,7 @@ def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, food, ite
         o[c.S_HUNGER] = s.hunger[i]
         o[c.S_FEAR] = nd
         o[c.S_FOOD_DIST] = fd
-        o[c.S_DANGER] = nearest_in_list(poison, x, y)
+        o[c.S_DANGER] = nearest_in_list(cells[2], count[2], x, y)
         o[c.S_NEAR_DIST] = nd
         o[c.S_X] = x
         o[c.S_Y] = y
@@ -254,7 +394,7 @@ def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, food, ite
         o[c.S_TAUGHT] = s.taught[i]
         o[c.S_BIOME] = s.biome[y, x]
         o[c.S_TILE] = s.tile[y, x]
-        o[c.S_SIMILARITY] = similarity(pool, off, length, i, ns) if ns >= 0 else 0
+        o[c.S_SIMILARITY] = similar[i] if ns >= 0 else 0
         ax = x + c.DX[s.heading[i]]
         ay = y + c.DY[s.heading[i]]
         o[c.S_TILE_AHEAD] = s.tile[ay, ax] if 0 <= ax < w and 0 <= ay < h else c.WALL

@@ -24,7 +24,8 @@ from .actions import act, resolve_trades, set_item
 from .config import SandboxConfig
 from .lifecycle import bury, metabolism, score, world_turn
 from .rounds import action_rounds
-from .sensors import effective_gas_all, list_limit, sense, tile_lists
+from .sensors import (effective_gas_all, index_tiles, list_limit, new_sense_cache,
+                      new_tile_index, sense)
 from .state import SandboxState, empty_state, state_hash
 
 SENSOR_NAMES = ("self", "health", "energy", "hunger", "fear", "food_dist", "danger",
@@ -103,7 +104,9 @@ class SandboxWorld:
         self._pool_dirty = True
         self.sensors = np.zeros((n, c.N_SENSORS), dtype=np.int32)
         self.actions = np.zeros((n, c.N_ACTION_SLOTS), dtype=np.int32)
-        self._cells = np.zeros((3, size * size), dtype=np.int64)   # food, items, poison
+        self._index = new_tile_index(size, size)     # where food, items and poison lie
+        self._sense_cache = new_sense_cache(n)
+        self._pool_version = 0
         self._list_max = list_limit(size * size)
         self._teach_from = np.zeros(4 * n, dtype=np.int64)   # a few rounds' teachings
         self._teach_to = np.zeros(4 * n, dtype=np.int64)
@@ -241,8 +244,9 @@ class SandboxWorld:
         while n:
             n, round_no, k = action_rounds(
                 s, active, n, round_no, self.tick_no, self.seed, self.base_gas, pool, off,
-                length, self._cells, self._list_max, self.sensors, self.actions, brain_state,
-                self._more, self._teach_from, self._teach_to)
+                length, self._pool_version, self._index, self._list_max, self._sense_cache,
+                self.sensors, self.actions, brain_state, self._more, self._teach_from,
+                self._teach_to)
             events += zip(self._teach_from[:k].tolist(), self._teach_to[:k].tolist())
         return round_no, events
 
@@ -256,10 +260,10 @@ class SandboxWorld:
             slots = np.flatnonzero(active)
             if slots.size == 0:
                 return round_no, events
-            food, items, poison = self._cells
-            nf, ni, npo = tile_lists(s.tile, food, items, poison)   # actions change tiles
+            index_tiles(s.tile, self._index)                      # actions change tiles
             sense(s, slots, t, round_no, self.seed, self.base_gas, pool, off, length,
-                  food[:nf], items[:ni], poison[:npo], self._list_max, self.sensors)
+                  self._pool_version, self._index, self._list_max, self._sense_cache,
+                  self.sensors)
             self.actions[slots] = 0
             more = self.brain.step(self.sensors, self.actions, active)
             ordered = slots[np.argsort(s.npc_id[slots], kind="stable")]
@@ -282,6 +286,7 @@ class SandboxWorld:
             self._len = lengths
             self._bytes = np.frombuffer(b"".join(self._encoded) + b"\0", dtype=np.uint8)
             self._pool_dirty = False
+            self._pool_version += 1
         return self._bytes, self._off, self._len
 
     def _set_genome(self, slot: int, genome: Any) -> None:
