@@ -9,9 +9,9 @@ import pytest
 from primordia.core.rng import Rng
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.reference import sense_one
-from primordia.worlds.sandbox.sensors import (effective_gas, index_tiles, list_limit,
-                                              new_sense_cache, new_tile_index, ring_cell,
-                                              ring_index, sense)
+from primordia.worlds.sandbox.sensors import (effective_gas, list_limit, new_sense_cache,
+                                              ring_cell, ring_index, sense)
+from primordia.worlds.sandbox.tile_index import index_tiles, new_tile_index
 
 from .conftest import blank_state, put_npc
 
@@ -95,6 +95,10 @@ def test_cached_answers_hold_as_the_world_changes_round_after_round(seed, list_m
                 s.occupant[s.y[i], s.x[i]] = -1
                 s.x[i], s.y[i] = x, y
                 s.occupant[y, x] = i
+        if round_no % 3 == 2:           # an update between sensings (as the world's turn does)
+            index_tiles(s.tile, ix)
+            x, y = rng.integers(0, size, 2)
+            s.tile[y, x] = rng.choice(kinds)
         if round_no % 10 == 9:                            # genomes change between ticks
             genomes = [bytes(rng.integers(0, 256, int(rng.integers(0, 40))).astype(np.uint8))
                        for _ in range(npcs)]

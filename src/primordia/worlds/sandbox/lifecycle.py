@@ -10,6 +10,7 @@ from primordia.core.rng import float_from_u64, random_u64, stream_id
 
 from . import constants as c
 from .actions import craft, mod_sum, clear_mod_slot, try_eat
+from .tile_index import FOOD_KIND, ITEM_KIND, POISON_KIND, index_tiles
 
 STREAM_SPAWN = stream_id("sandbox.spawn")
 STREAM_BLIGHT = stream_id("sandbox.blight")
@@ -89,29 +90,6 @@ def bury(s, order, dead):
 
 
 @njit(cache=True, nogil=True)
-def count_tiles(tile, kind):
-    n = 0
-    h, w = tile.shape
-    for y in range(h):
-        for x in range(w):
-            if tile[y, x] == kind:
-                n += 1
-    return n
-
-
-@njit(cache=True, nogil=True)
-def count_items(tile):
-    n = 0
-    h, w = tile.shape
-    for y in range(h):
-        for x in range(w):
-            t = tile[y, x]
-            if (t >= c.TOOL_TILE and t <= c.TREASURE_TILE) or t == c.CRYSTAL_TILE:
-                n += 1
-    return n
-
-
-@njit(cache=True, nogil=True)
 def _free_cell(s, seed, stream, tick, entity, k):
     """Up to SPAWN_TRIES random cells; the first empty, unoccupied one, or (-1, -1). Uses
     draws k, k+1, ...; returns the cell and the next unused draw."""
@@ -126,14 +104,16 @@ def _free_cell(s, seed, stream, tick, entity, k):
 
 
 @njit(cache=True, nogil=True)
-def world_turn(s, tick, seed, food_rate, item_rate, max_food, max_items):
+def world_turn(s, ix, tick, seed, food_rate, item_rate, max_food, max_items):
     """Spawn food (not in winter) and items, let old poison rot, blight every 1024 ticks, and
-    count cooldowns down. ``tick`` is the tick being finished."""
+    count cooldowns down. ``tick`` is the tick being finished; ``ix`` is the world's tile
+    index, brought up to date here (counts, poison and food come from its lists)."""
     h, w = s.tile.shape
+    index_tiles(s.tile, ix)
     k = 0
     # food: with chance food_rate, 1-3 new food tiles while under the cap
     if tick % c.DAY < c.WINTER_FROM:
-        food = count_tiles(s.tile, c.FOOD)
+        food = ix.count[FOOD_KIND]
         if food < max_food and float_from_u64(random_u64(seed, STREAM_SPAWN, tick, 0, k)) <= \
                 food_rate:
             n = 1 + np.int64(random_u64(seed, STREAM_SPAWN, tick, 0, k + 1) % np.uint64(3))
@@ -149,7 +129,7 @@ def world_turn(s, tick, seed, food_rate, item_rate, max_food, max_items):
     # items: with chance item_rate one placement: 1/10 poison, else 1/20 crystal, else a
     # tool, weapon or treasure
     k = 0
-    if count_items(s.tile) < max_items and \
+    if ix.count[ITEM_KIND] < max_items and \
             float_from_u64(random_u64(seed, STREAM_SPAWN, tick, 2, k)) <= item_rate:
         x, y, k = _free_cell(s, seed, STREAM_SPAWN, tick, 2, k + 1)
         if x >= 0:
@@ -161,17 +141,23 @@ def world_turn(s, tick, seed, food_rate, item_rate, max_food, max_items):
             else:
                 s.tile[y, x] = c.TOOL_TILE + np.int64(
                     random_u64(seed, STREAM_SPAWN, tick, 3, 2) % np.uint64(3))
-    blight = tick > 0 and tick % c.BLIGHT_EVERY == 0
-    for y in range(h):
-        for x in range(w):
-            t = s.tile[y, x]
-            if t == c.POISON and tick - s.poison_since[y, x] >= c.POISON_LIFETIME:
+    # poison rots (poison placed just above is fresh and not listed yet), and a blight takes
+    # each food tile, new ones included, with chance 1/2 (a draw per cell: list order does not
+    # matter)
+    for j in range(ix.count[POISON_KIND]):
+        y, x = ix.cells[POISON_KIND, j] >> 16, ix.cells[POISON_KIND, j] & 0xFFFF
+        if s.tile[y, x] == c.POISON and tick - s.poison_since[y, x] >= c.POISON_LIFETIME:
+            s.tile[y, x] = c.EMPTY
+    if tick > 0 and tick % c.BLIGHT_EVERY == 0:
+        index_tiles(s.tile, ix)
+        for j in range(ix.count[FOOD_KIND]):
+            y, x = ix.cells[FOOD_KIND, j] >> 16, ix.cells[FOOD_KIND, j] & 0xFFFF
+            if random_u64(seed, STREAM_BLIGHT, tick, y * w + x, 0) & np.uint64(1) == 0:
                 s.tile[y, x] = c.EMPTY
-            elif t == c.FOOD and blight and \
-                    random_u64(seed, STREAM_BLIGHT, tick, y * w + x, 0) & np.uint64(1) == 0:
-                s.tile[y, x] = c.EMPTY
-            if s.cooldown[y, x] > 0:
-                s.cooldown[y, x] -= 1
+    cooldown = s.cooldown.reshape(h * w)
+    for q in range(h * w):
+        if cooldown[q] > 0:
+            cooldown[q] -= 1
 
 
 @njit(cache=True, nogil=True)

@@ -14,7 +14,8 @@ from numba import njit
 from primordia.brains.rounds import brain_round
 
 from .actions import act
-from .sensors import index_tiles, sense
+from .sensors import sense
+from .tile_index import index_tiles
 
 
 @njit(cache=True, nogil=True)

@@ -24,8 +24,8 @@ from .actions import act, resolve_trades, set_item
 from .config import SandboxConfig
 from .lifecycle import bury, metabolism, score, world_turn
 from .rounds import action_rounds
-from .sensors import (effective_gas_all, index_tiles, list_limit, new_sense_cache,
-                      new_tile_index, sense)
+from .sensors import effective_gas_all, list_limit, new_sense_cache, sense
+from .tile_index import index_tiles, new_tile_index
 from .state import SandboxState, empty_state, state_hash
 
 SENSOR_NAMES = ("self", "health", "energy", "hunger", "fear", "food_dist", "danger",
@@ -223,7 +223,8 @@ class SandboxWorld:
             self.brain.remove(dead)
             self._pool_dirty = True
         resolve_trades(s, self.alive_slots())
-        world_turn(s, t, self.seed, self.food_rate, cfg.item_rate, cfg.max_food, cfg.max_items)
+        world_turn(s, self._index, t, self.seed, self.food_rate, cfg.item_rate, cfg.max_food,
+                   cfg.max_items)
         if t % c.FOOD_DECAY_EVERY == 0:
             self.food_rate = max(c.FOOD_RATE_FLOOR, self.food_rate * c.FOOD_RATE_DECAY)
         score(s)

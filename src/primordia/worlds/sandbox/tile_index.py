@@ -1,0 +1,122 @@
+"""Where food, items and poison lie, kept up to date from the cells that change.
+
+Sensing asks for the nearest food or item many times per round, and the world's turn counts
+tiles and rots poison once per tick; both read this index instead of the whole grid. An
+update compares the grid with the tiles as last indexed, 64 cells at a time, and handles only
+the cells that changed, so a round that changed a handful of tiles costs little more than the
+comparison. Besides the lists it records what the update changed (cells that appeared, the
+version at which a cell was emptied), which lets sensing keep answers that still hold.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from . import constants as c
+
+FOOD_KIND, ITEM_KIND, POISON_KIND = 0, 1, 2
+"""The kinds the index lists (``kind_of``)."""
+
+
+@njit(cache=True, nogil=True, inline="always")
+def is_item_tile(t):
+    """Tools, weapons, treasures and crystals lying on the ground."""
+    return (t >= c.TOOL_TILE and t <= c.TREASURE_TILE) or t == c.CRYSTAL_TILE
+
+
+class TileIndex(NamedTuple):
+    """Where food, items and poison lie, kept up to date round by round, and what changed:
+    ``cells[kind, :count[kind]]`` lists the cells holding each kind as (y << 16) | x, in no
+    particular order (no answer depends on it); ``added[kind, :n_added[kind]]`` the food and
+    item cells that appeared in the last update, ``gone[kind, y, x]`` the version at which a
+    cell lost its food or item, and ``version[kind]`` counts the updates that changed that
+    kind."""
+
+    prev: np.ndarray        # uint8[h, w]: the tiles as last indexed (255: never)
+    cells: np.ndarray       # int64[3, h * w]
+    count: np.ndarray       # int64[3]
+    where: np.ndarray       # int64[h * w]: a listed cell's place in its list
+    added: np.ndarray       # int64[2, h * w]
+    n_added: np.ndarray     # int64[2]
+    gone: np.ndarray        # int64[2, h, w]
+    version: np.ndarray     # int64[2]
+
+
+def new_tile_index(h: int, w: int) -> TileIndex:
+    return TileIndex(np.full((h, w), 255, dtype=np.uint8), np.zeros((3, h * w), np.int64),
+                     np.zeros(3, np.int64), np.zeros(h * w, np.int64),
+                     np.zeros((2, h * w), np.int64), np.zeros(2, np.int64),
+                     np.full((2, h, w), -1, np.int64), np.zeros(2, np.int64))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def kind_of(t):
+    """0 food, 1 item, 2 poison, -1 anything else."""
+    if t == c.FOOD:
+        return FOOD_KIND
+    if is_item_tile(t):
+        return ITEM_KIND
+    if t == c.POISON:
+        return POISON_KIND
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def index_tiles(tile, ix):
+    """Bring the index up to the tiles as they are. Rounds change few tiles: the grid is
+    compared with the last one in blocks of 64 cells, and only changed cells are handled."""
+    h, w = tile.shape
+    flat = tile.reshape(h * w)
+    prev = ix.prev.reshape(h * w)
+    v0 = ix.version[0] + 1                       # the versions if this update changes a kind
+    v1 = ix.version[1] + 1
+    a0 = a1 = 0                                  # cells that appeared, per kind
+    for base in range(0, h * w, 64):
+        end = min(base + 64, h * w)
+        diff = 0
+        for q in range(base, end):
+            diff |= flat[q] ^ prev[q]
+        if diff == 0:
+            continue
+        for q in range(base, end):
+            t = flat[q]
+            p = prev[q]
+            if t == p:
+                continue
+            prev[q] = t
+            was = kind_of(p)
+            now = kind_of(t)
+            if was == now:
+                continue
+            y = q // w
+            cell = (y << 16) | (q - y * w)
+            if was >= 0:                         # out of its list: the last takes its place
+                last = ix.count[was] - 1
+                moved = ix.cells[was, last]
+                ix.cells[was, ix.where[q]] = moved
+                ix.where[(moved >> 16) * w + (moved & 0xFFFF)] = ix.where[q]
+                ix.count[was] = last
+                if was < 2:
+                    ix.gone[was, y, q - y * w] = v0 if was == 0 else v1
+                    ix.version[was] = v0 if was == 0 else v1
+            if now >= 0:
+                ix.where[q] = ix.count[now]
+                ix.cells[now, ix.count[now]] = cell
+                ix.count[now] += 1
+                if now == 0:
+                    ix.added[0, a0] = cell
+                    a0 += 1
+                    ix.version[0] = v0
+                elif now == 1:
+                    ix.added[1, a1] = cell
+                    a1 += 1
+                    ix.version[1] = v1
+    # ``added`` describes the update that made the current version: a kind this update left
+    # alone keeps the list of the update before
+    if ix.version[0] == v0:
+        ix.n_added[0] = a0
+    if ix.version[1] == v1:
+        ix.n_added[1] = a1
