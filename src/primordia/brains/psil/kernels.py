@@ -768,6 +768,9 @@ def run_thinks_parallel(spans, slots, pdec, org, quots, mem, stack, loc, regs, f
         n = keep_yielded(slots, n, regs)
 
 
+PARALLEL_MIN = 256
+"""Organisms in a round below which ``action_round`` does not spread it over threads."""
+
 # ``action_round`` calls the parallel kernel, and so does any world kernel that calls it:
 # linking or loading such code needs the symbols of numba's threading layer, which exist only
 # once the layer is started. Start it now rather than crash later ("allocate_sched").
@@ -780,7 +783,8 @@ def action_round(spans, slots, n, alive, sensors, actions, more, run, pdec, org,
     """One action round of a world for ``slots[:n]``: the sensors go to Ring0 of those still
     thinking, each runs to its next yield (over ``spans`` thread slices when above 1), Ring1
     goes to ``actions``, and ``more`` marks the slots that yielded and act again. ``run`` is
-    scratch space; other rows of ``more`` are left alone."""
+    scratch space; other rows of ``more`` are left alone. Rounds of fewer than PARALLEL_MIN
+    organisms run on one thread: waking the others would cost more than it saves."""
     m = 0
     ns = sensors.shape[1]
     for j in range(n):
@@ -792,7 +796,7 @@ def action_round(spans, slots, n, alive, sensors, actions, more, run, pdec, org,
             m += 1
             for q in range(ns):
                 mem[i, q] = np.int16(sensors[i, q])       # wraps to int16, as the VM stores
-    if spans > 1:
+    if spans > 1 and m >= PARALLEL_MIN:
         run_round_parallel(spans, run[:m], pdec, org, quots, mem, stack, loc, regs, frames,
                            steps)
     else:

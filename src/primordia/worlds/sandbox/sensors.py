@@ -145,13 +145,13 @@ def nearest_in_list(cells, n, cx, cy):
 
 
 @njit(cache=True, nogil=True)
-def first_on_rings(tile, cx, cy, want):
-    """The first tile of kind ``want`` (food or item) that the seed's walk of rings 0..31
-    meets: (distance, ring index, cell), or (NONE, 0, -1)."""
+def first_on_rings(tile, cx, cy, want, max_d):
+    """The first tile of kind ``want`` (food or item) that the seed's walk of rings
+    0..max_d meets: (distance, ring index, cell), or (NONE, 0, -1)."""
     h, w = tile.shape
     if kind_of(tile[cy, cx]) == want:
         return 0, 0, (cy << 16) | cx
-    for d in range(1, c.SEARCH_RADIUS + 1):
+    for d in range(1, max_d + 1):
         for k in range(4 * d):
             x, y = ring_cell(cx, cy, d, k)
             if x < 0 or y < 0 or x >= w or y >= h:
@@ -201,7 +201,8 @@ def nearest_kind(tile, cells, count, added, n_added, gone, version, list_max, c_
 
     If the NPC has not moved since its last sensing and only one index update has happened
     since, the last answer still holds unless its cell was emptied, and only the cells that
-    appeared can beat it. Otherwise: scan the list when it is short, walk the rings when such
+    appeared can beat it: scan them, or, when many appeared, walk out to the kept cell (which
+    is still there, so the walk stops by then). Otherwise: scan the list when it is short, walk the rings when such
     tiles are plentiful (one is then met within a few rings)."""
     v = version[want]
     cv = c_version[want, i]
@@ -210,14 +211,18 @@ def nearest_kind(tile, cells, count, added, n_added, gone, version, list_max, c_
             return c_dist[want, i], c_ring[want, i], c_cell[want, i]
         cell = c_cell[want, i]
         if cv == v - 1 and (cell < 0 or gone[want, cell >> 16, cell & 0xFFFF] != v):
-            d, k, hit = first_listed(added[want], n_added[want], cx, cy, c_dist[want, i],
+            d = c_dist[want, i]
+            if cell >= 0 and 2 * d * d < n_added[want]:
+                # many new cells: walking out to the kept one (still there) is cheaper
+                return first_on_rings(tile, cx, cy, want, d)
+            d, k, hit = first_listed(added[want], n_added[want], cx, cy, d,
                                      c_ring[want, i], cell)
             if d > c.SEARCH_RADIUS:
                 return NONE, 0, -1
             return d, k, hit
     n = count[want]
     if n > list_max:
-        return first_on_rings(tile, cx, cy, want)
+        return first_on_rings(tile, cx, cy, want, c.SEARCH_RADIUS)
     d, k, hit = first_listed(cells[want], n, cx, cy, NONE, 0, -1)
     if d > c.SEARCH_RADIUS:
         return NONE, 0, -1
