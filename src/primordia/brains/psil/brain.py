@@ -278,12 +278,20 @@ class PsilBrain:
         """One round of the VM for ``slots`` (serial, or spread over the threads)."""
         args = (slots, self.pdec, self.org, self.quots, self.mem, self.stack, self.locals,
                 self.regs, self.frames, self.steps)
-        if self.threads > 1:
-            threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
-            numba.set_num_threads(threads)
-            k.run_round_parallel(SPANS_PER_THREAD * threads, *args)
+        spans = self._spans()
+        if spans > 1:
+            k.run_round_parallel(spans, *args)
         else:
             k.run_round_serial(*args)
+
+    def _spans(self) -> int:
+        """Work slices for a parallel kernel call (numba's threads set to match), or 1 to run
+        serially."""
+        if self.threads <= 1:
+            return 1
+        threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
+        numba.set_num_threads(threads)
+        return SPANS_PER_THREAD * threads
 
     def run_thinks(self, slots: np.ndarray) -> None:
         """Run whole thinks with the sensors as they are: resume after every yield until each
@@ -292,10 +300,9 @@ class PsilBrain:
         slots = np.array(slots, dtype=np.int64)     # a copy: the kernel uses it as scratch
         args = (slots, self.pdec, self.org, self.quots, self.mem, self.stack, self.locals,
                 self.regs, self.frames, self.steps)
-        if self.threads > 1:
-            threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
-            numba.set_num_threads(threads)
-            k.run_thinks_parallel(SPANS_PER_THREAD * threads, *args)
+        spans = self._spans()
+        if spans > 1:
+            k.run_thinks_parallel(spans, *args)
         else:
             k.run_thinks_serial(*args)
 
@@ -321,12 +328,7 @@ class PsilBrain:
 
     def round_state(self) -> PsilRound:
         """The arrays a world's kernel runs action rounds on (``primordia.brains.rounds``)."""
-        spans = 1
-        if self.threads > 1:
-            threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
-            numba.set_num_threads(threads)
-            spans = SPANS_PER_THREAD * threads
-        return PsilRound(spans, self.alive, self._round_slots, self.pdec, self.org,
+        return PsilRound(self._spans(), self.alive, self._round_slots, self.pdec, self.org,
                          self.quots, self.mem, self.stack, self.locals, self.regs,
                          self.frames, self.steps)
 
