@@ -1,19 +1,37 @@
 """Test-session set-up that must happen before numba is imported.
 
-numba's on-disk cache numbers each function's compiled versions in an index file; two
-processes compiling different versions of one function at the same moment can both claim
-number 1, and the index can then point at the other's machine code (a crash, not a wrong
-answer). Each pytest-xdist worker therefore keeps its own cache directory; processes a test
-starts inherit it.
+numba's on-disk cache has two traps for a test run:
+- a cached kernel holds its own copies of the kernels it calls, and numba checks only the
+  caller's source file, so after an edit to a called kernel the old machine code can run;
+- two processes compiling different versions of one function at once can both claim the
+  same entry of the cache index, which then points at the other's machine code (a crash).
+So tests compile into `.numba-cache/<digest of the package source>/<xdist worker>`: an edit
+anywhere in `src/` starts a fresh cache, and no two workers share one. Processes a test starts
+inherit the directory. The controller process removes caches of older sources.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 from pathlib import Path
 
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _source_digest() -> str:
+    h = hashlib.sha256()
+    for path in sorted((_ROOT / "src").rglob("*.py")):
+        h.update(str(path.relative_to(_ROOT)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+_base = Path(os.environ.get("PRIMORDIA_TEST_NUMBA_CACHE", str(_ROOT / ".numba-cache")))
+_digest = _source_digest()
 _worker = os.environ.get("PYTEST_XDIST_WORKER")
-if _worker:
-    _base = os.environ.get("PRIMORDIA_TEST_NUMBA_CACHE",
-                           str(Path(__file__).resolve().parent.parent / ".numba-cache"))
-    os.environ["NUMBA_CACHE_DIR"] = str(Path(_base) / _worker)
+os.environ["NUMBA_CACHE_DIR"] = str(_base / _digest / (_worker or "main"))
+if _worker is None and _base.is_dir():
+    for old in _base.iterdir():
+        if old.is_dir() and old.name != _digest:
+            shutil.rmtree(old, ignore_errors=True)

@@ -46,10 +46,13 @@ class TileIndex(NamedTuple):
 
 
 def new_tile_index(h: int, w: int) -> TileIndex:
+    """An empty index: the first update lists every cell. Arrays start as zeros, so pages the
+    world never uses cost no memory (a stamp of 0 is never a current version, which starts at
+    1)."""
     return TileIndex(np.full((h, w), 255, dtype=np.uint8), np.zeros((3, h * w), np.int64),
                      np.zeros(3, np.int64), np.zeros(h * w, np.int64),
                      np.zeros((2, h * w), np.int64), np.zeros(2, np.int64),
-                     np.full((2, h, w), -1, np.int64), np.zeros(2, np.int64))
+                     np.zeros((2, h, w), np.int64), np.zeros(2, np.int64))
 
 
 @njit(cache=True, nogil=True, inline="always")

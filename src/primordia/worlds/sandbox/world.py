@@ -242,6 +242,9 @@ class SandboxWorld:
         s = self.state
         active = order.copy()
         n, round_no, events = active.shape[0], 0, []
+        if self._teach_from.shape[0] < n:     # every call must have room for one round
+            self._teach_from = np.zeros(4 * n, dtype=np.int64)
+            self._teach_to = np.zeros(4 * n, dtype=np.int64)
         while n:
             n, round_no, k = action_rounds(
                 s, active, n, round_no, self.tick_no, self.seed, self.base_gas, pool, off,
