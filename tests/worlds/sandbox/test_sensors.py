@@ -9,8 +9,8 @@ import pytest
 from primordia.core.rng import Rng
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.reference import sense_one
-from primordia.worlds.sandbox.sensors import (effective_gas, list_limit, new_sense_cache,
-                                              ring_cell, ring_index, sense)
+from primordia.worlds.sandbox.sensors import (ALL_SENSORS, effective_gas, list_limit,
+                                              new_sense_cache, ring_cell, ring_index, sense)
 from primordia.worlds.sandbox.tile_index import index_tiles, new_tile_index
 
 from .conftest import blank_state, put_npc
@@ -49,17 +49,23 @@ def _pool_of(genomes):
 
 
 def _assert_senses_like_the_seed(s, genomes, seed, list_max, ix, cache, pool_version=1,
-                                 round_no=3):
+                                 round_no=3, reach=None):
+    """Every sensor an NPC can read (``reach``; default all) equals the plain search."""
     pool, off, lengths = _pool_of(genomes)
     npcs = len(genomes)
+    if reach is None:
+        reach = np.full(npcs, ALL_SENSORS, dtype=np.int64)
     seed_word = Rng(seed).seed_word
     out = np.zeros((npcs, c.N_SENSORS), dtype=np.int32)
     index_tiles(s.tile, ix)
     sense(s, np.arange(npcs, dtype=np.int64), 1234, round_no, seed_word, 200, pool, off,
-          lengths, pool_version, ix, list_max, cache, out)
+          lengths, pool_version, ix, list_max, cache, reach, out)
     for i in range(npcs):
         want = sense_one(s, i, 1234, round_no, seed_word, 200, genomes)
-        assert out[i].tolist() == want, f"NPC slot {i}, list_max {list_max}"
+        got = out[i].tolist()
+        for k in range(c.N_SENSORS):
+            if reach[i] >> k & 1:
+                assert got[k] == want[k], f"NPC slot {i}, sensor {k}, list_max {list_max}"
 
 
 @pytest.mark.parametrize("seed,size,npcs,density", [
@@ -83,8 +89,12 @@ def test_cached_answers_hold_as_the_world_changes_round_after_round(seed, list_m
     ix, cache = new_tile_index(size, size), new_sense_cache(npcs)
     kinds = np.array([c.EMPTY, c.FOOD, c.TOOL_TILE, c.CRYSTAL_TILE, c.POISON, c.WALL])
     for round_no in range(40):
+        # what each NPC can read changes now and then, as genomes do
+        reach = np.where(rng.random(npcs) < 0.5, ALL_SENSORS,
+                         rng.integers(0, ALL_SENSORS + 1, npcs)).astype(np.int64)
         _assert_senses_like_the_seed(s, genomes, seed, list_max, ix, cache,
-                                     pool_version=1 + round_no // 10, round_no=round_no)
+                                     pool_version=1 + round_no // 10, round_no=round_no,
+                                     reach=reach if round_no % 4 == 1 else None)
         burst = round_no % 5 == 4                         # sometimes many at once
         for _ in range(40 if burst else int(rng.integers(0, 4))):   # tiles come and go
             x, y = rng.integers(0, size, 2)

@@ -22,6 +22,7 @@ from primordia.core.errors import ConfigError
 from . import kernels as k
 from . import opcodes as op
 from .genome import PsilGenome
+from .reach import ring0_reach
 
 
 SPANS_PER_THREAD = 8
@@ -111,6 +112,7 @@ class PsilBrain:
         self.frames = np.zeros((n, op.MAX_FRAMES, k.FRAME_COLS), dtype=np.int32)
         self.steps = _zeros(n, np.int64)
         self._round_slots = np.zeros(n, dtype=np.int64)
+        self.sensor_reach = np.zeros(n, dtype=np.int64)
         self.alive = np.zeros(n, dtype=bool)
 
     @property
@@ -136,6 +138,7 @@ class PsilBrain:
         self.frames = widen(self.frames)
         self.steps = widen(self.steps)
         self._round_slots = np.zeros(new, dtype=np.int64)
+        self.sensor_reach = widen(self.sensor_reach)
         self.alive = widen(self.alive, False)
         self.genomes.extend([None] * (new - old))
 
@@ -189,6 +192,7 @@ class PsilBrain:
                 new_quots.append(np.asarray(rows, dtype=np.int32))
                 q_row += len(rows)
             self.genomes[slot] = g
+            self.sensor_reach[slot] = ring0_reach(g)
         self.alive[slots] = True
         for state in (self.mem, self.locals, self.stack, self.regs, self.frames, self.steps):
             state[slots] = 0
@@ -361,9 +365,13 @@ class PsilBrain:
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """What an organism carries from one tick to the next (memory and locals; the stack
-        and registers start afresh with every think), zeroed in free slots."""
+        and registers start afresh with every think), zeroed in free slots. The sensor slots
+        are left out: a world rewrites every one an organism can reach before it runs again,
+        and an organism never touches the others (``sensor_reach``)."""
         live = self.alive[:, None]
-        return {"memory": np.where(live, self.mem, 0), "locals": np.where(live, self.locals, 0)}
+        memory = np.where(live, self.mem, 0)
+        memory[:, :self.io.n_sensors] = 0
+        return {"memory": memory, "locals": np.where(live, self.locals, 0)}
 
     def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Restore ``state_arrays`` (from a checkpoint) into the living slots."""

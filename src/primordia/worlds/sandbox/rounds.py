@@ -20,7 +20,7 @@ from .tile_index import index_tiles
 
 @njit(cache=True, nogil=True)
 def action_rounds(s, active, n, round_no, tick, seed, base_gas, pool, off, length,
-                  pool_version, index, list_max, cache, sensors, actions, brain, more,
+                  pool_version, index, list_max, cache, reach, sensors, actions, brain, more,
                   teach_from, teach_to):
     """Run rounds for the NPCs in ``active[:n]`` (slots in id order) until none acts again,
     or until another round could overflow the teach lists. ``active`` is rewritten to hold
@@ -31,7 +31,7 @@ def action_rounds(s, active, n, round_no, tick, seed, base_gas, pool, off, lengt
         slots = active[:n]
         index_tiles(s.tile, index)                     # actions change tiles
         sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, pool_version,
-              index, list_max, cache, sensors)
+              index, list_max, cache, reach, sensors)
         for j in range(n):
             actions[slots[j], :] = 0
         brain_round(brain, slots, n, sensors, actions, more)

@@ -243,13 +243,24 @@ def list_limit(cells: int) -> int:
     return max(LIST_MIN, int((3 * cells) ** 0.5))
 
 
+NEAR_BITS = ((1 << c.S_FEAR) | (1 << c.S_NEAR_DIST) | (1 << c.S_NEAR_ID)
+             | (1 << c.S_NEAR_DIR) | (1 << c.S_SIMILARITY))
+"""Sensors that need the nearest NPC."""
+KIND_BITS = np.array([(1 << c.S_FOOD_DIST) | (1 << c.S_FOOD_DIR),
+                      (1 << c.S_ITEM_DIST) | (1 << c.S_ITEM_DIR)], dtype=np.int64)
+"""Sensors that need the nearest food (0) and the nearest item (1)."""
+ALL_SENSORS = (1 << c.N_SENSORS) - 1
+
+
 @njit(cache=True, nogil=True)
 def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, pool_version, ix,
-          list_max, cache, out):
+          list_max, cache, reach, out):
     """Fill ``out[slot, 0:31]`` for each slot in ``slots``. ``ix`` indexes the tiles as they
     are now (``index_tiles``); ``list_max`` is the list length up to which a list is scanned
     instead of the rings walked; ``cache`` keeps answers that still hold (``pool_version``
-    names the genome pool, so that similarities are recomputed when genomes change)."""
+    names the genome pool, so that similarities are recomputed when genomes change).
+    ``reach[slot]`` has bit k set if that NPC's brain can read sensor k: the searches for
+    sensors no brain reads are skipped and those sensors read 0."""
     h, w = s.tile.shape
     cells, count, added, n_added, gone, version = (ix.cells, ix.count, ix.added, ix.n_added,
                                                    ix.gone, ix.version)
@@ -258,13 +269,20 @@ def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, pool_vers
     partner, partner_pool, similar = cache.partner, cache.pool, cache.similar
     for j in range(slots.shape[0]):
         i = slots[j]
+        r = reach[i]
         x = np.int64(s.x[i])
         y = np.int64(s.y[i])
         moved = x != c_x[i] or y != c_y[i]
         c_x[i] = x
         c_y[i] = y
-        nd, ns = nearest_npc(s.occupant, s.alive, s.health, x, y, i)
+        nd, ns = c.SEARCH_RADIUS, -1
+        if r & NEAR_BITS:
+            nd, ns = nearest_npc(s.occupant, s.alive, s.health, x, y, i)
+        fd = fdir = idist = idir = 0
         for want in range(2):
+            if r & KIND_BITS[want] == 0:
+                c_version[want, i] = -1          # not kept: the NPC may move meanwhile
+                continue
             d, k, hit = nearest_kind(s.tile, cells, count, added, n_added, gone, version,
                                      list_max, c_version, c_dist, c_ring, c_cell, want, i,
                                      x, y, moved)
@@ -272,9 +290,12 @@ def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, pool_vers
             c_dist[want, i] = d
             c_ring[want, i] = k
             c_cell[want, i] = hit
-        fd, fdir = as_sensor(x, y, c_dist[0, i], c_cell[0, i])
-        idist, idir = as_sensor(x, y, c_dist[1, i], c_cell[1, i])
-        if ns >= 0 and (partner[i] != ns or partner_pool[i] != pool_version):
+            if want == 0:
+                fd, fdir = as_sensor(x, y, d, hit)
+            else:
+                idist, idir = as_sensor(x, y, d, hit)
+        if ns >= 0 and r & (1 << c.S_SIMILARITY) and (partner[i] != ns
+                                                     or partner_pool[i] != pool_version):
             partner[i] = ns
             partner_pool[i] = pool_version
             similar[i] = similarity(pool, off, length, i, ns)
@@ -285,7 +306,8 @@ def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, pool_vers
         o[c.S_HUNGER] = s.hunger[i]
         o[c.S_FEAR] = nd
         o[c.S_FOOD_DIST] = fd
-        o[c.S_DANGER] = nearest_in_list(cells[2], count[2], x, y)
+        o[c.S_DANGER] = nearest_in_list(cells[2], count[2], x, y) \
+            if r & (1 << c.S_DANGER) else 0
         o[c.S_NEAR_DIST] = nd
         o[c.S_X] = x
         o[c.S_Y] = y
@@ -300,15 +322,17 @@ def sense(s, slots, tick, round_no, seed, base_gas, pool, off, length, pool_vers
         o[c.S_NEAR_DIR] = direction_toward(x, y, s.x[ns], s.y[ns]) if ns >= 0 else 0
         o[c.S_ITEM_DIR] = idir
         o[c.S_RANDOM] = np.int64(random_u64(seed, STREAM_SENSE, tick, s.npc_id[i],
-                                            round_no) & np.uint64(31))
+                                            round_no) & np.uint64(31)) \
+            if r & (1 << c.S_RANDOM) else 0
         o[c.S_STRESS] = s.stress[i]
-        o[c.S_GAS] = effective_gas(s.mod_kind, s.mod_mag, s.mod_left, i, base_gas)
+        o[c.S_GAS] = effective_gas(s.mod_kind, s.mod_mag, s.mod_left, i, base_gas) \
+            if r & (1 << c.S_GAS) else 0
         o[c.S_ON_FORGE] = 1 if s.tile[y, x] == c.FORGE else 0
         o[c.S_LIFE_LEFT] = c.MAX_AGE - s.age[i]
         o[c.S_TAUGHT] = s.taught[i]
         o[c.S_BIOME] = s.biome[y, x]
         o[c.S_TILE] = s.tile[y, x]
-        o[c.S_SIMILARITY] = similar[i] if ns >= 0 else 0
+        o[c.S_SIMILARITY] = similar[i] if ns >= 0 and r & (1 << c.S_SIMILARITY) else 0
         ax = x + c.DX[s.heading[i]]
         ay = y + c.DY[s.heading[i]]
         o[c.S_TILE_AHEAD] = s.tile[ay, ax] if 0 <= ax < w and 0 <= ay < h else c.WALL

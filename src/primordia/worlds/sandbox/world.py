@@ -24,7 +24,7 @@ from .actions import act, resolve_trades, set_item
 from .config import SandboxConfig
 from .lifecycle import bury, metabolism, score, world_turn
 from .rounds import action_rounds
-from .sensors import effective_gas_all, list_limit, new_sense_cache, sense
+from .sensors import ALL_SENSORS, effective_gas_all, list_limit, new_sense_cache, sense
 from .tile_index import index_tiles, new_tile_index
 from .state import SandboxState, empty_state, state_hash
 
@@ -111,6 +111,7 @@ class SandboxWorld:
         self._teach_from = np.zeros(4 * n, dtype=np.int64)   # a few rounds' teachings
         self._teach_to = np.zeros(4 * n, dtype=np.int64)
         self._more = np.zeros(n, dtype=bool)
+        self._all_sensors = np.full(n, ALL_SENSORS, dtype=np.int64)
         self._dead = np.zeros(n, dtype=np.int64)
 
     # ---- set-up ------------------------------------------------------------------------------
@@ -249,10 +250,18 @@ class SandboxWorld:
             n, round_no, k = action_rounds(
                 s, active, n, round_no, self.tick_no, self.seed, self.base_gas, pool, off,
                 length, self._pool_version, self._index, self._list_max, self._sense_cache,
-                self.sensors, self.actions, brain_state, self._more, self._teach_from,
-                self._teach_to)
+                self._reach(), self.sensors, self.actions, brain_state, self._more,
+                self._teach_from, self._teach_to)
             events += zip(self._teach_from[:k].tolist(), self._teach_to[:k].tolist())
         return round_no, events
+
+    def _reach(self) -> np.ndarray:
+        """Per slot, the sensors its brain can read (bit k: sensor k); all of them for brains
+        that do not say (``sensor_reach``)."""
+        reach = getattr(self.brain, "sensor_reach", None)
+        if reach is None:
+            return self._all_sensors
+        return reach
 
     def _rounds_stepped(self, alive, pool, off, length):
         """The same rounds through ``Brain.step``, for brains that only offer that."""
@@ -267,7 +276,7 @@ class SandboxWorld:
             index_tiles(s.tile, self._index)                      # actions change tiles
             sense(s, slots, t, round_no, self.seed, self.base_gas, pool, off, length,
                   self._pool_version, self._index, self._list_max, self._sense_cache,
-                  self.sensors)
+                  self._reach(), self.sensors)
             self.actions[slots] = 0
             more = self.brain.step(self.sensors, self.actions, active)
             ordered = slots[np.argsort(s.npc_id[slots], kind="stable")]
