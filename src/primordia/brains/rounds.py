@@ -31,8 +31,10 @@ class RoundBrain(Protocol):
 
 
 def round_state_of(brain: Any) -> Any | None:
-    """The brain's kernel round state, or None if it only offers ``Brain.step``."""
-    return brain.round_state() if isinstance(brain, RoundBrain) else None
+    """The brain's kernel round state, or None if it only offers ``Brain.step``. (A plain
+    attribute lookup: worlds ask every tick, and a runtime Protocol check costs more.)"""
+    round_state = getattr(brain, "round_state", None)
+    return round_state() if round_state is not None else None
 
 
 __all__ = ["RoundBrain", "brain_round", "round_state_of"]

@@ -62,6 +62,8 @@ def fit(code: bytes, max_len: int) -> bytes:
     then pad with nops to MIN_GENOME."""
     if max_len < MIN_GENOME:
         raise GenomeError(f"genome cap {max_len} is below the minimum {MIN_GENOME}")
+    if MIN_GENOME <= len(code) <= max_len and is_well_formed(code):
+        return bytes(code)                       # the common case: nothing to cut or pad
     out = bytearray()
     for ins in _whole(code):
         if len(out) + len(ins) > max_len:
