@@ -280,13 +280,18 @@ class PsilBrain:
 
     def _run(self, slots: np.ndarray) -> None:
         """One round of the VM for ``slots`` (serial, or spread over the threads)."""
+        self._call(k.run_round_serial, k.run_round_parallel, slots)
+
+    def _call(self, serial, parallel, slots: np.ndarray) -> None:
+        """Run a VM kernel over ``slots`` and the population's arrays, on one thread or in
+        slices over several."""
         args = (slots, self.pdec, self.org, self.quots, self.mem, self.stack, self.locals,
                 self.regs, self.frames, self.steps)
         spans = self._spans()
         if spans > 1:
-            k.run_round_parallel(spans, *args)
+            parallel(spans, *args)
         else:
-            k.run_round_serial(*args)
+            serial(*args)
 
     def _spans(self) -> int:
         """Work slices for a parallel kernel call (numba's threads set to match), or 1 to run
@@ -302,13 +307,7 @@ class PsilBrain:
         organism halts, errs or spends its gas (sensors do not change between rounds).
         One kernel call runs every round."""
         slots = np.array(slots, dtype=np.int64)     # a copy: the kernel uses it as scratch
-        args = (slots, self.pdec, self.org, self.quots, self.mem, self.stack, self.locals,
-                self.regs, self.frames, self.steps)
-        spans = self._spans()
-        if spans > 1:
-            k.run_thinks_parallel(spans, *args)
-        else:
-            k.run_thinks_serial(*args)
+        self._call(k.run_thinks_serial, k.run_thinks_parallel, slots)
 
     def begin_tick(self, budget: np.ndarray, active: np.ndarray | None = None) -> None:
         """The Brain interface's start of a tick: a think with ``budget`` gas per slot (clipped
