@@ -11,7 +11,7 @@ paths give the same results.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 
 def brain_round(state, slots, n, sensors, actions, more) -> None:
@@ -21,20 +21,12 @@ def brain_round(state, slots, n, sensors, actions, more) -> None:
     raise TypeError(f"no brain_round for a brain state of type {type(state).__name__}")
 
 
-@runtime_checkable
-class RoundBrain(Protocol):
-    """A brain that can be stepped from inside a world's kernel."""
-
-    def round_state(self) -> Any:
-        """The arrays ``brain_round`` works on, as a typed tuple; valid until the brain's
-        population changes (add, remove)."""
-
-
 def round_state_of(brain: Any) -> Any | None:
-    """The brain's kernel round state, or None if it only offers ``Brain.step``. (A plain
-    attribute lookup: worlds ask every tick, and a runtime Protocol check costs more.)"""
+    """The brain's kernel round state (its ``round_state()``: the arrays ``brain_round``
+    works on, valid until the population changes), or None if it only offers
+    ``Brain.step``."""
     round_state = getattr(brain, "round_state", None)
     return round_state() if round_state is not None else None
 
 
-__all__ = ["RoundBrain", "brain_round", "round_state_of"]
+__all__ = ["brain_round", "round_state_of"]

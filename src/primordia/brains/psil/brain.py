@@ -261,12 +261,6 @@ class PsilBrain:
         slots = self._slots(active)
         k.begin_think(slots, np.ascontiguousarray(gas_arr[slots]), self.regs, self.mem)
 
-    def write_sensors(self, sensors: np.ndarray, active: np.ndarray | None = None) -> None:
-        """Copy sensor values into Ring0 (memory slots 0..S-1) of active organisms."""
-        mask = self._mask(active)
-        s = np.asarray(sensors)
-        self.mem[mask, :s.shape[1]] = s[mask].astype(np.int64).astype(np.int16)
-
     def run_round(self, active: np.ndarray | None = None) -> None:
         """Run every active organism until its next yield, halt, error or gas end."""
         self.run_slots(self._slots(active))
@@ -326,7 +320,8 @@ class PsilBrain:
         more = np.zeros(self.capacity, dtype=bool)
         r = self.round_state()
         k.action_round(r.spans, slots, slots.shape[0], r.alive, sensors, actions, more, r.run,
-                       *r[3:])
+                       r.pdec, r.org, r.quots, r.mem, r.stack, r.locals, r.regs, r.frames,
+                       r.steps)
         return more
 
     def round_state(self) -> PsilRound:
@@ -345,10 +340,6 @@ class PsilBrain:
         """Organisms whose think can go on: running, or paused at a yield."""
         st = self.status
         return self.alive & ((st == k.RUNNING) | (st == k.YIELDED))
-
-    @property
-    def yielded(self) -> np.ndarray:
-        return self.alive & (self.status == k.YIELDED)
 
     @property
     def ring1(self) -> np.ndarray:
