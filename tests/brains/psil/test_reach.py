@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from primordia.brains.psil import opcodes as op
 from primordia.brains.psil.genome import PsilGenome
-from primordia.brains.psil.reach import ALL, ring0_reach
+from primordia.brains.psil.reach import ALL, reach_of_bytes_py, reach_of_code, ring0_reach
 from primordia.brains.psil.reference import Machine
 from primordia.brains.psil.variation import random_genome
 from primordia.core.rng import DrawStream, Rng
@@ -99,3 +101,13 @@ def test_reach_names_the_slots_a_program_uses():
     assert ring0_reach(PsilGenome(bytes([0x20, op.LOAD]))) == ALL    # a computed address
     assert ring0_reach(PsilGenome(bytes([op.HALT]), ((3, bytes([op.STORE])),))) == ALL
     assert ring0_reach(PsilGenome(bytes([op.R1_WRITE, 200]))) == 1 << 8   # (64 + 200) & 255
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=80), st.sampled_from([op.R0_READ, op.SYM_W, op.R1_WRITE, op.ACT_MOVE,
+                                                op.ACT_HEAL, op.LOAD]))
+def test_kernel_reach_equals_the_reference(code, salt):
+    """The numba walk and the plain one agree on any bytes, operands cut off at the end
+    included (``salt`` makes memory-naming bytes common)."""
+    for c in (code, code + bytes([salt]), bytes([salt]) + code):
+        assert reach_of_code(np.frombuffer(c, dtype=np.uint8)) == reach_of_bytes_py(c)

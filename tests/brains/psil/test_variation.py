@@ -62,6 +62,23 @@ def test_malformed_input_is_cut_back_to_whole_instructions():
     assert not v.is_well_formed(bytes([0xC0, 1])) and v.is_well_formed(bytes([0xC0, 1, 2]))
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_the_instruction_walk_splits_any_bytes_into_whole_instructions(code):
+    """Each piece is one instruction of the length its first byte claims (2 + the length
+    byte for the variable forms); together they are the code, less a truncated tail; the
+    code is well formed exactly when nothing is cut."""
+    pieces = v._whole(code)
+    for ins in pieces:
+        claim = v.FORM_LENGTH[ins[0]] or 2 + ins[1]
+        assert len(ins) == claim
+    joined = b"".join(pieces)
+    assert code.startswith(joined)
+    assert v.is_well_formed(code) == (joined == code)
+    assert len(code) - len(joined) < (v.FORM_LENGTH[code[len(joined)]] or 257
+                                      if len(joined) < len(code) else 1)
+
+
 def test_random_instructions_follow_the_seeds_weights():
     d = draws(1)
     firsts = np.array([v.random_instruction(d)[0] for _ in range(20_000)])

@@ -306,7 +306,10 @@ class PsilBrain:
     def begin_tick(self, budget: np.ndarray, active: np.ndarray | None = None) -> None:
         """The Brain interface's start of a tick: a think with ``budget`` gas per slot (clipped
         to 1..GAS_CAP)."""
-        self.begin_think(np.clip(np.asarray(budget), 1, op.GAS_CAP), active)
+        budget = np.asarray(budget)
+        if budget.shape != (self.capacity,):
+            raise ConfigError(f"budget has shape {budget.shape}; expected ({self.capacity},)")
+        k.begin_tick(self._mask(active), budget, self.regs, self.mem)
 
     def step(self, sensors: np.ndarray, actions: np.ndarray,
              active: np.ndarray | None = None) -> np.ndarray:

@@ -809,17 +809,30 @@ def action_round(spans, slots, n, alive, sensors, actions, more, run, pdec, org,
         more[i] = regs[i, STATUS] == YIELDED
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _start(i, gas, regs, mem):
+    regs[i, SP] = 0
+    regs[i, GAS] = gas
+    regs[i, STATUS] = RUNNING
+    regs[i, ERRC] = 0
+    regs[i, DEPTH] = 0
+    regs[i, YIELDS] = 0
+    regs[i, PC] = 0
+    for r in range(4):
+        mem[i, RING1 + r] = 0
+
+
 @njit(cache=True, nogil=True)
 def begin_think(slots, gas, regs, mem):
     """Start a new think for organisms in ``slots``: empty stack, pc 0, clear flags and Ring1."""
     for j in range(slots.shape[0]):
-        i = slots[j]
-        regs[i, SP] = 0
-        regs[i, GAS] = gas[j]
-        regs[i, STATUS] = RUNNING
-        regs[i, ERRC] = 0
-        regs[i, DEPTH] = 0
-        regs[i, YIELDS] = 0
-        regs[i, PC] = 0
-        for r in range(4):
-            mem[i, RING1 + r] = 0
+        _start(slots[j], gas[j], regs, mem)
+
+
+@njit(cache=True, nogil=True)
+def begin_tick(active, budget, regs, mem):
+    """``begin_think`` for each slot with ``active`` set, its gas ``budget[slot]`` clipped to
+    1..GAS_CAP (one call per tick, no masks or slot lists built in Python)."""
+    for i in range(active.shape[0]):
+        if active[i]:
+            _start(i, min(max(np.int64(budget[i]), 1), op.GAS_CAP), regs, mem)

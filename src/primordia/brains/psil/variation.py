@@ -8,6 +8,11 @@ randomness comes from the DrawStream given, so the same draws give the same geno
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
 from primordia.core.errors import GenomeError
 from primordia.core.rng import DrawStream
 
@@ -23,38 +28,67 @@ FORM_LENGTH = tuple({op.Form.ONE: 1, op.Form.TWO: 2, op.Form.THREE: 3}.get(op.fo
 """Instruction length by first byte; 0 for [len][data] forms."""
 
 
+CACHED_GENOMES = 8192
+"""How many genomes' instruction lists are kept: a GA draws the same parents again and again,
+and a genome is immutable bytes, so each is split once (answers do not depend on the cache)."""
+
+
 def starts(code: bytes) -> list[int]:
-    return op.instruction_starts(code)
+    return list(_starts(bytes(code)))
 
 
-def _length(code: bytes, pc: int) -> int:
-    """Bytes the instruction at ``pc`` claims, even past the end (unlike the walker, which
-    clips)."""
-    f = FORM_LENGTH[code[pc]]
-    if f:
-        return f
-    return 2 + code[pc + 1] if pc + 1 < len(code) else 2
+@lru_cache(maxsize=CACHED_GENOMES)
+def _starts(code: bytes) -> tuple[int, ...]:
+    return tuple(op.instruction_starts(code))
+
+
+FORM_LENGTHS = np.array(FORM_LENGTH, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def whole_ends(code, ends):
+    """Walk ``code`` from 0: write the end of each whole instruction to ``ends`` (a truncated
+    last one is left out); returns (how many, whether the walk meets the end exactly).
+    An instruction claims its form's bytes, or 2 + its length byte (2 when that is missing)."""
+    n = code.shape[0]
+    pc = 0
+    m = 0
+    while pc < n:
+        k = FORM_LENGTHS[code[pc]]
+        if k == 0:
+            k = 2 + np.int64(code[pc + 1]) if pc + 1 < n else 2
+        pc += k
+        if pc <= n:
+            ends[m] = pc
+            m += 1
+    return m, pc == n
+
+
+def _walk(code: bytes) -> tuple[np.ndarray, bool]:
+    ends = np.empty(len(code), dtype=np.int64)
+    m, exact = whole_ends(np.frombuffer(code, dtype=np.uint8), ends)
+    return ends[:m], exact
 
 
 def is_well_formed(code: bytes) -> bool:
     """The walk from 0 meets the end exactly (no instruction runs past it)."""
-    pc = 0
-    while pc < len(code):
-        pc += _length(code, pc)
-    return pc == len(code)
+    return _well_formed(bytes(code))
+
+
+@lru_cache(maxsize=CACHED_GENOMES)
+def _well_formed(code: bytes) -> bool:
+    return bool(_walk(code)[1]) if code else True
 
 
 def _whole(code: bytes) -> list[bytes]:
     """The instructions of ``code``; a truncated last instruction is dropped."""
-    out, pc, n = [], 0, len(code)
-    form_length = FORM_LENGTH
-    while pc < n:
-        k = form_length[code[pc]] or (2 + code[pc + 1] if pc + 1 < n else 2)   # _length
-        if pc + k > n:
-            break
-        out.append(bytes(code[pc:pc + k]))
-        pc += k
-    return out
+    return list(_instructions(bytes(code)))
+
+
+@lru_cache(maxsize=CACHED_GENOMES)
+def _instructions(code: bytes) -> tuple[bytes, ...]:
+    ends = _walk(code)[0].tolist() if code else []
+    return tuple(code[a:b] for a, b in zip([0] + ends, ends))
 
 
 def fit(code: bytes, max_len: int) -> bytes:

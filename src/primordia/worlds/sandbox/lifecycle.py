@@ -9,7 +9,7 @@ from numba import njit
 from primordia.core.rng import float_from_u64, random_u64, stream_id
 
 from . import constants as c
-from .actions import craft, mod_sum, clear_mod_slot, try_eat
+from .actions import craft, mod_sum, clear_mod_slot, resolve_trades, try_eat
 from .tile_index import FOOD_KIND, ITEM_KIND, POISON_KIND, index_tiles
 
 STREAM_SPAWN = stream_id("sandbox.spawn")
@@ -167,3 +167,23 @@ def score(s):
         if s.alive[i] != 0:
             s.fitness[i] = (s.age[i] + 10 * s.food_eaten[i] + s.health[i] + 20 * s.gold[i]
                             + 30 * s.crafts[i] + 15 * s.teaches[i] - s.stress[i] // 5)
+
+
+@njit(cache=True, nogil=True)
+def end_of_tick(s, order, dead, ix, tick, seed, food_rate, item_rate, max_food, max_items):
+    """The rest of a tick that is the world's alone, in one call: metabolism and death for the
+    NPCs in ``order`` (the tick's living, in id order), trades among the survivors, the
+    world's turn and fitness. The dead slots go to ``dead``; returns how many."""
+    metabolism(s, order)
+    n_dead = bury(s, order, dead)
+    resolve_trades(s, order[s.alive[order] != 0])
+    world_turn(s, ix, tick, seed, food_rate, item_rate, max_food, max_items)
+    score(s)
+    return n_dead
+
+
+@njit(cache=True, nogil=True)
+def living_in_id_order(alive, npc_id):
+    """Slots of the living NPCs, sorted by id (the order every rule that needs one uses)."""
+    live = np.flatnonzero(alive)
+    return live[np.argsort(npc_id[live])]

@@ -20,9 +20,9 @@ from primordia.core.errors import ConfigError
 from primordia.core.rng import DrawStream, Rng, stream_id
 
 from . import constants as c
-from .actions import act, resolve_trades, set_item
+from .actions import act, set_item
 from .config import SandboxConfig
-from .lifecycle import bury, metabolism, score, world_turn
+from .lifecycle import end_of_tick, living_in_id_order, score
 from .rounds import action_rounds
 from .sensors import ALL_SENSORS, effective_gas_all, list_limit, new_sense_cache, sense
 from .tile_index import index_tiles, new_tile_index
@@ -113,6 +113,7 @@ class SandboxWorld:
         self._more = np.zeros(n, dtype=bool)
         self._all_sensors = np.full(n, ALL_SENSORS, dtype=np.int64)
         self._dead = np.zeros(n, dtype=np.int64)
+        self._budget = np.ones(n, dtype=np.int32)        # gas per slot for this tick's think
 
     # ---- set-up ------------------------------------------------------------------------------
     def _build_terrain(self, draws: DrawStream) -> None:
@@ -191,8 +192,7 @@ class SandboxWorld:
     # ---- the tick ----------------------------------------------------------------------------
     def alive_slots(self) -> np.ndarray:
         """Living NPCs' slots in id order (the order every rule that needs one uses)."""
-        live = np.flatnonzero(self.state.alive)
-        return live[np.argsort(self.state.npc_id[live], kind="stable")]
+        return living_in_id_order(self.state.alive, self.state.npc_id)
 
     def tick(self) -> None:
         """Advance the world by one tick."""
@@ -200,10 +200,9 @@ class SandboxWorld:
         order = self.alive_slots()
         self.live_npc_ticks += order.size
         pool, off, length = self._pool()
-        alive = s.alive.astype(bool)
-        budget = np.zeros(s.alive.shape[0], dtype=np.int32)
-        effective_gas_all(s, order, self.base_gas, budget)
-        self.brain.begin_tick(budget, alive)
+        alive = s.alive != 0
+        effective_gas_all(s, order, self.base_gas, self._budget)   # read for living slots only
+        self.brain.begin_tick(self._budget, alive)
         brain_state = round_state_of(self.brain)
         if brain_state is not None:
             round_no, teach_events = self._rounds_in_kernel(order, brain_state, pool, off,
@@ -213,8 +212,8 @@ class SandboxWorld:
         self.rounds_last_tick = round_no
         if teach_events:
             self._apply_teachings(teach_events)
-        metabolism(s, order)
-        n_dead = bury(s, order, self._dead)
+        n_dead = end_of_tick(s, order, self._dead, self._index, t, self.seed, self.food_rate,
+                             cfg.item_rate, cfg.max_food, cfg.max_items)
         if n_dead:
             dead = self._dead[:n_dead].copy()
             for slot in dead.tolist():
@@ -223,12 +222,8 @@ class SandboxWorld:
                 self._encoded[slot] = b""
             self.brain.remove(dead)
             self._pool_dirty = True
-        resolve_trades(s, self.alive_slots())
-        world_turn(s, self._index, t, self.seed, self.food_rate, cfg.item_rate, cfg.max_food,
-                   cfg.max_items)
         if t % c.FOOD_DECAY_EVERY == 0:
             self.food_rate = max(c.FOOD_RATE_FLOOR, self.food_rate * c.FOOD_RATE_DECAY)
-        score(s)
         self.tick_no = t = t + 1
         if cfg.genome_grow and t % cfg.genome_grow_every == 0:
             self.max_genome += cfg.genome_grow
@@ -374,15 +369,19 @@ class SandboxWorld:
         """While fewer than half the NPCs live, add archetypes in turn."""
         s = self.state
         names = sorted(self.substrate.archetypes) or [None]
-        while int(s.alive.sum()) < self.config.npcs // 2:
-            slot = int(np.flatnonzero(s.alive == 0)[0])
+        free = np.flatnonzero(s.alive == 0)[:max(0, self.config.npcs // 2
+                                                   - int(s.alive.sum()))].tolist()
+        genomes = []
+        for slot in free:                      # the lowest free slots, in turn
             name = names[self.refill_turn % len(names)]
             self.refill_turn += 1
             g = (self.substrate.archetypes[name] if name is not None
                  else self.substrate.random(draws, self.max_genome))
             self._place_newborn(slot, g, (), draws)
-            self.brain.add([g], slots=np.array([slot]))
+            genomes.append(g)
             s.stats[c.C_BIRTHS] += 1
+        if genomes:
+            self.brain.add(genomes, slots=np.array(free, dtype=np.int64))
 
     # ---- checkpoints -----------------------------------------------------------------------------
     def snapshot(self) -> dict[str, np.ndarray]:
