@@ -10,7 +10,8 @@ from primordia.core.rng import Rng
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.reference import sense_one
 from primordia.worlds.sandbox.sensors import (ALL_SENSORS, effective_gas, list_limit,
-                                              new_sense_cache, ring_cell, ring_index, sense)
+                                              new_sense_cache, ring_cell, ring_index, ring_key,
+                                              sense)
 from primordia.worlds.sandbox.tile_index import index_tiles, new_tile_index
 
 from .conftest import blank_state, put_npc
@@ -127,6 +128,8 @@ def test_ring_index_inverts_ring_cell():
         for k in range(4 * d):
             x, y = ring_cell(10, 20, d, k)
             assert ring_index(x - 10, y - 20, d) == k
+            assert ring_key(x - 10, y - 20) == (d << 32) | k     # the branch-free form
+    assert ring_key(0, 0) == 0
 
 
 def test_gas_bonus_has_diminishing_returns():

@@ -288,14 +288,16 @@ def resolve_trades(s, order):
     """Pairs that named each other and stand side by side swap items; the scarcer item's
     holder pays the difference in gold (3 each as a base, floored at 0); stress -5 each.
     Pairs are settled in order of the lower id. Intents are cleared."""
-    total, per = market_counts(s)       # a swap moves items between hands: counts stay
-    for j in range(order.shape[0]):
+    total, per = -1, np.zeros(8, dtype=np.int64)  # counted at the first swap, which needs
+    for j in range(order.shape[0]):                # them; swaps move items between hands only
         a = order[j]
         if s.alive[a] == 0 or s.trade_with[a] < 0:
             continue
         b = neighbour_with_id(s, a, s.trade_with[a])
         if b < 0 or s.trade_with[b] != s.npc_id[a] or s.npc_id[b] < s.npc_id[a]:
             continue
+        if total < 0:
+            total, per = market_counts(s)
         ia = s.item[a]
         ib = s.item[b]
         set_item(s, a, c.NO_ITEM)

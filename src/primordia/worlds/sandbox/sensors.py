@@ -174,22 +174,36 @@ def ring_index(dx, dy, d):
     return 4 * -dy + 3
 
 
+@njit(cache=True, nogil=True, inline="always")
+def ring_key(dx, dy):
+    """(d << 32) | ring index for the cell (cx + dx, cy + dy), d = |dx| + |dy|: the seed's walk
+    meets cells in increasing key order. ``ring_index`` written with selects instead of
+    branches, so that a scan over a list of cells vectorises."""
+    d = abs(dx) + abs(dy)
+    k = 3 - 4 * dy
+    k = 2 - 4 * dx if (dx <= 0) & (dy > 0) else k
+    k = 4 * dy + 1 if (dx > 0) & (dy >= 0) else k
+    k = 4 * dx if (dx >= 0) & (dy < 0) else k
+    k = 0 if d == 0 else k
+    return (d << 32) | k
+
+
 @njit(cache=True, nogil=True)
 def first_listed(cells, n, cx, cy, best_d, best_k, best_cell):
     """The hit among ``cells[:n]`` that the ring walk would meet first, or the given best
-    (distance, ring index, cell) if none comes before it."""
+    (distance, ring index, cell) if none comes before it. One pass takes the least
+    ``ring_key``; the cell follows from its distance and ring index."""
+    best = (np.int64(best_d) << 32) | best_k
     for j in range(n):
-        x = cells[j] & 0xFFFF
-        y = cells[j] >> 16
-        dx = x - cx
-        dy = y - cy
-        d = abs(dx) + abs(dy)
-        if d > best_d:
-            continue
-        k = ring_index(dx, dy, d) if d > 0 else 0
-        if d < best_d or k < best_k:
-            best_d, best_k, best_cell = d, k, cells[j]
-    return best_d, best_k, best_cell
+        best = min(best, ring_key((cells[j] & 0xFFFF) - cx, (cells[j] >> 16) - cy))
+    d = best >> 32
+    k = best & 0xFFFFFFFF
+    if d == best_d and k == best_k:
+        return best_d, best_k, best_cell
+    if d == 0:
+        return d, k, (np.int64(cy) << 16) | cx
+    x, y = ring_cell(cx, cy, d, k)
+    return d, k, (np.int64(y) << 16) | x
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -2,7 +2,7 @@
 
 Sensing asks for the nearest food or item many times per round, and the world's turn counts
 tiles and rots poison once per tick; both read this index instead of the whole grid. An
-update compares the grid with the tiles as last indexed, 8 cells at a time, and handles only
+update compares the grid with the tiles as last indexed, 32 cells at a time, and handles only
 the cells that changed, so a round that changed a handful of tiles costs little more than the
 comparison. Besides the lists it records what the update changed (cells that appeared, the
 version at which a cell was emptied), which lets sensing keep answers that still hold.
@@ -68,10 +68,11 @@ def kind_of(t):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _reindex(ix, prev, q, t, w, v0, v1, a0, a1):
+def _reindex(prev, cells, count, where, added, gone, version, q, t, w, v0, v1, a0, a1):
     """Cell q (y * w + x) now holds tile t: move it between lists, note what appeared and
-    what was emptied. Returns the updated counts of appeared food and item cells. (Inlined:
-    a call would pay reference counting on every array of the index.)"""
+    what was emptied. Returns the updated counts of appeared food and item cells. (The
+    index's arrays come one by one: reading them from the tuple in a loop costs reference
+    counting on every access.)"""
     p = prev[q]
     prev[q] = t
     was = kind_of(p)
@@ -81,55 +82,63 @@ def _reindex(ix, prev, q, t, w, v0, v1, a0, a1):
     y = q // w
     cell = (y << 16) | (q - y * w)
     if was >= 0:                                 # out of its list: the last takes its place
-        last = ix.count[was] - 1
-        moved = ix.cells[was, last]
-        ix.cells[was, ix.where[q]] = moved
-        ix.where[(moved >> 16) * w + (moved & 0xFFFF)] = ix.where[q]
-        ix.count[was] = last
+        last = count[was] - 1
+        moved = cells[was, last]
+        cells[was, where[q]] = moved
+        where[(moved >> 16) * w + (moved & 0xFFFF)] = where[q]
+        count[was] = last
         if was < 2:
-            ix.gone[was, y, q - y * w] = v0 if was == 0 else v1
-            ix.version[was] = v0 if was == 0 else v1
+            gone[was, y, q - y * w] = v0 if was == 0 else v1
+            version[was] = v0 if was == 0 else v1
     if now >= 0:
-        ix.where[q] = ix.count[now]
-        ix.cells[now, ix.count[now]] = cell
-        ix.count[now] += 1
+        where[q] = count[now]
+        cells[now, count[now]] = cell
+        count[now] += 1
         if now == 0:
-            ix.added[0, a0] = cell
+            added[0, a0] = cell
             a0 += 1
-            ix.version[0] = v0
+            version[0] = v0
         elif now == 1:
-            ix.added[1, a1] = cell
+            added[1, a1] = cell
             a1 += 1
-            ix.version[1] = v1
+            version[1] = v1
     return a0, a1
 
 
 @njit(cache=True, nogil=True)
 def index_tiles(tile, ix):
     """Bring the index up to the tiles as they are. Rounds change few tiles: the grid is
-    compared with the last one 8 cells (one 8-byte word) at a time, and only changed cells
-    are handled."""
+    compared with the last one 32 cells (four 8-byte words) at a time, and only changed
+    cells are handled."""
     h, w = tile.shape
     n = h * w
+    cells, count, where, added, gone, version = (ix.cells, ix.count, ix.where, ix.added,
+                                                 ix.gone, ix.version)
     flat = tile.reshape(n)
     prev = ix.prev.reshape(n)
-    v0 = ix.version[0] + 1                       # the versions if this update changes a kind
-    v1 = ix.version[1] + 1
+    v0 = version[0] + 1                          # the versions if this update changes a kind
+    v1 = version[1] + 1
     a0 = a1 = 0                                  # cells that appeared, per kind
-    words = n // 8
-    now_w = flat[:words * 8].view(np.uint64)
-    prev_w = prev[:words * 8].view(np.uint64)
-    for q8 in range(words):
-        if now_w[q8] != prev_w[q8]:
-            for q in range(q8 * 8, q8 * 8 + 8):
-                if flat[q] != prev[q]:
-                    a0, a1 = _reindex(ix, prev, q, flat[q], w, v0, v1, a0, a1)
-    for q in range(words * 8, n):                # the last few cells
+    blocks = n // 32
+    now_w = flat[:blocks * 32].view(np.uint64)
+    prev_w = prev[:blocks * 32].view(np.uint64)
+    for b in range(blocks):
+        k = 4 * b
+        if ((now_w[k] ^ prev_w[k]) | (now_w[k + 1] ^ prev_w[k + 1])
+                | (now_w[k + 2] ^ prev_w[k + 2]) | (now_w[k + 3] ^ prev_w[k + 3])) != 0:
+            for k8 in range(k, k + 4):
+                if now_w[k8] != prev_w[k8]:
+                    for q in range(8 * k8, 8 * k8 + 8):
+                        if flat[q] != prev[q]:
+                            a0, a1 = _reindex(prev, cells, count, where, added, gone, version,
+                                              q, flat[q], w, v0, v1, a0, a1)
+    for q in range(blocks * 32, n):              # the last few cells
         if flat[q] != prev[q]:
-            a0, a1 = _reindex(ix, prev, q, flat[q], w, v0, v1, a0, a1)
+            a0, a1 = _reindex(prev, cells, count, where, added, gone, version, q, flat[q], w,
+                              v0, v1, a0, a1)
     # ``added`` describes the update that made the current version: a kind this update left
     # alone keeps the list of the update before
-    if ix.version[0] == v0:
+    if version[0] == v0:
         ix.n_added[0] = a0
-    if ix.version[1] == v1:
+    if version[1] == v1:
         ix.n_added[1] = a1
