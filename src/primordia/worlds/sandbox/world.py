@@ -102,6 +102,9 @@ class SandboxWorld:
         self.genomes: list[Any] = [None] * n
         self._encoded: list[bytes] = [b""] * n
         self._pool_dirty = True
+        self._rows = np.zeros((n, 0), dtype=np.uint8)       # genome bytes by slot (sensing)
+        self._row_len = np.zeros(n, dtype=np.int64)
+        self._order: np.ndarray | None = None                # living slots in id order
         self.sensors = np.zeros((n, c.N_SENSORS), dtype=np.int32)
         self.actions = np.zeros((n, c.N_ACTION_SLOTS), dtype=np.int32)
         self._index = new_tile_index(size, size)     # where food, items and poison lie
@@ -184,22 +187,27 @@ class SandboxWorld:
         s.occupant[y, x] = slot
         if item != c.NO_ITEM:
             set_item(s, slot, item)
-        self.genomes[slot] = genome
-        self._encoded[slot] = self.substrate.encode(genome)
-        self._pool_dirty = True
+        self._set_genome(slot, genome)
+        self._order = None                         # a new id: the order is built afresh
         self.lineage.born(npc_id, parents, self.tick_no)
 
     # ---- the tick ----------------------------------------------------------------------------
     def alive_slots(self) -> np.ndarray:
-        """Living NPCs' slots in id order (the order every rule that needs one uses)."""
-        return living_in_id_order(self.state.alive, self.state.npc_id)
+        """Living NPCs' slots in id order (the order every rule that needs one uses). Kept
+        between calls: deaths only remove slots from it; a birth rebuilds it."""
+        alive = self.state.alive
+        if self._order is None:
+            self._order = living_in_id_order(alive, self.state.npc_id)
+        elif not alive[self._order].all():
+            self._order = self._order[alive[self._order] != 0]
+        return self._order
 
     def tick(self) -> None:
         """Advance the world by one tick."""
         s, cfg, t = self.state, self.config, self.tick_no
         order = self.alive_slots()
         self.live_npc_ticks += order.size
-        pool, off, length = self._pool()
+        pool, off, length = self._sensed_genomes()
         alive = s.alive != 0
         effective_gas_all(s, order, self.base_gas, self._budget)   # read for living slots only
         self.brain.begin_tick(self._budget, alive)
@@ -218,10 +226,8 @@ class SandboxWorld:
             dead = self._dead[:n_dead].copy()
             for slot in dead.tolist():
                 self.lineage.died(int(s.npc_id[slot]), t)
-                self.genomes[slot] = None
-                self._encoded[slot] = b""
+                self._set_genome(slot, None)
             self.brain.remove(dead)
-            self._pool_dirty = True
         if t % c.FOOD_DECAY_EVERY == 0:
             self.food_rate = max(c.FOOD_RATE_FLOOR, self.food_rate * c.FOOD_RATE_DECAY)
         self.tick_no = t = t + 1
@@ -287,20 +293,37 @@ class SandboxWorld:
 
     # ---- genomes -------------------------------------------------------------------------------
     def _pool(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every slot's encoded genome in one byte array (for the similarity sensor)."""
+        """Every slot's encoded genome packed in one byte array, with offsets and lengths
+        (what checkpoints and the state hash hold)."""
         if self._pool_dirty:
             lengths = np.array([len(b) for b in self._encoded], dtype=np.int64)
             self._off = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
             self._len = lengths
             self._bytes = np.frombuffer(b"".join(self._encoded) + b"\0", dtype=np.uint8)
             self._pool_dirty = False
-            self._pool_version += 1
         return self._bytes, self._off, self._len
 
+    def _sensed_genomes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The genomes as the similarity sensor reads them: one row per slot, so that a
+        changed genome rewrites its row rather than the whole pool."""
+        n, width = self._rows.shape
+        return (self._rows.reshape(n * width), np.arange(n, dtype=np.int64) * width,
+                self._row_len)
+
     def _set_genome(self, slot: int, genome: Any) -> None:
+        """Give a slot its genome (None: the slot is empty)."""
+        raw = b"" if genome is None else self.substrate.encode(genome)
         self.genomes[slot] = genome
-        self._encoded[slot] = self.substrate.encode(genome)
+        self._encoded[slot] = raw
         self._pool_dirty = True
+        self._pool_version += 1                  # similarities must be read afresh
+        if len(raw) > self._rows.shape[1]:       # widen every row (genome caps grow)
+            rows = np.zeros((self._rows.shape[0], max(len(raw), 2 * self._rows.shape[1])),
+                            dtype=np.uint8)
+            rows[:, :self._rows.shape[1]] = self._rows
+            self._rows = rows
+        self._rows[slot, :len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+        self._row_len[slot] = len(raw)
 
     def _apply_teachings(self, events: list[tuple[int, int]]) -> None:
         """Each successful teaching copies a fragment of the teacher's genome into the
@@ -433,8 +456,7 @@ class SandboxWorld:
             for slot in range(config.npcs):
                 if present[slot]:
                     raw = data[int(ends[slot] - lengths[slot]):int(ends[slot])]
-                    w.genomes[slot] = substrate.decode(raw)
-                    w._encoded[slot] = raw
+                    w._set_genome(slot, substrate.decode(raw))
             counts = np.asarray(arrays["lineage.parent_count"], dtype=np.int64)
             parents = np.asarray(arrays["lineage.parents"], dtype=np.int64).tolist()
             starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
