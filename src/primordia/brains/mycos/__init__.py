@@ -1,0 +1,1 @@
+"""Mycos bit networks (seed 004): genomes, their binary phenotype, evaluation and variation."""

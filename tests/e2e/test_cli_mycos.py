@@ -1,0 +1,56 @@
+"""`primordia mycos` as a user runs it: genome JSON in, .myc files out, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from primordia.brains.mycos.genome import INPUT, INTERNAL, OUTPUT, ChunkGene, ConnGene
+from primordia.brains.mycos.genome import MycosGenome, to_json
+
+from .test_cli_psil import assert_user_error, cli
+
+CONFORMANCE = __import__("pathlib").Path(__file__).resolve().parents[1] / "conformance" / "mycos"
+TINY = MycosGenome(chunks=(ChunkGene(ni=1, no=1, nn=2, conns=(
+    ConnGene(from_section=INPUT, from_index=0, order_tag=100, to_section=INTERNAL, to_index=0),
+    ConnGene(from_section=INTERNAL, from_index=0, order_tag=200, to_section=OUTPUT, to_index=0),
+    ConnGene(from_section=INTERNAL, from_index=1, order_tag=1, to_section=OUTPUT, to_index=0))),
+), tag="tiny")
+
+
+def test_compile_writes_the_chunk_files_and_prunes_on_request(tmp_path):
+    src = tmp_path / "tiny.json"
+    src.write_text(to_json(TINY))
+    r = cli("mycos", "compile", str(src), "-o", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert "1 chunk file(s)" in r.stdout and "3 connections" in r.stdout
+    assert (tmp_path / "out" / "links.bin").read_bytes() == b""
+    r = cli("mycos", "compile", str(src), "-o", str(tmp_path / "pruned"), "--prune")
+    assert r.returncode == 0 and "2 connections" in r.stdout and "(1 pruned)" in r.stdout
+    # Int1 can never change: what is left is the seed project's tiny_toggle, but with Nn = 2
+    data = (tmp_path / "pruned" / "chunk_000.myc").read_bytes()
+    assert data[36:] == (CONFORMANCE / "tiny_toggle.myc").read_bytes()[36:]
+
+
+@pytest.mark.parametrize("content,words", [
+    ("{", ("tiny.json", "genome JSON")),
+    (json.dumps({"chunks": [{"ni": 1}]}), ("tiny.json", "chunks[0]", "missing field")),
+    (json.dumps({"chunks": [{"ni": 1, "no": 0, "nn": 300, "inputs_init": "00",
+                             "outputs_init": "", "internals_init": "00" * 38, "conns": []}]}),
+     ("chunks[0].nn", "at most 256")),
+])
+def test_bad_genomes_are_one_line_and_exit_code_2(tmp_path, content, words):
+    src = tmp_path / "tiny.json"
+    src.write_text(content)
+    assert_user_error(cli("mycos", "compile", str(src), "-o", str(tmp_path / "out")), *words)
+
+
+def test_missing_file_and_unwritable_output_are_user_errors(tmp_path):
+    assert_user_error(cli("mycos", "compile", str(tmp_path / "nope.json"), "-o",
+                          str(tmp_path)), "no such file")
+    src = tmp_path / "tiny.json"
+    src.write_text(to_json(TINY))
+    (tmp_path / "taken").write_text("a file, not a directory")
+    assert_user_error(cli("mycos", "compile", str(src), "-o", str(tmp_path / "taken")),
+                      "cannot write")
