@@ -191,7 +191,8 @@ def validate(genome: MycosGenome, caps: Caps = DEFAULT_CAPS) -> None:
             _check_int(getattr(ln, name), f"{at}.{name}", 2)
         for name in ("from_chunk", "from_out_idx", "to_chunk", "to_in_idx", "order_tag"):
             _check_int(getattr(ln, name), f"{at}.{name}", U32)
-        _check(ln.from_chunk < n, f"{at}.from_chunk", f"{ln.from_chunk} names no chunk (0..{n - 1})")
+        _check(ln.from_chunk < n, f"{at}.from_chunk",
+               f"{ln.from_chunk} names no chunk (0..{n - 1})")
         _check(ln.to_chunk < n, f"{at}.to_chunk", f"{ln.to_chunk} names no chunk (0..{n - 1})")
         _check(ln.from_out_idx < genome.chunks[ln.from_chunk].no, f"{at}.from_out_idx",
                f"{ln.from_out_idx} is out of range for chunk {ln.from_chunk}'s "

@@ -148,7 +148,8 @@ def run_tick(net: Network, cur, last, writes, guards: Guards, metrics: Metrics) 
         before = _snapshot(cur)
         winners = _resolve(proposals, commutative)
         for (c, sec, i), action in winners.items():
-            cur[c][sec][i] = 1 if action == ENABLE else 0 if action == DISABLE else cur[c][sec][i] ^ 1
+            cur[c][sec][i] = (1 if action == ENABLE else 0 if action == DISABLE
+                              else cur[c][sec][i] ^ 1)
         effects += len(winners)
         metrics.rounds += 1
         metrics.effects_applied += len(winners)
