@@ -1,0 +1,143 @@
+"""A task for bit networks (seed 004's Task schema): which input bits the task drives, which
+output bits it reads, the episodes (inputs per tick and the expected outputs), and how the
+outputs are scored. Tasks are JSON data files (``tasks/data``), validated on load.
+
+Ticks: a ``level`` task writes its input vector at the start of each tick and leaves it
+there. A ``pulse`` task raises the inputs its vector sets and lowers them again within the
+tick (two evaluator ticks, outputs read after the second), so that a run of ones counts as
+that many pulses -- as T03's pulse counter needs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from primordia.core.errors import ConfigError, InputFileError
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+class Scoring(BaseModel):
+    """How an episode's outputs score: ``hamming`` -- 1 minus the share of wrong output bits
+    over all ticks; ``latency`` -- exp(-alpha x the first tick whose outputs are all right),
+    0 if none is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["hamming", "latency"] = "hamming"
+    alpha: float = Field(0.5, gt=0, description="Decay per tick of the latency score.")
+
+
+class Episode(BaseModel):
+    """Input values per tick (one per task input; a single row is held for every tick) and the
+    expected outputs after each tick (one per task output)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    inputs: list[list[Literal[0, 1]]] = Field(min_length=1)
+    expected: list[list[Literal[0, 1]]] = Field(min_length=1)
+
+
+class TaskIO(BaseModel):
+    """(chunk, bit) of each input the task drives and each output it reads."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    inputs: list[tuple[int, int]] = Field(min_length=1)
+    outputs: list[tuple[int, int]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _bits_are_distinct_and_natural(self) -> "TaskIO":
+        for name, pairs in (("inputs", self.inputs), ("outputs", self.outputs)):
+            if any(c < 0 or b < 0 for c, b in pairs):
+                raise ValueError(f"{name}: chunks and bits are counted from 0")
+            if len(set(pairs)) != len(pairs):
+                raise ValueError(f"{name}: a (chunk, bit) is named twice")
+        return self
+
+
+class Task(BaseModel):
+    """One task: IO, ticks per episode, input mode, episodes and scoring."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1)
+    description: str = ""
+    io: TaskIO
+    tick_budget: int = Field(ge=1, le=4096, description="Ticks per episode.")
+    input_mode: Literal["level", "pulse"] = "level"
+    episodes: list[Episode] = Field(min_length=1, max_length=65536)
+    scoring: Scoring = Scoring()
+
+    @model_validator(mode="after")
+    def _episodes_fit(self) -> "Task":
+        n_in, n_out, ticks = len(self.io.inputs), len(self.io.outputs), self.tick_budget
+        for e, ep in enumerate(self.episodes):
+            if len(ep.inputs) not in (1, ticks):
+                raise ValueError(f"episodes[{e}].inputs: {len(ep.inputs)} rows; give 1 (held) "
+                                 f"or one per tick ({ticks})")
+            if len(ep.expected) != ticks:
+                raise ValueError(f"episodes[{e}].expected: {len(ep.expected)} rows; one per "
+                                 f"tick ({ticks})")
+            if any(len(row) != n_in for row in ep.inputs):
+                raise ValueError(f"episodes[{e}].inputs: each row needs {n_in} values")
+            if any(len(row) != n_out for row in ep.expected):
+                raise ValueError(f"episodes[{e}].expected: each row needs {n_out} values")
+        return self
+
+    # ---- what the evaluator runs ----------------------------------------------------------
+    @property
+    def steps_per_tick(self) -> int:
+        return 2 if self.input_mode == "pulse" else 1
+
+    def input_values(self) -> np.ndarray:
+        """uint8[episodes, evaluator ticks, inputs]: what each evaluator tick writes."""
+        ticks, per = self.tick_budget, self.steps_per_tick
+        out = np.zeros((len(self.episodes), ticks * per, len(self.io.inputs)), dtype=np.uint8)
+        for e, ep in enumerate(self.episodes):
+            rows = ep.inputs if len(ep.inputs) == ticks else ep.inputs * ticks
+            out[e, ::per] = np.array(rows, dtype=np.uint8)     # pulses: zeros between
+        return out
+
+    def expected(self) -> np.ndarray:
+        """uint8[episodes, ticks, outputs]."""
+        return np.array([ep.expected for ep in self.episodes], dtype=np.uint8)
+
+    def observed(self, seen: np.ndarray) -> np.ndarray:
+        """The evaluator's outputs after each evaluator tick -> after each task tick."""
+        return seen[..., self.steps_per_tick - 1::self.steps_per_tick, :]
+
+
+def task_from_json(text: str | bytes, source: str = "task") -> Task:
+    """Parse and validate a task; ConfigError names the field."""
+    try:
+        return Task.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}: not JSON ({exc})") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        message = err["msg"].removeprefix("Value error, ")
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{source}: {where}: {message}" if where else f"{source}: {message}") \
+            from None
+
+
+def builtin_tasks() -> list[str]:
+    """Names of the tasks that ship with Primordia."""
+    return sorted(p.stem for p in DATA.glob("*.json"))
+
+
+def load_task(name_or_path: str) -> Task:
+    """A shipped task by name (``T01_xor2``), or a task JSON file by path."""
+    path = DATA / f"{name_or_path}.json"
+    if not path.is_file():
+        path = Path(name_or_path)
+        if path.suffix.lower() != ".json" or not path.is_file():
+            raise ConfigError(f"unknown task {name_or_path!r} (known: "
+                              f"{', '.join(builtin_tasks())}; or give a .json file)")
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"{path}: {exc.strerror or exc}") from None
+    return task_from_json(text, path.name)
