@@ -54,3 +54,29 @@ def test_missing_file_and_unwritable_output_are_user_errors(tmp_path):
     (tmp_path / "taken").write_text("a file, not a directory")
     assert_user_error(cli("mycos", "compile", str(src), "-o", str(tmp_path / "taken")),
                       "cannot write")
+
+
+def test_evolve_writes_a_run_directory_and_eval_scores_its_champion(tmp_path):
+    out = tmp_path / "run"
+    r = cli("evolve", "mycos", "--task", "T00_wire_echo", "--pop", "48", "--gens", "30",
+            "--seed", "4", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "gen    0" in r.stderr and "T00_wire_echo: solved at generation" in r.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"best_fitness", "generation_solved", "evaluations", "state_hash"} <= set(summary)
+    r = cli("mycos", "eval", str(out / "champion.json"), "--task", "T00_wire_echo", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["score"] == summary["best_score"] and len(report["episodes"]) == 2
+    assert report["fitness"] == summary["best_fitness"]
+    r = cli("mycos", "eval", str(out / "champion.json"), "--task", "T00_wire_echo")
+    assert "episode 1: score" in r.stdout
+
+
+@pytest.mark.parametrize("args,words", [
+    (("evolve", "mycos", "--task", "T42"), ("unknown task", "T01_xor2")),
+    (("evolve", "mycos", "--pop", "2"), ("--pop",)),
+    (("mycos", "eval", "missing.json", "--task", "T01_xor2"), ("no such file",)),
+])
+def test_bad_evolve_and_eval_arguments_are_user_errors(args, words):
+    assert_user_error(cli(*args), *words)

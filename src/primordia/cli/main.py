@@ -9,7 +9,7 @@ import typer
 from primordia import __version__
 from primordia.core.errors import PrimordiaError
 
-from . import demo, mycos, psil, run
+from . import demo, evolve, mycos, psil, run
 
 app = typer.Typer(
     name="primordia",
@@ -18,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(evolve.app, name="evolve")
 app.add_typer(mycos.app, name="mycos")
 app.add_typer(psil.app, name="psil")
 app.add_typer(run.app, name="run")

@@ -1,4 +1,4 @@
-"""``primordia mycos``: compile Mycos genomes to their binary phenotype."""
+"""``primordia mycos``: compile Mycos genomes to their binary phenotype, score them on tasks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="Mycos bit networks: compile genomes to .myc files.",
+app = typer.Typer(help="Mycos bit networks: compile genomes to .myc files, score them.",
                   no_args_is_help=True)
 
 
@@ -34,3 +34,38 @@ def compile_(
     typer.echo(f"wrote {len(paths) - 1} chunk file(s) and links.bin to {output}: "
                f"{kept.n_connections} connections, {len(kept.links)} links"
                + (f" ({dropped} pruned)" if prune else ""))
+
+
+@app.command(name="eval")
+def eval_(
+    genome: Path = typer.Argument(..., help="A genome JSON file."),
+    task: str = typer.Option(..., "--task", help="A shipped task name or a task .json."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+) -> None:
+    """Score a genome on a task: per-episode scores, outputs and metrics, and its fitness."""
+    import json
+
+    from primordia.brains.mycos.batch import METRIC_NAMES
+    from primordia.brains.mycos.genome import load_genome
+    from primordia.tasks.scoring import evaluate_task
+    from primordia.tasks.task import load_task
+
+    t = load_task(task)
+    g = load_genome(genome)
+    r = evaluate_task(t, [g])
+    observed = t.observed(r.seen)[0]
+    episodes = [{"score": float(r.scores[0, e]), "outputs": observed[e].tolist(),
+                 "expected": ep.expected,
+                 **{name: int(v) for name, v in zip(METRIC_NAMES, r.metrics[0, e].tolist())}}
+                for e, ep in enumerate(t.episodes)]
+    report = {"task": t.name, "score": float(r.scores[0].mean()),
+              "fitness": float(r.fitness[0]), "objectives": r.objectives[0].tolist(),
+              "episodes": episodes}
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo(f"{t.name}: score {report['score']:.4f}, fitness {report['fitness']:.6f}")
+    for e, ep in enumerate(episodes):
+        typer.echo(f"  episode {e}: score {ep['score']:.3f}  outputs {ep['outputs']}  expected "
+                   f"{ep['expected']}  rounds {ep['rounds']}  effects {ep['effects_applied']}"
+                   + (f"  oscillates (period {ep['period']})" if ep["oscillator"] else ""))

@@ -348,3 +348,25 @@ def random_genome(d: DrawStream, inputs: list[tuple[int, int]], outputs: list[tu
     g = MycosGenome(chunks=tuple(chunks), seed=seed)
     validate(g, caps)
     return g
+
+
+# ---- compatibility distance (speciation) ------------------------------------------------------
+
+def _histogram(g: MycosGenome) -> list[float]:
+    """Share of connections and links per (trigger, action) pair."""
+    counts = [0] * 9
+    for gene in [cn for ch in g.chunks for cn in ch.conns] + list(g.links):
+        counts[3 * gene.trigger + gene.action] += 1
+    total = sum(counts)
+    return [x / total for x in counts] if total else counts
+
+
+def distance(a: MycosGenome, b: MycosGenome, w_chunks: float = 1.0, w_conns: float = 1.0,
+             w_links: float = 0.5, w_hist: float = 1.0) -> float:
+    """The seed's D = wC x |chunks difference| + wK x |connections difference| / the larger
+    count + wL x |links difference| + wTA x L1 distance of the trigger/action histograms."""
+    ca, cb = a.n_connections, b.n_connections
+    return (w_chunks * abs(len(a.chunks) - len(b.chunks))
+            + w_conns * abs(ca - cb) / max(ca, cb, 1)
+            + w_links * abs(len(a.links) - len(b.links))
+            + w_hist * sum(abs(x - y) for x, y in zip(_histogram(a), _histogram(b))))

@@ -1,0 +1,57 @@
+"""``primordia evolve``: evolve genomes on tasks (generational runs)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Evolve genomes on tasks.", no_args_is_help=True)
+
+
+@app.command()
+def mycos(
+    task: str = typer.Option("T01_xor2", "--task", help="A shipped task name or a task .json."),
+    pop: int = typer.Option(512, "--pop", help="Population size."),
+    gens: int = typer.Option(200, "--gens", help="Generations at most."),
+    seed: int = typer.Option(0, "--seed", help="Run seed."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
+    threads: int = typer.Option(1, "--threads", help="Threads for the batched evaluator."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+) -> None:
+    """Evolve Mycos networks on a task until it is solved or the generations run out."""
+    from pydantic import ValidationError
+
+    from primordia.core.config import describe
+    from primordia.core.errors import ConfigError
+    from primordia.runs.mycos_run import MycosEvolveConfig, timed_evolve
+    from primordia.runs.rundir import RunDirectory
+    from primordia.tasks.task import load_task
+
+    console = Console(stderr=True, highlight=False)
+    try:
+        cfg = MycosEvolveConfig(pop=pop, gens=gens, seed=seed, threads=threads)
+    except ValidationError as exc:
+        raise ConfigError(f"--{describe(exc)}") from None
+    t = load_task(task)
+    if out is None:
+        out = Path("runs") / f"mycos-{t.name}-seed{seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    rundir = RunDirectory(out)
+
+    def report(s) -> None:
+        if not quiet:
+            console.print(f"gen {s.generation:>4}  best {s.best_fitness:.4f}  mean "
+                          f"{s.mean_fitness:.4f}  score {s.best_score:.3f}  species "
+                          f"{s.species:>3}  evaluations {s.evaluations:,}")
+
+    run, summary = timed_evolve(cfg, t, rundir, report)
+    solved = summary["generation_solved"]
+    console.print(f"{t.name}: " + (f"solved at generation {solved}" if solved is not None
+                                   else f"not solved in {run.generation} generations")
+                  + f"; best score {summary['best_score']:.3f}, fitness "
+                  f"{summary['best_fitness']:.4f}, {summary['evaluations']:,} evaluations, "
+                  f"{summary['wall_seconds']:.1f} s")
+    console.print(f"run directory: {out}")
