@@ -86,3 +86,11 @@ def test_crowding_distance_favours_the_ends_and_the_isolated():
     cd = nsga2.crowding_distance(F)
     assert np.isinf(cd[0]) and np.isinf(cd[3])
     assert cd[1] == cd[2] == (3 / 4 + 3 / 4)
+
+
+def test_a_tournament_tolerance_turns_small_differences_into_ties():
+    fit = np.array([1.0, 1.0005, 2.0])
+    d = DrawStream(Rng(3), STREAM, 0, 0)
+    wins = {tournament(fit, np.array([0, 1]), 4, d, tolerance=1e-3) for _ in range(100)}
+    assert wins == {0, 1}                          # the first drawn keeps a near tie
+    assert {tournament(fit, np.array([0, 2]), 8, d, tolerance=1e-3) for _ in range(50)} == {2}

@@ -8,12 +8,16 @@ import numpy as np
 from primordia.core.rng import DrawStream
 
 
-def tournament(fitness: np.ndarray, candidates: np.ndarray, k: int, draws: DrawStream) -> int:
-    """The fittest of ``k`` candidates drawn with replacement (ties: the first drawn)."""
+def tournament(fitness: np.ndarray, candidates: np.ndarray, k: int, draws: DrawStream,
+               tolerance: float = 0.0) -> int:
+    """The fittest of ``k`` candidates drawn with replacement. A later candidate wins only
+    if it is better by more than ``tolerance``: differences that small count as ties, which
+    go to the first drawn (so that tiny parsimony penalties do not decide every tournament
+    between equally good genomes)."""
     best = int(candidates[draws.integer(0, len(candidates))])
     for _ in range(k - 1):
         other = int(candidates[draws.integer(0, len(candidates))])
-        if fitness[other] > fitness[best]:
+        if fitness[other] > fitness[best] + tolerance:
             best = other
     return best
 
