@@ -38,52 +38,47 @@ class Packed:
 
 
 def pack(genomes: Sequence[MycosGenome]) -> Packed:
-    """Lay out the networks (validated genomes) for the kernels."""
+    """Lay out the networks (validated genomes) for the kernels. Python touches each chunk
+    and gene once; the CSR is built by sorting."""
     sections, init, bit_start, chunk_base = [], [], [0], []
-    rows_start, rows_end, tags, targets, actions, fan_base = [], [], [], [], [], []
-    n_genes = 0
+    rows, tags, targets, actions = [], [], [], []
     for g in genomes:
-        base, pos = [], 0
+        base, pos, starts = [], bit_start[-1], []
         for ch in g.chunks:
-            base.append(pos)
+            base.append(pos - bit_start[-1])
+            starts.append((pos, pos + ch.ni, pos + ch.ni + ch.nn))   # input, internal, output
             sections += [INPUT] * ch.ni + [INTERNAL] * ch.nn + [OUTPUT] * ch.no
             for bits, size in ((ch.inputs_init, ch.ni), (ch.internals_init, ch.nn),
                                (ch.outputs_init, ch.no)):
-                init += [bits >> i & 1 for i in range(size)]
+                init += [bits >> i & 1 for i in range(size)] if bits else [0] * size
             pos += ch.ni + ch.nn + ch.no
         chunk_base.append(base)
-        bit_start.append(bit_start[-1] + pos)
-
-        def bit(c: int, sec: int, i: int) -> int:
-            ch = g.chunks[c]
-            return base[c] + (i if sec == INPUT else ch.ni + i if sec == INTERNAL
-                              else ch.ni + ch.nn + i)
-
-        genes: dict[int, list[tuple[int, int, int]]] = {}
+        first = bit_start[-1]
         for c, ch in enumerate(g.chunks):
+            at = starts[c]
             for cn in ch.conns:
-                genes.setdefault(3 * bit(c, cn.from_section, cn.from_index) + cn.trigger,
-                                 []).append((cn.order_tag, bit(c, cn.to_section, cn.to_index),
-                                             cn.action))
+                rows.append(3 * (at[cn.from_section] + cn.from_index) + cn.trigger)
+                tags.append(cn.order_tag)
+                targets.append(at[cn.to_section] + cn.to_index - first)
+                actions.append(cn.action)
         for ln in g.links:
-            genes.setdefault(3 * bit(ln.from_chunk, OUTPUT, ln.from_out_idx) + ln.trigger,
-                             []).append((ln.order_tag, bit(ln.to_chunk, INPUT, ln.to_in_idx),
-                                         ln.action))
-        fan_base.append(len(rows_start))
-        for row in range(3 * pos):
-            rows_start.append(n_genes)
-            for tag, target, action in sorted(genes.get(row, ())):
-                tags.append(tag)
-                targets.append(target)
-                actions.append(action)
-                n_genes += 1
-            rows_end.append(n_genes)
+            rows.append(3 * (starts[ln.from_chunk][OUTPUT] + ln.from_out_idx) + ln.trigger)
+            tags.append(ln.order_tag)
+            targets.append(starts[ln.to_chunk][INPUT] + ln.to_in_idx - first)
+            actions.append(ln.action)
+        bit_start.append(pos)
+    n_bits = bit_start[-1]
+    rows_a, tags_a = np.array(rows, dtype=np.int64), np.array(tags, dtype=np.int64)
+    order = np.lexsort((tags_a, rows_a))                  # by row, then tag
+    rows_a = rows_a[order]
+    all_rows = np.arange(3 * n_bits, dtype=np.int64)
     return Packed(np.array(bit_start, dtype=np.int64), np.array(sections, dtype=np.uint8),
                   np.array(init, dtype=np.uint8),
-                  np.array(fan_base, dtype=np.int64), np.array(rows_start, dtype=np.int64),
-                  np.array(rows_end, dtype=np.int64), np.array(tags, dtype=np.int64),
-                  np.array(targets, dtype=np.int64), np.array(actions, dtype=np.uint8),
-                  chunk_base)
+                  3 * np.array(bit_start[:-1], dtype=np.int64),
+                  np.searchsorted(rows_a, all_rows, side="left"),
+                  np.searchsorted(rows_a, all_rows, side="right"),
+                  tags_a[order], np.array(targets, dtype=np.int64)[order],
+                  np.array(actions, dtype=np.uint8)[order], chunk_base)
 
 
 def _bit_map(genomes: Sequence[MycosGenome], packed: Packed, pairs: Sequence[tuple[int, int]],

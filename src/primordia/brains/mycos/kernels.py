@@ -2,8 +2,8 @@
 
 Each network's bits lie in one row in the spec's global numbering: per chunk its inputs, then
 internals, then outputs. Its genes form a CSR keyed by (bit, trigger kind), in tag order.
-One instance -- a network running one episode -- is independent of every other, so the
-parallel kernel spreads instances over threads; the serial one runs them in order.
+Networks are independent of each other, so the parallel kernel spreads them over threads; a
+network runs its episodes one after another in scratch space allocated once.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ def _key_hash(cur, before, n):
 
 
 @njit(cache=True, nogil=True)
-def run_instance(n, section, init, fan_start, fan_end, tag, target, action, in_map, out_map,
-                 values, max_rounds, max_effects, window, policy, seen, metrics):
+def run_network(n, section, init, fan_start, fan_end, tag, target, action, in_map, out_map,
+                values, max_rounds, max_effects, window, policy, seen, metrics):
     """One network (``n`` bits starting as ``init``, ``section`` of each, CSR rows
-    ``fan_start/fan_end[3 * bit + kind]`` into ``tag/target/action``) through one episode:
-    tick t writes ``values[t, k]`` to bit ``in_map[k]`` (-1: absent) and leaves bit
-    ``out_map[j]`` in ``seen[t, j]``."""
-    cur = init.copy()
-    last = init.copy()
+    ``fan_start/fan_end[3 * bit + kind]`` into ``tag/target/action``) through every episode
+    e: tick t writes ``values[e, t, k]`` to bit ``in_map[k]`` (-1: absent) and leaves bit
+    ``out_map[j]`` in ``seen[e, t, j]``. Scratch space is allocated once per network."""
+    cur = np.empty(n, dtype=np.uint8)
+    last = np.empty(n, dtype=np.uint8)
     start = np.zeros(n, dtype=np.uint8)
     before = np.zeros(n, dtype=np.uint8)
     best_tag = np.full(n, -1, dtype=np.int64)
@@ -46,10 +46,13 @@ def run_instance(n, section, init, fan_start, fan_end, tag, target, action, in_m
     ring_cur = np.zeros((size, n), dtype=np.uint8)
     ring_before = np.zeros((size, n), dtype=np.uint8)
     ring_hash = np.zeros(size, dtype=np.uint64)
-    return _episode(n, section, fan_start, fan_end, tag, target, action, in_map, out_map, values,
-                    max_rounds, max_effects, window, policy, seen, metrics, cur, last, start,
-                    before, best_tag, best_act, counts, touched, ring_cur, ring_before,
-                    ring_hash)
+    for e in range(values.shape[0]):
+        cur[:] = init
+        last[:] = init
+        _episode(n, section, fan_start, fan_end, tag, target, action, in_map, out_map,
+                 values[e], max_rounds, max_effects, window, policy, seen[e], metrics[e], cur,
+                 last, start, before, best_tag, best_act, counts, touched, ring_cur,
+                 ring_before, ring_hash)
 
 
 @njit(cache=True, nogil=True)
@@ -177,31 +180,28 @@ def run_batch_serial(bit_start, section, init, fan_base, fan_start, fan_end, tag
     """Every network g (bits ``bit_start[g]:bit_start[g + 1]`` of ``section`` and ``init``,
     CSR rows from ``fan_base[g]``) through every episode e; results in ``seen[g, e]`` and
     ``metrics[g, e]``."""
-    for i in range(seen.shape[0] * seen.shape[1]):
-        _instance(i, bit_start, section, init, fan_base, fan_start, fan_end, tag, target,
-                  action, in_map, out_map, values, max_rounds, max_effects, window, policy,
-                  seen, metrics)
+    for g in range(seen.shape[0]):
+        _network(g, bit_start, section, init, fan_base, fan_start, fan_end, tag, target,
+                 action, in_map, out_map, values, max_rounds, max_effects, window, policy,
+                 seen, metrics)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def run_batch_parallel(bit_start, section, init, fan_base, fan_start, fan_end, tag, target,
                        action, in_map, out_map, values, max_rounds, max_effects, window, policy,
                        seen, metrics):
-    """``run_batch_serial`` with instances spread over numba's threads."""
-    for i in prange(seen.shape[0] * seen.shape[1]):
-        _instance(i, bit_start, section, init, fan_base, fan_start, fan_end, tag, target,
-                  action, in_map, out_map, values, max_rounds, max_effects, window, policy,
-                  seen, metrics)
+    """``run_batch_serial`` with networks spread over numba's threads."""
+    for g in prange(seen.shape[0]):
+        _network(g, bit_start, section, init, fan_base, fan_start, fan_end, tag, target,
+                 action, in_map, out_map, values, max_rounds, max_effects, window, policy,
+                 seen, metrics)
 
 
 @njit(cache=True, nogil=True)
-def _instance(i, bit_start, section, init, fan_base, fan_start, fan_end, tag, target, action,
-              in_map, out_map, values, max_rounds, max_effects, window, policy, seen, metrics):
-    g = i // seen.shape[1]
-    e = i - g * seen.shape[1]
+def _network(g, bit_start, section, init, fan_base, fan_start, fan_end, tag, target, action,
+             in_map, out_map, values, max_rounds, max_effects, window, policy, seen, metrics):
     lo, hi = bit_start[g], bit_start[g + 1]
     rows = fan_base[g]
-    run_instance(hi - lo, section[lo:hi], init[lo:hi], fan_start[rows:rows + 3 * (hi - lo)],
-                 fan_end[rows:rows + 3 * (hi - lo)], tag, target, action, in_map[g],
-                 out_map[g], values[e], max_rounds, max_effects, window, policy, seen[g, e],
-                 metrics[g, e])
+    run_network(hi - lo, section[lo:hi], init[lo:hi], fan_start[rows:rows + 3 * (hi - lo)],
+                fan_end[rows:rows + 3 * (hi - lo)], tag, target, action, in_map[g], out_map[g],
+                values, max_rounds, max_effects, window, policy, seen[g], metrics[g])
