@@ -80,3 +80,17 @@ def test_evolve_writes_a_run_directory_and_eval_scores_its_champion(tmp_path):
 ])
 def test_bad_evolve_and_eval_arguments_are_user_errors(args, words):
     assert_user_error(cli(*args), *words)
+
+
+def test_evolve_resumes_a_run_to_more_generations(tmp_path):
+    out = tmp_path / "run"
+    r = cli("evolve", "mycos", "--task", "T01_xor2", "--pop", "24", "--gens", "2", "--seed",
+            "1", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "summary.json").read_text())["generations"] == 2
+    r = cli("evolve", "mycos", "--resume", str(out), "--gens", "4", "--quiet")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["generations"] == 4 and summary["evaluations"] == 4 * 24
+    assert_user_error(cli("evolve", "mycos", "--resume", str(tmp_path / "none")),
+                      "checkpoint.json")

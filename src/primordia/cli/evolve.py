@@ -16,29 +16,40 @@ app = typer.Typer(help="Evolve genomes on tasks.", no_args_is_help=True)
 def mycos(
     task: str = typer.Option("T01_xor2", "--task", help="A shipped task name or a task .json."),
     pop: int = typer.Option(512, "--pop", help="Population size."),
-    gens: int = typer.Option(200, "--gens", help="Generations at most."),
+    gens: Optional[int] = typer.Option(None, "--gens", help="Generations at most (200; with "
+                                       "--resume, the total to reach)."),
     seed: int = typer.Option(0, "--seed", help="Run seed."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
     threads: int = typer.Option(1, "--threads", help="Threads for the batched evaluator."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run in this "
+                                          "directory from its checkpoint."),
 ) -> None:
     """Evolve Mycos networks on a task until it is solved or the generations run out."""
     from pydantic import ValidationError
 
     from primordia.core.config import describe
     from primordia.core.errors import ConfigError
-    from primordia.runs.mycos_run import MycosEvolveConfig, timed_evolve
+    from primordia.runs.mycos_run import MycosEvolveConfig, load_checkpoint, timed_evolve
     from primordia.runs.rundir import RunDirectory
     from primordia.tasks.task import load_task
 
     console = Console(stderr=True, highlight=False)
-    try:
-        cfg = MycosEvolveConfig(pop=pop, gens=gens, seed=seed, threads=threads)
-    except ValidationError as exc:
-        raise ConfigError(f"--{describe(exc)}") from None
-    t = load_task(task)
-    if out is None:
-        out = Path("runs") / f"mycos-{t.name}-seed{seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run = None
+    if resume is not None:
+        run = load_checkpoint(resume)
+        if gens is not None:
+            run.config = run.config.model_copy(update={"gens": gens})
+        cfg, t, out = run.config, run.task, resume
+    else:
+        try:
+            cfg = MycosEvolveConfig(pop=pop, gens=200 if gens is None else gens, seed=seed,
+                                    threads=threads)
+        except ValidationError as exc:
+            raise ConfigError(f"--{describe(exc)}") from None
+        t = load_task(task)
+        if out is None:
+            out = Path("runs") / f"mycos-{t.name}-seed{seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     rundir = RunDirectory(out)
 
     def report(s) -> None:
@@ -47,7 +58,7 @@ def mycos(
                           f"{s.mean_fitness:.4f}  score {s.best_score:.3f}  species "
                           f"{s.species:>3}  evaluations {s.evaluations:,}")
 
-    run, summary = timed_evolve(cfg, t, rundir, report)
+    run, summary = timed_evolve(cfg, t, rundir, report, run=run)
     solved = summary["generation_solved"]
     console.print(f"{t.name}: " + (f"solved at generation {solved}" if solved is not None
                                    else f"not solved in {run.generation} generations")
