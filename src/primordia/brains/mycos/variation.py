@@ -328,8 +328,8 @@ def crossover(a: MycosGenome, b: MycosGenome, d: DrawStream,
 # ---- starting genomes ---------------------------------------------------------------------------
 
 def random_genome(d: DrawStream, inputs: list[tuple[int, int]], outputs: list[tuple[int, int]],
-                  seed: int = 0, caps: Caps = DEFAULT_CAPS, max_internal: int = 4,
-                  max_conns: int = 6) -> MycosGenome:
+                  seed: int = 0, caps: Caps = DEFAULT_CAPS, max_internal: int = 8,
+                  max_conns: int = 12) -> MycosGenome:
     """A small random network with the chunks and bits a task's IO names (every chunk has at
     least one input and one output, so that links can join them): 0-``max_internal``
     internal bits and up to ``max_conns`` random connections per chunk."""

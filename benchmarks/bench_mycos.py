@@ -1,0 +1,126 @@
+"""Benchmark Mycos: network-episodes per second of the batched evaluator next to the
+reference evaluator in the same run, and XOR (T01_xor2) solved from many seeds at the
+default hyperparameters: success rate, generations and evaluations to reach 0.95, wall time.
+
+    python benchmarks/bench_mycos.py                      # throughput, then 20 XOR seeds
+    python benchmarks/bench_mycos.py --seeds 5 --threads 1 2 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from primordia.brains.mycos import variation as var  # noqa: E402
+from primordia.brains.mycos.batch import evaluate  # noqa: E402
+from primordia.brains.mycos.reference import Guards, run_episode  # noqa: E402
+from primordia.core.rng import DrawStream, Rng, stream_id  # noqa: E402
+from primordia.runs.mycos_run import MycosEvolveConfig, evolve  # noqa: E402
+from primordia.tasks.task import load_task  # noqa: E402
+
+STREAM = stream_id("bench.mycos")
+
+
+def throughput(pop: int, episodes: int, ticks: int, threads: int, repeats: int) -> dict:
+    """Random starting networks of T01's shape (up to 8 internal bits and 12 connections),
+    random inputs for ``ticks`` ticks per episode. The reference runs a sample of 32."""
+    task = load_task("T01_xor2")
+    nets = [var.random_genome(DrawStream(Rng(7), STREAM, 0, i), task.io.inputs,
+                              task.io.outputs) for i in range(pop)]
+    rng = np.random.default_rng(7)                       # benchmark inputs only
+    values = rng.integers(0, 2, (episodes, ticks, 2)).astype(np.uint8)
+    guards = Guards()
+    evaluate(nets[:2], task.io.inputs, task.io.outputs, values, guards, threads=threads)
+    fast = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        evaluate(nets, task.io.inputs, task.io.outputs, values, guards, threads=threads)
+        fast.append(time.perf_counter() - t)
+    sample = nets[:32]
+    t = time.perf_counter()
+    for g in sample:
+        for e in range(episodes):
+            schedule = [[(0, k, int(values[e, tick, k])) for k in range(2)]
+                        for tick in range(ticks)]
+            run_episode(g, schedule, task.io.outputs, guards)
+    ref = (time.perf_counter() - t) / (len(sample) * episodes)
+    per_second = pop * episodes / min(fast)
+    return {"pop": pop, "episodes": episodes, "ticks": ticks, "threads": threads,
+            "episodes_per_second": round(per_second),
+            "reference_episodes_per_second": round(1 / ref),
+            "speedup": round(per_second * ref, 1)}
+
+
+def xor_seeds(seeds: list[int], gens: int) -> dict:
+    rows = []
+    for seed in seeds:
+        t = time.perf_counter()
+        run = evolve(MycosEvolveConfig(seed=seed, gens=gens), load_task("T01_xor2"))
+        wall = time.perf_counter() - t
+        solved = run.generation_solved
+        rows.append({"seed": seed, "generation_solved": solved,
+                     "evaluations": run.evaluations if solved is not None else None,
+                     "wall_seconds": round(wall, 2)})
+        print(f"  seed {seed:>3}: " + (f"solved at generation {solved}, {run.evaluations:,} "
+                                       f"evaluations" if solved is not None else "not solved")
+              + f", {wall:.1f} s", file=sys.stderr, flush=True)
+    done = [r for r in rows if r["generation_solved"] is not None]
+    summary = {"seeds": len(rows), "solved": len(done), "generations_max": gens}
+    if done:
+        gens_ = [r["generation_solved"] for r in done]
+        evals = [r["evaluations"] for r in done]
+        summary.update({"generation_mean": round(statistics.mean(gens_), 2),
+                        "generation_max": max(gens_),
+                        "evaluations_mean": round(statistics.mean(evals)),
+                        "evaluations_max": max(evals),
+                        "wall_mean_seconds": round(statistics.mean(r["wall_seconds"]
+                                                                   for r in done), 2)})
+    return {"summary": summary, "runs": rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pop", type=int, default=512)
+    ap.add_argument("--episodes", type=int, default=16)
+    ap.add_argument("--ticks", type=int, default=4)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--gens", type=int, default=100)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    out = {"machine": {"python": platform.python_version(), "cores": os.cpu_count(),
+                       "date": date.today().isoformat()}, "throughput": [], "xor": None}
+    for threads in args.threads:
+        row = throughput(args.pop, args.episodes, args.ticks, threads, args.repeats)
+        out["throughput"].append(row)
+        print(f"{args.pop} networks x {args.episodes} episodes x {args.ticks} ticks, "
+              f"{threads} thread(s): {row['episodes_per_second']:,} network-episodes/s; "
+              f"reference {row['reference_episodes_per_second']:,}/s; "
+              f"{row['speedup']}x", file=sys.stderr, flush=True)
+    if args.seeds:
+        print(f"T01_xor2, {args.seeds} seeds, defaults (population 512), at most {args.gens} "
+              "generations:", file=sys.stderr)
+        out["xor"] = xor_seeds(list(range(1, args.seeds + 1)), args.gens)
+        s = out["xor"]["summary"]
+        print(f"solved {s['solved']} of {s['seeds']}"
+              + (f"; generations mean {s['generation_mean']}, max {s['generation_max']}; "
+                 f"evaluations mean {s['evaluations_mean']:,}, max {s['evaluations_max']:,}"
+                 if s["solved"] else ""), file=sys.stderr)
+    if args.json:
+        print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
