@@ -4,6 +4,11 @@ default hyperparameters: success rate, generations and evaluations to reach 0.95
 
     python benchmarks/bench_mycos.py                      # throughput, then 20 XOR seeds
     python benchmarks/bench_mycos.py --seeds 5 --threads 1 2 --json
+    python benchmarks/bench_mycos.py --neat               # also neat-python's XOR, same seeds
+
+``--neat`` needs neat-python (``pip install neat-python``; not a dependency of Primordia):
+its XOR example (``benchmarks/neat-xor.ini``: population 150, fitness 4 minus the squared
+error, threshold 3.9) runs from the same seeds, side by side.
 """
 
 from __future__ import annotations
@@ -83,6 +88,46 @@ def xor_seeds(seeds: list[int], gens: int) -> dict:
         print(f"  seed {seed:>3}: " + (f"solved at generation {solved}, {run.evaluations:,} "
                                        f"evaluations" if solved is not None else "not solved")
               + f", {wall:.1f} s", file=sys.stderr, flush=True)
+    summary = _summary(rows, gens)
+    return {"summary": summary, "runs": rows}
+
+
+def neat_xor(seeds: list[int], gens: int) -> dict:
+    """neat-python's XOR example from each seed (its randomness is Python's ``random``)."""
+    import random
+
+    import neat
+
+    cases = [((0.0, 0.0), 0.0), ((0.0, 1.0), 1.0), ((1.0, 0.0), 1.0), ((1.0, 1.0), 0.0)]
+    rows = []
+    for seed in seeds:
+        evaluations = [0]
+
+        def eval_genomes(genomes, config):
+            for _, g in genomes:
+                net = neat.nn.FeedForwardNetwork.create(g, config)
+                g.fitness = 4.0 - sum((net.activate(x)[0] - y) ** 2 for x, y in cases)
+                evaluations[0] += 1
+
+        random.seed(seed)
+        config = neat.Config(neat.DefaultGenome, neat.DefaultReproduction,
+                             neat.DefaultSpeciesSet, neat.DefaultStagnation,
+                             str(Path(__file__).with_name("neat-xor.ini")))
+        population = neat.Population(config)
+        t = time.perf_counter()
+        winner = population.run(eval_genomes, gens)
+        wall = time.perf_counter() - t
+        solved = winner.fitness >= config.fitness_threshold
+        rows.append({"seed": seed, "generation_solved": population.generation if solved
+                     else None, "evaluations": evaluations[0] if solved else None,
+                     "wall_seconds": round(wall, 2)})
+        print(f"  neat-python seed {seed:>3}: " + (
+            f"solved at generation {population.generation}, {evaluations[0]:,} evaluations"
+            if solved else "not solved") + f", {wall:.1f} s", file=sys.stderr, flush=True)
+    return {"summary": _summary(rows, gens), "runs": rows}
+
+
+def _summary(rows: list[dict], gens: int) -> dict:
     done = [r for r in rows if r["generation_solved"] is not None]
     summary = {"seeds": len(rows), "solved": len(done), "generations_max": gens}
     if done:
@@ -94,7 +139,7 @@ def xor_seeds(seeds: list[int], gens: int) -> dict:
                         "evaluations_max": max(evals),
                         "wall_mean_seconds": round(statistics.mean(r["wall_seconds"]
                                                                    for r in done), 2)})
-    return {"summary": summary, "runs": rows}
+    return summary
 
 
 def main() -> None:
@@ -106,6 +151,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--gens", type=int, default=100)
+    ap.add_argument("--neat", action="store_true", help="Also run neat-python's XOR example.")
+    ap.add_argument("--neat-gens", type=int, default=300)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     out = {"machine": {"python": platform.python_version(), "cores": os.cpu_count(),
@@ -128,6 +175,16 @@ def main() -> None:
               + (f"; generations mean {s['generation_mean']}, max {s['generation_max']}; "
                  f"evaluations mean {s['evaluations_mean']:,}, max {s['evaluations_max']:,}"
                  if s["solved"] else ""), file=sys.stderr)
+    if args.neat and args.seeds:
+        out["neat"] = neat_xor(list(range(1, args.seeds + 1)), args.neat_gens)
+        s, m = out["neat"]["summary"], out["xor"]["summary"]
+        print(f"neat-python: solved {s['solved']} of {s['seeds']}"
+              + (f"; generations mean {s['generation_mean']}, evaluations mean "
+                 f"{s['evaluations_mean']:,}, wall mean {s['wall_mean_seconds']} s"
+                 if s["solved"] else ""), file=sys.stderr)
+        if s["solved"] and m["solved"]:
+            print(f"Primordia vs neat-python, mean wall time per solved run: "
+                  f"{m['wall_mean_seconds']} s vs {s['wall_mean_seconds']} s", file=sys.stderr)
     if args.json:
         print(json.dumps(out, indent=1))
 
