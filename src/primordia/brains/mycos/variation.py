@@ -361,12 +361,23 @@ def _histogram(g: MycosGenome) -> list[float]:
     return [x / total for x in counts] if total else counts
 
 
-def distance(a: MycosGenome, b: MycosGenome, w_chunks: float = 1.0, w_conns: float = 1.0,
-             w_links: float = 0.5, w_hist: float = 1.0) -> float:
+def features(g: MycosGenome) -> tuple:
+    """What the compatibility distance reads of a genome: chunk, connection and link counts
+    and the trigger/action histogram (computed once per genome per generation)."""
+    return (len(g.chunks), g.n_connections, len(g.links), _histogram(g))
+
+
+def feature_distance(fa: tuple, fb: tuple, w_chunks: float = 1.0, w_conns: float = 1.0,
+                     w_links: float = 0.5, w_hist: float = 1.0) -> float:
+    """``distance`` from two genomes' ``features``."""
+    ca, cb = fa[1], fb[1]
+    return (w_chunks * abs(fa[0] - fb[0]) + w_conns * abs(ca - cb) / max(ca, cb, 1)
+            + w_links * abs(fa[2] - fb[2])
+            + w_hist * sum(abs(x - y) for x, y in zip(fa[3], fb[3])))
+
+
+def distance(a: MycosGenome, b: MycosGenome) -> float:
     """The seed's D = wC x |chunks difference| + wK x |connections difference| / the larger
-    count + wL x |links difference| + wTA x L1 distance of the trigger/action histograms."""
-    ca, cb = a.n_connections, b.n_connections
-    return (w_chunks * abs(len(a.chunks) - len(b.chunks))
-            + w_conns * abs(ca - cb) / max(ca, cb, 1)
-            + w_links * abs(len(a.links) - len(b.links))
-            + w_hist * sum(abs(x - y) for x, y in zip(_histogram(a), _histogram(b))))
+    count + wL x |links difference| + wTA x L1 distance of the trigger/action histograms
+    (weights 1, 1, 0.5, 1)."""
+    return feature_distance(features(a), features(b))

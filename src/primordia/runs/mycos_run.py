@@ -1,0 +1,305 @@
+"""Evolving Mycos networks on a task: the generational loop of seed 004 with speciation,
+per-species elitism and tournaments, and its run directory.
+
+A generation: evaluate every network on every episode (one batched kernel call), score it
+(``primordia.tasks.scoring``), stop if the best score reaches the target, speciate, then
+build the next population: each species keeps its elites and breeds a share of the rest in
+proportion to its mean fitness; parents come from tournaments within the species; a child is
+a crossover of two parents with the crossover rate, else a copy of one, and is mutated with
+the mutation rate. All randomness is keyed by (seed, generation, slot).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from primordia.brains.mycos import variation as var
+from primordia.brains.mycos.compiler import compile_genome, write_phenotype
+from primordia.brains.mycos.genome import MycosGenome, from_dict, to_dict, to_json
+from primordia.core.errors import ConfigError, GenomeError, InputFileError
+from primordia.brains.mycos.reference import FREEZE, Guards
+from primordia.core.rng import DrawStream, Rng, stream_id
+from primordia.evolve.selection import elites, tournament
+from primordia.evolve.species import Speciation
+from primordia.tasks.scoring import Penalties, evaluate_task
+from primordia.tasks.task import Task
+
+from .rundir import RunDirectory, write_atomic
+
+STREAM_INIT = stream_id("mycos.init")
+STREAM_BREED = stream_id("mycos.breed")
+
+
+class MycosEvolveConfig(BaseModel):
+    """Hyperparameters (the seed's defaults)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pop: int = Field(512, ge=4, le=100_000, description="Population size.")
+    gens: int = Field(200, ge=1, le=1_000_000, description="Generations at most.")
+    seed: int = Field(0, ge=0, lt=2**63)
+    mutation_rate: float = Field(0.9, ge=0, le=1, description="Chance a child is mutated.")
+    crossover_rate: float = Field(0.6, ge=0, le=1, description="Chance a child has 2 parents.")
+    speciation: bool = True
+    species_target: int = Field(10, ge=1)
+    tournament_k: int = Field(5, ge=1, le=64)
+    tie_tolerance: float = Field(1e-3, ge=0, description="Fitness differences up to this are "
+                                 "ties in a tournament (the penalties still rank elites).")
+    elitism: int = Field(2, ge=0, description="Elites kept per species.")
+    target_score: float = Field(0.95, ge=0, le=1, description="Mean episode score that stops "
+                                                              "the run.")
+    max_rounds: int = Field(1024, ge=1)
+    max_effects: int = Field(5_000_000, ge=1)
+    policy: int = Field(FREEZE, ge=1, le=3, description="1 freeze, 2 clamp, 3 quench.")
+    penalties: Penalties = Penalties()
+    threads: int = Field(1, ge=1, le=256)
+
+
+@dataclass
+class GenerationStats:
+    generation: int
+    best_fitness: float
+    mean_fitness: float
+    best_score: float
+    species: int
+    evaluations: int
+
+
+@dataclass
+class MycosRun:
+    """The state of a run between generations (everything the next one needs)."""
+
+    config: MycosEvolveConfig
+    task: Task
+    population: list[MycosGenome]
+    generation: int = 0
+    evaluations: int = 0
+    speciation: Speciation = field(default_factory=Speciation)
+    history: list[GenerationStats] = field(default_factory=list)
+    champion: MycosGenome | None = None
+    champion_fitness: float = -np.inf
+    champion_score: float = 0.0
+    generation_solved: int | None = None
+
+
+def start(config: MycosEvolveConfig, task: Task) -> MycosRun:
+    """Generation 0: random networks with the task's chunks and IO bits, unique seeds."""
+    rng = Rng(config.seed)
+    pop = [var.random_genome(DrawStream(rng, STREAM_INIT, 0, i), task.io.inputs,
+                             task.io.outputs, seed=rng.u64(STREAM_INIT, 1, i, 0))
+           for i in range(config.pop)]
+    return MycosRun(config, task, pop,
+                    speciation=Speciation(target=config.species_target, threshold=0.5))
+
+
+def step(run: MycosRun) -> GenerationStats:
+    """Evaluate the current population, record it, and breed the next one (unless solved)."""
+    cfg = run.config
+    guards = Guards(max_rounds=cfg.max_rounds, max_effects=cfg.max_effects, policy=cfg.policy)
+    result = evaluate_task(run.task, run.population, guards, cfg.penalties, cfg.threads)
+    fitness = result.fitness
+    scores = result.scores.mean(axis=1)
+    run.evaluations += len(run.population)
+    best = int(np.argmax(fitness))                        # ties: the lower index
+    if fitness[best] > run.champion_fitness:
+        run.champion, run.champion_fitness = run.population[best], float(fitness[best])
+        run.champion_score = float(scores[best])
+    if run.generation_solved is None and scores.max() >= cfg.target_score:
+        run.generation_solved = run.generation
+        solvers = np.flatnonzero(scores >= cfg.target_score)
+        solver = int(solvers[np.argmax(fitness[solvers])])    # the fittest that solves it
+        run.champion, run.champion_fitness = run.population[solver], float(fitness[solver])
+        run.champion_score = float(scores[solver])
+    species = (_speciate(run) if cfg.speciation
+               else np.zeros(len(run.population), dtype=np.int64))
+    stats = GenerationStats(run.generation, float(fitness.max()), float(fitness.mean()),
+                            float(scores.max()), int(species.max()) + 1, run.evaluations)
+    run.history.append(stats)
+    if run.generation_solved is None:
+        run.population = _breed(run, fitness, species)
+    run.generation += 1
+    return stats
+
+
+def _speciate(run: MycosRun) -> np.ndarray:
+    """Species of the population; each genome's distance features are computed once."""
+    known = {id(g): var.features(g) for g in run.population + run.speciation.representatives}
+    return run.speciation.assign(run.population, lambda a, b: var.feature_distance(
+        known[id(a)], known[id(b)]))
+
+
+def _shares(weights: np.ndarray, total: int) -> np.ndarray:
+    """``total`` split in proportion to ``weights`` (largest remainders; ties: lower index)."""
+    if total <= 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    w = weights / weights.sum() * total if weights.sum() > 0 else np.full(len(weights),
+                                                                          total / len(weights))
+    base = np.floor(w).astype(np.int64)
+    rest = total - base.sum()
+    order = np.lexsort((np.arange(len(w)), -(w - base)))
+    base[order[:rest]] += 1
+    return base
+
+
+def _breed(run: MycosRun, fitness: np.ndarray, species: np.ndarray) -> list[MycosGenome]:
+    cfg, n = run.config, len(run.population)
+    groups = [np.flatnonzero(species == s) for s in range(int(species.max()) + 1)]
+    keep: list[int] = []
+    for members in groups:
+        keep += elites(fitness, members, min(cfg.elitism, members.size)).tolist()
+    keep = keep[:n]
+    mean = np.array([fitness[m].mean() for m in groups])
+    counts = _shares(mean - mean.min() + 1e-3, n - len(keep))
+    rng = Rng(cfg.seed)
+    children = [run.population[i] for i in keep]
+    slot = 0
+    for members, count in zip(groups, counts.tolist()):
+        for _ in range(count):
+            d = DrawStream(rng, STREAM_BREED, run.generation, slot)
+            slot += 1
+            pick = lambda: run.population[tournament(  # noqa: E731
+                fitness, members, cfg.tournament_k, d, cfg.tie_tolerance)]
+            child = pick()
+            if d.chance(cfg.crossover_rate):
+                other = pick()
+                child = var.crossover(child, other, d)
+            if d.chance(cfg.mutation_rate):
+                child = var.mutate(child, d)
+            children.append(child)
+    return children
+
+
+def state_hash(run: MycosRun) -> str:
+    """Digest of the generation number and every genome's canonical JSON."""
+    h = hashlib.blake2b(digest_size=32)
+    h.update(run.generation.to_bytes(8, "little"))
+    for g in run.population:
+        h.update(to_json(g).encode())
+    return h.hexdigest()
+
+
+def evolve(config: MycosEvolveConfig, task: Task,
+           report: Callable[[GenerationStats], None] | None = None) -> MycosRun:
+    """Run until the target score is reached or ``gens`` generations have been evaluated."""
+    return timed_evolve(config, task, None, report)[0]
+
+
+def write_run(run: MycosRun, out: RunDirectory, wall_seconds: float) -> dict:
+    """champion.json, champion/ (its .myc files), evaluations.csv and summary.json."""
+    assert run.champion is not None
+    out.write_text("champion.json", to_json(run.champion))
+    write_phenotype(compile_genome(run.champion), out.file("champion"))
+    out.write_csv("evaluations.csv", ["generation", "best_fitness", "mean_fitness",
+                                      "best_score", "species", "evaluations"],
+                  ([s.generation, round(s.best_fitness, 6), round(s.mean_fitness, 6),
+                    round(s.best_score, 6), s.species, s.evaluations] for s in run.history))
+    summary = {"task": run.task.name, "best_fitness": run.champion_fitness,
+               "best_score": run.champion_score, "generation_solved": run.generation_solved,
+               "generations": run.generation, "evaluations": run.evaluations,
+               "state_hash": state_hash(run), "wall_seconds": round(wall_seconds, 3),
+               "config": run.config.model_dump()}
+    out.write_json("summary.json", summary)
+    return summary
+
+
+CHECKPOINT = "checkpoint.json"
+CHECKPOINT_VERSION = 1
+
+
+def checkpoint(run: MycosRun) -> dict:
+    """Everything the next generation needs, as plain JSON data (no pickle)."""
+    return {
+        "version": CHECKPOINT_VERSION, "config": run.config.model_dump(),
+        "task": run.task.model_dump(), "generation": run.generation,
+        "evaluations": run.evaluations,
+        "population": [to_dict(g) for g in run.population],
+        "speciation": {"target": run.speciation.target, "threshold": run.speciation.threshold,
+                       "step": run.speciation.step,
+                       "min_threshold": run.speciation.min_threshold,
+                       "representatives": [to_dict(g) for g in run.speciation.representatives]},
+        "history": [vars(h) for h in run.history],
+        "champion": to_dict(run.champion) if run.champion is not None else None,
+        "champion_fitness": run.champion_fitness if run.champion is not None else None,
+        "champion_score": run.champion_score, "generation_solved": run.generation_solved,
+    }
+
+
+def restore(data: dict) -> MycosRun:
+    """The run a checkpoint describes; ConfigError or GenomeError if it is malformed."""
+    try:
+        if data.get("version") != CHECKPOINT_VERSION:
+            raise ConfigError(f"checkpoint: version {data.get('version')!r}; this Primordia "
+                              f"reads version {CHECKPOINT_VERSION}")
+        config = MycosEvolveConfig.model_validate(data["config"])
+        task = Task.model_validate(data["task"])
+        sp = data["speciation"]
+        run = MycosRun(
+            config, task, [from_dict(g) for g in data["population"]],
+            generation=int(data["generation"]), evaluations=int(data["evaluations"]),
+            speciation=Speciation(target=int(sp["target"]), threshold=float(sp["threshold"]),
+                                  step=float(sp["step"]),
+                                  min_threshold=float(sp["min_threshold"]),
+                                  representatives=[from_dict(g)
+                                                   for g in sp["representatives"]]),
+            history=[GenerationStats(**h) for h in data["history"]],
+            champion=from_dict(data["champion"]) if data["champion"] is not None else None,
+            champion_fitness=(float(data["champion_fitness"])
+                              if data["champion"] is not None else -np.inf),
+            champion_score=float(data["champion_score"]),
+            generation_solved=data["generation_solved"])
+    except GenomeError as exc:
+        raise GenomeError(f"checkpoint: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"checkpoint: malformed ({type(exc).__name__}: {exc})") from None
+    if len(run.population) != config.pop:
+        raise ConfigError(f"checkpoint: {len(run.population)} genomes for a population of "
+                          f"{config.pop}")
+    return run
+
+
+def save_checkpoint(run: MycosRun, out: RunDirectory) -> None:
+    write_atomic(out.file(CHECKPOINT), json.dumps(checkpoint(run)).encode())
+
+
+def load_checkpoint(directory: str | Path) -> MycosRun:
+    path = Path(directory) / CHECKPOINT
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputFileError(f"{path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: not a checkpoint")
+    return restore(data)
+
+
+def timed_evolve(config: MycosEvolveConfig, task: Task, out: RunDirectory | None = None,
+                 report: Callable[[GenerationStats], None] | None = None,
+                 run: MycosRun | None = None, checkpoint_every: int = 10) -> tuple[MycosRun,
+                                                                                    dict]:
+    """Run (or continue ``run``) to the end, checkpointing every ``checkpoint_every``
+    generations and at the end when ``out`` is given; write the run directory."""
+    t0 = time.perf_counter()
+    run = start(config, task) if run is None else run
+    while run.generation < run.config.gens and run.generation_solved is None:
+        stats = step(run)
+        if report is not None:
+            report(stats)
+        if out is not None and checkpoint_every and run.generation % checkpoint_every == 0:
+            save_checkpoint(run, out)
+    wall = time.perf_counter() - t0
+    summary = {}
+    if out is not None:
+        save_checkpoint(run, out)
+        summary = write_run(run, out, wall)
+    return run, summary
