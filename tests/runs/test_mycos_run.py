@@ -88,3 +88,35 @@ def test_malformed_checkpoints_are_clear_errors(tmp_path):
     (tmp_path / "checkpoint.json").write_text('{"version": 1, "config": {}}')
     with pytest.raises(ConfigError, match="malformed"):
         load_checkpoint(tmp_path)
+
+
+def test_hostile_checkpoints_are_clear_errors(tmp_path):
+    import pytest
+
+    from primordia.core.errors import ConfigError
+    from primordia.runs.mycos_run import checkpoint, load_checkpoint
+
+    run = evolve(MycosEvolveConfig(pop=8, gens=2, seed=1, target_score=1.0),
+                 load_task("T00_wire_echo"))
+    good = checkpoint(run)
+
+    def broken(edit) -> dict:
+        data = json.loads(json.dumps(good))
+        edit(data)
+        return data
+
+    cases = [
+        (b'{"a": "\xff"}', "not JSON"),
+        (b"[" * 100_000, "not JSON"),
+        (broken(lambda d: d.update(generation=float("inf"))), "generation"),
+        (broken(lambda d: d.update(generation=-1)), "generation"),
+        (broken(lambda d: d["history"][0].update(best_fitness="x")), "malformed"),
+        (broken(lambda d: d["speciation"].update(step=-1.0)), "speciation"),
+        (broken(lambda d: d.update(champion=None)), "champion"),
+        (broken(lambda d: d["config"].update(max_rounds=2**70)), "malformed"),
+    ]
+    for content, words in cases:
+        raw = content if isinstance(content, bytes) else json.dumps(content).encode()
+        (tmp_path / "checkpoint.json").write_bytes(raw)
+        with pytest.raises(ConfigError, match=words):
+            load_checkpoint(tmp_path)

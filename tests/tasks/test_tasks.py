@@ -121,3 +121,22 @@ def test_bad_tasks_are_config_errors_naming_the_field(edit, words):
 def test_unknown_task_lists_the_known_ones():
     with pytest.raises(ConfigError, match="T01_xor2"):
         load_task("T99_nothing")
+
+
+@pytest.mark.parametrize("text", [b'{"name": "\xff"}', "[" * 100_000 + "]" * 100_000,
+                                  '{"name": 1' + "0" * 5000 + "}"])
+def test_hostile_task_files_are_config_errors(text):
+    with pytest.raises(ConfigError, match="not JSON"):
+        task_from_json(text)
+
+
+def test_task_io_bits_are_bounded_and_absurd_names_are_unknown_tasks():
+    data = json.loads(json.dumps(load_task("T01_xor2").model_dump()))
+    data["io"]["inputs"] = [[0, 30_000_000], [0, 1]]
+    with pytest.raises(ConfigError, match="bits up to 4095"):
+        task_from_json(json.dumps(data))
+    data["io"]["inputs"] = [[100_000_000, 0], [0, 1]]
+    with pytest.raises(ConfigError, match="chunks go up to 63"):
+        task_from_json(json.dumps(data))
+    with pytest.raises(ConfigError, match="unknown task"):
+        load_task("x" * 5000)

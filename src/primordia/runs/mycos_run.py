@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,8 +56,8 @@ class MycosEvolveConfig(BaseModel):
     elitism: int = Field(2, ge=0, description="Elites kept per species.")
     target_score: float = Field(0.95, ge=0, le=1, description="Mean episode score that stops "
                                                               "the run.")
-    max_rounds: int = Field(1024, ge=1)
-    max_effects: int = Field(5_000_000, ge=1)
+    max_rounds: int = Field(1024, ge=1, le=2**31)
+    max_effects: int = Field(5_000_000, ge=1, le=2**62)
     policy: int = Field(FREEZE, ge=1, le=3, description="1 freeze, 2 clamp, 3 quench.")
     penalties: Penalties = Penalties()
     threads: int = Field(1, ge=1, le=256)
@@ -240,6 +241,17 @@ def restore(data: dict) -> MycosRun:
         config = MycosEvolveConfig.model_validate(data["config"])
         task = Task.model_validate(data["task"])
         sp = data["speciation"]
+        for name, low, high in (("generation", 0, 2**62), ("evaluations", 0, 2**62)):
+            if not isinstance(data[name], int) or not low <= data[name] <= high:
+                raise ConfigError(f"checkpoint: {name} {data[name]!r} is not an integer in "
+                                  f"{low}..{high}")
+        if not (isinstance(sp["target"], int) and sp["target"] >= 1
+                and all(isinstance(sp[k], (int, float)) and math.isfinite(sp[k]) and sp[k] > 0
+                        for k in ("threshold", "step", "min_threshold"))):
+            raise ConfigError("checkpoint: speciation needs a target >= 1 and finite "
+                              "threshold, step and min_threshold above 0")
+        if data["champion"] is None and data["generation"] > 0:
+            raise ConfigError("checkpoint: a run past generation 0 has a champion")
         run = MycosRun(
             config, task, [from_dict(g) for g in data["population"]],
             generation=int(data["generation"]), evaluations=int(data["evaluations"]),
@@ -248,7 +260,10 @@ def restore(data: dict) -> MycosRun:
                                   min_threshold=float(sp["min_threshold"]),
                                   representatives=[from_dict(g)
                                                    for g in sp["representatives"]]),
-            history=[GenerationStats(**h) for h in data["history"]],
+            history=[GenerationStats(int(h["generation"]), float(h["best_fitness"]),
+                                     float(h["mean_fitness"]), float(h["best_score"]),
+                                     int(h["species"]), int(h["evaluations"]))
+                     for h in data["history"]],
             champion=from_dict(data["champion"]) if data["champion"] is not None else None,
             champion_fitness=(float(data["champion_fitness"])
                               if data["champion"] is not None else -np.inf),
@@ -256,7 +271,7 @@ def restore(data: dict) -> MycosRun:
             generation_solved=data["generation_solved"])
     except GenomeError as exc:
         raise GenomeError(f"checkpoint: {exc}") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ConfigError(f"checkpoint: malformed ({type(exc).__name__}: {exc})") from None
     if len(run.population) != config.pop:
         raise ConfigError(f"checkpoint: {len(run.population)} genomes for a population of "
@@ -271,13 +286,13 @@ def save_checkpoint(run: MycosRun, out: RunDirectory) -> None:
 def load_checkpoint(directory: str | Path) -> MycosRun:
     path = Path(directory) / CHECKPOINT
     try:
-        text = path.read_text()
+        text = path.read_bytes()
     except OSError as exc:
         raise InputFileError(f"{path}: {exc.strerror or exc}") from None
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(f"{path}: not JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        raise ConfigError(f"{path}: not JSON ({str(exc)[:120]})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: not a checkpoint")
     return restore(data)

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from primordia.brains.mycos.genome import DEFAULT_CAPS
 from primordia.core.errors import ConfigError, InputFileError
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -53,6 +54,10 @@ class TaskIO(BaseModel):
         for name, pairs in (("inputs", self.inputs), ("outputs", self.outputs)):
             if any(c < 0 or b < 0 for c, b in pairs):
                 raise ValueError(f"{name}: chunks and bits are counted from 0")
+            if any(c >= DEFAULT_CAPS.max_chunks or b >= DEFAULT_CAPS.max_io_per_chunk
+                   for c, b in pairs):
+                raise ValueError(f"{name}: chunks go up to {DEFAULT_CAPS.max_chunks - 1} and "
+                                 f"bits up to {DEFAULT_CAPS.max_io_per_chunk - 1}")
             if len(set(pairs)) != len(pairs):
                 raise ValueError(f"{name}: a (chunk, bit) is named twice")
         return self
@@ -112,9 +117,11 @@ class Task(BaseModel):
 def task_from_json(text: str | bytes, source: str = "task") -> Task:
     """Parse and validate a task; ConfigError names the field."""
     try:
-        return Task.model_validate(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{source}: not JSON ({exc})") from None
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:        # bad UTF-8 and JSON, absurd numbers
+        raise ConfigError(f"{source}: not JSON ({str(exc)[:120]})") from None
+    try:
+        return Task.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         message = err["msg"].removeprefix("Value error, ")
@@ -130,12 +137,16 @@ def builtin_tasks() -> list[str]:
 
 def load_task(name_or_path: str) -> Task:
     """A shipped task by name (``T01_xor2``), or a task JSON file by path."""
-    path = DATA / f"{name_or_path}.json"
-    if not path.is_file():
-        path = Path(name_or_path)
-        if path.suffix.lower() != ".json" or not path.is_file():
-            raise ConfigError(f"unknown task {name_or_path!r} (known: "
-                              f"{', '.join(builtin_tasks())}; or give a .json file)")
+    unknown = ConfigError(f"unknown task {name_or_path[:80]!r} (known: "
+                          f"{', '.join(builtin_tasks())}; or give a .json file)")
+    try:
+        path = DATA / f"{name_or_path}.json"
+        if not path.is_file():
+            path = Path(name_or_path)
+            if path.suffix.lower() != ".json" or not path.is_file():
+                raise unknown
+    except (OSError, ValueError):                      # a name too long, a NUL byte
+        raise unknown from None
     try:
         text = path.read_bytes()
     except OSError as exc:

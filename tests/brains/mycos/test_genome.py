@@ -98,3 +98,15 @@ def test_caps_bind_what_evolution_makes_but_can_be_lifted():
 def test_malformed_json_is_a_genome_error(text):
     with pytest.raises(GenomeError):
         from_json(text)
+
+
+def test_io_bits_are_capped_and_bitsets_must_be_canonical_hex():
+    huge = {"chunks": [{"ni": 40_000_000, "no": 1, "nn": 0, "inputs_init": "",
+                        "outputs_init": "00", "internals_init": "", "conns": []}]}
+    with pytest.raises(GenomeError, match="chunks\\[0\\].ni: 40000000 bits; at most 4096"):
+        from_json(json.dumps(huge))
+    data = json.loads(to_json(WIRE))
+    for bad in ("0 ", "0A"):
+        data["chunks"][1]["inputs_init"] = bad
+        with pytest.raises(GenomeError, match="chunks\\[1\\].inputs_init: .* lowercase hex"):
+            from_json(json.dumps(data))

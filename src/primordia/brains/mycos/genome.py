@@ -10,6 +10,7 @@ position i % 8 (LSB first). ``to_json(from_json(text)) == text`` for canonical t
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,14 @@ class Caps:
     max_conns_per_chunk: int = 256
     max_links: int = 256
     max_nn_per_chunk: int = 256
+    max_io_per_chunk: int = 4096
+    """Inputs and outputs per chunk: not a seed cap, but without one a small file could ask
+    for millions of bits."""
 
 
 DEFAULT_CAPS = Caps()
-NO_CAPS = Caps(max_chunks=U32, max_conns_per_chunk=U32, max_links=U32, max_nn_per_chunk=U32)
+NO_CAPS = Caps(max_chunks=U32, max_conns_per_chunk=U32, max_links=U32, max_nn_per_chunk=U32,
+               max_io_per_chunk=U32)
 """For networks written by hand or read from files, which the caps do not bind."""
 
 
@@ -159,6 +164,9 @@ def validate(genome: MycosGenome, caps: Caps = DEFAULT_CAPS) -> None:
             _check_int(getattr(ch, name), f"{at}.{name}", U32)
         _check(ch.nn <= caps.max_nn_per_chunk, f"{at}.nn",
                f"{ch.nn} internal bits; at most {caps.max_nn_per_chunk}")
+        for name in ("ni", "no"):
+            _check(getattr(ch, name) <= caps.max_io_per_chunk, f"{at}.{name}",
+                   f"{getattr(ch, name)} bits; at most {caps.max_io_per_chunk}")
         for name, size in (("inputs_init", ch.ni), ("outputs_init", ch.no),
                            ("internals_init", ch.nn)):
             bits = getattr(ch, name)
@@ -218,8 +226,13 @@ def bits_to_hex(bits: int, size: int) -> str:
     return bits.to_bytes((size + 7) // 8, "little").hex()
 
 
+_LOWER_HEX = re.compile(r"[0-9a-f]*")
+
+
 def hex_to_bits(text: Any, size: int, where: str) -> int:
     _check(isinstance(text, str), where, "a bitset is a hex string")
+    _check(_LOWER_HEX.fullmatch(text) is not None, where,
+           f"{text[:40]!r} is not lowercase hex digits")
     _check(len(text) == 2 * ((size + 7) // 8), where,
            f"{len(text)} hex digits; a {size}-bit set has {2 * ((size + 7) // 8)}")
     try:
@@ -284,6 +297,9 @@ def from_dict(data: Any, caps: Caps = DEFAULT_CAPS) -> MycosGenome:
         ch = _fields(raw, CHUNK_KEYS, at)
         _check(ch["nn"] <= caps.max_nn_per_chunk, f"{at}.nn",
                f"{ch['nn']} internal bits; at most {caps.max_nn_per_chunk}")
+        for name in ("ni", "no"):
+            _check(ch[name] <= caps.max_io_per_chunk, f"{at}.{name}",
+                   f"{ch[name]} bits; at most {caps.max_io_per_chunk}")
         _check(isinstance(ch["conns"], list), f"{at}.conns", "expected a list")
         _check(len(ch["conns"]) <= caps.max_conns_per_chunk, f"{at}.conns",
                f"{len(ch['conns'])} connections; at most {caps.max_conns_per_chunk}")
