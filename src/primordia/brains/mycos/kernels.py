@@ -42,6 +42,7 @@ def run_network(n, section, init, fan_start, fan_end, tag, target, action, in_ma
     best_act = np.zeros(n, dtype=np.uint8)
     counts = np.zeros((n, 3), dtype=np.int64)
     touched = np.zeros(n, dtype=np.int64)
+    changed = np.zeros(n, dtype=np.int64)
     size = max(window, 1)
     ring_cur = np.zeros((size, n), dtype=np.uint8)
     ring_before = np.zeros((size, n), dtype=np.uint8)
@@ -51,14 +52,14 @@ def run_network(n, section, init, fan_start, fan_end, tag, target, action, in_ma
         last[:] = init
         _episode(n, section, fan_start, fan_end, tag, target, action, in_map, out_map,
                  values[e], max_rounds, max_effects, window, policy, seen[e], metrics[e], cur,
-                 last, start, before, best_tag, best_act, counts, touched, ring_cur,
-                 ring_before, ring_hash)
+                 last, start, before, best_tag, best_act, counts, touched, changed,
+                 ring_cur, ring_before, ring_hash)
 
 
 @njit(cache=True, nogil=True)
 def _episode(n, section, fan_start, fan_end, tag, target, action, in_map, out_map, values,
              max_rounds, max_effects, window, policy, seen, metrics, cur, last, start, before,
-             best_tag, best_act, counts, touched, ring_cur, ring_before, ring_hash):
+             best_tag, best_act, counts, touched, changed, ring_cur, ring_before, ring_hash):
     for t in range(values.shape[0]):
         for k in range(in_map.shape[0]):
             if in_map[k] >= 0:
@@ -69,12 +70,20 @@ def _episode(n, section, fan_start, fan_end, tag, target, action, in_map, out_ma
         commutative = False
         effects = 0
         for _ in range(max_rounds):
-            # K1 + K2 + K3: edges, proposals in emission order, resolution as they come
+            # K1: the bits that changed since the last round, in bit order
+            n_changed = 0
+            for b in range(n):
+                if cur[b] != last[b]:
+                    changed[n_changed] = b
+                    n_changed += 1
+                    last[b] = cur[b]
+            # K2 + K3: proposals in emission order, resolution as they come
             m = 0
             for links in range(2):
                 for kind in range(3):
-                    for b in range(n):
-                        if (section[b] == OUT_SECTION) != (links == 1) or cur[b] == last[b]:
+                    for j in range(n_changed):
+                        b = changed[j]
+                        if (section[b] == OUT_SECTION) != (links == 1):
                             continue
                         if kind != 2 and (kind == 0) != (cur[b] == 1):
                             continue
@@ -91,7 +100,6 @@ def _episode(n, section, fan_start, fan_end, tag, target, action, in_map, out_ma
                                 best_tag[d] = tag[q]
                                 best_act[d] = action[q]
                             counts[d, action[q]] += 1
-            last[:] = cur
             if m == 0 or effects >= max_effects:
                 for j in range(m):
                     best_tag[touched[j]] = -1
