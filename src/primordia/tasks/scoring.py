@@ -20,11 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from primordia.brains.mycos.batch import evaluate
 from primordia.brains.mycos.genome import MycosGenome
+from primordia.brains.mycos.kernels import M_OSCILLATOR, M_PERIOD, M_ROUNDS
 from primordia.brains.mycos.reference import Guards
 
 from .task import Task
-
-M_ROUNDS, M_OSCILLATOR, M_PERIOD = 0, 2, 3
 
 
 class Penalties(BaseModel):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-FREEZE, CLAMP, QUENCH = 1, 2, 3
-ENABLE, DISABLE, FLIP = 0, 1, 2
-OUT_SECTION = 2
+from .genome import DISABLE, ENABLE, FLIP, OUTPUT as OUT_SECTION
+from .reference import CLAMP, FREEZE, QUENCH
+
 M_ROUNDS, M_EFFECTS, M_OSCILLATOR, M_PERIOD, M_POLICY = range(5)
 FNV_PRIME = np.uint64(1099511628211)
 FNV_START = np.uint64(14695981039346656037)
