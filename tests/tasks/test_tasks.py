@@ -110,6 +110,8 @@ def test_oscillation_costs_fitness():
     (lambda t: t.update(input_mode="burst"), "input_mode"),
     (lambda t: t.update(extra=1), "extra"),
     (lambda t: t["scoring"].update(kind="psychic"), "scoring.kind"),
+    (lambda t: t["episodes"][0].update(internals=[[0, 256, 1]]), "internal bits 0..255"),
+    (lambda t: t["episodes"][0].update(internals=[[0, 0, 2]]), "episodes.0.internals"),
 ])
 def test_bad_tasks_are_config_errors_naming_the_field(edit, words):
     data = json.loads(json.dumps(load_task("T01_xor2").model_dump()))
@@ -140,3 +142,22 @@ def test_task_io_bits_are_bounded_and_absurd_names_are_unknown_tasks():
         task_from_json(json.dumps(data))
     with pytest.raises(ConfigError, match="unknown task"):
         load_task("x" * 5000)
+
+
+def test_episodes_can_start_from_other_internal_bits():
+    """A task whose second episode starts a memory bit at 1: the same input must then
+    produce the other output, which only a network that reads the bit can do."""
+    memory = MycosGenome(chunks=(ChunkGene(ni=1, no=1, nn=1, conns=(
+        c(INPUT, 0, INTERNAL, 0, 1, action=FLIP),
+        *follow(INTERNAL, 0, OUTPUT, 0))),))
+    data = {"name": "flip_memory", "io": {"inputs": [[0, 0]], "outputs": [[0, 0]]},
+            "tick_budget": 1,
+            "episodes": [{"inputs": [[1]], "expected": [[1]]},
+                         {"inputs": [[1]], "expected": [[0]], "internals": [[0, 0, 1]]}]}
+    wire_via_bit_1 = MycosGenome(chunks=(ChunkGene(ni=1, no=1, nn=2, conns=(
+        *follow(INPUT, 0, INTERNAL, 1), *follow(INTERNAL, 1, OUTPUT, 0))),))
+    task = task_from_json(json.dumps(data))
+    assert task.internals() == [[], [(0, 0, 1)]]
+    assert evaluate_task(task, [memory, wire_via_bit_1]).scores.tolist() == [[1.0, 1.0],
+                                                                             [1.0, 0.0]]
+    assert load_task("T01_xor2").internals() is None

@@ -77,7 +77,7 @@ def evaluate_task(task: Task, genomes: Sequence[MycosGenome], guards: Guards = G
                   weights: Penalties = Penalties(), threads: int = 1) -> TaskResult:
     """Run every network on every episode of ``task`` and score it."""
     seen, metrics = evaluate(genomes, task.io.inputs, task.io.outputs, task.input_values(),
-                             guards, threads=threads)
+                             guards, threads=threads, internals=task.internals())
     scores = episode_scores(task, seen)
     sizes = size_of(genomes)
     osc = oscillation_penalty(metrics, weights)

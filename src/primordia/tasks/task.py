@@ -34,12 +34,25 @@ class Scoring(BaseModel):
 
 
 class Episode(BaseModel):
-    """Input values per tick (one per task input; a single row is held for every tick) and the
-    expected outputs after each tick (one per task output)."""
+    """Input values per tick (one per task input; a single row is held for every tick), the
+    expected outputs after each tick (one per task output), and optional overrides of initial
+    internal bits, (chunk, bit, value), for this episode (bits a network lacks are ignored;
+    the last value given for a bit wins)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     inputs: list[list[Literal[0, 1]]] = Field(min_length=1)
     expected: list[list[Literal[0, 1]]] = Field(min_length=1)
+    internals: list[tuple[int, int, Literal[0, 1]]] = Field(default_factory=list,
+                                                             max_length=4096)
+
+    @model_validator(mode="after")
+    def _internal_bits_exist_in_some_network(self) -> "Episode":
+        for c, b, _ in self.internals:
+            if not (0 <= c < DEFAULT_CAPS.max_chunks and 0 <= b < DEFAULT_CAPS.max_nn_per_chunk):
+                raise ValueError(f"internals: ({c}, {b}) is outside chunks 0.."
+                                 f"{DEFAULT_CAPS.max_chunks - 1} and internal bits 0.."
+                                 f"{DEFAULT_CAPS.max_nn_per_chunk - 1}")
+        return self
 
 
 class TaskIO(BaseModel):
@@ -104,6 +117,12 @@ class Task(BaseModel):
             rows = ep.inputs if len(ep.inputs) == ticks else ep.inputs * ticks
             out[e, ::per] = np.array(rows, dtype=np.uint8)     # pulses: zeros between
         return out
+
+    def internals(self) -> list[list[tuple[int, int, int]]] | None:
+        """Each episode's overrides of initial internal bits (None: no episode has any)."""
+        if not any(ep.internals for ep in self.episodes):
+            return None
+        return [[tuple(x) for x in ep.internals] for ep in self.episodes]
 
     def expected(self) -> np.ndarray:
         """uint8[episodes, ticks, outputs]."""

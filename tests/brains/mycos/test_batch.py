@@ -26,24 +26,32 @@ def _io(genome_list, max_in=3, max_out=3):
     return ins, outs
 
 
-def _reference(genome_list, ins, outs, values, guards):
+def _overrides(rng, episodes):
+    """Per episode 0-3 (chunk, internal bit, value) overrides, some for bits no network has
+    and some naming one bit twice (the last wins)."""
+    return [[(int(rng.integers(0, 3)), int(rng.integers(0, 7)), int(rng.integers(0, 2)))
+             for _ in range(int(rng.integers(0, 4)))] for _ in range(episodes)]
+
+
+def _reference(genome_list, ins, outs, values, guards, internals=None):
     seen = np.zeros((len(genome_list), values.shape[0], values.shape[1], len(outs)), np.uint8)
     metrics = np.zeros((len(genome_list), values.shape[0], 5), np.int64)
     for g, genome in enumerate(genome_list):
         for e in range(values.shape[0]):
             schedule = [[(c, i, int(values[e, t, k])) for k, (c, i) in enumerate(ins)]
                         for t in range(values.shape[1])]
-            s, m = run_episode(genome, schedule, outs, guards)
+            s, m = run_episode(genome, schedule, outs, guards,
+                               internals[e] if internals else ())
             seen[g, e] = s
             metrics[g, e] = (m.rounds, m.effects_applied, m.oscillator, m.period,
                              m.policy_applied)
     return seen, metrics
 
 
-def _agree(genome_list, values, guards, threads=1):
+def _agree(genome_list, values, guards, threads=1, internals=None):
     ins, outs = _io(genome_list)
-    got = evaluate(genome_list, ins, outs, values, guards, threads=threads)
-    want = _reference(genome_list, ins, outs, values, guards)
+    got = evaluate(genome_list, ins, outs, values, guards, threads=threads, internals=internals)
+    want = _reference(genome_list, ins, outs, values, guards, internals)
     for g in range(len(genome_list)):
         assert np.array_equal(got[0][g], want[0][g]), genome_list[g]
         assert np.array_equal(got[1][g], want[1][g]), (genome_list[g], got[1][g], want[1][g])
@@ -66,7 +74,8 @@ def test_generated_networks_agree_with_the_reference(nets, seed, policy, window,
     rng = np.random.default_rng(seed)
     values = rng.integers(0, 2, (3, 4, 5)).astype(np.uint8)
     _agree(nets, values, Guards(policy=policy, window=window, max_rounds=40,
-                                max_effects=max_effects * 3))
+                                max_effects=max_effects * 3),
+           internals=_overrides(rng, 3) if seed % 2 else None)
 
 
 def random_network(rng: np.random.Generator) -> MycosGenome:
@@ -109,6 +118,23 @@ def test_ten_thousand_generated_networks_agree_with_the_reference(part):
     values = rng.integers(0, 2, (2, 3, 5)).astype(np.uint8)
     guards = Guards(policy=(FREEZE, CLAMP, QUENCH, FREEZE)[part], window=(8, 8, 8, 2)[part],
                     max_rounds=64)
-    _agree(nets, values, guards, threads=2 if part % 2 else 1)
+    _agree(nets, values, guards, threads=2 if part % 2 else 1,
+           internals=_overrides(rng, 2) if part >= 2 else None)
     _, metrics = evaluate(nets, *_io(nets), values, guards)
     assert metrics[:, :, 2].sum() > 50          # cycles are common enough to be tested
+
+
+def test_episode_overrides_set_initial_internal_bits():
+    """An input pulse flips the internal bit; the internal bit's rising edge sets the output,
+    its falling edge clears it. Starting at 0 the output ends 1; an episode that overrides
+    the internal bit to 1 sees it fall instead, and the output stays 0."""
+    flip = MycosGenome(chunks=(ChunkGene(ni=1, no=1, nn=1, conns=(
+        ConnGene(INPUT, 0, 1, INTERNAL, 0, trigger=0, action=2),
+        ConnGene(INTERNAL, 0, 1, OUTPUT, 0, trigger=0, action=0),
+        ConnGene(INTERNAL, 0, 2, OUTPUT, 0, trigger=1, action=1))),))
+    values = np.ones((3, 1, 1), dtype=np.uint8)
+    sets = [[], [(0, 0, 1)], [(0, 0, 1), (5, 0, 1), (0, 3, 1), (0, 0, 0)]]
+    seen, _ = evaluate([flip], [(0, 0)], [(0, 0)], values, internals=sets)
+    assert seen[0, :, 0, 0].tolist() == [1, 0, 1]  # absent bits ignored; the last value wins
+    want, _ = _reference([flip], [(0, 0)], [(0, 0)], values, Guards(), sets)
+    assert np.array_equal(seen, want)

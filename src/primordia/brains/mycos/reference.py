@@ -184,13 +184,15 @@ def run_episode(genome: MycosGenome, schedule: list[list[tuple[int, int, int]]],
                 observe: list[tuple[int, int]], guards: Guards = Guards(),
                 internals: list[tuple[int, int, int]] = ()) -> tuple[list[list[int]], Metrics]:
     """Run ``len(schedule)`` ticks; tick t writes ``schedule[t]`` ((chunk, input, value)
-    triples). ``internals`` override initial internal bits ((chunk, bit, value)). Returns
-    the observed output bits ((chunk, output) pairs) after each tick, and the metrics.
-    Inputs and outputs the network does not have are ignored and read as 0."""
+    triples). ``internals`` override initial internal bits ((chunk, bit, value); the last
+    one given for a bit wins). Returns the observed output bits ((chunk, output) pairs) after
+    each tick, and the metrics. Inputs, internal bits and outputs the network does not have
+    are ignored (outputs read as 0)."""
     net = Network(genome)
     cur = net.initial_state()
     for c, i, v in internals:
-        cur[c][INTERNAL][i] = v
+        if c < len(cur) and i < len(cur[c][INTERNAL]):
+            cur[c][INTERNAL][i] = 1 if v else 0
     last = _snapshot(cur)
     metrics = Metrics()
     seen = []
