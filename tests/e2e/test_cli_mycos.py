@@ -76,6 +76,8 @@ def test_evolve_writes_a_run_directory_and_eval_scores_its_champion(tmp_path):
 @pytest.mark.parametrize("args,words", [
     (("evolve", "mycos", "--task", "T42"), ("unknown task", "T01_xor2")),
     (("evolve", "mycos", "--pop", "2"), ("--pop",)),
+    (("evolve", "mycos", "--selection", "lottery"), ("--selection", "nsga2")),
+    (("evolve", "mycos", "--novelty", "1.5"), ("--novelty",)),
     (("mycos", "eval", "missing.json", "--task", "T01_xor2"), ("no such file",)),
 ])
 def test_bad_evolve_and_eval_arguments_are_user_errors(args, words):
@@ -94,3 +96,13 @@ def test_evolve_resumes_a_run_to_more_generations(tmp_path):
     assert summary["generations"] == 4 and summary["evaluations"] == 4 * 24
     assert_user_error(cli("evolve", "mycos", "--resume", str(tmp_path / "none")),
                       "checkpoint.json")
+
+
+def test_evolve_with_nsga2_and_novelty_shows_fronts(tmp_path):
+    out = tmp_path / "run"
+    r = cli("evolve", "mycos", "--task", "T03_pulse_counter", "--pop", "32", "--gens", "3",
+            "--seed", "2", "--selection", "nsga2", "--novelty", "0.7", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "front" in r.stderr and "species" not in r.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"]["selection"] == "nsga2" and summary["config"]["novelty"] == 0.7

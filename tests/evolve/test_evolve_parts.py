@@ -94,3 +94,35 @@ def test_a_tournament_tolerance_turns_small_differences_into_ties():
     wins = {tournament(fit, np.array([0, 1]), 4, d, tolerance=1e-3) for _ in range(100)}
     assert wins == {0, 1}                          # the first drawn keeps a near tie
     assert {tournament(fit, np.array([0, 2]), 8, d, tolerance=1e-3) for _ in range(50)} == {2}
+
+
+@settings(max_examples=100, deadline=None)
+@given(objectives, st.integers(1, 60))
+def test_duplicates_last_prefers_distinct_points_and_fills_with_copies(F, count):
+    F = np.vstack([F, F[:3]])                      # some exact copies at the end
+    count = min(count, F.shape[0])
+    chosen = nsga2.select(F, count, duplicates_last=True)
+    assert len(chosen) == count and len(set(chosen.tolist())) == count
+    distinct = np.unique(F, axis=0).shape[0]
+    rows = {tuple(F[i]) for i in chosen.tolist()}
+    assert len(rows) == min(count, distinct)       # copies only once every point is in
+
+
+def test_duplicates_last_keeps_a_population_from_collapsing_onto_two_points():
+    """A coarse front: 10 copies each of two Pareto points and 10 distinct dominated points.
+    Plain selection of 10 takes copies of the front only; duplicates_last keeps 8 others."""
+    F = np.array([[0.5, 0.0]] * 10 + [[0.75, -3.0]] * 10 + [[0.25 + 0.01 * i, -5.0 - i]
+                                                             for i in range(10)])
+    plain = nsga2.select(F, 10)
+    assert set(plain.tolist()) <= set(range(20))
+    spread = nsga2.select(F, 10, duplicates_last=True)
+    assert len({tuple(F[i]) for i in spread.tolist()}) == 10
+
+
+def test_crowded_tournament_prefers_lower_rank_then_more_room():
+    rank = np.array([0, 1, 0])
+    crowd = np.array([0.5, 9.0, np.inf])
+    d = DrawStream(Rng(4), STREAM, 0, 0)
+    wins = [nsga2.crowded_tournament(rank, crowd, d) for _ in range(300)]
+    assert wins.count(1) < wins.count(0) < wins.count(2)
+    assert set(wins) == {0, 1, 2}                  # point 1 wins only against itself

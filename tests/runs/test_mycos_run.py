@@ -53,7 +53,7 @@ def test_easy_tasks_are_solved_and_the_run_directory_is_written(tmp_path):
     assert champion == run.champion
     assert (tmp_path / "champion" / "chunk_000.myc").is_file()
     rows = (tmp_path / "evaluations.csv").read_text().splitlines()
-    assert rows[0] == "generation,best_fitness,mean_fitness,best_score,species,evaluations"
+    assert rows[0] == "generation,best_fitness,mean_fitness,best_score,species,evaluations,front"
     assert len(rows) == 1 + len(run.history)
 
 
@@ -85,7 +85,7 @@ def test_malformed_checkpoints_are_clear_errors(tmp_path):
     (tmp_path / "checkpoint.json").write_text("[1, 2]")
     with pytest.raises(ConfigError, match="not a checkpoint"):
         load_checkpoint(tmp_path)
-    (tmp_path / "checkpoint.json").write_text('{"version": 1, "config": {}}')
+    (tmp_path / "checkpoint.json").write_text('{"version": 2, "config": {}}')
     with pytest.raises(ConfigError, match="malformed"):
         load_checkpoint(tmp_path)
 
@@ -120,3 +120,45 @@ def test_hostile_checkpoints_are_clear_errors(tmp_path):
         (tmp_path / "checkpoint.json").write_bytes(raw)
         with pytest.raises(ConfigError, match=words):
             load_checkpoint(tmp_path)
+
+
+def test_nsga2_and_novelty_runs_resume_bit_identically(tmp_path):
+    from primordia.runs.mycos_run import load_checkpoint, save_checkpoint
+
+    task = load_task("T02_sr_latch")
+    for extra in ({"selection": "nsga2"}, {"novelty": 0.5},
+                  {"selection": "nsga2", "novelty": 0.5}):
+        cfg = MycosEvolveConfig(pop=32, gens=6, seed=3, target_score=1.0, **extra)
+        straight = evolve(cfg, task)
+        half = evolve(cfg.model_copy(update={"gens": 3}), task)
+        save_checkpoint(half, RunDirectory(tmp_path))
+        resumed = load_checkpoint(tmp_path)
+        resumed.config = resumed.config.model_copy(update={"gens": 6})
+        run, _ = timed_evolve(resumed.config, task, run=resumed)
+        assert state_hash(run) == state_hash(straight), extra
+        assert run.novelty.archive.tolist() == straight.novelty.archive.tolist()
+        assert run.parent_objectives.tolist() == straight.parent_objectives.tolist()
+
+
+def test_nsga2_keeps_the_survivors_and_solves_a_sequential_task():
+    cfg = MycosEvolveConfig(pop=48, gens=40, seed=1, selection="nsga2")
+    task = load_task("T03_pulse_counter")
+    run = evolve(cfg, task)
+    assert run.generation_solved is not None and run.generation_solved > 0
+    assert run.champion_score >= 0.95
+    assert len(run.parents) == 48 and run.parent_objectives.shape == (48, 4)
+    assert all(s.front >= 1 for s in run.history)
+    plain = evolve(cfg.model_copy(update={"gens": 3, "target_score": 1.0}), task)
+    species = evolve(cfg.model_copy(update={"gens": 3, "target_score": 1.0,
+                                            "selection": "species"}), task)
+    assert state_hash(plain) != state_hash(species)
+
+
+def test_novelty_fills_its_archive_and_changes_selection():
+    task = load_task("T02_sr_latch")
+    cfg = MycosEvolveConfig(pop=40, gens=5, seed=9, target_score=1.0)
+    plain = evolve(cfg, task)
+    novel = evolve(cfg.model_copy(update={"novelty": 0.3}), task)
+    assert plain.novelty.archive.size == 0
+    assert novel.novelty.archive.shape[1] == 4          # 2 episodes x 2 ticks x 1 output
+    assert state_hash(novel) != state_hash(plain)

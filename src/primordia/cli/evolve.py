@@ -21,6 +21,11 @@ def mycos(
     seed: int = typer.Option(0, "--seed", help="Run seed."),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
     threads: int = typer.Option(1, "--threads", help="Threads for the batched evaluator."),
+    selection: str = typer.Option("species", "--selection", help="species (tournaments and "
+                                  "elites within species) or nsga2 (Pareto fronts of score "
+                                  "and size)."),
+    novelty: float = typer.Option(1.0, "--novelty", help="Weight of fitness against novelty "
+                                  "of behaviour: 1 fitness only, 0 novelty only."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run in this "
                                           "directory from its checkpoint."),
@@ -44,7 +49,7 @@ def mycos(
     else:
         try:
             cfg = MycosEvolveConfig(pop=pop, gens=200 if gens is None else gens, seed=seed,
-                                    threads=threads)
+                                    threads=threads, selection=selection, novelty=novelty)
         except ValidationError as exc:
             raise ConfigError(f"--{describe(exc)}") from None
         t = load_task(task)
@@ -55,8 +60,10 @@ def mycos(
     def report(s) -> None:
         if not quiet:
             console.print(f"gen {s.generation:>4}  best {s.best_fitness:.4f}  mean "
-                          f"{s.mean_fitness:.4f}  score {s.best_score:.3f}  species "
-                          f"{s.species:>3}  evaluations {s.evaluations:,}")
+                          f"{s.mean_fitness:.4f}  score {s.best_score:.3f}  "
+                          + (f"front {s.front:>4}" if cfg.selection == "nsga2"
+                             else f"species {s.species:>3}")
+                          + f"  evaluations {s.evaluations:,}")
 
     run, summary = timed_evolve(cfg, t, rundir, report, run=run)
     solved = summary["generation_solved"]

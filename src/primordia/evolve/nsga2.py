@@ -79,15 +79,31 @@ def crowding_distance(F: np.ndarray) -> np.ndarray:
     return out
 
 
-def select(F: np.ndarray, count: int) -> np.ndarray:
+def select(F: np.ndarray, count: int, duplicates_last: bool = False) -> np.ndarray:
     """``count`` survivors: whole fronts best first, the last one cut by crowding distance
-    (largest first; ties by index)."""
+    (largest first; ties by index). With ``duplicates_last``, a point whose objective vector
+    repeats an earlier point's competes only for the places the distinct points leave: on
+    coarse objectives (a score in quarters, a gene count) copies of a few Pareto points
+    would otherwise fill the population."""
+    F = np.asarray(F, dtype=np.float64)
+    if not duplicates_last:
+        return _select(F, count)
+    _, first = np.unique(F, axis=0, return_index=True)
+    distinct = np.sort(first)
+    rest = np.setdiff1d(np.arange(F.shape[0]), distinct)
+    chosen = distinct[_select(F[distinct], count)]
+    if chosen.size < count:
+        chosen = np.concatenate([chosen, rest[_select(F[rest], count - chosen.size)]])
+    return chosen
+
+
+def _select(F: np.ndarray, count: int) -> np.ndarray:
     chosen: list[int] = []
     for front in non_dominated_fronts(F):
         if len(chosen) + front.size <= count:
             chosen += front.tolist()
             continue
-        crowd = crowding_distance(np.asarray(F, dtype=np.float64)[front])
+        crowd = crowding_distance(F[front])
         order = np.lexsort((front, -crowd))
         chosen += front[order[:count - len(chosen)]].tolist()
         break
@@ -104,3 +120,14 @@ def rank_and_crowding(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rank[front] = r
         crowd[front] = crowding_distance(F[front])
     return rank, crowd
+
+
+def crowded_tournament(rank: np.ndarray, crowd: np.ndarray, draws) -> int:
+    """NSGA-II's binary tournament: of two points drawn with replacement, the lower rank wins,
+    then the larger crowding distance; a tie goes to the first drawn. ``draws`` is a
+    ``primordia.core.rng.DrawStream``."""
+    a = draws.integer(0, rank.shape[0])
+    b = draws.integer(0, rank.shape[0])
+    if rank[b] < rank[a] or (rank[b] == rank[a] and crowd[b] > crowd[a]):
+        return int(b)
+    return int(a)

@@ -1,12 +1,19 @@
 """Evolving Mycos networks on a task: the generational loop of seed 004 with speciation,
-per-species elitism and tournaments, and its run directory.
+per-species elitism and tournaments (or NSGA-II over the task's objective vector), optional
+novelty search, and its run directory.
 
 A generation: evaluate every network on every episode (one batched kernel call), score it
-(``primordia.tasks.scoring``), stop if the best score reaches the target, speciate, then
-build the next population: each species keeps its elites and breeds a share of the rest in
-proportion to its mean fitness; parents come from tournaments within the species; a child is
-a crossover of two parents with the crossover rate, else a copy of one, and is mutated with
-the mutation rate. All randomness is keyed by (seed, generation, slot).
+(``primordia.tasks.scoring``), stop if the best score reaches the target, then build the next
+population. With ``selection="species"``: speciate; each species keeps its elites and breeds
+a share of the rest in proportion to its mean fitness; parents come from tournaments within
+the species. With ``selection="nsga2"``: last generation's survivors and this population
+compete on the objective vector (score, fewer connections, fewer internal bits, less
+oscillation) for the places; parents come from crowded binary tournaments among the
+survivors. Either way a child is a crossover of two parents with the crossover rate, else a
+copy of one, and is mutated with the mutation rate. With ``novelty`` below 1, selection sees
+``novelty x fitness + (1 - novelty) x scaled novelty`` (species) or novelty as one more
+objective (NSGA-II); a network's behaviour is its outputs on every episode and tick. All
+randomness is keyed by (seed, generation, slot).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +35,8 @@ from primordia.brains.mycos.genome import MycosGenome, from_dict, to_dict, to_js
 from primordia.core.errors import ConfigError, GenomeError, InputFileError
 from primordia.brains.mycos.reference import FREEZE, Guards
 from primordia.core.rng import DrawStream, Rng, stream_id
+from primordia.evolve import nsga2
+from primordia.evolve.novelty import NoveltyArchive, blend
 from primordia.evolve.selection import elites, tournament
 from primordia.evolve.species import Speciation
 from primordia.tasks.scoring import Penalties, evaluate_task
@@ -60,6 +69,13 @@ class MycosEvolveConfig(BaseModel):
     max_effects: int = Field(5_000_000, ge=1, le=2**62)
     policy: int = Field(FREEZE, ge=1, le=3, description="1 freeze, 2 clamp, 3 quench.")
     penalties: Penalties = Penalties()
+    selection: Literal["species", "nsga2"] = Field(
+        "species", description="species: tournaments and elites within species; nsga2: "
+        "non-dominated sorting of (score, -connections, -internal bits, -oscillation).")
+    novelty: float = Field(1.0, ge=0, le=1, description="Weight of fitness against novelty "
+                           "(1: fitness only; 0: novelty only).")
+    novelty_k: int = Field(15, ge=1, le=1000, description="Neighbours a novelty is the mean "
+                           "distance to.")
     threads: int = Field(1, ge=1, le=256)
 
 
@@ -71,6 +87,8 @@ class GenerationStats:
     best_score: float
     species: int
     evaluations: int
+    front: int = 0
+    """NSGA-II runs: the size of the first non-dominated front of the survivors."""
 
 
 @dataclass
@@ -88,6 +106,10 @@ class MycosRun:
     champion_fitness: float = -np.inf
     champion_score: float = 0.0
     generation_solved: int | None = None
+    novelty: NoveltyArchive = field(default_factory=NoveltyArchive)
+    parents: list[MycosGenome] = field(default_factory=list)
+    """NSGA-II runs: last generation's survivors, and their objectives."""
+    parent_objectives: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
 def start(config: MycosEvolveConfig, task: Task) -> MycosRun:
@@ -97,7 +119,8 @@ def start(config: MycosEvolveConfig, task: Task) -> MycosRun:
                              task.io.outputs, seed=rng.u64(STREAM_INIT, 1, i, 0))
            for i in range(config.pop)]
     return MycosRun(config, task, pop,
-                    speciation=Speciation(target=config.species_target, threshold=0.5))
+                    speciation=Speciation(target=config.species_target, threshold=0.5),
+                    novelty=NoveltyArchive(k=config.novelty_k))
 
 
 def step(run: MycosRun) -> GenerationStats:
@@ -118,15 +141,61 @@ def step(run: MycosRun) -> GenerationStats:
         solver = int(solvers[np.argmax(fitness[solvers])])    # the fittest that solves it
         run.champion, run.champion_fitness = run.population[solver], float(fitness[solver])
         run.champion_score = float(scores[solver])
-    species = (_speciate(run) if cfg.speciation
-               else np.zeros(len(run.population), dtype=np.int64))
-    stats = GenerationStats(run.generation, float(fitness.max()), float(fitness.mean()),
-                            float(scores.max()), int(species.max()) + 1, run.evaluations)
+    novelty = None
+    if cfg.novelty < 1:
+        behaviour = run.task.observed(result.seen).reshape(len(run.population), -1)
+        novelty = run.novelty.score(behaviour.astype(np.float64))
+    if cfg.selection == "nsga2":
+        objectives = result.objectives if novelty is None else np.column_stack(
+            [result.objectives, novelty])
+        survivors, rank, crowd = _survivors(run, objectives)
+        species = np.zeros(len(run.population), dtype=np.int64)
+        front = int((rank == 0).sum())
+    else:
+        if novelty is not None:
+            fitness = blend(fitness, novelty, cfg.novelty)
+        species = (_speciate(run) if cfg.speciation
+                   else np.zeros(len(run.population), dtype=np.int64))
+        front = 0
+    stats = GenerationStats(run.generation, float(result.fitness.max()),
+                            float(result.fitness.mean()), float(scores.max()),
+                            int(species.max()) + 1, run.evaluations, front)
     run.history.append(stats)
     if run.generation_solved is None:
-        run.population = _breed(run, fitness, species)
+        run.population = (_breed_nsga2(run, survivors, rank, crowd)
+                          if cfg.selection == "nsga2" else _breed(run, fitness, species))
     run.generation += 1
     return stats
+
+
+def _survivors(run: MycosRun, objectives: np.ndarray) -> tuple[list[MycosGenome], np.ndarray,
+                                                                 np.ndarray]:
+    """NSGA-II's elitist step: last generation's survivors and this population (parents
+    first) compete for ``pop`` places by front, then crowding. The survivors become the
+    next parents; returns them with their fronts and crowding distances."""
+    pool = run.parents + run.population
+    F = objectives if not run.parents else np.vstack([run.parent_objectives, objectives])
+    keep = nsga2.select(F, run.config.pop, duplicates_last=True)
+    run.parents = [pool[i] for i in keep.tolist()]
+    run.parent_objectives = F[keep]
+    rank, crowd = nsga2.rank_and_crowding(run.parent_objectives)
+    return run.parents, rank, crowd
+
+
+def _breed_nsga2(run: MycosRun, survivors: list[MycosGenome], rank: np.ndarray,
+                 crowd: np.ndarray) -> list[MycosGenome]:
+    cfg, rng = run.config, Rng(run.config.seed)
+    children = []
+    for slot in range(cfg.pop):
+        d = DrawStream(rng, STREAM_BREED, run.generation, slot)
+        child = survivors[nsga2.crowded_tournament(rank, crowd, d)]
+        if d.chance(cfg.crossover_rate):
+            child = var.crossover(child, survivors[nsga2.crowded_tournament(rank, crowd, d)],
+                                  d)
+        if d.chance(cfg.mutation_rate):
+            child = var.mutate(child, d)
+        children.append(child)
+    return children
 
 
 def _speciate(run: MycosRun) -> np.ndarray:
@@ -198,9 +267,10 @@ def write_run(run: MycosRun, out: RunDirectory, wall_seconds: float) -> dict:
     out.write_text("champion.json", to_json(run.champion))
     write_phenotype(compile_genome(run.champion), out.file("champion"))
     out.write_csv("evaluations.csv", ["generation", "best_fitness", "mean_fitness",
-                                      "best_score", "species", "evaluations"],
+                                      "best_score", "species", "evaluations", "front"],
                   ([s.generation, round(s.best_fitness, 6), round(s.mean_fitness, 6),
-                    round(s.best_score, 6), s.species, s.evaluations] for s in run.history))
+                    round(s.best_score, 6), s.species, s.evaluations, s.front]
+                   for s in run.history))
     summary = {"task": run.task.name, "best_fitness": run.champion_fitness,
                "best_score": run.champion_score, "generation_solved": run.generation_solved,
                "generations": run.generation, "evaluations": run.evaluations,
@@ -211,7 +281,7 @@ def write_run(run: MycosRun, out: RunDirectory, wall_seconds: float) -> dict:
 
 
 CHECKPOINT = "checkpoint.json"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 
 
 def checkpoint(run: MycosRun) -> dict:
@@ -229,6 +299,10 @@ def checkpoint(run: MycosRun) -> dict:
         "champion": to_dict(run.champion) if run.champion is not None else None,
         "champion_fitness": run.champion_fitness if run.champion is not None else None,
         "champion_score": run.champion_score, "generation_solved": run.generation_solved,
+        "novelty": {"k": run.novelty.k, "threshold": run.novelty.threshold,
+                    "idle": run.novelty.idle, "archive": run.novelty.archive.tolist()},
+        "parents": [to_dict(g) for g in run.parents],
+        "parent_objectives": run.parent_objectives.tolist(),
     }
 
 
@@ -262,21 +336,50 @@ def restore(data: dict) -> MycosRun:
                                                    for g in sp["representatives"]]),
             history=[GenerationStats(int(h["generation"]), float(h["best_fitness"]),
                                      float(h["mean_fitness"]), float(h["best_score"]),
-                                     int(h["species"]), int(h["evaluations"]))
+                                     int(h["species"]), int(h["evaluations"]),
+                                     int(h["front"]))
                      for h in data["history"]],
             champion=from_dict(data["champion"]) if data["champion"] is not None else None,
             champion_fitness=(float(data["champion_fitness"])
                               if data["champion"] is not None else -np.inf),
             champion_score=float(data["champion_score"]),
-            generation_solved=data["generation_solved"])
+            generation_solved=data["generation_solved"],
+            novelty=_novelty(data["novelty"]),
+            parents=[from_dict(g) for g in data["parents"]],
+            parent_objectives=_finite(data["parent_objectives"], "parent_objectives"))
     except GenomeError as exc:
         raise GenomeError(f"checkpoint: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ConfigError(f"checkpoint: malformed ({type(exc).__name__}: {exc})") from None
+    if len(run.parents) != len(run.parent_objectives) or (
+            run.parents and run.parent_objectives.shape[1] != (4 if config.novelty == 1 else 5)):
+        raise ConfigError("checkpoint: parent_objectives must hold one row of objectives per "
+                          "parent")
     if len(run.population) != config.pop:
         raise ConfigError(f"checkpoint: {len(run.population)} genomes for a population of "
                           f"{config.pop}")
     return run
+
+
+def _finite(rows, name: str) -> np.ndarray:
+    """A list of equally long lists of finite numbers as a 2-D array."""
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise ConfigError(f"checkpoint: {name} must be a list of lists of numbers")
+    out = np.array(rows, dtype=np.float64) if rows else np.zeros((0, 0))
+    if out.ndim != 2 or not np.isfinite(out).all():
+        raise ConfigError(f"checkpoint: {name} must be rows of finite numbers of one length")
+    return out
+
+
+def _novelty(data: dict) -> NoveltyArchive:
+    archive = _finite(data["archive"], "novelty.archive")
+    k, threshold, idle = data["k"], data["threshold"], data["idle"]
+    if not (isinstance(k, int) and 1 <= k <= 1000 and isinstance(idle, int) and idle >= 0
+            and isinstance(threshold, (int, float)) and math.isfinite(threshold)
+            and threshold > 0):
+        raise ConfigError("checkpoint: novelty needs k in 1..1000, idle >= 0 and a finite "
+                          "threshold above 0")
+    return NoveltyArchive(k=k, threshold=float(threshold), idle=idle, archive=archive)
 
 
 def save_checkpoint(run: MycosRun, out: RunDirectory) -> None:
