@@ -26,7 +26,6 @@ class Speciation:
         adapts."""
         reps = list(self.representatives)
         species = np.empty(len(genomes), dtype=np.int64)
-        members: list[list[int]] = [[] for _ in reps]
         for i, g in enumerate(genomes):
             for s, rep in enumerate(reps):
                 if distance(g, rep) <= self.threshold:
@@ -34,15 +33,39 @@ class Speciation:
             else:
                 s = len(reps)
                 reps.append(g)
-                members.append([])
             species[i] = s
-            members[s].append(i)
-        alive = [s for s, m in enumerate(members) if m]       # species that kept members
-        renumber = {s: k for k, s in enumerate(alive)}
-        species = np.array([renumber[s] for s in species.tolist()], dtype=np.int64)
-        self.representatives = [genomes[members[s][0]] for s in alive]
-        if len(alive) > self.target:
+        return self._settle(genomes, species)
+
+    def assign_rows(self, genomes: list[Any], rows: np.ndarray, rep_rows: np.ndarray,
+                    metric: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+        """``assign`` with the distance computed from one genome to many representatives at
+        a time: ``rows[i]`` describes ``genomes[i]``, ``rep_rows[s]`` the current
+        representative s, and ``metric(row, block)`` gives the distance from a row to each
+        row of a block. Same result as ``assign`` with the same distance."""
+        table = np.empty((len(rep_rows) + len(genomes), rows.shape[1]), dtype=rows.dtype)
+        table[:len(rep_rows)] = rep_rows
+        known = len(rep_rows)
+        species = np.empty(len(genomes), dtype=np.int64)
+        for i in range(len(genomes)):
+            near = np.flatnonzero(metric(rows[i], table[:known]) <= self.threshold) \
+                if known else np.zeros(0, dtype=np.int64)
+            if near.size:
+                species[i] = near[0]
+            else:
+                species[i] = known
+                table[known] = rows[i]
+                known += 1
+        return self._settle(genomes, species)
+
+    def _settle(self, genomes: list[Any], species: np.ndarray) -> np.ndarray:
+        """Drop species left without members, renumber, take each one's first member as its
+        representative, and move the threshold toward the target count."""
+        alive, first = np.unique(species, return_index=True)   # species with members, in order
+        renumber = np.zeros(int(species.max()) + 1 if species.size else 0, dtype=np.int64)
+        renumber[alive] = np.arange(alive.size)
+        self.representatives = [genomes[i] for i in first.tolist()]
+        if alive.size > self.target:
             self.threshold *= 1 + self.step
-        elif len(alive) < self.target:
+        elif alive.size < self.target:
             self.threshold = max(self.min_threshold, self.threshold / (1 + self.step))
-        return species
+        return renumber[species]

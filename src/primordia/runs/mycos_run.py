@@ -199,10 +199,11 @@ def _breed_nsga2(run: MycosRun, survivors: list[MycosGenome], rank: np.ndarray,
 
 
 def _speciate(run: MycosRun) -> np.ndarray:
-    """Species of the population; each genome's distance features are computed once."""
-    known = {id(g): var.features(g) for g in run.population + run.speciation.representatives}
-    return run.speciation.assign(run.population, lambda a, b: var.feature_distance(
-        known[id(a)], known[id(b)]))
+    """Species of the population, by distance rows (each genome's features read once, the
+    distances to all representatives in one numpy step per genome)."""
+    return run.speciation.assign_rows(run.population, var.feature_rows(run.population),
+                                      var.feature_rows(run.speciation.representatives),
+                                      var.row_distances)
 
 
 def _shares(weights: np.ndarray, total: int) -> np.ndarray:

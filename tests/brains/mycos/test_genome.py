@@ -7,6 +7,7 @@ import json
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from primordia.brains.mycos.genome import (INPUT, INTERNAL, OUTPUT, Caps, ChunkGene, ConnGene,
                                            LinkGene, MycosGenome, bits_to_hex, from_json,
@@ -110,3 +111,45 @@ def test_io_bits_are_capped_and_bitsets_must_be_canonical_hex():
         data["chunks"][1]["inputs_init"] = bad
         with pytest.raises(GenomeError, match="chunks\\[1\\].inputs_init: .* lowercase hex"):
             from_json(json.dumps(data))
+
+
+_CORRUPTIONS = [
+    ("from_section", 2), ("to_section", 0), ("from_index", 10**6), ("to_index", -1),
+    ("order_tag", 2**32), ("order_tag", True), ("trigger", 3), ("action", 1.0),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(genomes(), st.integers(0, 2**32 - 1), st.integers(0, 12))
+def test_the_bulk_check_accepts_exactly_what_the_field_checks_accept(genome, pick, how):
+    """``validate`` first checks a genome in bulk and asks the field-by-field checks only
+    when that fails: the bulk check must never pass an invalid genome, and must pass the
+    valid ones (or nothing would be fast)."""
+    from dataclasses import replace
+
+    from primordia.brains.mycos.genome import DEFAULT_CAPS, _plainly_valid, _validate_fields
+
+    assert _plainly_valid(genome, DEFAULT_CAPS)
+    chunks = list(genome.chunks)
+    c = pick % len(chunks)
+    if how < len(_CORRUPTIONS) and chunks[c].conns:      # break one connection field
+        name, value = _CORRUPTIONS[how]
+        conns = list(chunks[c].conns)
+        k = pick % len(conns)
+        conns[k] = replace(conns[k], **{name: value})
+        object.__setattr__(chunks[c], "conns", tuple(conns))   # bypass the re-sort
+    elif how == 8:
+        chunks[c] = replace(chunks[c], internals_init=1 << chunks[c].nn)
+    elif how == 9 and genome.links:
+        link = genome.links[pick % len(genome.links)]
+        object.__setattr__(genome, "links", genome.links + (link,))    # a repeated tag
+    elif how == 10:
+        chunks[c] = replace(chunks[c], nn=300)
+    broken = replace(genome, chunks=tuple(chunks)) if how != 9 else genome
+    try:
+        _validate_fields(broken, DEFAULT_CAPS)
+        valid = True
+    except GenomeError:
+        valid = False
+    if _plainly_valid(broken, DEFAULT_CAPS):
+        assert valid

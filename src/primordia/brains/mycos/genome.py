@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +152,62 @@ def _check_tags(genes: tuple, where: str, kind: str) -> None:
                    "source (tags must strictly increase per source)")
 
 
+_CONN_FIELDS = attrgetter("from_section", "from_index", "order_tag", "to_section", "to_index",
+                          "trigger", "action")
+_LINK_FIELDS = attrgetter("from_chunk", "from_out_idx", "order_tag", "to_chunk", "to_in_idx",
+                          "trigger", "action")
+
+
+def _plainly_valid(genome: MycosGenome, caps: Caps) -> bool:
+    """True only if ``genome`` is valid (plain ints everywhere, every invariant and cap met),
+    checked in bulk; False sends it to ``validate``'s field-by-field checks, which find and
+    name the problem (or accept what this is too strict for, such as int subclasses).
+    Variation validates after every operator, so this is on evolution's hot path."""
+    n = len(genome.chunks)
+    if not (1 <= n <= caps.max_chunks and type(genome.seed) is int and 0 <= genome.seed <= U64
+            and type(genome.tag) is str):
+        return False
+    for ch in genome.chunks:
+        ni, no, nn = ch.ni, ch.no, ch.nn
+        if not (type(ni) is int and type(no) is int and type(nn) is int
+                and 0 <= ni <= caps.max_io_per_chunk and 0 <= no <= caps.max_io_per_chunk
+                and 0 <= nn <= caps.max_nn_per_chunk and max(ni, no, nn) <= U32
+                and len(ch.conns) <= caps.max_conns_per_chunk):
+            return False
+        for bits, size in ((ch.inputs_init, ni), (ch.outputs_init, no), (ch.internals_init, nn)):
+            if not (type(bits) is int and bits >= 0 and bits >> size == 0):
+                return False
+        size = (ni, nn, no)
+        last = None
+        for fs, fi, tag, ts, ti, tr, ac in map(_CONN_FIELDS, ch.conns):
+            if not (type(fs) is int and type(fi) is int and type(tag) is int
+                    and type(ts) is int and type(ti) is int and type(tr) is int
+                    and type(ac) is int and (fs, ts) in ALLOWED_EDGES and 0 <= tr <= 2
+                    and 0 <= ac <= 2 and 0 <= fi < size[fs] and 0 <= ti < size[ts]
+                    and 0 <= tag <= U32 and (fs, fi, tag) != last):
+                return False
+            last = (fs, fi, tag)
+    if len(genome.links) > caps.max_links:
+        return False
+    last = None
+    for fc, fo, tag, tc, ti, tr, ac in map(_LINK_FIELDS, genome.links):
+        if not (type(fc) is int and type(fo) is int and type(tag) is int and type(tc) is int
+                and type(ti) is int and type(tr) is int and type(ac) is int
+                and 0 <= fc < n and 0 <= tc < n and 0 <= tr <= 2 and 0 <= ac <= 2
+                and 0 <= fo < genome.chunks[fc].no and 0 <= ti < genome.chunks[tc].ni
+                and 0 <= tag <= U32 and (fc, fo, tag) != last):
+            return False
+        last = (fc, fo, tag)
+    return True
+
+
 def validate(genome: MycosGenome, caps: Caps = DEFAULT_CAPS) -> None:
     """Raise GenomeError naming the first field that breaks an invariant or a cap."""
+    if not _plainly_valid(genome, caps):
+        _validate_fields(genome, caps)
+
+
+def _validate_fields(genome: MycosGenome, caps: Caps) -> None:
     _check(len(genome.chunks) >= 1, "chunks", "a genome needs at least one chunk")
     _check(len(genome.chunks) <= caps.max_chunks, "chunks",
            f"{len(genome.chunks)} chunks; at most {caps.max_chunks}")

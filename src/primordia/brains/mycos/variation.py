@@ -9,7 +9,9 @@ All randomness comes from the DrawStream given (``primordia.core.rng``).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable
+from typing import Callable, Sequence
+
+import numpy as np
 
 from primordia.core.errors import GenomeError
 from primordia.core.rng import DrawStream
@@ -374,6 +376,29 @@ def feature_distance(fa: tuple, fb: tuple, w_chunks: float = 1.0, w_conns: float
     return (w_chunks * abs(fa[0] - fb[0]) + w_conns * abs(ca - cb) / max(ca, cb, 1)
             + w_links * abs(fa[2] - fb[2])
             + w_hist * sum(abs(x - y) for x, y in zip(fa[3], fb[3])))
+
+
+def feature_rows(genomes: Sequence[MycosGenome]) -> np.ndarray:
+    """``features`` of many genomes as float rows: chunks, connections, links, histogram."""
+    out = np.zeros((len(genomes), 12))
+    for i, g in enumerate(genomes):
+        chunks, conns, links, hist = features(g)
+        out[i, :3] = chunks, conns, links
+        out[i, 3:] = hist
+    return out
+
+
+def row_distances(row: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """``feature_distance`` from one ``feature_rows`` row to each row of ``block``, with
+    the same operations in the same order (so the same floats) at the default weights."""
+    ca, cb = row[1], block[:, 1]
+    out = (np.abs(row[0] - block[:, 0]) + np.abs(ca - cb) / np.maximum(np.maximum(ca, cb), 1.0)
+           + 0.5 * np.abs(row[2] - block[:, 2]))
+    hist = np.abs(row[3:] - block[:, 3:])
+    total = np.zeros(block.shape[0])
+    for j in range(hist.shape[1]):                     # left to right, as Python's sum
+        total = total + hist[:, j]
+    return out + total
 
 
 def distance(a: MycosGenome, b: MycosGenome) -> float:
