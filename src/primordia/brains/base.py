@@ -14,10 +14,24 @@ from primordia.core.rng import DrawStream
 
 @dataclass(frozen=True)
 class BrainIO:
-    """A world's sensor and action layout: names of its int32 sensor and action slots."""
+    """A world's sensor and action layout: names of its int32 sensor and action slots, and
+    how many values each action distinguishes (``action_levels``; empty: 2 each, i.e. on/off).
+    Substrates that do not write integers directly (neural nets, bit networks) use the
+    levels to turn an activation into an action value. An action named ``confidence`` is a
+    priority the world reads when it settles conflicts (16.16 fixed point)."""
 
     sensors: tuple[str, ...]
     actions: tuple[str, ...]
+    action_levels: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.action_levels and (len(self.action_levels) != len(self.actions)
+                                   or min(self.action_levels) < 2):
+            raise ValueError("action_levels: one count >= 2 per action")
+
+    def levels(self, action: int) -> int:
+        """Values action ``action`` distinguishes (0 .. levels - 1)."""
+        return self.action_levels[action] if self.action_levels else 2
 
     @property
     def n_sensors(self) -> int:

@@ -15,20 +15,22 @@ class Registry(Generic[T]):
 
     def __init__(self, what: str) -> None:
         self.what = what
-        self._items: dict[str, Callable[[], T]] = {}
+        self._items: dict[str, Callable[..., T]] = {}
 
-    def register(self, name: str, factory: Callable[[], T]) -> None:
+    def register(self, name: str, factory: Callable[..., T]) -> None:
         if name in self._items:
             raise ValueError(f"{self.what} {name!r} is registered twice")
         self._items[name] = factory
 
-    def get(self, name: str) -> T:
+    def get(self, name: str, **options) -> T:
+        """A new instance of ``name``; ``options`` go to its factory (a substrate's settings,
+        such as a neural net's starting size)."""
         try:
             factory = self._items[name]
         except KeyError:
             known = ", ".join(sorted(self._items)) or "none"
             raise ConfigError(f"unknown {self.what} {name!r} (known: {known})") from None
-        return factory()
+        return factory(**options)
 
     def names(self) -> list[str]:
         return sorted(self._items)

@@ -34,7 +34,10 @@ SENSOR_NAMES = ("self", "health", "energy", "hunger", "fear", "food_dist", "dang
                 "on_forge", "life_left", "taught", "biome", "tile", "similarity", "tile_ahead",
                 "cooldown")
 ACTION_NAMES = ("move", "action", "target", "emotion")
-SANDBOX_IO = BrainIO(sensors=SENSOR_NAMES, actions=ACTION_NAMES)
+SANDBOX_IO = BrainIO(sensors=SENSOR_NAMES, actions=ACTION_NAMES,
+                     action_levels=(5, c.N_ACTIONS, 4, 4))
+"""move: 0 stay, 1-4 N E S W; action: one of c.ACTION_NAMES. target is an NPC id and emotion
+a free code: substrates that map levels write 0-3 there (bytecode writes any int32)."""
 """What a sandbox NPC senses (Ring0 slots 0-30) and does (Ring1 slots 0-3)."""
 
 SCALARS = ("tick_no", "next_id", "max_genome", "base_gas", "refill_turn", "live_npc_ticks")
