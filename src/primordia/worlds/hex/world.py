@@ -1,0 +1,298 @@
+"""The hex world: a bounded axial hex grid where every organism decides once per turn against
+the same snapshot, moves are settled globally and committed at once, the hungry starve and
+every death is refilled from a spawn queue (seed 003, specs/neurogenesis.md).
+
+``tick`` is the reference shape of Primordia's phased turn (ARCHITECTURE.md §4); each phase
+is one numba kernel in ``phases.py`` and is named where it runs. Genomes are the only Python
+work per organism, and only for births.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from primordia.brains.base import Brain, BrainIO, Substrate
+from primordia.core.errors import ConfigError
+from primordia.core.hashing import state_digest
+from primordia.core.rng import DrawStream, Rng, stream_id
+
+from .config import HexConfig
+from .grid import FACING_NAMES
+from .phases import commit, intents, lifecycle, resolve, sense, spawn
+from .state import TOTALS, T_BIRTHS, T_REPLACEMENTS, T_SYNAPSE_OPS, HexState, empty_state
+
+HEX_IO = BrainIO(sensors=("look",),
+                 actions=("move_forward", "turn_left", "turn_right", "confidence"),
+                 action_levels=(2, 2, 2, 2))
+"""look: 1 if the faced cell holds another organism. An action is on when > 0; confidence
+(16.16 fixed point) ranks movers that want the same cell."""
+LOOK = 0
+A_MOVE, A_LEFT, A_RIGHT, A_CONFIDENCE = range(4)
+
+STREAM_PLACE = stream_id("hex.place")
+STREAM_FACING = stream_id("hex.facing")
+STREAM_BRAIN = stream_id("hex.brain")
+STREAM_MUTATE = stream_id("hex.mutate")
+METRIC_NAMES = ("turns", "organisms", "synapse_ops_last_turn", "actions_applied_last_turn",
+                "meals_last_turn", "starvations_last_turn", "births_last_turn")
+SCALARS = ("turn", "next_id")
+
+
+@dataclass
+class TickDelta:
+    """What one turn changed, for recorders and live clients: moves (id, from, to), removed
+    ids (eaten, then starved), spawned organisms, and the turn's metrics."""
+
+    turn: int
+    moves: list[tuple[int, tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    spawned: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire shape (specs/neurogenesis.md): moves as {id, from: [q, r], to: [q, r]}."""
+        return {"turn": self.turn,
+                "moves": [{"id": i, "from": list(a), "to": list(b)} for i, a, b in self.moves],
+                "removed": list(self.removed), "spawned": list(self.spawned),
+                "metrics": dict(self.metrics)}
+
+
+class HexWorld:
+    """A running hex world: ``tick()`` advances it by one turn; ``state`` holds it as arrays."""
+
+    io = HEX_IO
+
+    def __init__(self, config: HexConfig, substrate: Substrate, threads: int = 1) -> None:
+        self._init_empty(config, substrate)
+        self.brain: Brain = substrate.compile([], HEX_IO, threads=threads,
+                                              capacity=config.cells)
+        n = config.num_organisms
+        placed = self._spawn(np.full(n, -1, dtype=np.int64), 0)    # turn 0: the founders
+        self.last_delta = TickDelta(0, spawned=[self.organism(i) for i in placed.tolist()])
+
+    def _init_empty(self, config: HexConfig, substrate: Substrate) -> None:
+        self.config = config
+        self.substrate = substrate
+        self.rng = Rng(config.seed)
+        self.seed = self.rng.seed_word
+        cap, w = config.cells, config.world_width
+        self.state: HexState = empty_state(cap, w)
+        self.turn = 0
+        self.next_id = 0
+        self.genomes: list[Any] = [None] * cap
+        self._order: np.ndarray | None = None
+        self.sensors = np.zeros((cap, HEX_IO.n_sensors), dtype=np.int32)
+        self.actions = np.zeros((cap, HEX_IO.n_actions), dtype=np.int32)
+        self._budget = np.full(cap, config.gas, dtype=np.int32)
+        self._facing = np.zeros(cap, dtype=np.int64)
+        self._target = np.full(cap, -1, dtype=np.int64)
+        self._confidence = np.zeros(cap, dtype=np.int64)
+        self._best = np.full(w * w, -1, dtype=np.int64)
+        self._winner = np.zeros(cap, dtype=np.int64)
+        self._kind = np.zeros(cap, dtype=np.int64)
+        self._victim = np.zeros(cap, dtype=np.int64)
+        self._moves = np.zeros((cap, 3), dtype=np.int64)
+        self._removed = np.zeros(cap, dtype=np.int64)
+        self._parents = np.zeros(cap, dtype=np.int64)
+        self._ate = np.zeros(cap, dtype=np.bool_)
+        self._placed = np.zeros(cap, dtype=np.int64)
+
+    # ---- the turn ------------------------------------------------------------------------------
+    def alive_slots(self) -> np.ndarray:
+        """Living organisms' slots in id order (kept between turns: deaths drop out, births
+        have the newest ids and join at the end)."""
+        if self._order is None:
+            live = np.flatnonzero(self.state.alive)
+            self._order = live[np.argsort(self.state.oid[live], kind="stable")]
+        return self._order
+
+    def tick(self) -> TickDelta:
+        """One turn, phase by phase; returns (and keeps as ``last_delta``) what it changed."""
+        s, cfg, w = self.state, self.config, self.config.world_width
+        order = self.alive_slots()
+        # 1-2. snapshot and sense: the occupancy table is the snapshot (nothing moves before 5)
+        sense(s, order, w, LOOK, self.sensors)
+        # 3. think: every organism decides against the same snapshot, one decision per turn
+        active = s.alive != 0
+        self.actions[order] = 0
+        self.brain.begin_tick(self._budget, active)
+        self.brain.step(self.sensors, self.actions, active)
+        synapse_ops = int(getattr(self.brain, "synapse_ops_last_step", 0))
+        intents(s, order, self.actions, w, A_MOVE, A_LEFT, A_RIGHT, A_CONFIDENCE, self._facing,
+                self._target, self._confidence)
+        # 4. resolve: one winner per target cell; move in, or eat and replace
+        k = resolve(s, order, self._target, self._confidence, self._best, self._winner,
+                    self._kind, self._victim)
+        # 5. commit, all at once
+        eaten = commit(s, order, self._facing, self._target, self._winner, self._kind,
+                       self._victim, k, w, self._moves, self._removed, self._parents,
+                       self._ate)
+        moves = self._moves[:k].copy()                     # (slot, from cell, to cell)
+        # 6. lifecycle: starvation
+        n_removed = lifecycle(s, order, self._ate, cfg.turns_to_starve, w, self._removed,
+                              eaten)
+        self._ate[self._parents[:eaten]] = False
+        removed = self._removed[:n_removed].copy()
+        removed_ids = s.oid[removed].tolist()
+        for slot in removed.tolist():
+            self.genomes[slot] = None
+        if n_removed:
+            self.brain.remove(removed)
+            self._order = order[s.alive[order] != 0]
+        # 7. spawn: reproductions (eaters, in id order), then a replacement per starvation
+        queue = np.concatenate([self._parents[:eaten],
+                                np.full(n_removed - eaten, -1, dtype=np.int64)])
+        placed = self._spawn(queue, self.turn + 1)
+        # 8. metrics and delta
+        self.turn += 1
+        s.totals[T_SYNAPSE_OPS] += synapse_ops
+        ids = s.oid[moves[:, 0]].tolist()
+        delta = TickDelta(self.turn)
+        delta.moves = [(i, (a % w, a // w), (b % w, b // w)) for i, a, b in zip(
+            ids, moves[:, 1].tolist(), moves[:, 2].tolist())]
+        delta.removed = removed_ids
+        delta.spawned = [self.organism(i) for i in placed.tolist()]
+        delta.metrics = {"turns": self.turn, "organisms": int(self.alive_slots().size),
+                         "synapse_ops_last_turn": synapse_ops,
+                         "actions_applied_last_turn": k, "meals_last_turn": eaten,
+                         "starvations_last_turn": n_removed - eaten,
+                         "births_last_turn": int(placed.size)}
+        self.last_delta = delta
+        return delta
+
+    def _spawn(self, parents: np.ndarray, turn: int) -> np.ndarray:
+        """Place the queue's organisms (kernel), then give each its genome: an offspring the
+        parent's, mutated with ``mutation_chance``; a replacement a new random one."""
+        s, cfg = self.state, self.config
+        n = parents.shape[0]
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        free = np.flatnonzero(s.alive == 0)[:n]
+        parent_genomes = [self.genomes[p] if p >= 0 else None for p in parents.tolist()]
+        count = spawn(s, parents, n, free, self.next_id, turn, self.seed, STREAM_PLACE,
+                      STREAM_FACING, cfg.world_width, cfg.spawn_sigma, cfg.spawn_attempts,
+                      self._placed)
+        placed = self._placed[:count].copy()
+        genomes = []
+        for j, slot in enumerate(placed.tolist()):
+            new_id = self.next_id + j
+            parent = parent_genomes[j]
+            if parent is None:
+                g = self.substrate.random(DrawStream(self.rng, STREAM_BRAIN, turn, new_id),
+                                          cfg.max_genome)
+                s.totals[T_REPLACEMENTS] += 1
+            else:
+                d = DrawStream(self.rng, STREAM_MUTATE, turn, new_id)
+                g = parent
+                if d.random() <= cfg.mutation_chance:
+                    g = self.substrate.mutate(parent, d, cfg.max_genome)
+                s.totals[T_BIRTHS] += 1
+            self.genomes[slot] = g
+            genomes.append(g)
+        self.next_id += count
+        if count:
+            self.brain.add(genomes, slots=placed)
+            self._order = None if self._order is None else np.concatenate([self._order,
+                                                                            placed])
+        return placed
+
+    def run(self, turns: int) -> None:
+        for _ in range(turns):
+            self.tick()
+
+    # ---- views ---------------------------------------------------------------------------------
+    def organism(self, slot: int) -> dict[str, Any]:
+        """One organism as the wire's OrganismState."""
+        s = self.state
+        return {"id": int(s.oid[slot]), "q": int(s.q[slot]), "r": int(s.r[slot]),
+                "facing": FACING_NAMES[int(s.facing[slot])],
+                "turns_since_last_meal": int(s.hunger[slot]), "meals_eaten": int(s.meals[slot]),
+                "generation": int(s.generation[slot]), "parent": int(s.parent[slot]),
+                "born": int(s.born[slot])}
+
+    def metrics(self) -> dict[str, int]:
+        """The last turn's metrics (specs/neurogenesis.md) and the running totals."""
+        out = dict(self.last_delta.metrics) if self.last_delta.metrics else {
+            "turns": self.turn, "organisms": int(self.alive_slots().size),
+            "synapse_ops_last_turn": 0, "actions_applied_last_turn": 0, "meals_last_turn": 0,
+            "starvations_last_turn": 0, "births_last_turn": 0}
+        out.update({f"total_{name}": int(v) for name, v in zip(TOTALS,
+                                                                self.state.totals.tolist())})
+        live = self.alive_slots()
+        out["max_generation"] = int(self.state.generation[live].max()) if live.size else 0
+        return out
+
+    def snapshot_view(self) -> dict[str, Any]:
+        """The wire's Snapshot: turn, seed, config, organisms (by id), occupancy, metrics."""
+        s, w = self.state, self.config.world_width
+        live = self.alive_slots()
+        cells = np.flatnonzero(s.occupancy >= 0)
+        return {"turn": self.turn, "rng_seed": self.config.seed,
+                "config": self.config.model_dump(),
+                "organisms": [self.organism(i) for i in live.tolist()],
+                "occupancy": [{"q": int(c % w), "r": int(c // w),
+                               "organism_ids": [int(s.oid[s.occupancy[c]])]}
+                              for c in cells.tolist()],
+                "metrics": self.metrics()}
+
+    # ---- fingerprint and checkpoints -----------------------------------------------------------
+    def _genome_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every slot's encoded genome in one byte array, with per-slot lengths (-1: none)."""
+        enc = [self.substrate.encode(g) if g is not None else b"" for g in self.genomes]
+        lengths = np.array([len(b) if g is not None else -1 for b, g in zip(enc, self.genomes)],
+                           dtype=np.int64)
+        return np.frombuffer(b"".join(enc), dtype=np.uint8).copy(), lengths
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything that decides the future as named arrays (no pickle): the state, the
+        turn and next id, the genomes and the brain's own state (e.g. activations)."""
+        out = {f"state.{k}": np.array(v) for k, v in self.state._asdict().items()}
+        out["scalars"] = np.array([self.turn, self.next_id], dtype=np.int64)
+        out["genome_bytes"], out["genome_lengths"] = self._genome_table()
+        brain_state = getattr(self.brain, "state_arrays", None)
+        if brain_state is not None:
+            out.update({f"brain.{k}": np.asarray(v) for k, v in brain_state().items()})
+        return out
+
+    def state_hash(self) -> str:
+        """Digest of ``arrays()``: same config and seed, same hash, on any machine."""
+        return state_digest(self.arrays())
+
+    @classmethod
+    def restore(cls, config: HexConfig, substrate: Substrate, arrays: dict[str, np.ndarray],
+                threads: int = 1) -> "HexWorld":
+        """The world ``arrays()`` describes (ConfigError if it does not fit ``config``)."""
+        w = cls.__new__(cls)
+        w._init_empty(config, substrate)
+        try:
+            for name, target in w.state._asdict().items():
+                a = np.asarray(arrays[f"state.{name}"])
+                if a.shape != target.shape or a.dtype != target.dtype:
+                    raise ConfigError(f"checkpoint: state.{name} is {a.dtype}{a.shape}; the "
+                                      f"config needs {target.dtype}{target.shape}")
+                target[...] = a
+            w.turn, w.next_id = (int(v) for v in np.asarray(arrays["scalars"]).tolist())
+            lengths = np.asarray(arrays["genome_lengths"], dtype=np.int64)
+            data = bytes(np.asarray(arrays["genome_bytes"], dtype=np.uint8))
+            if lengths.shape != (config.cells,) or int(lengths.clip(0).sum()) != len(data):
+                raise ConfigError("checkpoint: the genome table does not fit the config")
+            at = 0
+            for slot, n in enumerate(lengths.tolist()):
+                if n >= 0:
+                    w.genomes[slot] = substrate.decode(data[at:at + n])
+                    at += n
+            live = np.flatnonzero(w.state.alive)
+            if [g is not None for g in w.genomes] != (w.state.alive != 0).tolist():
+                raise ConfigError("checkpoint: living organisms and genomes disagree")
+            w.brain = substrate.compile([], HEX_IO, threads=threads, capacity=config.cells)
+            w.brain.add([w.genomes[i] for i in live.tolist()], slots=live)
+            load = getattr(w.brain, "load_state_arrays", None)
+            if load is not None:
+                load({k[len("brain."):]: v for k, v in arrays.items() if k.startswith("brain.")})
+        except KeyError as exc:
+            raise ConfigError(f"checkpoint: missing {exc.args[0]}") from None
+        w.last_delta = TickDelta(w.turn)
+        return w
