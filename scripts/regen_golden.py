@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 
 from primordia.brains.registry import SUBSTRATES
+from primordia.worlds.hex.config import HexConfig
+from primordia.worlds.hex.world import HexWorld
 from primordia.worlds.sandbox.config import SandboxConfig
 from primordia.worlds.sandbox.world import SandboxWorld
 
@@ -33,11 +35,58 @@ def sandbox_hashes(case: dict, threads: int = 1) -> dict[str, str]:
     return out
 
 
+HEX_CASES = [
+    {"brain": "psil", "seed": 42, "world_width": 20, "num_organisms": 200,
+     "checkpoints": [1, 30, 200]},
+    {"brain": "psil", "seed": 7, "world_width": 12, "num_organisms": 100,
+     "checkpoints": [1, 100]},
+]
+HEX_SNAPSHOT = {"brain": "psil", "seed": 42, "turn": 30}
+"""The hex world's golden snapshot: seed 42 at the defaults, after 30 turns."""
+
+
+def hex_world(brain: str, threads: int = 1, **config) -> HexWorld:
+    cfg = HexConfig(**config)
+    return HexWorld(cfg, SUBSTRATES.get(brain, **_brain_options(brain, cfg)), threads=threads)
+
+
+def _brain_options(brain: str, cfg: HexConfig) -> dict:
+    if brain != "neural":
+        return {}
+    from primordia.worlds.hex.world import HEX_IO
+    return {"io": HEX_IO, "num_neurons": cfg.num_neurons,
+            "max_num_neurons": cfg.max_num_neurons, "num_synapses": cfg.num_synapses,
+            "mutation_magnitude": cfg.mutation_magnitude}
+
+
+def hex_hashes(case: dict, threads: int = 1) -> dict[str, str]:
+    world = hex_world(case["brain"], threads, seed=case["seed"],
+                      world_width=case["world_width"], num_organisms=case["num_organisms"])
+    out = {}
+    for t in case["checkpoints"]:
+        world.run(t - world.turn)
+        out[str(t)] = world.state_hash()
+    return out
+
+
+def hex_snapshot(case: dict = HEX_SNAPSHOT) -> dict:
+    world = hex_world(case["brain"], seed=case["seed"])
+    world.run(case["turn"])
+    return {**case, "state_hash": world.state_hash(), "snapshot": world.snapshot_view()}
+
+
 def main() -> None:
     GOLDEN.mkdir(parents=True, exist_ok=True)
     data = [{**case, "hashes": sandbox_hashes(case)} for case in SANDBOX_CASES]
     path = GOLDEN / "sandbox_state_hashes.json"
     path.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {path}")
+    data = [{**case, "hashes": hex_hashes(case)} for case in HEX_CASES]
+    path = GOLDEN / "hex_state_hashes.json"
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {path}")
+    path = GOLDEN / "hex_snapshot_seed42_turn30.json"
+    path.write_text(json.dumps(hex_snapshot(), indent=1) + "\n")
     print(f"wrote {path}")
 
 
