@@ -13,9 +13,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from primordia.core.errors import ConfigError
+from primordia.runs.hex_run import HexRun
+from primordia.runs.hex_run import Reporter as HexReporter
 from primordia.runs.sandbox_run import Reporter, SandboxRun
 from primordia.runs.timeline import sparkline
 from primordia.worlds.sandbox import constants as c
+from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.sandbox.config import SandboxConfig
 
 app = typer.Typer(help="Run a world, or resume a run.")
@@ -177,15 +180,152 @@ def _finish(console: Console, run: SandboxRun) -> None:
     sys.stdout.flush()
 
 
+class HexConsoleReporter(HexReporter):
+    """Progress bar (and a line per timeline sample with ``--verbose``) for hex runs."""
+
+    def __init__(self, console: Console, csv_out: bool, verbose: bool) -> None:
+        self.console, self.csv_out, self.verbose = console, csv_out, verbose
+        self.progress: Progress | None = None
+        self.header_done = False
+
+    def started(self, run: HexRun) -> None:
+        if self.console.is_terminal:
+            self.progress = Progress(TextColumn("hex"), BarColumn(), TextColumn(
+                "{task.completed:,}/{task.total:,} turns"), TextColumn("{task.fields[alive]}"),
+                TimeRemainingColumn(), console=self.console, transient=True)
+            self.task = self.progress.add_task("run", total=run.config.turns, alive="")
+            self.progress.start()
+        self.last = time.perf_counter()
+
+    def ticked(self, run: HexRun, delta) -> None:
+        if self.progress is not None and (time.perf_counter() - self.last > 0.1
+                                          or run.world.turn == run.config.turns):
+            self.last = time.perf_counter()
+            self.progress.update(self.task, completed=run.world.turn,
+                                 alive=f"{delta.metrics['organisms']} organisms")
+
+    def sampled(self, run: HexRun, m: dict[str, Any]) -> None:
+        if self.csv_out:
+            if not self.header_done:
+                print(",".join(m), flush=True)
+                self.header_done = True
+            print(",".join(str(v) for v in m.values()), flush=True)
+        if self.verbose:
+            self.console.print(
+                f"turn={m['turns']} organisms={m['organisms']} meals={m['meals_last_turn']} "
+                f"starved={m['starvations_last_turn']} generation={m['max_generation']}",
+                highlight=False)
+
+    def finished(self, run: HexRun) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+HEX_SPARKS = ("organisms", "actions_applied_last_turn", "meals_last_turn",
+              "starvations_last_turn", "births_last_turn", "synapse_ops_last_turn",
+              "max_generation")
+
+
+def _print_hex_summary(console: Console, run: HexRun) -> None:
+    summary = run.summary()
+    m = summary["final"]
+    console.rule(f"[bold]hex: {m['turns']:,} turns, {run.brain} brains, seed "
+                 f"{run.config.seed}")
+    table = Table(show_header=False, box=None)
+    for key in ("organisms", "total_moves", "total_meals", "total_starvations",
+                "total_births", "total_replacements", "total_synapse_ops", "max_generation"):
+        table.add_row(key.removeprefix("total_"), f"{m[key]:,}")
+    table.add_row("organism-turns", f"{run.organism_turns:,}")
+    rate = summary["organism_turns_per_second"]
+    table.add_row("speed", f"{rate:,} organism-turns/s, {run.wall_seconds:.2f} s "
+                  f"(+{run.jit_seconds:.1f} s JIT)" if rate else f"{run.wall_seconds:.2f} s")
+    table.add_row("state hash", summary["state_hash"][:32])
+    console.print(table)
+    w = run.world
+    live = w.alive_slots()
+    if live.size:
+        s = w.state
+        top = live[__import__("numpy").lexsort((s.oid[live], -s.meals[live]))][:5]
+        t = Table(title="Most meals", title_justify="left")
+        for col in ("id", "meals", "hunger", "generation", "born", "q", "r"):
+            t.add_column(col, justify="right")
+        for i in top.tolist():
+            t.add_row(*(str(v) for v in (s.oid[i], s.meals[i], s.hunger[i], s.generation[i],
+                                         s.born[i], s.q[i], s.r[i])))
+        console.print(t)
+        console.print(f"organism {s.oid[top[0]]}'s brain:", highlight=False)
+        console.print(w.substrate.to_text(w.genomes[int(top[0])]), highlight=False,
+                      markup=False)
+    if len(run.samples) > 1:
+        t = Table(title=f"Timeline ({len(run.samples)} samples, turn "
+                  f"{run.samples[0]['turns']:,} to {run.samples[-1]['turns']:,})",
+                  title_justify="left")
+        t.add_column("metric", no_wrap=True)
+        t.add_column("min", justify="right", no_wrap=True)
+        t.add_column("", no_wrap=True)
+        t.add_column("max", justify="right", no_wrap=True)
+        width = max(16, min(80, console.width - 46))
+        for key in HEX_SPARKS:
+            vals = [float(x[key]) for x in run.samples]
+            t.add_row(key, f"{min(vals):.6g}", sparkline(vals, width), f"{max(vals):.6g}")
+        console.print(t)
+
+
+@app.command("hex")
+def hex_world(
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file of settings."),
+    turns: Optional[int] = typer.Option(None, "--turns", help="Turns to run (1000)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed (42)."),
+    width: Optional[int] = typer.Option(None, "--width", help="Cells per side (20)."),
+    organisms: Optional[int] = typer.Option(None, "--organisms", help="Population (200)."),
+    brain: str = typer.Option("neural", "--brain", help="neural | psil."),
+    timeline: int = typer.Option(0, "--timeline", help="Sample every N turns; 0 = ~80."),
+    csv_out: bool = typer.Option(False, "--csv", help="Timeline as CSV on stdout."),
+    verbose: bool = typer.Option(False, "--verbose", help="A line per timeline sample."),
+    record: Optional[Path] = typer.Option(None, "--record",
+                                          help="Recording path (default OUT/record.jsonl.gz)."),
+    record_every: int = typer.Option(100, "--record-every",
+                                     help="Turns between full snapshots in the recording."),
+    checkpoint_every: int = typer.Option(0, "--checkpoint-every",
+                                         help="Turns between checkpoints (0: at the end)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
+    threads: int = typer.Option(1, "--threads", help="Threads for the brains."),
+) -> None:
+    """Run the NeuroGenesis hex world: organisms that see, turn, move, eat and starve."""
+    given = {"turns": turns, "seed": seed, "world_width": width, "num_organisms": organisms}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    cfg = (HexConfig.from_toml(config, overrides) if config is not None
+           else HexConfig.build(overrides, source="options"))
+    if not 1 <= threads <= 256:
+        raise ConfigError("--threads must be in 1..256")
+    console = Console(stderr=csv_out)
+    if out is None:
+        out = Path("runs") / f"hex-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run = HexRun(cfg, out=out, brain=brain, threads=threads, timeline=timeline, record=record,
+                 record_every=record_every, checkpoint_every=checkpoint_every,
+                 reporters=[HexConsoleReporter(console, csv_out, verbose)])
+    _finish_hex(console, run)
+
+
+def _finish_hex(console: Console, run: HexRun) -> None:
+    run.execute()
+    _print_hex_summary(console, run)
+    console.print(f"run directory: {run.out}", highlight=False)
+    sys.stdout.flush()
+
+
 @app.callback(invoke_without_command=True)
 def run_group(
     ctx: typer.Context,
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run saved in "
                                           "this run directory from its last checkpoint."),
-    ticks: Optional[int] = typer.Option(None, "--ticks", help="With --resume: ticks in total."),
+    ticks: Optional[int] = typer.Option(None, "--ticks", help="With --resume: ticks (turns) "
+                                        "in total."),
+    turns: Optional[int] = typer.Option(None, "--turns", help="With --resume: the same as "
+                                        "--ticks, for turn-based worlds."),
     threads: int = typer.Option(1, "--threads", help="With --resume: threads for the brains."),
 ) -> None:
-    """Run a world (``primordia run sandbox ...``) or resume a run (``--resume DIR``)."""
+    """Run a world (``primordia run sandbox|hex ...``) or resume a run (``--resume DIR``)."""
     if ctx.invoked_subcommand is not None:
         if resume is not None:
             raise ConfigError("--resume takes no world: primordia run --resume RUN_DIR")
@@ -193,11 +333,28 @@ def run_group(
     if resume is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
+    ticks = turns if ticks is None else ticks
     if ticks is not None and ticks < 0:
         raise ConfigError("--ticks must be >= 0")
     console = Console()
+    if _world_of(resume) == "hex":
+        hex_run = HexRun.resume(resume, turns=ticks, threads=threads,
+                                reporters=[HexConsoleReporter(console, False, False)])
+        console.print(f"resuming {resume} at turn {hex_run.world.turn:,} "
+                      f"of {hex_run.config.turns:,}", highlight=False)
+        _finish_hex(console, hex_run)
+        return
     run = SandboxRun.resume(resume, ticks=ticks, threads=threads,
                             reporters=[ConsoleReporter(console, False, 0, False)])
     console.print(f"resuming {resume} at tick {run.world.tick_no:,} "
                   f"of {run.config.ticks:,}", highlight=False)
     _finish(console, run)
+
+
+def _world_of(run_dir: Path) -> str:
+    """The world a run directory's checkpoint belongs to (from its metadata)."""
+    from primordia.runs.checkpoint import load_checkpoint
+    from primordia.runs.sandbox_run import CHECKPOINT
+
+    _, meta = load_checkpoint(Path(run_dir) / CHECKPOINT)
+    return str(meta.get("world", "sandbox"))
