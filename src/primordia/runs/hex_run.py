@@ -81,9 +81,10 @@ class Lineage:
     destruction: dict[int, int] = field(default_factory=dict)
 
     def saw(self, delta: TickDelta) -> None:
-        for o in delta.spawned:
-            self.parent[o["id"]], self.origin[o["id"]] = o["parent"], delta.turn
-        for oid in delta.removed:
+        rows = delta.spawned_rows
+        for oid, parent in zip(rows[:, 0].tolist(), rows[:, 7].tolist()):
+            self.parent[oid], self.origin[oid] = parent, delta.turn
+        for oid in delta.removed_ids.tolist():
             self.destruction[oid] = delta.turn
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -41,22 +41,59 @@ METRIC_NAMES = ("turns", "organisms", "synapse_ops_last_turn", "actions_applied_
 SCALARS = ("turn", "next_id")
 
 
+ORGANISM_FIELDS = ("id", "q", "r", "facing", "turns_since_last_meal", "meals_eaten",
+                   "generation", "parent", "born")
+
+
+def organism_rows(s: HexState, slots: np.ndarray) -> np.ndarray:
+    """The organisms in ``slots`` as int64 rows of ORGANISM_FIELDS (facing as 0..5)."""
+    return np.stack([s.oid[slots], s.q[slots], s.r[slots], s.facing[slots], s.hunger[slots],
+                     s.meals[slots], s.generation[slots], s.parent[slots], s.born[slots]],
+                    axis=1) if slots.size else np.zeros((0, len(ORGANISM_FIELDS)), np.int64)
+
+
+def organism_dicts(rows: np.ndarray) -> list[dict[str, Any]]:
+    """Rows of ``organism_rows`` as the wire's OrganismState objects."""
+    out = []
+    for row in rows.tolist():
+        d = dict(zip(ORGANISM_FIELDS, row))
+        d["facing"] = FACING_NAMES[d["facing"]]
+        out.append(d)
+    return out
+
+
 @dataclass
 class TickDelta:
     """What one turn changed, for recorders and live clients: moves (id, from, to), removed
-    ids (eaten, then starved), spawned organisms, and the turn's metrics."""
+    ids (eaten in their eaters' id order, then the starved), spawned organisms, and the
+    turn's metrics. Held as arrays; the lists are built only when someone reads them."""
 
     turn: int
-    moves: list[tuple[int, tuple[int, int], tuple[int, int]]] = field(default_factory=list)
-    removed: list[int] = field(default_factory=list)
-    spawned: list[dict[str, Any]] = field(default_factory=list)
+    move_rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), np.int64))
+    """(id, from q, from r, to q, to r) per move, in id order."""
+    removed_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    spawned_rows: np.ndarray = field(default_factory=lambda: np.zeros(
+        (0, len(ORGANISM_FIELDS)), np.int64))
     metrics: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def moves(self) -> list[tuple[int, tuple[int, int], tuple[int, int]]]:
+        return [(i, (a, b), (c, d)) for i, a, b, c, d in self.move_rows.tolist()]
+
+    @property
+    def removed(self) -> list[int]:
+        return self.removed_ids.tolist()
+
+    @property
+    def spawned(self) -> list[dict[str, Any]]:
+        return organism_dicts(self.spawned_rows)
 
     def to_dict(self) -> dict[str, Any]:
         """The wire shape (specs/neurogenesis.md): moves as {id, from: [q, r], to: [q, r]}."""
         return {"turn": self.turn,
-                "moves": [{"id": i, "from": list(a), "to": list(b)} for i, a, b in self.moves],
-                "removed": list(self.removed), "spawned": list(self.spawned),
+                "moves": [{"id": i, "from": [a, b], "to": [c, d]}
+                          for i, a, b, c, d in self.move_rows.tolist()],
+                "removed": self.removed, "spawned": self.spawned,
                 "metrics": dict(self.metrics)}
 
 
@@ -71,7 +108,7 @@ class HexWorld:
                                               capacity=config.cells)
         n = config.num_organisms
         placed = self._spawn(np.full(n, -1, dtype=np.int64), 0)    # turn 0: the founders
-        self.last_delta = TickDelta(0, spawned=[self.organism(i) for i in placed.tolist()])
+        self.last_delta = TickDelta(0, spawned_rows=organism_rows(self.state, placed))
 
     def _init_empty(self, config: HexConfig, substrate: Substrate) -> None:
         self.config = config
@@ -136,7 +173,7 @@ class HexWorld:
                               eaten)
         self._ate[self._parents[:eaten]] = False
         removed = self._removed[:n_removed].copy()
-        removed_ids = s.oid[removed].tolist()
+        removed_ids = s.oid[removed]
         for slot in removed.tolist():
             self.genomes[slot] = None
         if n_removed:
@@ -149,12 +186,9 @@ class HexWorld:
         # 8. metrics and delta
         self.turn += 1
         s.totals[T_SYNAPSE_OPS] += synapse_ops
-        ids = s.oid[moves[:, 0]].tolist()
-        delta = TickDelta(self.turn)
-        delta.moves = [(i, (a % w, a // w), (b % w, b // w)) for i, a, b in zip(
-            ids, moves[:, 1].tolist(), moves[:, 2].tolist())]
-        delta.removed = removed_ids
-        delta.spawned = [self.organism(i) for i in placed.tolist()]
+        delta = TickDelta(self.turn, np.stack(
+            [s.oid[moves[:, 0]], moves[:, 1] % w, moves[:, 1] // w, moves[:, 2] % w,
+             moves[:, 2] // w], axis=1), removed_ids, organism_rows(s, placed))
         delta.metrics = {"turns": self.turn, "organisms": int(self.alive_slots().size),
                          "synapse_ops_last_turn": synapse_ops,
                          "actions_applied_last_turn": k, "meals_last_turn": eaten,
@@ -206,12 +240,7 @@ class HexWorld:
     # ---- views ---------------------------------------------------------------------------------
     def organism(self, slot: int) -> dict[str, Any]:
         """One organism as the wire's OrganismState."""
-        s = self.state
-        return {"id": int(s.oid[slot]), "q": int(s.q[slot]), "r": int(s.r[slot]),
-                "facing": FACING_NAMES[int(s.facing[slot])],
-                "turns_since_last_meal": int(s.hunger[slot]), "meals_eaten": int(s.meals[slot]),
-                "generation": int(s.generation[slot]), "parent": int(s.parent[slot]),
-                "born": int(s.born[slot])}
+        return organism_dicts(organism_rows(self.state, np.array([slot])))[0]
 
     def metrics(self) -> dict[str, int]:
         """The last turn's metrics (specs/neurogenesis.md) and the running totals."""
@@ -232,7 +261,7 @@ class HexWorld:
         cells = np.flatnonzero(s.occupancy >= 0)
         return {"turn": self.turn, "rng_seed": self.config.seed,
                 "config": self.config.model_dump(),
-                "organisms": [self.organism(i) for i in live.tolist()],
+                "organisms": organism_dicts(organism_rows(s, live)),
                 "occupancy": [{"q": int(c % w), "r": int(c // w),
                                "organism_ids": [int(s.oid[s.occupancy[c]])]}
                               for c in cells.tolist()],
