@@ -114,6 +114,10 @@ def test_hostile_checkpoints_are_clear_errors(tmp_path):
         (broken(lambda d: d["speciation"].update(step=-1.0)), "speciation"),
         (broken(lambda d: d.update(champion=None)), "champion"),
         (broken(lambda d: d["config"].update(max_rounds=2**70)), "malformed"),
+        (broken(lambda d: d.update(generation_solved="x")), "generation_solved"),
+        (broken(lambda d: d.update(champion_fitness=float("nan"))), "champion_fitness"),
+        (broken(lambda d: d["novelty"].update(k=True)), "novelty"),
+        (broken(lambda d: d["novelty"].update(archive=[[1.0, 2.0, 3.0]])), "novelty.archive"),
     ]
     for content, words in cases:
         raw = content if isinstance(content, bytes) else json.dumps(content).encode()

@@ -352,6 +352,16 @@ def restore(data: dict) -> MycosRun:
         raise GenomeError(f"checkpoint: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ConfigError(f"checkpoint: malformed ({type(exc).__name__}: {exc})") from None
+    width = len(task.episodes) * task.tick_budget * len(task.io.outputs)
+    if run.novelty.archive.size and run.novelty.archive.shape[1] != width:
+        raise ConfigError(f"checkpoint: novelty.archive rows must have {width} values (one "
+                          "per output, tick and episode of the task)")
+    solved = data.get("generation_solved")
+    if solved is not None and not (type(solved) is int and 0 <= solved <= run.generation):
+        raise ConfigError("checkpoint: generation_solved must be null or a generation "
+                          "already run")
+    if not (math.isfinite(run.champion_fitness) or run.champion is None):
+        raise ConfigError("checkpoint: champion_fitness must be a finite number")
     if len(run.parents) != len(run.parent_objectives) or (
             run.parents and run.parent_objectives.shape[1] != (4 if config.novelty == 1 else 5)):
         raise ConfigError("checkpoint: parent_objectives must hold one row of objectives per "
@@ -375,8 +385,8 @@ def _finite(rows, name: str) -> np.ndarray:
 def _novelty(data: dict) -> NoveltyArchive:
     archive = _finite(data["archive"], "novelty.archive")
     k, threshold, idle = data["k"], data["threshold"], data["idle"]
-    if not (isinstance(k, int) and 1 <= k <= 1000 and isinstance(idle, int) and idle >= 0
-            and isinstance(threshold, (int, float)) and math.isfinite(threshold)
+    if not (type(k) is int and 1 <= k <= 1000 and type(idle) is int and idle >= 0
+            and type(threshold) in (int, float) and math.isfinite(threshold)
             and threshold > 0):
         raise ConfigError("checkpoint: novelty needs k in 1..1000, idle >= 0 and a finite "
                           "threshold above 0")

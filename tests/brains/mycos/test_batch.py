@@ -138,3 +138,16 @@ def test_episode_overrides_set_initial_internal_bits():
     assert seen[0, :, 0, 0].tolist() == [1, 0, 1]  # absent bits ignored; the last value wins
     want, _ = _reference([flip], [(0, 0)], [(0, 0)], values, Guards(), sets)
     assert np.array_equal(seen, want)
+
+
+def test_negative_bits_and_non_bit_values_are_refused():
+    """The kernel trusts its maps: a negative (chunk, bit) would index another network's
+    bits, and a value of 2 would spill into the next bit of the packed state."""
+    nets = [MycosGenome(chunks=(NETWORKS[n],)) for n in sorted(NETWORKS)][:2]
+    ones = np.ones((1, 1, 1), dtype=np.uint8)
+    for ins, outs, sets in (([(-1, 0)], [(0, 0)], None), ([(0, 0)], [(0, -1)], None),
+                            ([(0, 0)], [(0, 0)], [[(0, -1, 1)]])):
+        with pytest.raises(ValueError, match="counted from 0"):
+            evaluate(nets, ins, outs, ones, internals=sets)
+    with pytest.raises(ValueError, match="bits"):
+        evaluate(nets, [(0, 0)], [(0, 0)], ones * 2)

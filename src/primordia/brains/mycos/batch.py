@@ -167,6 +167,11 @@ def evaluate(genomes: Sequence[MycosGenome], inputs: Sequence[tuple[int, int]],
     values = np.ascontiguousarray(values, dtype=np.uint8)
     if values.ndim != 3 or values.shape[2] != len(inputs):
         raise ValueError(f"values must be [episodes, ticks, {len(inputs)}]; got {values.shape}")
+    if values.size and values.max() > 1:
+        raise ValueError("values must be bits (0 or 1)")
+    named = [*inputs, *outputs, *((c, i) for sets in internals or () for c, i, _ in sets)]
+    if any(c < 0 or i < 0 for c, i in named):
+        raise ValueError("chunks and bits are counted from 0; a negative one names nothing")
     set_pairs, set_values = _overrides(internals, values.shape[0])
     packed = pack(genomes)
     in_map = _bit_map(packed, inputs, INPUT)
