@@ -1,0 +1,99 @@
+"""The fast neural turn: numba kernels that evaluate a whole population in one call.
+
+Layout (built by ``packing.py``, kept by ``brain.py``): organism ``i``'s neurons are numbered
+densely from ``neu_lo[i]`` in the flat ``bias`` array -- its inter neurons (in id order), then
+its action neurons; ``inter_act[i, j]`` is the activation of its j-th inter neuron, carried
+from turn to turn. Its synapses are ``syn_lo[i] .. syn_hi[i]`` of the flat ``pre``/``post``/
+``weight`` arrays (CSR by organism): first those into inter neurons (up to ``syn_mid[i]``),
+then those into action neurons, each group in canonical (pre, post) order. ``pre`` is a
+sensor index (< number of sensors) or the number of sensors plus an inter index; ``post`` is
+a local neuron index. So every neuron's input is summed in the order ``reference.py`` sums it,
+and the results agree bit for bit (tests check).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .reference import action_value, confidence_value
+from .tanh import tanh_nb
+
+action_value_nb = njit(cache=True, nogil=True)(action_value)
+confidence_value_nb = njit(cache=True, nogil=True)(confidence_value)
+
+PARALLEL_MIN = 256
+"""Organisms in a call below which the brain does not spread a step over threads."""
+
+
+@njit(cache=True, nogil=True)
+def step_span(lo, hi, slots, sensors, actions, conf_col, act_cols, act_levels, neu_lo, n_inter,
+              syn_lo, syn_mid, syn_hi, bias, pre, post, weight, scratch, inter_act,
+              action_act, last_in):
+    """One turn for organisms ``slots[lo:hi]`` (see the module for the layout): read
+    ``sensors[i]``, update ``inter_act[i]``, write ``actions[i]`` and ``action_act[i]``.
+    Returns the synapse contributions summed."""
+    ns = sensors.shape[1]
+    na = act_cols.shape[0]
+    ops = 0
+    for j in range(lo, hi):
+        i = slots[j]
+        nb = neu_lo[i]
+        ni = n_inter[i]
+        conf = 0.0
+        if ni > 0:
+            conf = inter_act[i, 0]
+            for q in range(1, ni):
+                if inter_act[i, q] > conf:
+                    conf = inter_act[i, q]
+        for q in range(ns):
+            last_in[i, q] = sensors[i, q]
+        for q in range(ni + na):
+            scratch[nb + q] = bias[nb + q]
+        for e in range(syn_lo[i], syn_mid[i]):          # into inter: previous activations
+            p = pre[e]
+            v = np.float64(sensors[i, p]) if p < ns else inter_act[i, p - ns]
+            scratch[nb + post[e]] += v * weight[e]
+        for q in range(ni):
+            inter_act[i, q] = tanh_nb(scratch[nb + q])
+        for e in range(syn_mid[i], syn_hi[i]):          # into actions: the new activations
+            p = pre[e]
+            v = np.float64(sensors[i, p]) if p < ns else inter_act[i, p - ns]
+            scratch[nb + post[e]] += v * weight[e]
+        for m in range(na):
+            a = tanh_nb(scratch[nb + ni + m])
+            action_act[i, m] = a
+            actions[i, act_cols[m]] = action_value_nb(a, act_levels[m])
+        if conf_col >= 0:
+            actions[i, conf_col] = confidence_value_nb(conf)
+        ops += syn_hi[i] - syn_lo[i]
+    return ops
+
+
+@njit(cache=True, nogil=True)
+def step_serial(slots, sensors, actions, conf_col, act_cols, act_levels, neu_lo, n_inter,
+                syn_lo, syn_mid, syn_hi, bias, pre, post, weight, scratch, inter_act,
+                action_act, last_in):
+    """One turn for every organism in ``slots``, on one thread; returns the synapse ops."""
+    return step_span(0, slots.shape[0], slots, sensors, actions, conf_col, act_cols,
+                     act_levels, neu_lo, n_inter, syn_lo, syn_mid, syn_hi, bias, pre, post,
+                     weight, scratch, inter_act, action_act, last_in)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def step_parallel(spans, slots, sensors, actions, conf_col, act_cols, act_levels, neu_lo,
+                  n_inter, syn_lo, syn_mid, syn_hi, bias, pre, post, weight, scratch,
+                  inter_act, action_act, last_in):
+    """``step_serial`` in ``spans`` slices over numba's threads. The results are the same:
+    each organism touches only its own rows and neuron range (slots must not repeat), and the
+    op counts are added up afterwards in slice order."""
+    n = slots.shape[0]
+    spans = max(1, min(n, spans))
+    size = (n + spans - 1) // spans
+    counts = np.zeros(spans, dtype=np.int64)
+    for s in prange(spans):
+        counts[s] = step_span(s * size, min(n, (s + 1) * size), slots, sensors, actions,
+                              conf_col, act_cols, act_levels, neu_lo, n_inter, syn_lo,
+                              syn_mid, syn_hi, bias, pre, post, weight, scratch, inter_act,
+                              action_act, last_in)
+    return counts.sum()

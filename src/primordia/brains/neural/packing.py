@@ -1,0 +1,152 @@
+"""Genomes as the kernel's arrays: one organism's neurons and synapses in dense local numbers
+(the layout ``kernels.py`` describes), and the population's flat CSR store that ``brain.py``
+appends to when organisms are born and compacts when enough have died."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .genome import INTER_BASE, NeuralGenome
+
+
+@dataclass(frozen=True)
+class Packed:
+    """One organism: biases (inter neurons, then action neurons), its synapses into inter
+    neurons then into action neurons (``split`` of them into inter), and how many inter
+    neurons it has."""
+
+    bias: np.ndarray       # float64
+    pre: np.ndarray        # int32: sensor index, or sensors + local inter index
+    post: np.ndarray       # int32: local neuron index
+    weight: np.ndarray     # float64
+    n_inter: int
+    split: int
+
+
+def pack(genome: NeuralGenome, n_sensors: int) -> Packed:
+    """The kernel's view of a (valid, fitting) genome; canonical order is kept within each of
+    the two synapse groups, which is what makes the kernel's sums equal the reference's."""
+    local = {nid: j for j, nid in enumerate(genome.inter_ids)}
+    ni = len(local)
+    local.update({nid: ni + m for m, nid in enumerate(genome.action_ids)})
+    into_inter, into_action = [], []
+    for p, q, w in genome.synapses:
+        row = (p if p < INTER_BASE else n_sensors + local[p], local[q], w)
+        (into_inter if local[q] < ni else into_action).append(row)
+    rows = into_inter + into_action
+    bias = [b for _, b in genome.inter] + [b for _, b in genome.actions]
+    return Packed(np.array(bias, dtype=np.float64),
+                  np.array([r[0] for r in rows], dtype=np.int32),
+                  np.array([r[1] for r in rows], dtype=np.int32),
+                  np.array([r[2] for r in rows], dtype=np.float64),
+                  ni, len(into_inter))
+
+
+def gather_index(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indices of the ranges ``starts[k] .. starts[k] + lengths[k]``, concatenated."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    firsts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    return np.repeat(np.asarray(starts, dtype=np.int64) - firsts, lengths) + np.arange(total)
+
+
+class FlatStore:
+    """The population's neurons and synapses, packed organism after organism. Births append
+    (amortised growth), deaths leave holes, and ``compact`` closes them once the dead take more
+    room than the living -- no repacking of the others on every birth or death."""
+
+    def __init__(self, capacity: int) -> None:
+        self.neu_lo = np.zeros(capacity, dtype=np.int64)
+        self.n_neu = np.zeros(capacity, dtype=np.int64)
+        self.n_inter = np.zeros(capacity, dtype=np.int64)
+        self.syn_lo = np.zeros(capacity, dtype=np.int64)
+        self.syn_mid = np.zeros(capacity, dtype=np.int64)
+        self.syn_hi = np.zeros(capacity, dtype=np.int64)
+        self.bias = np.zeros(64, dtype=np.float64)
+        self.scratch = np.zeros(64, dtype=np.float64)
+        self.pre = np.zeros(64, dtype=np.int32)
+        self.post = np.zeros(64, dtype=np.int32)
+        self.weight = np.zeros(64, dtype=np.float64)
+        self.neu_used = self.syn_used = 0
+        self.neu_live = self.syn_live = 0
+
+    def grow_slots(self, capacity: int) -> None:
+        old = self.neu_lo.shape[0]
+        for name in ("neu_lo", "n_neu", "n_inter", "syn_lo", "syn_mid", "syn_hi"):
+            a = np.zeros(capacity, dtype=np.int64)
+            a[:old] = getattr(self, name)
+            setattr(self, name, a)
+
+    @staticmethod
+    def _room(a: np.ndarray, used: int, need: int) -> np.ndarray:
+        if need <= a.shape[0]:
+            return a
+        b = np.zeros(max(need, 2 * a.shape[0]), dtype=a.dtype)
+        b[:used] = a[:used]
+        return b
+
+    def append(self, slots: np.ndarray, packs: list[Packed]) -> None:
+        """Store ``packs`` for ``slots`` (free slots, one pack each) after the used part."""
+        if not packs:
+            return
+        n_neu = np.array([p.bias.shape[0] for p in packs], dtype=np.int64)
+        n_syn = np.array([p.pre.shape[0] for p in packs], dtype=np.int64)
+        neu_end = self.neu_used + int(n_neu.sum())
+        syn_end = self.syn_used + int(n_syn.sum())
+        self.bias = self._room(self.bias, self.neu_used, neu_end)
+        if self.scratch.shape[0] < self.bias.shape[0]:
+            self.scratch = np.zeros(self.bias.shape[0], dtype=np.float64)
+        for name in ("pre", "post", "weight"):
+            setattr(self, name, self._room(getattr(self, name), self.syn_used, syn_end))
+        self.bias[self.neu_used:neu_end] = np.concatenate([p.bias for p in packs])
+        self.pre[self.syn_used:syn_end] = np.concatenate([p.pre for p in packs])
+        self.post[self.syn_used:syn_end] = np.concatenate([p.post for p in packs])
+        self.weight[self.syn_used:syn_end] = np.concatenate([p.weight for p in packs])
+        self.neu_lo[slots] = self.neu_used + np.concatenate([[0], np.cumsum(n_neu)[:-1]])
+        self.n_neu[slots] = n_neu
+        self.n_inter[slots] = [p.n_inter for p in packs]
+        syn_lo = self.syn_used + np.concatenate([[0], np.cumsum(n_syn)[:-1]])
+        self.syn_lo[slots] = syn_lo
+        self.syn_mid[slots] = syn_lo + np.array([p.split for p in packs], dtype=np.int64)
+        self.syn_hi[slots] = syn_lo + n_syn
+        self.neu_used, self.syn_used = neu_end, syn_end
+        self.neu_live += int(n_neu.sum())
+        self.syn_live += int(n_syn.sum())
+
+    def release(self, slots: np.ndarray) -> None:
+        """Forget the organisms in ``slots`` (each stored, none twice); their room becomes a
+        hole until the next compaction."""
+        self.neu_live -= int(self.n_neu[slots].sum())
+        self.syn_live -= int((self.syn_hi[slots] - self.syn_lo[slots]).sum())
+        for a in (self.neu_lo, self.n_neu, self.n_inter, self.syn_lo, self.syn_mid,
+                  self.syn_hi):
+            a[slots] = 0
+
+    def wasteful(self) -> bool:
+        """True when holes take more room than the living (and enough to be worth a copy)."""
+        holes = self.neu_used - self.neu_live + self.syn_used - self.syn_live
+        return holes > 4096 and holes > self.neu_live + self.syn_live
+
+    def compact(self, live: np.ndarray) -> None:
+        """Repack the organisms in ``live`` (all stored ones) in slot order, without holes."""
+        n_neu = self.n_neu[live]
+        n_syn = self.syn_hi[live] - self.syn_lo[live]
+        neu_idx = gather_index(self.neu_lo[live], n_neu)
+        syn_idx = gather_index(self.syn_lo[live], n_syn)
+        self.bias = np.concatenate([self.bias[neu_idx], np.zeros(64)])
+        self.scratch = np.zeros(self.bias.shape[0], dtype=np.float64)
+        self.pre = np.concatenate([self.pre[syn_idx], np.zeros(64, dtype=np.int32)])
+        self.post = np.concatenate([self.post[syn_idx], np.zeros(64, dtype=np.int32)])
+        self.weight = np.concatenate([self.weight[syn_idx], np.zeros(64)])
+        mid = self.syn_mid[live] - self.syn_lo[live]
+        self.neu_lo[live] = np.concatenate([[0], np.cumsum(n_neu)[:-1]])
+        syn_lo = np.concatenate([[0], np.cumsum(n_syn)[:-1]]).astype(np.int64)
+        self.syn_lo[live] = syn_lo
+        self.syn_mid[live] = syn_lo + mid
+        self.syn_hi[live] = syn_lo + n_syn
+        self.neu_used = self.neu_live = int(n_neu.sum())
+        self.syn_used = self.syn_live = int(n_syn.sum())
