@@ -1,0 +1,208 @@
+"""The neural Brain: a population of recurrent nets in slots, one decision per tick.
+
+Genomes are packed into flat arrays (``packing.FlatStore``); the genome objects stay the
+source of truth. Inter activations are the organism's own state: they start at 0.0 when it is
+added, carry over from turn to turn, and go into ``state_arrays`` (checkpoints and state
+hashes). A step evaluates every active organism once (``kernels.step_*``) and writes its
+action slots; a net never asks for a second round in a tick.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numba
+import numpy as np
+
+from primordia.brains.base import BrainIO
+from primordia.core.errors import ConfigError, GenomeError
+
+from . import kernels as k
+from .genome import (ACTION_BASE, NeuralGenome, action_ids_for, check_fits, check_layout,
+                     confidence_slot, validate)
+from .packing import FlatStore, pack
+
+SPANS_PER_THREAD = 4
+"""Work slices per thread in a parallel step (nets of different sizes take different time)."""
+
+
+class NeuralBrain:
+    """Neural organisms in slots 0 .. capacity - 1, stepped together by the numba kernel."""
+
+    def __init__(self, genomes: Sequence[NeuralGenome], io: BrainIO, threads: int = 1,
+                 capacity: int | None = None) -> None:
+        try:
+            check_layout(io)
+        except GenomeError as exc:
+            raise ConfigError(str(exc)) from None
+        self.io = io
+        self.threads = threads
+        cols = [a - ACTION_BASE for a in action_ids_for(io)]
+        self.act_cols = np.array(cols, dtype=np.int64)
+        self.act_levels = np.array([io.levels(c) for c in cols], dtype=np.int64)
+        self.conf_col = confidence_slot(io)
+        n = max(capacity or 0, len(genomes), 1)
+        self.store = FlatStore(n)
+        self.alive = np.zeros(n, dtype=bool)
+        self.genomes: list[NeuralGenome | None] = [None] * n
+        self.inter_act = np.zeros((n, 1), dtype=np.float64)
+        self.action_act = np.zeros((n, len(cols)), dtype=np.float64)
+        self.last_in = np.zeros((n, io.n_sensors), dtype=np.int32)
+        self.synapse_ops_last_step = 0
+        self.add(list(genomes))
+
+    @property
+    def capacity(self) -> int:
+        return self.alive.shape[0]
+
+    # --- population ----------------------------------------------------------------------------
+    def _grow(self, need: int) -> None:
+        old, new = self.capacity, max(need, 2 * self.capacity)
+
+        def widen(a: np.ndarray) -> np.ndarray:
+            b = np.zeros((new,) + a.shape[1:], dtype=a.dtype)
+            b[:old] = a
+            return b
+
+        self.alive = widen(self.alive)
+        self.inter_act = widen(self.inter_act)
+        self.action_act = widen(self.action_act)
+        self.last_in = widen(self.last_in)
+        self.store.grow_slots(new)
+        self.genomes.extend([None] * (new - old))
+
+    def add(self, genomes: Sequence[NeuralGenome],
+            slots: np.ndarray | Sequence[int] | None = None) -> np.ndarray:
+        """Place new organisms (fresh activations) in the given free slots, or the lowest free
+        ones; returns their slots. GenomeError if a genome is invalid or does not fit the
+        world's layout."""
+        genomes = list(genomes)
+        for g in genomes:
+            validate(g)
+            check_fits(g, self.io)
+        if slots is None:
+            free = np.flatnonzero(~self.alive)
+            if len(free) < len(genomes):
+                self._grow(self.capacity + len(genomes) - len(free))
+                free = np.flatnonzero(~self.alive)
+            slots = free[:len(genomes)]
+        else:
+            slots = np.asarray(slots, dtype=np.int64).reshape(-1)
+            if (len(slots) != len(genomes) or len(np.unique(slots)) != len(slots)
+                    or (len(slots) and (slots.min() < 0 or slots.max() >= self.capacity))
+                    or self.alive[slots].any()):
+                raise ConfigError("add: slots must be distinct free slots, one per genome")
+        if not genomes:
+            return slots
+        packs = [pack(g, self.io.n_sensors) for g in genomes]
+        width = max(p.n_inter for p in packs)
+        if width > self.inter_act.shape[1]:
+            wider = np.zeros((self.capacity, width), dtype=np.float64)
+            wider[:, :self.inter_act.shape[1]] = self.inter_act
+            self.inter_act = wider
+        self.store.append(slots, packs)
+        for slot, g in zip(slots.tolist(), genomes):
+            self.genomes[slot] = g
+        self.alive[slots] = True
+        self.inter_act[slots] = 0.0
+        self.action_act[slots] = 0.0
+        self.last_in[slots] = 0
+        return slots
+
+    def remove(self, slots: Sequence[int] | np.ndarray) -> None:
+        """Free the slots of organisms that died (their room is reclaimed in bulk, later)."""
+        slots = np.unique(np.asarray(slots, dtype=np.int64).reshape(-1))
+        slots = slots[self.alive[slots]]
+        self.store.release(slots)
+        self.alive[slots] = False
+        self.inter_act[slots] = 0.0
+        self.action_act[slots] = 0.0
+        self.last_in[slots] = 0
+        for s in slots.tolist():
+            self.genomes[s] = None
+        if self.store.wasteful():
+            self.store.compact(np.flatnonzero(self.alive))
+
+    # --- running -------------------------------------------------------------------------------
+    def begin_tick(self, budget: np.ndarray, active: np.ndarray | None = None) -> None:
+        """Nothing to prepare: a net's turn costs what its synapses cost, not a budget."""
+
+    def step(self, sensors: np.ndarray, actions: np.ndarray,
+             active: np.ndarray | None = None) -> np.ndarray:
+        """One turn for the active organisms: read ``sensors[N, S]``, write ``actions[N, A]``.
+        Returns all False: every net decides once per tick."""
+        n = self.capacity
+        if sensors.shape != (n, self.io.n_sensors) or actions.shape != (n, self.io.n_actions):
+            raise ConfigError(f"step: sensors {sensors.shape} and actions {actions.shape} do "
+                              f"not fit {n} slots of {self.io}")
+        if actions.dtype != np.int32:
+            raise ConfigError(f"step: actions must be int32, not {actions.dtype}")
+        sensors = np.ascontiguousarray(sensors, dtype=np.int32)
+        if active is None:
+            mask = self.alive
+        else:
+            mask = np.asarray(active, dtype=bool)
+            if mask.shape != (n,):
+                raise ConfigError(f"step: active mask has shape {mask.shape}; expected ({n},)")
+            mask = mask & self.alive
+        slots = np.flatnonzero(mask).astype(np.int64)
+        s = self.store
+        args = (slots, sensors, actions, self.conf_col, self.act_cols, self.act_levels,
+                s.neu_lo, s.n_inter, s.syn_lo, s.syn_mid, s.syn_hi, s.bias, s.pre, s.post,
+                s.weight, s.scratch, self.inter_act, self.action_act, self.last_in)
+        spans = self._spans()
+        if spans > 1 and slots.shape[0] >= k.PARALLEL_MIN:
+            ops = k.step_parallel(spans, *args)
+        else:
+            ops = k.step_serial(*args)
+        self.synapse_ops_last_step = int(ops)
+        return np.zeros(n, dtype=bool)
+
+    def _spans(self) -> int:
+        """Work slices for the parallel kernel (numba's threads set to match), or 1."""
+        if self.threads <= 1:
+            return 1
+        threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
+        numba.set_num_threads(threads)
+        return SPANS_PER_THREAD * threads
+
+    # --- state ---------------------------------------------------------------------------------
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """What an organism carries from turn to turn: its inter activations, one row per slot
+        (zero in free slots and beyond an organism's own inter neurons), as wide as the living
+        organism with the most inter neurons."""
+        width = int(self.store.n_inter[self.alive].max()) if self.alive.any() else 0
+        return {"inter_activation": self.inter_act[:, :width].copy()}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore ``state_arrays`` (from a checkpoint) into the living slots."""
+        if "inter_activation" not in arrays:
+            raise ConfigError("brain state: missing inter_activation")
+        a = np.asarray(arrays["inter_activation"])
+        need = int(self.store.n_inter[self.alive].max()) if self.alive.any() else 0
+        if a.ndim != 2 or a.shape[0] != self.capacity or a.shape[1] < need \
+                or a.dtype.kind not in "fiu":
+            raise ConfigError(f"brain inter_activation: shape {a.shape} and dtype {a.dtype} "
+                              f"do not fit {self.capacity} slots of up to {need} inter neurons")
+        a = a.astype(np.float64)
+        if not (np.isfinite(a).all() and (np.abs(a) <= 1.0).all()):
+            raise ConfigError("brain inter_activation: values must lie in [-1, 1]")
+        width = self.inter_act.shape[1]
+        b = np.zeros((self.capacity, width), dtype=np.float64)
+        cols = min(width, a.shape[1])
+        b[:, :cols] = a[:, :cols]
+        keep = self.alive[:, None] & (np.arange(width)[None, :] < self.store.n_inter[:, None])
+        self.inter_act[:] = np.where(keep, b, 0.0)
+
+    def activations(self, slot: int) -> dict[int, float]:
+        """Neuron id -> activation of a living organism, for live views: sensory neurons hold
+        the sensors of its last turn, inter neurons their current activation, action neurons
+        their activation in the last turn (all 0.0 before its first turn)."""
+        g = self.genomes[slot] if 0 <= slot < self.capacity else None
+        if g is None:
+            raise ConfigError(f"activations: slot {slot} holds no organism")
+        out = {q: float(self.last_in[slot, q]) for q in range(g.sensors)}
+        out.update({nid: float(self.inter_act[slot, j]) for j, nid in enumerate(g.inter_ids)})
+        out.update({nid: float(self.action_act[slot, m])
+                    for m, nid in enumerate(g.action_ids)})
+        return out
