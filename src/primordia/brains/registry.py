@@ -15,3 +15,11 @@ def _psil() -> Substrate:
 
 
 SUBSTRATES.register("psil", _psil)
+
+
+def _neural(**options) -> Substrate:
+    from .neural.substrate import NeuralSubstrate
+    return NeuralSubstrate(**options)
+
+
+SUBSTRATES.register("neural", _neural)
