@@ -15,6 +15,7 @@ from primordia.brains.neural import kernels as k
 from primordia.brains.neural import reference as ref
 from primordia.brains.neural.genome import action_ids_for, confidence_slot
 from primordia.brains.neural.packing import FlatStore, pack
+from primordia.brains.neural.tanh import tanh_py
 from primordia.brains.neural.variation import mutate, random_genome
 from primordia.core.rng import DrawStream, Rng
 
@@ -23,7 +24,7 @@ from .conftest import LAYOUTS, genomes, sensor_values
 
 def run_kernel(nets, io: BrainIO, turns: np.ndarray, spans: int = 0):
     """Run ``nets`` (slot j = net j) through ``turns[t, j, :]``; per turn, copies of the inter
-    and action activations, the actions and the op count. ``spans`` > 0: the parallel kernel."""
+    activations and the action neurons' inputs, the actions and the op count. ``spans`` > 0: the parallel kernel."""
     n = len(nets)
     store = FlatStore(n)
     store.append(np.arange(n), [pack(g, io.n_sensors) for g in nets])
@@ -31,7 +32,7 @@ def run_kernel(nets, io: BrainIO, turns: np.ndarray, spans: int = 0):
     act_cols = np.array(cols, dtype=np.int64)
     levels = np.array([io.levels(c) for c in cols], dtype=np.int64)
     inter = np.zeros((n, max([len(g.inter) for g in nets] + [1])))
-    action_act = np.zeros((n, len(cols)))
+    action_in = np.zeros((n, len(cols)))
     last_in = np.zeros((n, io.n_sensors), dtype=np.int32)
     slots = np.arange(n, dtype=np.int64)
     out = []
@@ -40,9 +41,9 @@ def run_kernel(nets, io: BrainIO, turns: np.ndarray, spans: int = 0):
         args = (slots, np.ascontiguousarray(sensors, dtype=np.int32), actions,
                 confidence_slot(io), act_cols, levels, store.neu_lo, store.n_inter,
                 store.syn_lo, store.syn_mid, store.syn_hi, store.bias, store.pre, store.post,
-                store.weight, store.scratch, inter, action_act, last_in)
+                store.weight, store.scratch, inter, action_in, last_in)
         ops = k.step_parallel(spans, *args) if spans else k.step_serial(*args)
-        out.append((inter.copy(), action_act.copy(), actions, int(ops)))
+        out.append((inter.copy(), action_in.copy(), actions, int(ops)))
     return out
 
 
@@ -56,9 +57,9 @@ def assert_kernel_equals_reference(nets, io: BrainIO, turns: np.ndarray) -> None
         want = ref.run(g, io, turns[:, j, :].tolist())
         ni, na = len(g.inter), len(g.actions)
         for t, r in enumerate(want):
-            inter, action_act, actions, _ = got[t]
+            inter, action_in, actions, _ = got[t]
             assert bits(inter[j, :ni]) == bits(r.inter), (j, t)
-            assert bits(action_act[j, :na]) == bits(r.actions), (j, t)
+            assert bits(tanh_py(x) for x in action_in[j, :na]) == bits(r.actions), (j, t)
             assert tuple(actions[j].tolist()) == r.values, (j, t)
     for t in range(len(turns)):
         assert got[t][3] == sum(len(g.synapses) for g in nets)

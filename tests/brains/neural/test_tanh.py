@@ -60,6 +60,13 @@ def test_tanh_is_exactly_odd(x):
     assert bits(tanh_py(-x)) == bits(-tanh_py(x))
 
 
+@settings(max_examples=1000, deadline=None)
+@given(st.floats(allow_nan=False))
+def test_tanh_is_positive_exactly_for_positive_input(x):
+    """The kernel decides on/off actions by the sign of the input alone."""
+    assert (tanh_py(x) > 0.0) == (x > 0.0) and (tanh_py(x) < 0.0) == (x < 0.0)
+
+
 def test_tanh_is_monotone_and_saturates():
     xs = np.linspace(-22.0, 22.0, 400_001)
     ys = [tanh_py(float(x)) for x in xs]

@@ -21,6 +21,7 @@ from . import kernels as k
 from .genome import (ACTION_BASE, NeuralGenome, action_ids_for, check_fits, check_layout,
                      confidence_slot, validate)
 from .packing import FlatStore, pack
+from .tanh import tanh_py
 
 SPANS_PER_THREAD = 4
 """Work slices per thread in a parallel step (nets of different sizes take different time)."""
@@ -46,7 +47,7 @@ class NeuralBrain:
         self.alive = np.zeros(n, dtype=bool)
         self.genomes: list[NeuralGenome | None] = [None] * n
         self.inter_act = np.zeros((n, 1), dtype=np.float64)
-        self.action_act = np.zeros((n, len(cols)), dtype=np.float64)
+        self.action_in = np.zeros((n, len(cols)), dtype=np.float64)
         self.last_in = np.zeros((n, io.n_sensors), dtype=np.int32)
         self.synapse_ops_last_step = 0
         self.add(list(genomes))
@@ -66,7 +67,7 @@ class NeuralBrain:
 
         self.alive = widen(self.alive)
         self.inter_act = widen(self.inter_act)
-        self.action_act = widen(self.action_act)
+        self.action_in = widen(self.action_in)
         self.last_in = widen(self.last_in)
         self.store.grow_slots(new)
         self.genomes.extend([None] * (new - old))
@@ -105,7 +106,7 @@ class NeuralBrain:
             self.genomes[slot] = g
         self.alive[slots] = True
         self.inter_act[slots] = 0.0
-        self.action_act[slots] = 0.0
+        self.action_in[slots] = 0.0
         self.last_in[slots] = 0
         return slots
 
@@ -116,7 +117,7 @@ class NeuralBrain:
         self.store.release(slots)
         self.alive[slots] = False
         self.inter_act[slots] = 0.0
-        self.action_act[slots] = 0.0
+        self.action_in[slots] = 0.0
         self.last_in[slots] = 0
         for s in slots.tolist():
             self.genomes[s] = None
@@ -149,7 +150,7 @@ class NeuralBrain:
         s = self.store
         args = (slots, sensors, actions, self.conf_col, self.act_cols, self.act_levels,
                 s.neu_lo, s.n_inter, s.syn_lo, s.syn_mid, s.syn_hi, s.bias, s.pre, s.post,
-                s.weight, s.scratch, self.inter_act, self.action_act, self.last_in)
+                s.weight, s.scratch, self.inter_act, self.action_in, self.last_in)
         spans = self._spans()
         if spans > 1 and slots.shape[0] >= k.PARALLEL_MIN:
             ops = k.step_parallel(spans, *args)
@@ -203,6 +204,6 @@ class NeuralBrain:
             raise ConfigError(f"activations: slot {slot} holds no organism")
         out = {q: float(self.last_in[slot, q]) for q in range(g.sensors)}
         out.update({nid: float(self.inter_act[slot, j]) for j, nid in enumerate(g.inter_ids)})
-        out.update({nid: float(self.action_act[slot, m])
+        out.update({nid: tanh_py(float(self.action_in[slot, m]))
                     for m, nid in enumerate(g.action_ids)})
         return out

@@ -9,6 +9,12 @@ then those into action neurons, each group in canonical (pre, post) order. ``pre
 sensor index (< number of sensors) or the number of sensors plus an inter index; ``post`` is
 a local neuron index. So every neuron's input is summed in the order ``reference.py`` sums it,
 and the results agree bit for bit (tests check).
+
+An action neuron's activation only matters through its action value, and for an on/off action
+that is the sign of its input (this tanh is odd and increasing, and zero only at zero), so the
+kernel keeps each action neuron's input in ``action_in`` and takes tanh only for actions with
+more than two levels; ``NeuralBrain.activations`` applies it for views. That saves three of the
+five tanh calls of a hex-world net.
 """
 
 from __future__ import annotations
@@ -29,9 +35,10 @@ PARALLEL_MIN = 256
 @njit(cache=True, nogil=True)
 def step_span(lo, hi, slots, sensors, actions, conf_col, act_cols, act_levels, neu_lo, n_inter,
               syn_lo, syn_mid, syn_hi, bias, pre, post, weight, scratch, inter_act,
-              action_act, last_in):
+              action_in, last_in):
     """One turn for organisms ``slots[lo:hi]`` (see the module for the layout): read
-    ``sensors[i]``, update ``inter_act[i]``, write ``actions[i]`` and ``action_act[i]``.
+    ``sensors[i]``, update ``inter_act[i]``, write ``actions[i]`` and the action neurons'
+    inputs ``action_in[i]``.
     Returns the synapse contributions summed."""
     ns = sensors.shape[1]
     na = act_cols.shape[0]
@@ -61,9 +68,12 @@ def step_span(lo, hi, slots, sensors, actions, conf_col, act_cols, act_levels, n
             v = np.float64(sensors[i, p]) if p < ns else inter_act[i, p - ns]
             scratch[nb + post[e]] += v * weight[e]
         for m in range(na):
-            a = tanh_nb(scratch[nb + ni + m])
-            action_act[i, m] = a
-            actions[i, act_cols[m]] = action_value_nb(a, act_levels[m])
+            x = scratch[nb + ni + m]
+            action_in[i, m] = x
+            if act_levels[m] == 2:                      # tanh(x) > 0 exactly when x > 0
+                actions[i, act_cols[m]] = 1 if x > 0.0 else 0
+            else:
+                actions[i, act_cols[m]] = action_value_nb(tanh_nb(x), act_levels[m])
         if conf_col >= 0:
             actions[i, conf_col] = confidence_value_nb(conf)
         ops += syn_hi[i] - syn_lo[i]
@@ -73,17 +83,17 @@ def step_span(lo, hi, slots, sensors, actions, conf_col, act_cols, act_levels, n
 @njit(cache=True, nogil=True)
 def step_serial(slots, sensors, actions, conf_col, act_cols, act_levels, neu_lo, n_inter,
                 syn_lo, syn_mid, syn_hi, bias, pre, post, weight, scratch, inter_act,
-                action_act, last_in):
+                action_in, last_in):
     """One turn for every organism in ``slots``, on one thread; returns the synapse ops."""
     return step_span(0, slots.shape[0], slots, sensors, actions, conf_col, act_cols,
                      act_levels, neu_lo, n_inter, syn_lo, syn_mid, syn_hi, bias, pre, post,
-                     weight, scratch, inter_act, action_act, last_in)
+                     weight, scratch, inter_act, action_in, last_in)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def step_parallel(spans, slots, sensors, actions, conf_col, act_cols, act_levels, neu_lo,
                   n_inter, syn_lo, syn_mid, syn_hi, bias, pre, post, weight, scratch,
-                  inter_act, action_act, last_in):
+                  inter_act, action_in, last_in):
     """``step_serial`` in ``spans`` slices over numba's threads. The results are the same:
     each organism touches only its own rows and neuron range (slots must not repeat), and the
     op counts are added up afterwards in slice order."""
@@ -95,5 +105,5 @@ def step_parallel(spans, slots, sensors, actions, conf_col, act_cols, act_levels
         counts[s] = step_span(s * size, min(n, (s + 1) * size), slots, sensors, actions,
                               conf_col, act_cols, act_levels, neu_lo, n_inter, syn_lo,
                               syn_mid, syn_hi, bias, pre, post, weight, scratch, inter_act,
-                              action_act, last_in)
+                              action_in, last_in)
     return counts.sum()
