@@ -36,12 +36,16 @@ def sandbox_hashes(case: dict, threads: int = 1) -> dict[str, str]:
 
 
 HEX_CASES = [
+    {"brain": "neural", "seed": 42, "world_width": 20, "num_organisms": 200,
+     "checkpoints": [1, 30, 200]},
+    {"brain": "neural", "seed": 3, "world_width": 48, "num_organisms": 1500,
+     "checkpoints": [1, 50]},
     {"brain": "psil", "seed": 42, "world_width": 20, "num_organisms": 200,
      "checkpoints": [1, 30, 200]},
     {"brain": "psil", "seed": 7, "world_width": 12, "num_organisms": 100,
      "checkpoints": [1, 100]},
 ]
-HEX_SNAPSHOT = {"brain": "psil", "seed": 42, "turn": 30}
+HEX_SNAPSHOT = {"brain": "neural", "seed": 42, "turn": 30}
 """The hex world's golden snapshot: seed 42 at the defaults, after 30 turns."""
 
 

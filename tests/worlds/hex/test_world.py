@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from primordia.brains.registry import SUBSTRATES
 from primordia.core.errors import ConfigError
+from primordia.runs.hex_run import hex_substrate
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HexWorld
 
@@ -43,21 +44,31 @@ def test_the_defaults_are_the_seeds():
     assert cfg.spawn_sigma == 5.0 and cfg.spawn_attempts == 1600
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=16, deadline=None)
 @given(st.integers(1, 16), st.floats(0.05, 1.0), st.integers(1, 12), st.integers(0, 2**32),
-       st.floats(0, 1))
+       st.floats(0, 1), st.sampled_from(["neural", "psil"]), st.integers(0, 6))
 def test_any_config_and_seed_keeps_the_invariants_every_turn(width, fill, starve, seed,
-                                                             chance):
+                                                             chance, brain, neurons):
     n = max(1, int(width * width * fill))
     cfg = HexConfig(world_width=width, num_organisms=n, turns_to_starve=starve, seed=seed,
-                    mutation_chance=chance)
-    w = HexWorld(cfg, SUBSTRATES.get("psil"))
+                    mutation_chance=chance, num_neurons=neurons, max_num_neurons=neurons + 2)
+    w = HexWorld(cfg, hex_substrate(brain, cfg))
     check_invariants(w)
     for _ in range(25):
         d = w.tick()
         check_invariants(w)
-        assert len(d.spawned) + int(w.state.totals[5]) >= len(d.removed) - 0   # refilled
+        assert len(d.spawned) + int(w.state.totals[5]) >= len(d.removed)      # refilled
         assert d.metrics["organisms"] == int(w.state.alive.sum())
+
+
+def test_a_neural_population_evolves_and_keeps_the_invariants():
+    cfg = HexConfig(seed=11)
+    w = HexWorld(cfg, hex_substrate("neural", cfg))
+    for _ in range(300):
+        w.tick()
+    check_invariants(w)
+    m = w.metrics()
+    assert m["organisms"] == 200 and m["total_synapse_ops"] > 0 and m["max_generation"] >= 5
 
 
 def test_a_micro_psil_population_lives_a_thousand_turns():

@@ -15,8 +15,9 @@ class HexConfig(Config):
     world_width: int = Field(20, ge=1, le=4096, description="Cells per side of the grid.")
     steps_per_second: int = Field(5, ge=1, le=1000, description="Live view's default speed.")
     num_organisms: int = Field(200, ge=1, le=16_777_216, description="Starting population.")
-    num_neurons: int = Field(2, ge=0, le=10_000, description="Inter neurons of a new brain.")
-    max_num_neurons: int = Field(20, ge=0, le=10_000, description="Inter neurons at most.")
+    num_neurons: int = Field(2, ge=0, le=1000, description="Inter neurons of a new brain.")
+    max_num_neurons: int = Field(20, ge=0, le=1000, description="Inter neurons at most "
+                                 "(ids 1000 + i stay below the action ids at 2000).")
     num_synapses: int = Field(4, ge=0, le=100_000, description="Synapses of a new brain.")
     turns_to_starve: int = Field(20, ge=1, le=1_000_000, description="Turns without a meal "
                                                                       "an organism survives.")
