@@ -1,0 +1,75 @@
+"""The numba twins of random_genome and mutate make the same nets from the same draws as the
+plain-Python variation (the reference), and use the same number of draws."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from primordia.brains.neural import breed
+from primordia.brains.neural.genome import NeuralGenome, action_ids_for
+from primordia.brains.neural.variation import mutate, random_genome
+from primordia.core.rng import DrawStream, Rng
+
+from .conftest import LAYOUTS, genomes
+
+
+def key(d: DrawStream) -> np.ndarray:
+    return np.array(d.key, dtype=np.int64)
+
+
+def arrays(g: NeuralGenome):
+    return (np.array(g.inter_ids, dtype=np.int64), np.array([b for _, b in g.inter]),
+            np.array(g.action_ids, dtype=np.int64), np.array([b for _, b in g.actions]),
+            np.array([s[0] for s in g.synapses], dtype=np.int64),
+            np.array([s[1] for s in g.synapses], dtype=np.int64),
+            np.array([s[2] for s in g.synapses]))
+
+
+def genome(sensors, act_id, out) -> NeuralGenome:
+    ids, ib, ab, pre, post, w = out
+    return NeuralGenome(sensors, tuple(zip(ids.tolist(), ib.tolist())),
+                        tuple(zip(act_id.tolist(), ab.tolist())),
+                        tuple(zip(pre.tolist(), post.tolist(), w.tolist())))
+
+
+def test_random_nets_match_the_reference_draw_for_draw():
+    for e in range(600):
+        io = LAYOUTS[e % 3]
+        acts = np.array(action_ids_for(io), dtype=np.int64)
+        neurons, synapses = e % 6, (e * 7) % 15
+        d = DrawStream(Rng(e % 5), 77, e, e)
+        want = random_genome(d, io.n_sensors, tuple(acts.tolist()), neurons, synapses)
+        pos = np.zeros(1, dtype=np.int64)
+        got = breed.random_net(key(DrawStream(Rng(e % 5), 77, e, e)), pos, io.n_sensors, acts,
+                               neurons, synapses)
+        assert genome(io.n_sensors, acts, got) == want
+        assert pos[0] == d.used
+
+
+@settings(max_examples=300, deadline=None)
+@given(genomes(), st.integers(0, 2**32), st.sampled_from([0.0, 1.0, 1.5, 2.5, 4.0]),
+       st.integers(0, 10))
+def test_mutations_match_the_reference_draw_for_draw(g, entity, magnitude, max_inter):
+    d = DrawStream(Rng(3), 5, 1, entity)
+    want = mutate(g, d, magnitude, max_inter)
+    ids, ib, acts, ab, pre, post, w = arrays(g)
+    pos = np.zeros(1, dtype=np.int64)
+    got = breed.mutate_net(key(DrawStream(Rng(3), 5, 1, entity)), pos, g.sensors, ids, ib,
+                           acts, ab, pre, post, w, magnitude, max_inter)
+    assert genome(g.sensors, acts, got) == want
+    assert pos[0] == d.used
+
+
+def test_a_new_inter_neuron_past_id_1999_takes_the_lowest_free_id_in_both():
+    top = NeuralGenome(1, ((1000, 0.1), (1001, 0.2), (1999, 0.3)), ((2000, 0.0),), ())
+    for entity in range(400):
+        d = DrawStream(Rng(9), 5, 2, entity)
+        want = mutate(top, d, 1.0, 20)
+        ids, ib, acts, ab, pre, post, w = arrays(top)
+        got = breed.mutate_net(key(DrawStream(Rng(9), 5, 2, entity)), np.zeros(1, np.int64),
+                               1, ids, ib, acts, ab, pre, post, w, 1.0, 20)
+        assert genome(1, acts, got) == want
+        if len(want.inter) == 4:
+            assert want.inter_ids == (1000, 1001, 1002, 1999)
