@@ -254,7 +254,7 @@ def _print_hex_summary(console: Console, run: HexRun) -> None:
                                          s.born[i], s.q[i], s.r[i])))
         console.print(t)
         console.print(f"organism {s.oid[top[0]]}'s brain:", highlight=False)
-        console.print(w.substrate.to_text(w.genomes[int(top[0])]), highlight=False,
+        console.print(w.substrate.to_text(w.genome(int(top[0]))), highlight=False,
                       markup=False)
     if len(run.samples) > 1:
         t = Table(title=f"Timeline ({len(run.samples)} samples, turn "

@@ -73,3 +73,43 @@ def test_a_new_inter_neuron_past_id_1999_takes_the_lowest_free_id_in_both():
         assert genome(1, acts, got) == want
         if len(want.inter) == 4:
             assert want.inter_ids == (1000, 1001, 1002, 1999)
+
+
+def test_a_brain_spawns_the_nets_the_substrate_would_make_and_steps_them_alike():
+    """Slots filled by ``spawn`` hold the genomes the Python path makes from the same keys
+    (random nets, plain copies, mutated copies), and behave the same in a step."""
+    from primordia.brains.registry import SUBSTRATES
+
+    from .conftest import HEX_LIKE_IO
+
+    sub = SUBSTRATES.get("neural", io=HEX_LIKE_IO, num_neurons=3, num_synapses=6,
+                         mutation_magnitude=2.0, max_num_neurons=5)
+    rng = Rng(21)
+    founders = [sub.random(DrawStream(rng, 1, 0, i), 0) for i in range(6)]
+    fast = sub.compile(founders, HEX_LIKE_IO, capacity=40)
+    slow = sub.compile(founders, HEX_LIKE_IO, capacity=40)
+    parents = np.array([-1, 0, 1, -1, 2, 5, 5, -1, 3, 4], dtype=np.int64)
+    slots = np.arange(10, 20, dtype=np.int64)
+    ids = np.arange(100, 110, dtype=np.int64)
+    for chance in (0.0, 0.5, 1.0):
+        fast.spawn(slots, parents, ids, rng.seed_word, 7, 8, 3, chance)
+        made = []
+        for p, i in zip(parents.tolist(), ids.tolist()):
+            if p < 0:
+                made.append(sub.random(DrawStream(rng, 7, 3, i), 0))
+            else:
+                d = DrawStream(rng, 8, 3, i)
+                g = founders[p]
+                made.append(sub.mutate(g, d, 0) if d.random() <= chance else g)
+        slow.add(made, slots=slots)
+        assert [fast.genome(s) for s in slots.tolist()] == made
+        sensors = np.zeros((40, 1), dtype=np.int32)
+        sensors[::3] = 1
+        a, b = np.zeros((40, 4), np.int32), np.zeros((40, 4), np.int32)
+        for _ in range(3):
+            fast.step(sensors, a)
+            slow.step(sensors, b)
+            assert np.array_equal(a, b)
+            assert fast.synapse_ops_last_step == slow.synapse_ops_last_step
+        fast.remove(slots)
+        slow.remove(slots)

@@ -113,7 +113,7 @@ def check_invariants(w: HexWorld) -> None:
     assert (s.occupancy[cells] == live).all(), "occupancy disagrees with positions"
     assert (s.occupancy >= 0).sum() == live.size, "occupancy names a dead organism"
     assert np.unique(s.oid[live]).size == live.size, "ids repeat"
-    assert [g is not None for g in w.genomes] == (s.alive != 0).tolist()
+    assert [w.genome(i) is not None for i in range(len(w.genomes))] == (s.alive != 0).tolist()
     assert (s.facing[live] >= 0).all() and (s.facing[live] < 6).all()
     order = w.alive_slots()
     assert sorted(order.tolist()) == live.tolist()

@@ -17,6 +17,7 @@ import numpy as np
 from primordia.brains.base import BrainIO
 from primordia.core.errors import ConfigError, GenomeError
 
+from . import breed
 from . import kernels as k
 from .genome import (ACTION_BASE, NeuralGenome, action_ids_for, check_fits, check_layout,
                      confidence_slot, validate)
@@ -31,13 +32,16 @@ class NeuralBrain:
     """Neural organisms in slots 0 .. capacity - 1, stepped together by the numba kernel."""
 
     def __init__(self, genomes: Sequence[NeuralGenome], io: BrainIO, threads: int = 1,
-                 capacity: int | None = None) -> None:
+                 capacity: int | None = None,
+                 breeding: tuple[int, int, float, int] = (2, 4, 1.0, 20)) -> None:
         try:
             check_layout(io)
         except GenomeError as exc:
             raise ConfigError(str(exc)) from None
         self.io = io
         self.threads = threads
+        self.breeding = breeding
+        """(num_neurons, num_synapses, mutation_magnitude, max_num_neurons) of ``spawn``."""
         cols = [a - ACTION_BASE for a in action_ids_for(io)]
         self.act_cols = np.array(cols, dtype=np.int64)
         self.act_levels = np.array([io.levels(c) for c in cols], dtype=np.int64)
@@ -109,6 +113,57 @@ class NeuralBrain:
         self.action_in[slots] = 0.0
         self.last_in[slots] = 0
         return slots
+
+    def spawn(self, slots: np.ndarray, parents: np.ndarray, new_ids: np.ndarray, seed: int,
+              random_stream: int, mutate_stream: int, tick: int, chance: float) -> None:
+        """Births without genome objects: slot ``slots[r]`` gets a new random net
+        (``parents[r]`` < 0) or the net of living slot ``parents[r]``, mutated when the first
+        draw of its stream is <= ``chance`` -- the same nets as ``add`` of
+        ``variation.random_genome`` / ``mutate`` with DrawStreams keyed (seed word, stream,
+        tick, new id), made and packed in one numba call. The genome objects are built only
+        if someone asks (``genome``)."""
+        slots = np.asarray(slots, dtype=np.int64)
+        parents = np.asarray(parents, dtype=np.int64)
+        if slots.size == 0:
+            return
+        if self.alive[slots].any() or not self.alive[parents[parents >= 0]].all():
+            raise ConfigError("spawn: slots must be free and parents alive")
+        neurons, synapses, magnitude, max_inter = self.breeding
+        s = self.store
+        acts = np.array(action_ids_for(self.io), dtype=np.int64)
+        out = breed.spawn_batch(parents, np.asarray(new_ids, dtype=np.int64), seed,
+                                random_stream, mutate_stream, tick, chance, self.io.n_sensors,
+                                acts, neurons, synapses, magnitude, max_inter, s.neu_lo,
+                                s.n_neu, s.n_inter, s.syn_lo, s.syn_mid, s.syn_hi, s.bias,
+                                s.ids, s.pre, s.post, s.weight)
+        width = int(out[6].max())
+        if width > self.inter_act.shape[1]:
+            wider = np.zeros((self.capacity, width), dtype=np.float64)
+            wider[:, :self.inter_act.shape[1]] = self.inter_act
+            self.inter_act = wider
+        s.append_flat(slots, *out)
+        for slot in slots.tolist():
+            self.genomes[slot] = None
+        self.alive[slots] = True
+        self.inter_act[slots] = 0.0
+        self.action_in[slots] = 0.0
+        self.last_in[slots] = 0
+
+    def genome(self, slot: int) -> NeuralGenome:
+        """The genome of a living organism (built from the packed net for spawned ones)."""
+        if not (0 <= slot < self.capacity and self.alive[slot]):
+            raise ConfigError(f"genome: slot {slot} holds no organism")
+        g = self.genomes[slot]
+        if g is None:
+            s = self.store
+            ids, ib, ab, pre, post, w = breed._read(
+                slot, self.io.n_sensors, s.neu_lo, s.n_neu, s.n_inter, s.syn_lo, s.syn_hi,
+                s.bias, s.ids, s.pre, s.post, s.weight)
+            g = NeuralGenome(self.io.n_sensors, tuple(zip(ids.tolist(), ib.tolist())),
+                             tuple(zip(action_ids_for(self.io), ab.tolist())),
+                             tuple(zip(pre.tolist(), post.tolist(), w.tolist())))
+            self.genomes[slot] = g
+        return g
 
     def remove(self, slots: Sequence[int] | np.ndarray) -> None:
         """Free the slots of organisms that died (their room is reclaimed in bulk, later)."""
@@ -199,9 +254,9 @@ class NeuralBrain:
         """Neuron id -> activation of a living organism, for live views: sensory neurons hold
         the sensors of its last turn, inter neurons their current activation, action neurons
         their activation in the last turn (all 0.0 before its first turn)."""
-        g = self.genomes[slot] if 0 <= slot < self.capacity else None
-        if g is None:
+        if not (0 <= slot < self.capacity and self.alive[slot]):
             raise ConfigError(f"activations: slot {slot} holds no organism")
+        g = self.genome(slot)
         out = {q: float(self.last_in[slot, q]) for q in range(g.sensors)}
         out.update({nid: float(self.inter_act[slot, j]) for j, nid in enumerate(g.inter_ids)})
         out.update({nid: tanh_py(float(self.action_in[slot, m]))

@@ -256,3 +256,138 @@ def mutate_net(key, pos, sensors, inter_id, inter_b, act_id, act_b, pre, post, w
             j = _integer(key, pos, 0, n)
             sw[j] = _clamp(sw[j] + _uniform(key, pos, -magnitude, magnitude), WEIGHT_LIMIT)
     return ids[:ni].copy(), bias[:ni].copy(), ab, sp[:n].copy(), sq[:n].copy(), sw[:n].copy()
+
+
+# ---- births straight into a brain's packed store ------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _local(ids, n, nid):
+    """Index of ``nid`` among the first n (sorted) ids."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ids[mid] < nid:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _write(sensors, inter_id, inter_b, act_id, act_b, pre, post, w, o_bias, o_ids, o_pre,
+           o_post, o_w, at_n, at_s):
+    """Pack one net (id form) at ``o_*[at_n:]`` / ``o_*[at_s:]`` as ``packing.pack`` does:
+    biases inter then action, synapses into inter neurons then into action neurons, each
+    group in canonical order. Returns (neurons, inter, synapses, into-inter synapses)."""
+    ni, na = inter_id.shape[0], act_id.shape[0]
+    for j in range(ni):
+        o_bias[at_n + j], o_ids[at_n + j] = inter_b[j], inter_id[j]
+    for m in range(na):
+        o_bias[at_n + ni + m], o_ids[at_n + ni + m] = act_b[m], act_id[m]
+    k = at_s
+    split = 0
+    for group in range(2):
+        for s in range(pre.shape[0]):
+            into_inter = post[s] < ACTION_BASE
+            if into_inter != (group == 0):
+                continue
+            p = pre[s]
+            o_pre[k] = p if p < INTER_BASE else sensors + _local(inter_id, ni, p)
+            o_post[k] = (_local(inter_id, ni, post[s]) if into_inter
+                         else ni + _local(act_id, na, post[s]))
+            o_w[k] = w[s]
+            k += 1
+        if group == 0:
+            split = k - at_s
+    return ni + na, ni, k - at_s, split
+
+
+@njit(cache=True, nogil=True)
+def _read(slot, sensors, neu_lo, n_neu, n_inter, syn_lo, syn_hi, bias, ids, pre, post,
+          weight):
+    """The net in ``slot`` of a packed store, back in id form (synapses sorted)."""
+    lo, nn, ni = neu_lo[slot], n_neu[slot], n_inter[slot]
+    inter_id = ids[lo:lo + ni].copy()
+    inter_b = bias[lo:lo + ni].copy()
+    act_b = bias[lo + ni:lo + nn].copy()
+    n = syn_hi[slot] - syn_lo[slot]
+    sp = np.empty(n, dtype=np.int64)
+    sq = np.empty(n, dtype=np.int64)
+    sw = np.empty(n)
+    m = 0
+    for s in range(syn_lo[slot], syn_hi[slot]):
+        p = np.int64(pre[s])
+        p = p if p < sensors else ids[lo + p - sensors]
+        m = _insert(sp, sq, sw, m, p, ids[lo + post[s]], weight[s])
+    return inter_id, inter_b, act_b, sp, sq, sw
+
+
+@njit(cache=True, nogil=True)
+def spawn_batch(parents, new_ids, seed, random_stream, mutate_stream, tick, chance, sensors,
+                act_id, num_neurons, num_synapses, magnitude, max_inter, neu_lo, n_neu,
+                n_inter, syn_lo, syn_mid, syn_hi, bias, ids, pre, post, weight):
+    """Births for a hex-style spawn queue, packed for ``FlatStore.append_flat``: request r
+    is a new random net (``parents[r]`` < 0; draws keyed (seed, random_stream, tick,
+    new_ids[r])), or a copy of the net in slot ``parents[r]``, mutated when the first draw of
+    (seed, mutate_stream, tick, new_ids[r]) is <= ``chance`` (the mutation goes on with
+    draw 1). The same nets, from the same draws, as ``random_genome`` and ``mutate``.
+    Returns (bias, ids, pre, post, weight, n_neu, n_inter, n_syn, split)."""
+    k = parents.shape[0]
+    ops = np.int64(max(1.0, magnitude) + 0.5)
+    na = act_id.shape[0]
+    neu_cap, syn_cap = 0, 0
+    for r in range(k):
+        p = parents[r]
+        if p < 0:
+            neu_cap += num_neurons + na
+            syn_cap += num_synapses
+        else:
+            neu_cap += n_neu[p] + ops
+            syn_cap += syn_hi[p] - syn_lo[p] + ops
+    o_bias = np.empty(neu_cap)
+    o_ids = np.empty(neu_cap, dtype=np.int64)
+    o_pre = np.empty(syn_cap, dtype=np.int32)
+    o_post = np.empty(syn_cap, dtype=np.int32)
+    o_w = np.empty(syn_cap)
+    c_neu = np.zeros(k, dtype=np.int64)
+    c_inter = np.zeros(k, dtype=np.int64)
+    c_syn = np.zeros(k, dtype=np.int64)
+    c_split = np.zeros(k, dtype=np.int64)
+    key = np.empty(4, dtype=np.int64)
+    pos = np.zeros(1, dtype=np.int64)
+    at_n, at_s = 0, 0
+    for r in range(k):
+        p = parents[r]
+        key[0], key[2], key[3] = seed, tick, new_ids[r]
+        pos[0] = 0
+        if p < 0:
+            key[1] = random_stream
+            ib_id, ib, ab, sp, sq, sw = random_net(key, pos, sensors, act_id, num_neurons,
+                                                   num_synapses)
+            c_neu[r], c_inter[r], c_syn[r], c_split[r] = _write(
+                sensors, ib_id, ib, act_id, ab, sp, sq, sw, o_bias, o_ids, o_pre, o_post, o_w,
+                at_n, at_s)
+        else:
+            key[1] = mutate_stream
+            if float_from_u64(_u64(key, pos)) <= chance:
+                pi, pb, pa, pp, pq, pw = _read(p, sensors, neu_lo, n_neu, n_inter, syn_lo,
+                                               syn_hi, bias, ids, pre, post, weight)
+                ib_id, ib, ab, sp, sq, sw = mutate_net(key, pos, sensors, pi, pb, act_id, pa,
+                                                       pp, pq, pw, magnitude, max_inter)
+                c_neu[r], c_inter[r], c_syn[r], c_split[r] = _write(
+                    sensors, ib_id, ib, act_id, ab, sp, sq, sw, o_bias, o_ids, o_pre, o_post,
+                    o_w, at_n, at_s)
+            else:                                        # a plain copy of the packed net
+                lo, nn = neu_lo[p], n_neu[p]
+                o_bias[at_n:at_n + nn] = bias[lo:lo + nn]
+                o_ids[at_n:at_n + nn] = ids[lo:lo + nn]
+                s0, s1 = syn_lo[p], syn_hi[p]
+                o_pre[at_s:at_s + s1 - s0] = pre[s0:s1]
+                o_post[at_s:at_s + s1 - s0] = post[s0:s1]
+                o_w[at_s:at_s + s1 - s0] = weight[s0:s1]
+                c_neu[r], c_inter[r], c_syn[r] = nn, n_inter[p], s1 - s0
+                c_split[r] = syn_mid[p] - s0
+        at_n += c_neu[r]
+        at_s += c_syn[r]
+    return (o_bias[:at_n], o_ids[:at_n], o_pre[:at_s], o_post[:at_s], o_w[:at_s], c_neu,
+            c_inter, c_syn, c_split)

@@ -18,6 +18,7 @@ class Packed:
     neurons it has."""
 
     bias: np.ndarray       # float64
+    ids: np.ndarray        # int64: the neurons' ids, in the order of ``bias``
     pre: np.ndarray        # int32: sensor index, or sensors + local inter index
     post: np.ndarray       # int32: local neuron index
     weight: np.ndarray     # float64
@@ -38,6 +39,7 @@ def pack(genome: NeuralGenome, n_sensors: int) -> Packed:
     rows = into_inter + into_action
     bias = [b for _, b in genome.inter] + [b for _, b in genome.actions]
     return Packed(np.array(bias, dtype=np.float64),
+                  np.array(list(genome.inter_ids) + list(genome.action_ids), dtype=np.int64),
                   np.array([r[0] for r in rows], dtype=np.int32),
                   np.array([r[1] for r in rows], dtype=np.int32),
                   np.array([r[2] for r in rows], dtype=np.float64),
@@ -67,6 +69,7 @@ class FlatStore:
         self.syn_mid = np.zeros(capacity, dtype=np.int64)
         self.syn_hi = np.zeros(capacity, dtype=np.int64)
         self.bias = np.zeros(64, dtype=np.float64)
+        self.ids = np.zeros(64, dtype=np.int64)
         self.scratch = np.zeros(64, dtype=np.float64)
         self.pre = np.zeros(64, dtype=np.int32)
         self.post = np.zeros(64, dtype=np.int32)
@@ -93,25 +96,39 @@ class FlatStore:
         """Store ``packs`` for ``slots`` (free slots, one pack each) after the used part."""
         if not packs:
             return
-        n_neu = np.array([p.bias.shape[0] for p in packs], dtype=np.int64)
-        n_syn = np.array([p.pre.shape[0] for p in packs], dtype=np.int64)
+        self.append_flat(slots, np.concatenate([p.bias for p in packs]),
+                         np.concatenate([p.ids for p in packs]),
+                         np.concatenate([p.pre for p in packs]),
+                         np.concatenate([p.post for p in packs]),
+                         np.concatenate([p.weight for p in packs]),
+                         np.array([p.bias.shape[0] for p in packs], dtype=np.int64),
+                         np.array([p.n_inter for p in packs], dtype=np.int64),
+                         np.array([p.pre.shape[0] for p in packs], dtype=np.int64),
+                         np.array([p.split for p in packs], dtype=np.int64))
+
+    def append_flat(self, slots, bias, ids, pre, post, weight, n_neu, n_inter, n_syn,
+                    split) -> None:
+        """Store many packed organisms given back to back (``bias``/``ids`` per neuron,
+        ``pre``/``post``/``weight`` per synapse; counts per organism) for ``slots``."""
         neu_end = self.neu_used + int(n_neu.sum())
         syn_end = self.syn_used + int(n_syn.sum())
         self.bias = self._room(self.bias, self.neu_used, neu_end)
+        self.ids = self._room(self.ids, self.neu_used, neu_end)
         if self.scratch.shape[0] < self.bias.shape[0]:
             self.scratch = np.zeros(self.bias.shape[0], dtype=np.float64)
         for name in ("pre", "post", "weight"):
             setattr(self, name, self._room(getattr(self, name), self.syn_used, syn_end))
-        self.bias[self.neu_used:neu_end] = np.concatenate([p.bias for p in packs])
-        self.pre[self.syn_used:syn_end] = np.concatenate([p.pre for p in packs])
-        self.post[self.syn_used:syn_end] = np.concatenate([p.post for p in packs])
-        self.weight[self.syn_used:syn_end] = np.concatenate([p.weight for p in packs])
+        self.bias[self.neu_used:neu_end] = bias
+        self.ids[self.neu_used:neu_end] = ids
+        self.pre[self.syn_used:syn_end] = pre
+        self.post[self.syn_used:syn_end] = post
+        self.weight[self.syn_used:syn_end] = weight
         self.neu_lo[slots] = self.neu_used + np.concatenate([[0], np.cumsum(n_neu)[:-1]])
         self.n_neu[slots] = n_neu
-        self.n_inter[slots] = [p.n_inter for p in packs]
+        self.n_inter[slots] = n_inter
         syn_lo = self.syn_used + np.concatenate([[0], np.cumsum(n_syn)[:-1]])
         self.syn_lo[slots] = syn_lo
-        self.syn_mid[slots] = syn_lo + np.array([p.split for p in packs], dtype=np.int64)
+        self.syn_mid[slots] = syn_lo + split
         self.syn_hi[slots] = syn_lo + n_syn
         self.neu_used, self.syn_used = neu_end, syn_end
         self.neu_live += int(n_neu.sum())
@@ -138,6 +155,7 @@ class FlatStore:
         neu_idx = gather_index(self.neu_lo[live], n_neu)
         syn_idx = gather_index(self.syn_lo[live], n_syn)
         self.bias = np.concatenate([self.bias[neu_idx], np.zeros(64)])
+        self.ids = np.concatenate([self.ids[neu_idx], np.zeros(64, dtype=np.int64)])
         self.scratch = np.zeros(self.bias.shape[0], dtype=np.float64)
         self.pre = np.concatenate([self.pre[syn_idx], np.zeros(64, dtype=np.int32)])
         self.post = np.concatenate([self.post[syn_idx], np.zeros(64, dtype=np.int32)])

@@ -103,4 +103,6 @@ class NeuralSubstrate:
 
     def compile(self, genomes: Sequence[NeuralGenome], io: BrainIO, threads: int = 1,
                 capacity: int | None = None) -> NeuralBrain:
-        return NeuralBrain(list(genomes), io=io, threads=threads, capacity=capacity)
+        return NeuralBrain(list(genomes), io=io, threads=threads, capacity=capacity,
+                           breeding=(self.num_neurons, self.num_synapses,
+                                     self.mutation_magnitude, self.max_num_neurons))

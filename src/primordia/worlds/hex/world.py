@@ -199,39 +199,53 @@ class HexWorld:
 
     def _spawn(self, parents: np.ndarray, turn: int) -> np.ndarray:
         """Place the queue's organisms (kernel), then give each its genome: an offspring the
-        parent's, mutated with ``mutation_chance``; a replacement a new random one."""
+        parent's, mutated with ``mutation_chance``; a replacement a new random one. A brain
+        that offers ``spawn`` makes them itself, in one call; otherwise genomes are made here
+        one by one through the substrate (the same genomes, from the same draws)."""
         s, cfg = self.state, self.config
         n = parents.shape[0]
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         free = np.flatnonzero(s.alive == 0)[:n]
-        parent_genomes = [self.genomes[p] if p >= 0 else None for p in parents.tolist()]
         count = spawn(s, parents, n, free, self.next_id, turn, self.seed, STREAM_PLACE,
                       STREAM_FACING, cfg.world_width, cfg.spawn_sigma, cfg.spawn_attempts,
                       self._placed)
         placed = self._placed[:count].copy()
-        genomes = []
-        for j, slot in enumerate(placed.tolist()):
-            new_id = self.next_id + j
-            parent = parent_genomes[j]
-            if parent is None:
-                g = self.substrate.random(DrawStream(self.rng, STREAM_BRAIN, turn, new_id),
-                                          cfg.max_genome)
-                s.totals[T_REPLACEMENTS] += 1
-            else:
-                d = DrawStream(self.rng, STREAM_MUTATE, turn, new_id)
-                g = parent
-                if d.random() <= cfg.mutation_chance:
-                    g = self.substrate.mutate(parent, d, cfg.max_genome)
-                s.totals[T_BIRTHS] += 1
-            self.genomes[slot] = g
-            genomes.append(g)
+        mothers = parents[:count]
+        s.totals[T_BIRTHS] += int((mothers >= 0).sum())
+        s.totals[T_REPLACEMENTS] += int((mothers < 0).sum())
+        breed = getattr(self.brain, "spawn", None)
+        if breed is not None and count:
+            breed(placed, mothers, self.next_id + np.arange(count, dtype=np.int64), self.seed,
+                  STREAM_BRAIN, STREAM_MUTATE, turn, cfg.mutation_chance)
+        elif count:
+            genomes = []
+            for j, slot in enumerate(placed.tolist()):
+                new_id = self.next_id + j
+                if mothers[j] < 0:
+                    g = self.substrate.random(DrawStream(self.rng, STREAM_BRAIN, turn, new_id),
+                                              cfg.max_genome)
+                else:
+                    d = DrawStream(self.rng, STREAM_MUTATE, turn, new_id)
+                    g = self.genome(int(mothers[j]))
+                    if d.random() <= cfg.mutation_chance:
+                        g = self.substrate.mutate(g, d, cfg.max_genome)
+                self.genomes[slot] = g
+                genomes.append(g)
+            self.brain.add(genomes, slots=placed)
         self.next_id += count
         if count:
-            self.brain.add(genomes, slots=placed)
             self._order = None if self._order is None else np.concatenate([self._order,
                                                                             placed])
         return placed
+
+    def genome(self, slot: int) -> Any:
+        """The genome of the organism in ``slot`` (None for a free slot). Brains that breed
+        their own organisms build the object only when asked."""
+        g = self.genomes[slot]
+        if g is None and self.state.alive[slot]:
+            g = self.genomes[slot] = self.brain.genome(slot)
+        return g
 
     def run(self, turns: int) -> None:
         for _ in range(turns):
@@ -270,8 +284,9 @@ class HexWorld:
     # ---- fingerprint and checkpoints -----------------------------------------------------------
     def _genome_table(self) -> tuple[np.ndarray, np.ndarray]:
         """Every slot's encoded genome in one byte array, with per-slot lengths (-1: none)."""
-        enc = [self.substrate.encode(g) if g is not None else b"" for g in self.genomes]
-        lengths = np.array([len(b) if g is not None else -1 for b, g in zip(enc, self.genomes)],
+        genomes = [self.genome(i) for i in range(len(self.genomes))]
+        enc = [self.substrate.encode(g) if g is not None else b"" for g in genomes]
+        lengths = np.array([len(b) if g is not None else -1 for b, g in zip(enc, genomes)],
                            dtype=np.int64)
         return np.frombuffer(b"".join(enc), dtype=np.uint8).copy(), lengths
 
