@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .genome import INTER_BASE, NeuralGenome
 
@@ -44,16 +45,6 @@ def pack(genome: NeuralGenome, n_sensors: int) -> Packed:
                   np.array([r[1] for r in rows], dtype=np.int32),
                   np.array([r[2] for r in rows], dtype=np.float64),
                   ni, len(into_inter))
-
-
-def gather_index(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Indices of the ranges ``starts[k] .. starts[k] + lengths[k]``, concatenated."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    firsts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    return np.repeat(np.asarray(starts, dtype=np.int64) - firsts, lengths) + np.arange(total)
 
 
 class FlatStore:
@@ -150,22 +141,42 @@ class FlatStore:
         return holes > 4096 and 4 * holes > self.neu_live + self.syn_live
 
     def compact(self, live: np.ndarray) -> None:
-        """Repack the organisms in ``live`` (all stored ones) in slot order, without holes."""
-        n_neu = self.n_neu[live]
-        n_syn = self.syn_hi[live] - self.syn_lo[live]
-        neu_idx = gather_index(self.neu_lo[live], n_neu)
-        syn_idx = gather_index(self.syn_lo[live], n_syn)
-        self.bias = np.concatenate([self.bias[neu_idx], np.zeros(64)])
-        self.ids = np.concatenate([self.ids[neu_idx], np.zeros(64, dtype=np.int64)])
-        self.scratch = np.zeros(self.bias.shape[0], dtype=np.float64)
-        self.pre = np.concatenate([self.pre[syn_idx], np.zeros(64, dtype=np.int32)])
-        self.post = np.concatenate([self.post[syn_idx], np.zeros(64, dtype=np.int32)])
-        self.weight = np.concatenate([self.weight[syn_idx], np.zeros(64)])
-        mid = self.syn_mid[live] - self.syn_lo[live]
-        self.neu_lo[live] = np.concatenate([[0], np.cumsum(n_neu)[:-1]])
-        syn_lo = np.concatenate([[0], np.cumsum(n_syn)[:-1]]).astype(np.int64)
-        self.syn_lo[live] = syn_lo
-        self.syn_mid[live] = syn_lo + mid
-        self.syn_hi[live] = syn_lo + n_syn
-        self.neu_used = self.neu_live = int(n_neu.sum())
-        self.syn_used = self.syn_live = int(n_syn.sum())
+        """Repack the organisms in ``live`` (all stored ones) in slot order, without holes,
+        into arrays with room for as much again (so the next births need no copy)."""
+        n_neu = int(self.n_neu[live].sum())
+        n_syn = int((self.syn_hi[live] - self.syn_lo[live]).sum())
+        room_n, room_s = max(2 * n_neu, 64), max(2 * n_syn, 64)
+        bias, ids = np.zeros(room_n), np.zeros(room_n, dtype=np.int64)
+        pre, post = np.zeros(room_s, dtype=np.int32), np.zeros(room_s, dtype=np.int32)
+        weight = np.zeros(room_s)
+        _repack(np.asarray(live, dtype=np.int64), self.neu_lo, self.n_neu, self.syn_lo,
+                self.syn_mid, self.syn_hi, self.bias, self.ids, self.pre, self.post,
+                self.weight, bias, ids, pre, post, weight)
+        self.bias, self.ids, self.pre, self.post, self.weight = bias, ids, pre, post, weight
+        self.scratch = np.zeros(room_n, dtype=np.float64)
+        self.neu_used = self.neu_live = n_neu
+        self.syn_used = self.syn_live = n_syn
+
+
+@njit(cache=True, nogil=True)
+def _repack(live, neu_lo, n_neu, syn_lo, syn_mid, syn_hi, bias, ids, pre, post, weight,
+            to_bias, to_ids, to_pre, to_post, to_weight):
+    """Copy the nets of ``live`` (in that order) back to back into the ``to_*`` arrays and
+    point their slots at the new places."""
+    at_n, at_s = 0, 0
+    for j in range(live.shape[0]):
+        slot = live[j]
+        lo, nn = neu_lo[slot], n_neu[slot]
+        to_bias[at_n:at_n + nn] = bias[lo:lo + nn]
+        to_ids[at_n:at_n + nn] = ids[lo:lo + nn]
+        neu_lo[slot] = at_n
+        at_n += nn
+        s0, s1 = syn_lo[slot], syn_hi[slot]
+        m = s1 - s0
+        to_pre[at_s:at_s + m] = pre[s0:s1]
+        to_post[at_s:at_s + m] = post[s0:s1]
+        to_weight[at_s:at_s + m] = weight[s0:s1]
+        syn_mid[slot] = at_s + syn_mid[slot] - s0
+        syn_lo[slot] = at_s
+        syn_hi[slot] = at_s + m
+        at_s += m

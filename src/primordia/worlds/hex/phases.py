@@ -1,7 +1,8 @@
 """The hex turn's phases as numba kernels, in the order ``HexWorld.tick`` runs them.
 
-Each kernel takes the whole ``HexState`` and the organisms in id order (``order``), the one
-order every rule that needs one uses; no result depends on where organisms sit in memory.
+Each kernel takes the whole ``HexState`` and the organisms to work on: in id order (``order``)
+where a rule needs an order, in slot order (``slots``, cheaper to walk) where none can
+change the result. No result depends on where organisms sit in memory.
 """
 
 from __future__ import annotations
@@ -18,24 +19,24 @@ MOVE, EAT = 0, 1
 
 
 @njit(cache=True, nogil=True)
-def sense(s, order, width, look, sensors):
+def sense(s, slots, width, look, sensors):
     """Phases 1-2, snapshot and sense: ``look`` is 1 where the faced cell holds another
     organism (out of bounds: 0). Nothing has moved yet, so the occupancy table is the
     snapshot every organism sees."""
-    for j in range(order.shape[0]):
-        i = order[j]
+    for j in range(slots.shape[0]):
+        i = slots[j]
         c = neighbour(s.q[i], s.r[i], s.facing[i], width)
         sensors[i, look] = 1 if c >= 0 and s.occupancy[c] >= 0 else 0
 
 
 @njit(cache=True, nogil=True)
-def intents(s, order, actions, width, a_move, a_left, a_right, a_conf, new_facing, target,
+def intents(s, slots, actions, width, a_move, a_left, a_right, a_conf, new_facing, target,
             confidence):
     """Phase 3's result read back: the facing after turning, the target cell of a move
     forward (-1: no move, or off the grid) and the confidence (the ``confidence`` action,
     16.16 fixed point; 0 when the world's layout has none). An action is on when > 0."""
-    for j in range(order.shape[0]):
-        i = order[j]
+    for j in range(slots.shape[0]):
+        i = slots[j]
         f = turned(s.facing[i], actions[i, a_left] > 0, actions[i, a_right] > 0)
         new_facing[i] = f
         target[i] = neighbour(s.q[i], s.r[i], f, width) if actions[i, a_move] > 0 else -1

@@ -150,15 +150,16 @@ class HexWorld:
         """One turn, phase by phase; returns (and keeps as ``last_delta``) what it changed."""
         s, cfg, w = self.state, self.config, self.config.world_width
         order = self.alive_slots()
+        live = np.flatnonzero(s.alive)     # slot order, for phases that no order can change
         # 1-2. snapshot and sense: the occupancy table is the snapshot (nothing moves before 5)
-        sense(s, order, w, LOOK, self.sensors)
+        sense(s, live, w, LOOK, self.sensors)
         # 3. think: every organism decides against the same snapshot, one decision per turn
         active = s.alive != 0
-        self.actions[order] = 0
+        self.actions[live] = 0
         self.brain.begin_tick(self._budget, active)
         self.brain.step(self.sensors, self.actions, active)
         synapse_ops = int(getattr(self.brain, "synapse_ops_last_step", 0))
-        intents(s, order, self.actions, w, A_MOVE, A_LEFT, A_RIGHT, A_CONFIDENCE, self._facing,
+        intents(s, live, self.actions, w, A_MOVE, A_LEFT, A_RIGHT, A_CONFIDENCE, self._facing,
                 self._target, self._confidence)
         # 4. resolve: one winner per target cell; move in, or eat and replace
         k = resolve(s, order, self._target, self._confidence, self._best, self._winner,
