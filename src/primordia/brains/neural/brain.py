@@ -167,7 +167,9 @@ class NeuralBrain:
 
     def remove(self, slots: Sequence[int] | np.ndarray) -> None:
         """Free the slots of organisms that died (their room is reclaimed in bulk, later)."""
-        slots = np.unique(np.asarray(slots, dtype=np.int64).reshape(-1))
+        slots = np.sort(np.asarray(slots, dtype=np.int64).reshape(-1))
+        if slots.size > 1:                     # distinct (np.unique hashes: slower here)
+            slots = slots[np.concatenate(([True], slots[1:] != slots[:-1]))]
         slots = slots[self.alive[slots]]
         self.store.release(slots)
         self.alive[slots] = False

@@ -121,27 +121,37 @@ def _free_pair(key, pos, pres, n_pre, posts, n_post, pre, post, n, out):
 @njit(cache=True, nogil=True)
 def random_net(key, pos, sensors, act_id, num_neurons, num_synapses):
     """``variation.random_genome``: returns (inter_id, inter_b, act_b, pre, post, w)."""
-    inter_id = np.arange(INTER_BASE, INTER_BASE + num_neurons).astype(np.int64)
+    inter_id = np.empty(num_neurons, dtype=np.int64)
     inter_b = np.empty(num_neurons)
-    for j in range(num_neurons):
-        inter_b[j] = _uniform(key, pos, -1.0, 1.0)
     act_b = np.empty(act_id.shape[0])
-    for j in range(act_id.shape[0]):
-        act_b[j] = _uniform(key, pos, -1.0, 1.0)
     pres = np.empty(sensors + num_neurons, dtype=np.int64)
     posts = np.empty(num_neurons + act_id.shape[0], dtype=np.int64)
-    n_pre, n_post = _ends(sensors, inter_id, num_neurons, act_id, pres, posts)
     pre = np.empty(num_synapses, dtype=np.int64)
     post = np.empty(num_synapses, dtype=np.int64)
     w = np.empty(num_synapses)
     pair = np.empty(2, dtype=np.int64)
+    n = _random_into(key, pos, sensors, act_id, num_neurons, num_synapses, inter_id, inter_b,
+                     act_b, pres, posts, pre, post, w, pair)
+    return inter_id, inter_b, act_b, pre[:n].copy(), post[:n].copy(), w[:n].copy()
+
+
+@njit(cache=True, nogil=True)
+def _random_into(key, pos, sensors, act_id, num_neurons, num_synapses, inter_id, inter_b,
+                 act_b, pres, posts, pre, post, w, pair):
+    """``random_net`` into caller's arrays (big enough); returns the number of synapses."""
+    for j in range(num_neurons):
+        inter_id[j] = INTER_BASE + j
+        inter_b[j] = _uniform(key, pos, -1.0, 1.0)
+    for j in range(act_id.shape[0]):
+        act_b[j] = _uniform(key, pos, -1.0, 1.0)
+    n_pre, n_post = _ends(sensors, inter_id, num_neurons, act_id, pres, posts)
     n = 0
     for _ in range(num_synapses):
         if not _free_pair(key, pos, pres, n_pre, posts, n_post, pre, post, n, pair):
             break
         x = _clamp(_uniform(key, pos, -WEIGHT_LIMIT, WEIGHT_LIMIT), WEIGHT_LIMIT)
         n = _insert(pre, post, w, n, pair[0], pair[1], x)
-    return inter_id, inter_b, act_b, pre[:n].copy(), post[:n].copy(), w[:n].copy()
+    return n
 
 
 @njit(cache=True, nogil=True)
@@ -355,6 +365,15 @@ def spawn_batch(parents, new_ids, seed, random_stream, mutate_stream, tick, chan
     c_split = np.zeros(k, dtype=np.int64)
     key = np.empty(4, dtype=np.int64)
     pos = np.zeros(1, dtype=np.int64)
+    r_id = np.empty(num_neurons, dtype=np.int64)           # scratch for random nets
+    r_b = np.empty(num_neurons)
+    r_ab = np.empty(na)
+    r_pres = np.empty(sensors + num_neurons, dtype=np.int64)
+    r_posts = np.empty(num_neurons + na, dtype=np.int64)
+    r_pre = np.empty(num_synapses, dtype=np.int64)
+    r_post = np.empty(num_synapses, dtype=np.int64)
+    r_w = np.empty(num_synapses)
+    pair = np.empty(2, dtype=np.int64)
     at_n, at_s = 0, 0
     for r in range(k):
         p = parents[r]
@@ -362,11 +381,11 @@ def spawn_batch(parents, new_ids, seed, random_stream, mutate_stream, tick, chan
         pos[0] = 0
         if p < 0:
             key[1] = random_stream
-            ib_id, ib, ab, sp, sq, sw = random_net(key, pos, sensors, act_id, num_neurons,
-                                                   num_synapses)
+            n = _random_into(key, pos, sensors, act_id, num_neurons, num_synapses, r_id, r_b,
+                             r_ab, r_pres, r_posts, r_pre, r_post, r_w, pair)
             c_neu[r], c_inter[r], c_syn[r], c_split[r] = _write(
-                sensors, ib_id, ib, act_id, ab, sp, sq, sw, o_bias, o_ids, o_pre, o_post, o_w,
-                at_n, at_s)
+                sensors, r_id, r_b, act_id, r_ab, r_pre[:n], r_post[:n], r_w[:n], o_bias,
+                o_ids, o_pre, o_post, o_w, at_n, at_s)
         else:
             key[1] = mutate_stream
             if float_from_u64(_u64(key, pos)) <= chance:

@@ -135,10 +135,10 @@ class FlatStore:
             a[slots] = 0
 
     def wasteful(self) -> bool:
-        """True when holes take a quarter of the living's room (and enough to be worth a copy):
+        """True when holes take half the living's room (and enough to be worth a copy):
         a compact store is read in slot order, which is what keeps a step fast."""
         holes = self.neu_used - self.neu_live + self.syn_used - self.syn_live
-        return holes > 4096 and 4 * holes > self.neu_live + self.syn_live
+        return holes > 4096 and 2 * holes > self.neu_live + self.syn_live
 
     def compact(self, live: np.ndarray) -> None:
         """Repack the organisms in ``live`` (all stored ones) in slot order, without holes,

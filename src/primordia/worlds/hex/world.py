@@ -155,7 +155,7 @@ class HexWorld:
         sense(s, live, w, LOOK, self.sensors)
         # 3. think: every organism decides against the same snapshot, one decision per turn
         active = s.alive != 0
-        self.actions[live] = 0
+        self.actions.fill(0)
         self.brain.begin_tick(self._budget, active)
         self.brain.step(self.sensors, self.actions, active)
         synapse_ops = int(getattr(self.brain, "synapse_ops_last_step", 0))
