@@ -41,6 +41,7 @@ class NeuralBrain:
         self.io = io
         self.threads = threads
         self.breeding = breeding
+        self.action_ids = np.array(action_ids_for(io), dtype=np.int64)
         """(num_neurons, num_synapses, mutation_magnitude, max_num_neurons) of ``spawn``."""
         cols = [a - ACTION_BASE for a in action_ids_for(io)]
         self.act_cols = np.array(cols, dtype=np.int64)
@@ -130,7 +131,7 @@ class NeuralBrain:
             raise ConfigError("spawn: slots must be free and parents alive")
         neurons, synapses, magnitude, max_inter = self.breeding
         s = self.store
-        acts = np.array(action_ids_for(self.io), dtype=np.int64)
+        acts = self.action_ids
         out = breed.spawn_batch(parents, np.asarray(new_ids, dtype=np.int64), seed,
                                 random_stream, mutate_stream, tick, chance, self.io.n_sensors,
                                 acts, neurons, synapses, magnitude, max_inter, s.neu_lo,
@@ -141,9 +142,7 @@ class NeuralBrain:
             wider = np.zeros((self.capacity, width), dtype=np.float64)
             wider[:, :self.inter_act.shape[1]] = self.inter_act
             self.inter_act = wider
-        s.append_flat(slots, *out)
-        for slot in slots.tolist():
-            self.genomes[slot] = None
+        s.append_flat(slots, *out)              # free slots hold no genome object already
         self.alive[slots] = True
         self.inter_act[slots] = 0.0
         self.action_in[slots] = 0.0
