@@ -202,3 +202,27 @@ def spawn(s, parents, n_requests, free_slots, first_id, turn, seed, stream, faci
         placed += 1
         empty -= 1
     return placed
+
+
+@njit(cache=True, nogil=True)
+def move_rows(s, moves, k, width, out):
+    """Phase 8's move list: (id, from q, from r, to q, to r) of the first k moves."""
+    for j in range(k):
+        out[j, 0] = s.oid[moves[j, 0]]
+        out[j, 1] = moves[j, 1] % width
+        out[j, 2] = moves[j, 1] // width
+        out[j, 3] = moves[j, 2] % width
+        out[j, 4] = moves[j, 2] // width
+    return out[:k]
+
+
+@njit(cache=True, nogil=True)
+def organism_table(s, slots):
+    """Rows of (id, q, r, facing, hunger, meals, generation, parent, born) for ``slots``."""
+    out = np.empty((slots.shape[0], 9), dtype=np.int64)
+    for j in range(slots.shape[0]):
+        i = slots[j]
+        out[j, 0], out[j, 1], out[j, 2] = s.oid[i], s.q[i], s.r[i]
+        out[j, 3], out[j, 4], out[j, 5] = s.facing[i], s.hunger[i], s.meals[i]
+        out[j, 6], out[j, 7], out[j, 8] = s.generation[i], s.parent[i], s.born[i]
+    return out

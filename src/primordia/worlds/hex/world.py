@@ -21,7 +21,8 @@ from primordia.core.rng import DrawStream, Rng, stream_id
 
 from .config import HexConfig
 from .grid import FACING_NAMES
-from .phases import commit, intents, lifecycle, resolve, sense, spawn
+from .phases import (commit, intents, lifecycle, move_rows, organism_table, resolve, sense,
+                     spawn)
 from .state import TOTALS, T_BIRTHS, T_REPLACEMENTS, T_SYNAPSE_OPS, HexState, empty_state
 
 HEX_IO = BrainIO(sensors=("look",),
@@ -47,9 +48,7 @@ ORGANISM_FIELDS = ("id", "q", "r", "facing", "turns_since_last_meal", "meals_eat
 
 def organism_rows(s: HexState, slots: np.ndarray) -> np.ndarray:
     """The organisms in ``slots`` as int64 rows of ORGANISM_FIELDS (facing as 0..5)."""
-    return np.stack([s.oid[slots], s.q[slots], s.r[slots], s.facing[slots], s.hunger[slots],
-                     s.meals[slots], s.generation[slots], s.parent[slots], s.born[slots]],
-                    axis=1) if slots.size else np.zeros((0, len(ORGANISM_FIELDS)), np.int64)
+    return organism_table(s, np.asarray(slots, dtype=np.int64))
 
 
 def organism_dicts(rows: np.ndarray) -> list[dict[str, Any]]:
@@ -132,6 +131,7 @@ class HexWorld:
         self._kind = np.zeros(cap, dtype=np.int64)
         self._victim = np.zeros(cap, dtype=np.int64)
         self._moves = np.zeros((cap, 3), dtype=np.int64)
+        self._move_rows = np.zeros((cap, 5), dtype=np.int64)
         self._removed = np.zeros(cap, dtype=np.int64)
         self._parents = np.zeros(cap, dtype=np.int64)
         self._ate = np.zeros(cap, dtype=np.bool_)
@@ -168,7 +168,7 @@ class HexWorld:
         eaten = commit(s, order, self._facing, self._target, self._winner, self._kind,
                        self._victim, k, w, self._moves, self._removed, self._parents,
                        self._ate)
-        moves = self._moves[:k].copy()                     # (slot, from cell, to cell)
+        moved = move_rows(s, self._moves, k, w, self._move_rows).copy()
         # 6. lifecycle: starvation
         n_removed = lifecycle(s, order, self._ate, cfg.turns_to_starve, w, self._removed,
                               eaten)
@@ -187,9 +187,7 @@ class HexWorld:
         # 8. metrics and delta
         self.turn += 1
         s.totals[T_SYNAPSE_OPS] += synapse_ops
-        delta = TickDelta(self.turn, np.stack(
-            [s.oid[moves[:, 0]], moves[:, 1] % w, moves[:, 1] // w, moves[:, 2] % w,
-             moves[:, 2] // w], axis=1), removed_ids, organism_rows(s, placed))
+        delta = TickDelta(self.turn, moved, removed_ids, organism_rows(s, placed))
         delta.metrics = {"turns": self.turn, "organisms": int(self.alive_slots().size),
                          "synapse_ops_last_turn": synapse_ops,
                          "actions_applied_last_turn": k, "meals_last_turn": eaten,
