@@ -251,10 +251,6 @@ class HexWorld:
             self.tick()
 
     # ---- views ---------------------------------------------------------------------------------
-    def organism(self, slot: int) -> dict[str, Any]:
-        """One organism as the wire's OrganismState."""
-        return organism_dicts(organism_rows(self.state, np.array([slot])))[0]
-
     def metrics(self) -> dict[str, int]:
         """The last turn's metrics (specs/neurogenesis.md) and the running totals."""
         out = dict(self.last_delta.metrics) if self.last_delta.metrics else {
