@@ -197,32 +197,20 @@ def mutate_net(key, pos, sensors, inter_id, inter_b, act_id, act_b, pre, post, w
             bias[k] = _uniform(key, pos, -1.0, 1.0)
             ni += 1
             n_pre, n_post = _ends(sensors, ids, ni, act_id, pres, posts)
-            if _chance(key, pos, 0.5):
-                m = n_pre - 1                            # every source but the new neuron
-                if m > 0:
-                    j = _integer(key, pos, 0, m)
-                    src = -1
-                    for a in range(n_pre):
-                        if pres[a] != nid:
-                            if j == 0:
-                                src = pres[a]
-                                break
-                            j -= 1
-                    n = _insert(sp, sq, sw, n, src, nid,
-                                _uniform(key, pos, -WEIGHT_LIMIT, WEIGHT_LIMIT))
-            else:
-                m = n_post - 1
-                if m > 0:
-                    j = _integer(key, pos, 0, m)
-                    dst = -1
-                    for b in range(n_post):
-                        if posts[b] != nid:
-                            if j == 0:
-                                dst = posts[b]
-                                break
-                            j -= 1
-                    n = _insert(sp, sq, sw, n, nid, dst,
-                                _uniform(key, pos, -WEIGHT_LIMIT, WEIGHT_LIMIT))
+            inward = _chance(key, pos, 0.5)              # into it, or out of it
+            ends, n_ends = (pres, n_pre) if inward else (posts, n_post)
+            if n_ends > 1:                               # every end but the new neuron
+                j = _integer(key, pos, 0, n_ends - 1)
+                other = -1
+                for a in range(n_ends):
+                    if ends[a] != nid:
+                        if j == 0:
+                            other = ends[a]
+                            break
+                        j -= 1
+                x = _uniform(key, pos, -WEIGHT_LIMIT, WEIGHT_LIMIT)
+                n = (_insert(sp, sq, sw, n, other, nid, x) if inward
+                     else _insert(sp, sq, sw, n, nid, other, x))
         elif topology and kind == 1:                     # remove an inter neuron
             if ni == 0:
                 continue
