@@ -14,8 +14,8 @@ from rich.table import Table
 
 from primordia.core.errors import ConfigError
 from primordia.runs.hex_run import HexRun
-from primordia.runs.hex_run import Reporter as HexReporter
-from primordia.runs.sandbox_run import Reporter, SandboxRun
+from primordia.runs.sandbox_run import SandboxRun
+from primordia.runs.world_run import Reporter, WorldRun
 from primordia.runs.timeline import sparkline
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.hex.config import HexConfig
@@ -30,48 +30,84 @@ CUMULATIVE = ("trades", "teaches", "attacks", "heals")
 
 
 class ConsoleReporter(Reporter):
-    """Progress bar, ASCII snapshots and CSV rows while a run goes."""
+    """Progress bar and CSV rows while any world's run goes; a world's reporter adds what it
+    shows per tick (``show``) and per timeline sample (``line``)."""
 
-    def __init__(self, console: Console, csv_out: bool, snap_every: int, verbose: bool) -> None:
-        self.console, self.csv_out, self.snap_every, self.verbose = (console, csv_out,
-                                                                     snap_every, verbose)
+    def __init__(self, console: Console, csv_out: bool, verbose: bool) -> None:
+        self.console, self.csv_out, self.verbose = console, csv_out, verbose
         self.progress: Progress | None = None
         self.header_done = False
 
-    def started(self, run: SandboxRun) -> None:
+    def status(self, run: WorldRun) -> str:
+        return ""
+
+    def line(self, m: dict[str, Any]) -> str:
+        return ""
+
+    def show(self, run: WorldRun) -> None:
+        pass
+
+    def started(self, run: WorldRun) -> None:
         if self.console.is_terminal:
-            self.progress = Progress(TextColumn("sandbox"), BarColumn(), TextColumn(
-                "{task.completed:,}/{task.total:,} ticks"), TextColumn("{task.fields[alive]}"),
-                TimeRemainingColumn(), console=self.console, transient=True)
-            self.task = self.progress.add_task("run", total=run.config.ticks, alive="")
+            self.progress = Progress(TextColumn(run.WORLD), BarColumn(), TextColumn(
+                "{task.completed:,}/{task.total:,} " + run.UNIT + "s"),
+                TextColumn("{task.fields[status]}"), TimeRemainingColumn(),
+                console=self.console, transient=True)
+            self.task = self.progress.add_task("run", total=run.limit, status="")
             self.progress.start()
         self.last = time.perf_counter()
 
-    def ticked(self, run: SandboxRun) -> None:
-        w = run.world
+    def ticked(self, run: WorldRun, delta: Any = None) -> None:
         if self.progress is not None and (time.perf_counter() - self.last > 0.1
-                                          or w.tick_no == run.config.ticks):
+                                          or run.position() == run.limit):
             self.last = time.perf_counter()
-            self.progress.update(self.task, completed=w.tick_no,
-                                 alive=f"{int(w.state.alive.sum())} alive")
-        if self.snap_every and w.tick_no % self.snap_every == 0:
-            self.console.print(f"tick {w.tick_no}", highlight=False)
-            self.console.print(w.ascii_map(), highlight=False, markup=False)
+            self.progress.update(self.task, completed=run.position(), status=self.status(run))
+        self.show(run)
 
-    def sampled(self, run: SandboxRun, m: dict[str, Any]) -> None:
+    def sampled(self, run: WorldRun, m: dict[str, Any]) -> None:
         if self.csv_out:
             if not self.header_done:
                 print(",".join(m), flush=True)
                 self.header_done = True
             print(",".join(str(v) for v in m.values()), flush=True)
         if self.verbose:
-            self.console.print(
-                f"t={m['tick']} alive={m['alive']} food={m['food']} trades={m['trades']} "
-                f"best={m['best_fitness']} genome={m['genome_mean']}", highlight=False)
+            self.console.print(self.line(m), highlight=False)
 
-    def finished(self, run: SandboxRun) -> None:
+    def finished(self, run: WorldRun) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+class SandboxReporter(ConsoleReporter):
+    """The sandbox's: NPCs alive, ASCII maps every ``snap_every`` ticks."""
+
+    def __init__(self, console: Console, csv_out: bool, snap_every: int, verbose: bool) -> None:
+        super().__init__(console, csv_out, verbose)
+        self.snap_every = snap_every
+
+    def status(self, run: WorldRun) -> str:
+        return f"{int(run.world.state.alive.sum())} alive"
+
+    def show(self, run: WorldRun) -> None:
+        w = run.world
+        if self.snap_every and w.tick_no % self.snap_every == 0:
+            self.console.print(f"tick {w.tick_no}", highlight=False)
+            self.console.print(w.ascii_map(), highlight=False, markup=False)
+
+    def line(self, m: dict[str, Any]) -> str:
+        return (f"t={m['tick']} alive={m['alive']} food={m['food']} trades={m['trades']} "
+                f"best={m['best_fitness']} genome={m['genome_mean']}")
+
+
+class HexReporter(ConsoleReporter):
+    """The hex world's: organisms alive."""
+
+    def status(self, run: WorldRun) -> str:
+        return f"{int(run.world.alive_slots().size)} organisms"
+
+    def line(self, m: dict[str, Any]) -> str:
+        return (f"turn={m['turns']} organisms={m['organisms']} meals={m['meals_last_turn']} "
+                f"starved={m['starvations_last_turn']} generation={m['max_generation']}")
 
 
 def _print_summary(console: Console, run: SandboxRun) -> None:
@@ -169,7 +205,7 @@ def sandbox(
         out = Path("runs") / f"sandbox-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     run = SandboxRun(cfg, out=out, threads=threads, timeline=timeline, record=record,
                      record_every=record_every, checkpoint_every=checkpoint_every,
-                     reporters=[ConsoleReporter(console, csv_out, snap_every, verbose)])
+                     reporters=[SandboxReporter(console, csv_out, snap_every, verbose)])
     _finish(console, run)
 
 
@@ -178,47 +214,6 @@ def _finish(console: Console, run: SandboxRun) -> None:
     _print_summary(console, run)
     console.print(f"run directory: {run.out}", highlight=False)
     sys.stdout.flush()
-
-
-class HexConsoleReporter(HexReporter):
-    """Progress bar (and a line per timeline sample with ``--verbose``) for hex runs."""
-
-    def __init__(self, console: Console, csv_out: bool, verbose: bool) -> None:
-        self.console, self.csv_out, self.verbose = console, csv_out, verbose
-        self.progress: Progress | None = None
-        self.header_done = False
-
-    def started(self, run: HexRun) -> None:
-        if self.console.is_terminal:
-            self.progress = Progress(TextColumn("hex"), BarColumn(), TextColumn(
-                "{task.completed:,}/{task.total:,} turns"), TextColumn("{task.fields[alive]}"),
-                TimeRemainingColumn(), console=self.console, transient=True)
-            self.task = self.progress.add_task("run", total=run.config.turns, alive="")
-            self.progress.start()
-        self.last = time.perf_counter()
-
-    def ticked(self, run: HexRun, delta) -> None:
-        if self.progress is not None and (time.perf_counter() - self.last > 0.1
-                                          or run.world.turn == run.config.turns):
-            self.last = time.perf_counter()
-            self.progress.update(self.task, completed=run.world.turn,
-                                 alive=f"{delta.metrics['organisms']} organisms")
-
-    def sampled(self, run: HexRun, m: dict[str, Any]) -> None:
-        if self.csv_out:
-            if not self.header_done:
-                print(",".join(m), flush=True)
-                self.header_done = True
-            print(",".join(str(v) for v in m.values()), flush=True)
-        if self.verbose:
-            self.console.print(
-                f"turn={m['turns']} organisms={m['organisms']} meals={m['meals_last_turn']} "
-                f"starved={m['starvations_last_turn']} generation={m['max_generation']}",
-                highlight=False)
-
-    def finished(self, run: HexRun) -> None:
-        if self.progress is not None:
-            self.progress.stop()
 
 
 HEX_SPARKS = ("organisms", "actions_applied_last_turn", "meals_last_turn",
@@ -303,7 +298,7 @@ def hex_world(
         out = Path("runs") / f"hex-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     run = HexRun(cfg, out=out, brain=brain, threads=threads, timeline=timeline, record=record,
                  record_every=record_every, checkpoint_every=checkpoint_every,
-                 reporters=[HexConsoleReporter(console, csv_out, verbose)])
+                 reporters=[HexReporter(console, csv_out, verbose)])
     _finish_hex(console, run)
 
 
@@ -339,13 +334,13 @@ def run_group(
     console = Console()
     if _world_of(resume) == "hex":
         hex_run = HexRun.resume(resume, turns=ticks, threads=threads,
-                                reporters=[HexConsoleReporter(console, False, False)])
+                                reporters=[HexReporter(console, False, False)])
         console.print(f"resuming {resume} at turn {hex_run.world.turn:,} "
                       f"of {hex_run.config.turns:,}", highlight=False)
         _finish_hex(console, hex_run)
         return
     run = SandboxRun.resume(resume, ticks=ticks, threads=threads,
-                            reporters=[ConsoleReporter(console, False, 0, False)])
+                            reporters=[SandboxReporter(console, False, 0, False)])
     console.print(f"resuming {resume} at tick {run.world.tick_no:,} "
                   f"of {run.config.ticks:,}", highlight=False)
     _finish(console, run)

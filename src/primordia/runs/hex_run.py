@@ -1,11 +1,10 @@
 """A hex-world run from config to run directory: turns, timeline, a recording of every turn's
 delta, checkpoints, phylogeny, summary -- and resuming from the last checkpoint. The same
-layout as a sandbox run (``sandbox_run.py``); observers hang off ``Reporter``.
+layout and loop as a sandbox run (``world_run.WorldRun``).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,18 +13,15 @@ import numpy as np
 
 from primordia.brains.base import Substrate
 from primordia.brains.registry import SUBSTRATES
-from primordia.core.config import read_toml
 from primordia.core.errors import ConfigError
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HEX_IO, HexWorld, TickDelta
 
-from .checkpoint import load_checkpoint, save_checkpoint
 from .phylogeny import PHYLOGENY_HEADER, phylogeny_rows
 from .recorder import Recorder
 from .rundir import RunDirectory
-from .timeline import sample_every
+from .world_run import Reporter, WorldRun
 
-CHECKPOINT = "checkpoint.npz"
 BRAINS = ("neural", "psil")
 
 
@@ -37,18 +33,6 @@ def hex_substrate(brain: str, config: HexConfig) -> Substrate:
                               num_synapses=config.num_synapses,
                               mutation_magnitude=config.mutation_magnitude)
     return SUBSTRATES.get(brain)
-
-
-class Reporter:
-    """Hooks a run calls; override what you need."""
-
-    def started(self, run: "HexRun") -> None: ...
-
-    def ticked(self, run: "HexRun", delta: TickDelta) -> None: ...
-
-    def sampled(self, run: "HexRun", metrics: dict[str, Any]) -> None: ...
-
-    def finished(self, run: "HexRun") -> None: ...
 
 
 class DeltaRecorder(Recorder):
@@ -111,140 +95,71 @@ class Lineage:
 
 
 @dataclass
-class HexRun:
+class HexRun(WorldRun):
     """One run of the hex world into a run directory (``out``), or in memory (``out=None``)."""
 
-    config: HexConfig
-    out: Path | None = None
+    WORLD = "hex"
+    UNIT = "turn"
+    SAMPLE_KEY = "turns"
+    CONFIG = HexConfig
+
     brain: str = "neural"
-    threads: int = 1
-    timeline: int = 0
-    record: Path | None = None          # default: out/record.jsonl.gz
-    record_every: int = 100             # turns between full snapshots in the recording
-    checkpoint_every: int = 0           # 0: only at the end
-    reporters: list[Reporter] = field(default_factory=list)
-    samples: list[dict[str, Any]] = field(default_factory=list)
     lineage: Lineage = field(default_factory=Lineage)
-    wall_seconds: float = 0.0
-    jit_seconds: float = 0.0
     organism_turns: int = 0
 
     def __post_init__(self) -> None:
         if self.brain not in BRAINS:
             raise ConfigError(f"--brain {self.brain!r}: choose one of {', '.join(BRAINS)}")
-        if self.record_every < 1 or self.checkpoint_every < 0 or self.timeline < 0:
-            raise ConfigError("record-every must be >= 1; checkpoint-every and timeline >= 0")
-        self.world: HexWorld | None = None
-        self._recorder: DeltaRecorder | None = None
-        self._resume_record_at: int | None = None
+        super().__post_init__()
 
-    def execute(self) -> HexWorld:
-        """Run to ``config.turns`` (from the start, or from a restored world)."""
-        t0 = time.perf_counter()
-        warm = HexWorld(HexConfig(world_width=4, num_organisms=6, seed=1),
-                        hex_substrate(self.brain, self.config), threads=self.threads)
-        warm.run(3)
-        self.jit_seconds = time.perf_counter() - t0
-        rundir = RunDirectory(self.out) if self.out is not None else None
-        if rundir and self.world is None:
-            rundir.write_text("config.toml", self.config.to_toml())
-        t0 = time.perf_counter()
-        if self.world is None:
-            self.world = HexWorld(self.config, hex_substrate(self.brain, self.config),
-                                  threads=self.threads)
-            self.lineage.saw(self.world.last_delta)
-        world = self.world
-        record_path = self.record or (rundir.file("record.jsonl.gz") if rundir else None)
-        if record_path is not None:
-            self._recorder = DeltaRecorder(record_path, self.record_every,
-                                           self._resume_record_at)
-            if self._resume_record_at is None:
-                self._recorder.header(world)
-        every = sample_every(self.config.turns, self.timeline)
-        for r in self.reporters:
-            r.started(self)
-        self._sample()
-        try:
-            while world.turn < self.config.turns:
-                self.organism_turns += int(world.alive_slots().size)
-                delta = world.tick()
-                self.lineage.saw(delta)
-                if self._recorder:
-                    self._recorder.delta(world, delta)
-                for r in self.reporters:
-                    r.ticked(self, delta)
-                if world.turn % every == 0 or world.turn == self.config.turns:
-                    self._sample()
-                if rundir and self.checkpoint_every and \
-                        world.turn % self.checkpoint_every == 0:
-                    self.checkpoint(rundir, time.perf_counter() - t0)
-            self.wall_seconds += time.perf_counter() - t0
-            if rundir:
-                self.checkpoint(rundir, 0.0)
-                self.write(rundir)
-        finally:
-            if self._recorder:
-                self._recorder.close()
-        for r in self.reporters:
-            r.finished(self)
+    def warm_up(self) -> None:
+        HexWorld(HexConfig(world_width=4, num_organisms=6, seed=1),
+                 hex_substrate(self.brain, self.config), threads=self.threads).run(3)
+
+    def new_world(self) -> HexWorld:
+        world = HexWorld(self.config, hex_substrate(self.brain, self.config),
+                         threads=self.threads)
+        self.lineage.saw(world.last_delta)
         return world
 
-    def _sample(self) -> None:
-        m = self.world.metrics()
-        if self.samples and self.samples[-1]["turns"] == m["turns"]:
-            return
-        self.samples.append(m)
-        for r in self.reporters:
-            r.sampled(self, m)
+    def position(self) -> int:
+        return self.world.turn
 
-    # ---- checkpoints -----------------------------------------------------------------------------
-    def checkpoint(self, rundir: RunDirectory, wall_so_far: float) -> None:
-        """Save everything needed to resume (atomically), after sealing the recording."""
-        meta = {"world": "hex", "brain": self.brain, "turn": self.world.turn,
-                "samples": self.samples, "timeline": self.timeline,
-                "record_every": self.record_every, "checkpoint_every": self.checkpoint_every,
-                "record": str(self.record) if self.record else None,
-                "record_bytes": self._recorder.seal() if self._recorder else None,
-                "organism_turns": self.organism_turns,
-                "wall_seconds": self.wall_seconds + wall_so_far}
-        save_checkpoint(rundir.file(CHECKPOINT), {**self.world.arrays(),
-                                                  **self.lineage.arrays()}, meta)
+    def open_recorder(self, path: Path, resume_at: int | None) -> DeltaRecorder:
+        recorder = DeltaRecorder(path, self.record_every, resume_at)
+        if resume_at is None:
+            recorder.header(self.world)
+        return recorder
+
+    def advance(self) -> TickDelta:
+        self.organism_turns += int(self.world.alive_slots().size)
+        delta = self.world.tick()
+        self.lineage.saw(delta)
+        if self._recorder:
+            self._recorder.delta(self.world, delta)
+        return delta
+
+    def checkpoint_arrays(self) -> dict[str, Any]:
+        return {**self.world.arrays(), **self.lineage.arrays()}
+
+    def checkpoint_meta(self) -> dict[str, Any]:
+        return {"brain": self.brain, "organism_turns": self.organism_turns}
 
     @classmethod
     def resume(cls, run_dir: Path, turns: int | None = None, threads: int = 1,
                reporters: list[Reporter] | None = None) -> "HexRun":
         """The run saved in ``run_dir``, restored at its last checkpoint, to continue up to
         ``turns`` in total (default: the configured number)."""
-        rundir = RunDirectory(run_dir)
-        arrays, meta = load_checkpoint(rundir.file(CHECKPOINT))
-        if meta.get("world") != "hex":
-            raise ConfigError(f"{run_dir}: checkpoint of world {meta.get('world')!r}")
-        values = read_toml(rundir.file("config.toml"))
-        if turns is not None:
-            values["turns"] = turns
-        config = HexConfig.build(values, source=str(rundir.file("config.toml")))
-        if config.turns < int(meta["turn"]):
-            raise ConfigError(f"--turns {config.turns} is before the checkpoint "
-                              f"(turn {meta['turn']})")
-        brain = str(meta.get("brain", "neural"))
-        run = cls(config, out=Path(run_dir), brain=brain, threads=threads,
-                  timeline=int(meta.get("timeline", 0)),
-                  record=Path(meta["record"]) if meta.get("record") else None,
-                  record_every=int(meta.get("record_every", 100)),
-                  checkpoint_every=int(meta.get("checkpoint_every", 0)),
-                  reporters=reporters or [])
+        run, arrays, meta = cls.reopen(
+            run_dir, turns, threads, reporters,
+            lambda meta: {"brain": str(meta.get("brain", "neural")),
+                          "organism_turns": int(meta.get("organism_turns", 0))})
         try:
             run.lineage = Lineage.from_arrays(arrays)
         except KeyError as exc:
             raise ConfigError(f"checkpoint: missing {exc.args[0]}") from None
-        run.world = HexWorld.restore(config, hex_substrate(brain, config), arrays,
+        run.world = HexWorld.restore(run.config, hex_substrate(run.brain, run.config), arrays,
                                      threads=threads)
-        run.samples = list(meta.get("samples", []))
-        run.wall_seconds = float(meta.get("wall_seconds", 0.0))
-        run.organism_turns = int(meta.get("organism_turns", 0))
-        run._resume_record_at = meta.get("record_bytes")
-        if values.get("turns") != config.turns or turns is not None:
-            rundir.write_text("config.toml", config.to_toml())
         return run
 
     # ---- results --------------------------------------------------------------------------------

@@ -1,0 +1,190 @@
+"""What every world's run shares: config -> run directory, the loop over ticks (or turns) with
+timeline samples, recording and checkpoints, and resuming from the last checkpoint.
+A world's run (``sandbox_run.SandboxRun``, ``hex_run.HexRun``) says how to build, advance,
+record and save its world; observers hang off ``Reporter``; the runner does not know who
+listens.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+from primordia.core.config import Config, read_toml
+from primordia.core.errors import ConfigError
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .recorder import Recorder
+from .rundir import RunDirectory
+from .timeline import sample_every
+
+CHECKPOINT = "checkpoint.npz"
+
+
+class Reporter:
+    """Hooks a run calls; override what you need. ``delta`` is the world's change record
+    for turn-based worlds (None for the others)."""
+
+    def started(self, run: "WorldRun") -> None: ...
+
+    def ticked(self, run: "WorldRun", delta: Any = None) -> None: ...
+
+    def sampled(self, run: "WorldRun", metrics: dict[str, Any]) -> None: ...
+
+    def finished(self, run: "WorldRun") -> None: ...
+
+
+@dataclass
+class WorldRun:
+    """One run of a world into a run directory (``out``), or in memory (``out=None``)."""
+
+    WORLD: ClassVar[str] = ""
+    UNIT: ClassVar[str] = "tick"          # the config counts UNIT + "s"; meta and metrics UNIT
+    SAMPLE_KEY: ClassVar[str] = "tick"    # the metrics key that says when a sample was taken
+    CONFIG: ClassVar[type[Config]] = Config
+
+    config: Any
+    out: Path | None = None
+    threads: int = 1
+    timeline: int = 0
+    record: Path | None = None            # default: out/record.jsonl.gz
+    record_every: int = 100
+    checkpoint_every: int = 0             # 0: only at the end
+    reporters: list[Reporter] = field(default_factory=list)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    jit_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.record_every < 1 or self.checkpoint_every < 0 or self.timeline < 0:
+            raise ConfigError("record-every must be >= 1; checkpoint-every and timeline >= 0")
+        self.world: Any = None
+        self._recorder: Recorder | None = None
+        self._resume_record_at: int | None = None
+
+    # ---- what a world's run says ---------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Compile (or load from cache) the world's kernels on a tiny world."""
+
+    def new_world(self) -> Any:
+        raise NotImplementedError
+
+    def position(self) -> int:
+        """Ticks (turns) the world has run."""
+        raise NotImplementedError
+
+    def open_recorder(self, path: Path, resume_at: int | None) -> Recorder:
+        raise NotImplementedError
+
+    def advance(self) -> Any:
+        """One tick (turn), recorded; returns the world's delta, if it makes one."""
+        raise NotImplementedError
+
+    def checkpoint_arrays(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def checkpoint_meta(self) -> dict[str, Any]:
+        """The world's own entries in the checkpoint's metadata."""
+        return {}
+
+    def write(self, rundir: RunDirectory) -> None:
+        raise NotImplementedError
+
+    # ---- the loop ------------------------------------------------------------------------------
+    @property
+    def limit(self) -> int:
+        return getattr(self.config, self.UNIT + "s")
+
+    def execute(self) -> Any:
+        """Run to the configured number of ticks (from the start, or from a restored world)."""
+        t0 = time.perf_counter()
+        self.warm_up()
+        self.jit_seconds = time.perf_counter() - t0
+        rundir = RunDirectory(self.out) if self.out is not None else None
+        if rundir and self.world is None:
+            rundir.write_text("config.toml", self.config.to_toml())
+        t0 = time.perf_counter()
+        if self.world is None:
+            self.world = self.new_world()
+        record_path = self.record or (rundir.file("record.jsonl.gz") if rundir else None)
+        if record_path is not None:
+            self._recorder = self.open_recorder(record_path, self._resume_record_at)
+        every = sample_every(self.limit, self.timeline)
+        for r in self.reporters:
+            r.started(self)
+        self._sample()
+        try:
+            while self.position() < self.limit:
+                delta = self.advance()
+                for r in self.reporters:
+                    r.ticked(self, delta)
+                at = self.position()
+                if at % every == 0 or at == self.limit:
+                    self._sample()
+                if rundir and self.checkpoint_every and at % self.checkpoint_every == 0:
+                    self.checkpoint(rundir, time.perf_counter() - t0)
+            self.wall_seconds += time.perf_counter() - t0
+            if rundir:
+                self.checkpoint(rundir, 0.0)
+                self.write(rundir)
+        finally:
+            if self._recorder:
+                self._recorder.close()
+        for r in self.reporters:
+            r.finished(self)
+        return self.world
+
+    def _sample(self) -> None:
+        m = self.world.metrics()
+        if self.samples and self.samples[-1][self.SAMPLE_KEY] == m[self.SAMPLE_KEY]:
+            return
+        self.samples.append(m)
+        for r in self.reporters:
+            r.sampled(self, m)
+
+    # ---- checkpoints -----------------------------------------------------------------------------
+    def checkpoint(self, rundir: RunDirectory, wall_so_far: float) -> None:
+        """Save everything needed to resume (atomically), after sealing the recording."""
+        meta = {"world": self.WORLD, self.UNIT: self.position(), "samples": self.samples,
+                "timeline": self.timeline, "record_every": self.record_every,
+                "checkpoint_every": self.checkpoint_every,
+                "record": str(self.record) if self.record else None,
+                "record_bytes": self._recorder.seal() if self._recorder else None,
+                "wall_seconds": self.wall_seconds + wall_so_far, **self.checkpoint_meta()}
+        save_checkpoint(rundir.file(CHECKPOINT), self.checkpoint_arrays(), meta)
+
+    @classmethod
+    def reopen(cls, run_dir: Path, count: int | None, threads: int,
+               reporters: list[Reporter] | None,
+               settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda meta: {}
+               ) -> tuple["WorldRun", dict[str, Any], dict[str, Any]]:
+        """The common part of resuming: the checkpoint (arrays, metadata), the config with
+        ``count`` ticks (turns) in total if given, and the run rebuilt around them (its world
+        is the subclass's to restore). ``settings(meta)`` gives the subclass's own run
+        fields (its brain, say) from the metadata."""
+        rundir = RunDirectory(run_dir)
+        arrays, meta = load_checkpoint(rundir.file(CHECKPOINT))
+        if meta.get("world") != cls.WORLD:
+            raise ConfigError(f"{run_dir}: checkpoint of world {meta.get('world')!r}")
+        key = cls.UNIT + "s"
+        values = read_toml(rundir.file("config.toml"))
+        if count is not None:
+            values[key] = count
+        config = cls.CONFIG.build(values, source=str(rundir.file("config.toml")))
+        if getattr(config, key) < int(meta[cls.UNIT]):
+            raise ConfigError(f"--{key} {getattr(config, key)} is before the checkpoint "
+                              f"({cls.UNIT} {meta[cls.UNIT]})")
+        run = cls(config, out=Path(run_dir), threads=threads,
+                  timeline=int(meta.get("timeline", 0)),
+                  record=Path(meta["record"]) if meta.get("record") else None,
+                  record_every=int(meta.get("record_every", 100)),
+                  checkpoint_every=int(meta.get("checkpoint_every", 0)),
+                  reporters=reporters or [], **settings(meta))
+        run.samples = list(meta.get("samples", []))
+        run.wall_seconds = float(meta.get("wall_seconds", 0.0))
+        run._resume_record_at = meta.get("record_bytes")
+        if values.get(key) != getattr(config, key) or count is not None:
+            rundir.write_text("config.toml", config.to_toml())
+        return run, arrays, meta
