@@ -93,11 +93,24 @@ def mix64_py(z: int) -> int:
 @njit(cache=True, nogil=True)
 def random_u64(seed: int, stream: int, tick: int, entity: int, draw: int) -> np.uint64:
     """A uniformly distributed 64-bit word for the key (seed, stream, tick, entity, draw)."""
+    return random_u64_at(key_prefix(seed, stream, tick, entity), draw)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def key_prefix(seed: int, stream: int, tick: int, entity: int) -> np.uint64:
+    """The hash state after a key's first four words. Draws of one key differ only in the
+    last step, so a loop that takes many draws from one key hashes this once (seven of the
+    nine mixes of a draw) and gets each from ``random_u64_at``: the same words."""
     h = mix64(np.uint64(seed) ^ np.uint64(K_SEED))
     h = mix64(h ^ mix64(np.uint64(stream) ^ np.uint64(K_STREAM)))
     h = mix64(h ^ mix64(np.uint64(tick) ^ np.uint64(K_TICK)))
-    h = mix64(h ^ mix64(np.uint64(entity) ^ np.uint64(K_ENTITY)))
-    return mix64(h ^ mix64(np.uint64(draw) ^ np.uint64(K_DRAW)))
+    return mix64(h ^ mix64(np.uint64(entity) ^ np.uint64(K_ENTITY)))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def random_u64_at(prefix: np.uint64, draw: int) -> np.uint64:
+    """Draw ``draw`` of the key whose ``key_prefix`` is ``prefix``."""
+    return mix64(np.uint64(prefix) ^ mix64(np.uint64(draw) ^ np.uint64(K_DRAW)))
 
 
 def random_u64_py(seed: int, stream: int, tick: int, entity: int, draw: int) -> int:
@@ -442,8 +455,9 @@ def random_u64_draws(seed: int, stream: int, tick: int, entity: int, first: int,
                      count: int) -> np.ndarray:
     """Draws ``first .. first + count - 1`` of one key, as a uint64 array."""
     out = np.empty(count, dtype=np.uint64)
+    prefix = key_prefix(seed, stream, tick, entity)
     for j in range(count):
-        out[j] = random_u64(seed, stream, tick, entity, first + j)
+        out[j] = random_u64_at(prefix, first + j)
     return out
 
 

@@ -16,7 +16,7 @@ from .conftest import LAYOUTS, genomes
 
 
 def key(d: DrawStream) -> np.ndarray:
-    return np.array(d.key, dtype=np.int64)
+    return breed.key_of(*d.key)
 
 
 def arrays(g: NeuralGenome):

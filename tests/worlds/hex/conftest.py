@@ -88,7 +88,7 @@ def staged(organisms: Sequence[tuple[int, int, int]], width: int = 5, hunger=Non
     s.oid[:] = -1
     s.occupancy[:] = -1
     w.brain.slots[:] = False
-    w.genomes = [None] * cfg.cells
+    w.genomes = np.full(cfg.cells, None, dtype=object)
     for i, (q, r, facing) in enumerate(organisms):
         s.alive[i], s.oid[i], s.q[i], s.r[i], s.facing[i] = 1, i, q, r, facing
         s.hunger[i] = 0 if hunger is None else hunger[i]

@@ -50,7 +50,7 @@ class NeuralBrain:
         n = max(capacity or 0, len(genomes), 1)
         self.store = FlatStore(n)
         self.alive = np.zeros(n, dtype=bool)
-        self.genomes: list[NeuralGenome | None] = [None] * n
+        self.genomes = np.full(n, None, dtype=object)   # NeuralGenome by slot, or None
         self.inter_act = np.zeros((n, 1), dtype=np.float64)
         self.action_in = np.zeros((n, len(cols)), dtype=np.float64)
         self.last_in = np.zeros((n, io.n_sensors), dtype=np.int32)
@@ -66,7 +66,7 @@ class NeuralBrain:
         old, new = self.capacity, max(need, 2 * self.capacity)
 
         def widen(a: np.ndarray) -> np.ndarray:
-            b = np.zeros((new,) + a.shape[1:], dtype=a.dtype)
+            b = np.full((new,) + a.shape[1:], None if a.dtype == object else 0, dtype=a.dtype)
             b[:old] = a
             return b
 
@@ -75,7 +75,7 @@ class NeuralBrain:
         self.action_in = widen(self.action_in)
         self.last_in = widen(self.last_in)
         self.store.grow_slots(new)
-        self.genomes.extend([None] * (new - old))
+        self.genomes = widen(self.genomes)
 
     def add(self, genomes: Sequence[NeuralGenome],
             slots: np.ndarray | Sequence[int] | None = None) -> np.ndarray:
@@ -142,11 +142,8 @@ class NeuralBrain:
             wider = np.zeros((self.capacity, width), dtype=np.float64)
             wider[:, :self.inter_act.shape[1]] = self.inter_act
             self.inter_act = wider
-        s.append_flat(slots, *out)              # free slots hold no genome object already
+        s.append_flat(slots, *out)     # a free slot's genome is None and its rows are zero
         self.alive[slots] = True
-        self.inter_act[slots] = 0.0
-        self.action_in[slots] = 0.0
-        self.last_in[slots] = 0
 
     def genome(self, slot: int) -> NeuralGenome:
         """The genome of a living organism (built from the packed net for spawned ones)."""
@@ -165,18 +162,13 @@ class NeuralBrain:
         return g
 
     def remove(self, slots: Sequence[int] | np.ndarray) -> None:
-        """Free the slots of organisms that died (their room is reclaimed in bulk, later)."""
-        slots = np.sort(np.asarray(slots, dtype=np.int64).reshape(-1))
-        if slots.size > 1:                     # distinct (np.unique hashes: slower here)
-            slots = slots[np.concatenate(([True], slots[1:] != slots[:-1]))]
-        slots = slots[self.alive[slots]]
+        """Free the slots of organisms that died (their room is reclaimed in bulk, later).
+        Their rows are cleared here, so a free slot's rows are always zero (``spawn`` relies
+        on it)."""
+        slots = _forget(np.asarray(slots, dtype=np.int64).reshape(-1), self.alive,
+                        self.inter_act, self.action_in, self.last_in)
         self.store.release(slots)
-        self.alive[slots] = False
-        self.inter_act[slots] = 0.0
-        self.action_in[slots] = 0.0
-        self.last_in[slots] = 0
-        for s in slots.tolist():
-            self.genomes[s] = None
+        self.genomes[slots] = None
         if self.store.wasteful():
             self.store.compact(np.flatnonzero(self.alive))
 
@@ -263,3 +255,21 @@ class NeuralBrain:
         out.update({nid: tanh_py(float(self.action_in[slot, m]))
                     for m, nid in enumerate(g.action_ids)})
         return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _forget(slots, alive, inter_act, action_in, last_in):
+    """Mark the living among ``slots`` dead (each once) and clear their rows; returns them."""
+    out = np.empty(slots.shape[0], dtype=np.int64)
+    n = 0
+    for j in range(slots.shape[0]):
+        i = slots[j]
+        if not alive[i]:
+            continue
+        alive[i] = False
+        inter_act[i, :] = 0.0
+        action_in[i, :] = 0.0
+        last_in[i, :] = 0
+        out[n] = i
+        n += 1
+    return out[:n]

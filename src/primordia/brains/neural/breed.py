@@ -5,7 +5,8 @@ hold the two equal (the same nets and the same number of draws used).
 
 A net here: ``inter_id``/``inter_b`` (sorted by id), ``act_id``/``act_b`` (sorted),
 ``pre``/``post``/``w`` (sorted by (pre, post)). Draws come from one key (seed, stream, tick,
-entity words) like a ``DrawStream``; ``pos[0]`` is the index of the next draw.
+entity words) like a ``DrawStream``: ``key`` holds its ``key_prefix`` (``key_of``), ``pos[0]``
+is the index of the next draw.
 """
 
 from __future__ import annotations
@@ -13,15 +14,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from primordia.core.rng import float_from_u64, random_u64, scale_u64
+from primordia.core.rng import float_from_u64, key_prefix, random_u64_at, scale_u64
 
 from .genome import ACTION_BASE, BIAS_LIMIT, INTER_BASE, MAX_INTER, WEIGHT_LIMIT
 from .variation import PAIR_TRIES
 
 
+def key_of(seed: int, stream: int, tick: int, entity: int) -> np.ndarray:
+    """The ``key`` argument of this module's functions for one (seed, stream, tick, entity)
+    key, e.g. a ``DrawStream``'s ``key`` words."""
+    return np.array([key_prefix(seed, stream, tick, entity)], dtype=np.uint64)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _u64(key, pos):
-    u = random_u64(key[0], key[1], key[2], key[3], pos[0])
+    u = random_u64_at(key[0], pos[0])
     pos[0] += 1
     return u
 
@@ -351,7 +358,7 @@ def spawn_batch(parents, new_ids, seed, random_stream, mutate_stream, tick, chan
     c_inter = np.zeros(k, dtype=np.int64)
     c_syn = np.zeros(k, dtype=np.int64)
     c_split = np.zeros(k, dtype=np.int64)
-    key = np.empty(4, dtype=np.int64)
+    key = np.empty(1, dtype=np.uint64)
     pos = np.zeros(1, dtype=np.int64)
     r_id = np.empty(num_neurons, dtype=np.int64)           # scratch for random nets
     r_b = np.empty(num_neurons)
@@ -365,17 +372,16 @@ def spawn_batch(parents, new_ids, seed, random_stream, mutate_stream, tick, chan
     at_n, at_s = 0, 0
     for r in range(k):
         p = parents[r]
-        key[0], key[2], key[3] = seed, tick, new_ids[r]
         pos[0] = 0
         if p < 0:
-            key[1] = random_stream
+            key[0] = key_prefix(seed, random_stream, tick, new_ids[r])
             n = _random_into(key, pos, sensors, act_id, num_neurons, num_synapses, r_id, r_b,
                              r_ab, r_pres, r_posts, r_pre, r_post, r_w, pair)
             c_neu[r], c_inter[r], c_syn[r], c_split[r] = _write(
                 sensors, r_id, r_b, act_id, r_ab, r_pre[:n], r_post[:n], r_w[:n], o_bias,
                 o_ids, o_pre, o_post, o_w, at_n, at_s)
         else:
-            key[1] = mutate_stream
+            key[0] = key_prefix(seed, mutate_stream, tick, new_ids[r])
             if float_from_u64(_u64(key, pos)) <= chance:
                 pi, pb, pa, pp, pq, pw = _read(p, sensors, neu_lo, n_neu, n_inter, syn_lo,
                                                syn_hi, bias, ids, pre, post, weight)

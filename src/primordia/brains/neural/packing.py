@@ -67,6 +67,7 @@ class FlatStore:
         self.weight = np.zeros(64, dtype=np.float64)
         self.neu_used = self.syn_used = 0
         self.neu_live = self.syn_live = 0
+        self._spare: tuple[np.ndarray, ...] | None = None
 
     def grow_slots(self, capacity: int) -> None:
         old = self.neu_lo.shape[0]
@@ -128,11 +129,10 @@ class FlatStore:
     def release(self, slots: np.ndarray) -> None:
         """Forget the organisms in ``slots`` (each stored, none twice); their room becomes a
         hole until the next compaction."""
-        self.neu_live -= int(self.n_neu[slots].sum())
-        self.syn_live -= int((self.syn_hi[slots] - self.syn_lo[slots]).sum())
-        for a in (self.neu_lo, self.n_neu, self.n_inter, self.syn_lo, self.syn_mid,
-                  self.syn_hi):
-            a[slots] = 0
+        neu, syn = _release(np.asarray(slots, dtype=np.int64), self.neu_lo, self.n_neu,
+                            self.n_inter, self.syn_lo, self.syn_mid, self.syn_hi)
+        self.neu_live -= neu
+        self.syn_live -= syn
 
     def wasteful(self) -> bool:
         """True when holes take half the living's room (and enough to be worth a copy):
@@ -142,20 +142,39 @@ class FlatStore:
 
     def compact(self, live: np.ndarray) -> None:
         """Repack the organisms in ``live`` (all stored ones) in slot order, without holes,
-        into arrays with room for as much again (so the next births need no copy)."""
+        into arrays with room for as much again (so the next births need no copy). The arrays
+        left behind are kept for the next compaction, which then allocates nothing."""
         n_neu = int(self.n_neu[live].sum())
         n_syn = int((self.syn_hi[live] - self.syn_lo[live]).sum())
         room_n, room_s = max(2 * n_neu, 64), max(2 * n_syn, 64)
-        bias, ids = np.zeros(room_n), np.zeros(room_n, dtype=np.int64)
-        pre, post = np.zeros(room_s, dtype=np.int32), np.zeros(room_s, dtype=np.int32)
-        weight = np.zeros(room_s)
+        spare = self._spare
+        if spare is None or spare[0].shape[0] < n_neu or spare[2].shape[0] < n_syn:
+            spare = (np.empty(room_n), np.empty(room_n, dtype=np.int64),
+                     np.empty(room_s, dtype=np.int32), np.empty(room_s, dtype=np.int32),
+                     np.empty(room_s))
+        bias, ids, pre, post, weight = spare
         _repack(np.asarray(live, dtype=np.int64), self.neu_lo, self.n_neu, self.syn_lo,
                 self.syn_mid, self.syn_hi, self.bias, self.ids, self.pre, self.post,
                 self.weight, bias, ids, pre, post, weight)
+        self._spare = (self.bias, self.ids, self.pre, self.post, self.weight)
         self.bias, self.ids, self.pre, self.post, self.weight = bias, ids, pre, post, weight
-        self.scratch = np.zeros(room_n, dtype=np.float64)
+        if self.scratch.shape[0] < bias.shape[0]:
+            self.scratch = np.zeros(bias.shape[0], dtype=np.float64)
         self.neu_used = self.neu_live = n_neu
         self.syn_used = self.syn_live = n_syn
+
+
+@njit(cache=True, nogil=True)
+def _release(slots, neu_lo, n_neu, n_inter, syn_lo, syn_mid, syn_hi):
+    """Clear the given slots' entries; returns the (neurons, synapses) they held."""
+    neu, syn = 0, 0
+    for j in range(slots.shape[0]):
+        i = slots[j]
+        neu += n_neu[i]
+        syn += syn_hi[i] - syn_lo[i]
+        neu_lo[i] = n_neu[i] = n_inter[i] = 0
+        syn_lo[i] = syn_mid[i] = syn_hi[i] = 0
+    return neu, syn
 
 
 @njit(cache=True, nogil=True)
@@ -167,16 +186,17 @@ def _repack(live, neu_lo, n_neu, syn_lo, syn_mid, syn_hi, bias, ids, pre, post, 
     for j in range(live.shape[0]):
         slot = live[j]
         lo, nn = neu_lo[slot], n_neu[slot]
-        to_bias[at_n:at_n + nn] = bias[lo:lo + nn]
-        to_ids[at_n:at_n + nn] = ids[lo:lo + nn]
+        for e in range(nn):                  # element loops: slices cost more at this size
+            to_bias[at_n + e] = bias[lo + e]
+            to_ids[at_n + e] = ids[lo + e]
         neu_lo[slot] = at_n
         at_n += nn
         s0, s1 = syn_lo[slot], syn_hi[slot]
-        m = s1 - s0
-        to_pre[at_s:at_s + m] = pre[s0:s1]
-        to_post[at_s:at_s + m] = post[s0:s1]
-        to_weight[at_s:at_s + m] = weight[s0:s1]
+        for e in range(s1 - s0):
+            to_pre[at_s + e] = pre[s0 + e]
+            to_post[at_s + e] = post[s0 + e]
+            to_weight[at_s + e] = weight[s0 + e]
         syn_mid[slot] = at_s + syn_mid[slot] - s0
         syn_lo[slot] = at_s
-        syn_hi[slot] = at_s + m
-        at_s += m
+        syn_hi[slot] = at_s + s1 - s0
+        at_s += s1 - s0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from primordia.core.rng import random_int, random_normal
+from primordia.core.rng import key_prefix, normal_from_u64, random_int, random_u64_at
 
 from .grid import neighbour, turned
 from .state import T_MEALS, T_MOVES, T_SKIPPED, T_STARVATIONS
@@ -44,59 +44,63 @@ def intents(s, slots, actions, width, a_move, a_left, a_right, a_conf, new_facin
 
 
 @njit(cache=True, nogil=True)
-def resolve(s, order, target, confidence, best, winner, kind, victim):
+def resolve(s, order, target, confidence, best, moving, winner, kind, victim):
     """Phase 4, all moves at once: per target cell the highest confidence wins, ties to the
     lower id (``order`` is id order, so the first of equals keeps the cell). A winner moves
     in if the cell is empty or its occupant also moves this turn (it won a cell of its own,
     so it leaves: swaps and longer cycles just work); otherwise it eats the occupant and takes
     the cell. Writes the winners in id order to ``winner[:k]`` with ``kind`` (MOVE/EAT) and
-    ``victim`` (the eaten slot or -1); ``best`` (per cell, -1) is left as it was found."""
+    ``victim`` (the eaten slot or -1). ``best`` (per cell, -1) and ``moving`` (per slot,
+    False) are scratch, left as they were found."""
     for j in range(order.shape[0]):
         i = order[j]
         t = target[i]
         if t >= 0 and (best[t] < 0 or confidence[i] > confidence[best[t]]):
             best[t] = i
     k = 0
-    for j in range(order.shape[0]):
+    for j in range(order.shape[0]):        # each target has one winner: it resets the cell
         i = order[j]
         t = target[i]
         if t >= 0 and best[t] == i:
+            best[t] = -1
+            moving[i] = True
             winner[k] = i
             k += 1
-    for j in range(k):                     # moving = won a cell; best[] still says who
+    for j in range(k):
         i = winner[j]
         o = s.occupancy[target[i]]
-        if o < 0 or (target[o] >= 0 and best[target[o]] == o):
+        if o < 0 or moving[o]:
             kind[j] = MOVE
             victim[j] = -1
         else:
             kind[j] = EAT
             victim[j] = o
-    for j in range(order.shape[0]):
-        t = target[order[j]]
-        if t >= 0:
-            best[t] = -1
+    for j in range(k):
+        moving[winner[j]] = False
     return k
 
 
 @njit(cache=True, nogil=True)
-def commit(s, order, new_facing, target, winner, kind, victim, k, width, moves, removed,
+def commit(s, slots, new_facing, target, winner, kind, victim, k, width, moves, removed,
            parents, ate):
     """Phase 5, atomically: every organism takes its new facing; the eaten die; winners
     leave their cells, then enter their targets; eaters' hunger resets, their meals count
     and each queues one reproduction (``parents``, in id order; ``ate`` marks them).
-    ``moves[j]`` gets (slot, from cell, to cell) of winner j; ``removed`` the eaten slots.
-    Returns how many were eaten."""
-    for j in range(order.shape[0]):
-        i = order[j]
+    ``moves[j]`` gets (id, from q, from r, to q, to r) of winner j; ``removed`` the eaten
+    slots. Returns how many were eaten."""
+    for j in range(slots.shape[0]):
+        i = slots[j]
         s.facing[i] = new_facing[i]
     eaten = 0
     for j in range(k):
         i = winner[j]
-        moves[j, 0] = i
-        moves[j, 1] = s.r[i] * width + s.q[i]
-        moves[j, 2] = target[i]
-        s.occupancy[moves[j, 1]] = -1
+        t = target[i]
+        moves[j, 0] = s.oid[i]
+        moves[j, 1] = s.q[i]
+        moves[j, 2] = s.r[i]
+        moves[j, 3] = t % width
+        moves[j, 4] = t // width
+        s.occupancy[s.r[i] * width + s.q[i]] = -1
         if kind[j] == EAT:
             v = victim[j]
             s.alive[v] = 0
@@ -107,8 +111,8 @@ def commit(s, order, new_facing, target, winner, kind, victim, k, width, moves, 
         i = winner[j]
         t = target[i]
         s.occupancy[t] = i
-        s.q[i] = t % width
-        s.r[i] = t // width
+        s.q[i] = moves[j, 3]
+        s.r[i] = moves[j, 4]
         if kind[j] == EAT:
             s.hunger[i] = 0
             s.meals[i] += 1
@@ -162,11 +166,12 @@ def spawn(s, parents, n_requests, free_slots, first_id, turn, seed, stream, faci
             break
         new_id = first_id + req
         cell = -1
+        key = key_prefix(seed, stream, turn, new_id)       # draws 2a, 2a + 1 of this key
         for a in range(attempts):
-            q = np.int64(np.floor(centre + sigma * random_normal(seed, stream, turn, new_id,
-                                                                  2 * a) + 0.5))
-            r = np.int64(np.floor(centre + sigma * random_normal(seed, stream, turn, new_id,
-                                                                  2 * a + 1) + 0.5))
+            q = np.int64(np.floor(centre + sigma * normal_from_u64(random_u64_at(key, 2 * a))
+                                  + 0.5))
+            r = np.int64(np.floor(centre + sigma * normal_from_u64(random_u64_at(key, 2 * a + 1))
+                                  + 0.5))
             if 0 <= q < width and 0 <= r < width and s.occupancy[r * width + q] < 0:
                 cell = r * width + q
                 break
@@ -202,18 +207,6 @@ def spawn(s, parents, n_requests, free_slots, first_id, turn, seed, stream, faci
         placed += 1
         empty -= 1
     return placed
-
-
-@njit(cache=True, nogil=True)
-def move_rows(s, moves, k, width, out):
-    """Phase 8's move list: (id, from q, from r, to q, to r) of the first k moves."""
-    for j in range(k):
-        out[j, 0] = s.oid[moves[j, 0]]
-        out[j, 1] = moves[j, 1] % width
-        out[j, 2] = moves[j, 1] // width
-        out[j, 3] = moves[j, 2] % width
-        out[j, 4] = moves[j, 2] // width
-    return out[:k]
 
 
 @njit(cache=True, nogil=True)

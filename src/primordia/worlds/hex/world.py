@@ -21,7 +21,7 @@ from primordia.core.rng import DrawStream, Rng, stream_id
 
 from .config import HexConfig
 from .grid import FACING_NAMES
-from .phases import (commit, intents, lifecycle, move_rows, organism_table, resolve, sense,
+from .phases import (commit, intents, lifecycle, organism_table, resolve, sense,
                      spawn)
 from .state import TOTALS, T_BIRTHS, T_REPLACEMENTS, T_SYNAPSE_OPS, HexState, empty_state
 
@@ -118,7 +118,7 @@ class HexWorld:
         self.state: HexState = empty_state(cap, w)
         self.turn = 0
         self.next_id = 0
-        self.genomes: list[Any] = [None] * cap
+        self.genomes = np.full(cap, None, dtype=object)   # by slot; None: none, or not built
         self._order: np.ndarray | None = None
         self.sensors = np.zeros((cap, HEX_IO.n_sensors), dtype=np.int32)
         self.actions = np.zeros((cap, HEX_IO.n_actions), dtype=np.int32)
@@ -130,8 +130,8 @@ class HexWorld:
         self._winner = np.zeros(cap, dtype=np.int64)
         self._kind = np.zeros(cap, dtype=np.int64)
         self._victim = np.zeros(cap, dtype=np.int64)
-        self._moves = np.zeros((cap, 3), dtype=np.int64)
-        self._move_rows = np.zeros((cap, 5), dtype=np.int64)
+        self._moves = np.zeros((cap, 5), dtype=np.int64)
+        self._moving = np.zeros(cap, dtype=np.bool_)
         self._removed = np.zeros(cap, dtype=np.int64)
         self._parents = np.zeros(cap, dtype=np.int64)
         self._ate = np.zeros(cap, dtype=np.bool_)
@@ -162,21 +162,20 @@ class HexWorld:
         intents(s, live, self.actions, w, A_MOVE, A_LEFT, A_RIGHT, A_CONFIDENCE, self._facing,
                 self._target, self._confidence)
         # 4. resolve: one winner per target cell; move in, or eat and replace
-        k = resolve(s, order, self._target, self._confidence, self._best, self._winner,
-                    self._kind, self._victim)
+        k = resolve(s, order, self._target, self._confidence, self._best, self._moving,
+                    self._winner, self._kind, self._victim)
         # 5. commit, all at once
-        eaten = commit(s, order, self._facing, self._target, self._winner, self._kind,
+        eaten = commit(s, live, self._facing, self._target, self._winner, self._kind,
                        self._victim, k, w, self._moves, self._removed, self._parents,
                        self._ate)
-        moved = move_rows(s, self._moves, k, w, self._move_rows).copy()
+        moved = self._moves[:k].copy()
         # 6. lifecycle: starvation
         n_removed = lifecycle(s, order, self._ate, cfg.turns_to_starve, w, self._removed,
                               eaten)
         self._ate[self._parents[:eaten]] = False
         removed = self._removed[:n_removed].copy()
         removed_ids = s.oid[removed]
-        for slot in removed.tolist():
-            self.genomes[slot] = None
+        self.genomes[removed] = None
         if n_removed:
             self.brain.remove(removed)
             self._order = order[s.alive[order] != 0]
