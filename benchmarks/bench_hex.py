@@ -69,7 +69,7 @@ def measure(size: str, brain: str, threads: int, turns: int | None,
     spawned = 0
     t0 = time.perf_counter()
     for _ in range(n):
-        organism_turns += int(world.alive_slots().size)
+        organism_turns += world.population
         spawned += world.tick().spawned_rows.shape[0]
     seconds = time.perf_counter() - t0
     out = {"size": size, "world_width": cfg.world_width, "organisms": cfg.num_organisms,

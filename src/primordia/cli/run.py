@@ -103,7 +103,7 @@ class HexReporter(ConsoleReporter):
     """The hex world's: organisms alive."""
 
     def status(self, run: WorldRun) -> str:
-        return f"{int(run.world.alive_slots().size)} organisms"
+        return f"{run.world.population} organisms"
 
     def line(self, m: dict[str, Any]) -> str:
         return (f"turn={m['turns']} organisms={m['organisms']} meals={m['meals_last_turn']} "

@@ -132,7 +132,7 @@ class HexRun(WorldRun):
         return recorder
 
     def advance(self) -> TickDelta:
-        self.organism_turns += int(self.world.alive_slots().size)
+        self.organism_turns += self.world.population
         delta = self.world.tick()
         self.lineage.saw(delta)
         if self._recorder:

@@ -98,6 +98,7 @@ def staged(organisms: Sequence[tuple[int, int, int]], width: int = 5, hunger=Non
         w.brain.slots[i] = True
     w.next_id = len(organisms)
     w._order = None
+    w._population = int(np.count_nonzero(w.state.alive))
     return w
 
 
@@ -118,3 +119,4 @@ def check_invariants(w: HexWorld) -> None:
     order = w.alive_slots()
     assert sorted(order.tolist()) == live.tolist()
     assert (np.diff(s.oid[order]) > 0).all(), "alive_slots is not in id order"
+    assert w.population == live.size

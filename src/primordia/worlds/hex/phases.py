@@ -1,8 +1,10 @@
 """The hex turn's phases as numba kernels, in the order ``HexWorld.tick`` runs them.
 
-Each kernel takes the whole ``HexState`` and the organisms to work on: in id order (``order``)
-where a rule needs an order, in slot order (``slots``, cheaper to walk) where none can
-change the result. No result depends on where organisms sit in memory.
+Each kernel takes the whole ``HexState`` and the organisms to work on in slot order
+(``slots``: memory order, cheapest to walk). Where the rules need id order -- ties go to the
+lower id, reproductions are queued and removals listed by id -- the kernels compare or sort
+ids, so no result depends on where organisms sit in memory (only the order of the delta's
+move list, which is a set).
 """
 
 from __future__ import annotations
@@ -44,22 +46,24 @@ def intents(s, slots, actions, width, a_move, a_left, a_right, a_conf, new_facin
 
 
 @njit(cache=True, nogil=True)
-def resolve(s, order, target, confidence, best, moving, winner, kind, victim):
+def resolve(s, slots, target, confidence, best, moving, winner, kind, victim):
     """Phase 4, all moves at once: per target cell the highest confidence wins, ties to the
-    lower id (``order`` is id order, so the first of equals keeps the cell). A winner moves
-    in if the cell is empty or its occupant also moves this turn (it won a cell of its own,
-    so it leaves: swaps and longer cycles just work); otherwise it eats the occupant and takes
-    the cell. Writes the winners in id order to ``winner[:k]`` with ``kind`` (MOVE/EAT) and
-    ``victim`` (the eaten slot or -1). ``best`` (per cell, -1) and ``moving`` (per slot,
-    False) are scratch, left as they were found."""
-    for j in range(order.shape[0]):
-        i = order[j]
+    lower id. A winner moves in if the cell is empty or its occupant also moves this turn (it
+    won a cell of its own, so it leaves: swaps and longer cycles just work); otherwise it eats
+    the occupant and takes the cell. Writes the winners to ``winner[:k]`` (in the order of
+    ``slots``) with ``kind`` (MOVE/EAT) and ``victim`` (the eaten slot or -1). ``best`` (per
+    cell, -1) and ``moving`` (per slot, False) are scratch, left as they were found."""
+    for j in range(slots.shape[0]):
+        i = slots[j]
         t = target[i]
-        if t >= 0 and (best[t] < 0 or confidence[i] > confidence[best[t]]):
-            best[t] = i
+        if t >= 0:
+            b = best[t]
+            if b < 0 or confidence[i] > confidence[b] or \
+                    (confidence[i] == confidence[b] and s.oid[i] < s.oid[b]):
+                best[t] = i
     k = 0
-    for j in range(order.shape[0]):        # each target has one winner: it resets the cell
-        i = order[j]
+    for j in range(slots.shape[0]):        # each target has one winner: it resets the cell
+        i = slots[j]
         t = target[i]
         if t >= 0 and best[t] == i:
             best[t] = -1
@@ -85,13 +89,13 @@ def commit(s, slots, new_facing, target, winner, kind, victim, k, width, moves, 
            parents, ate):
     """Phase 5, atomically: every organism takes its new facing; the eaten die; winners
     leave their cells, then enter their targets; eaters' hunger resets, their meals count
-    and each queues one reproduction (``parents``, in id order; ``ate`` marks them).
-    ``moves[j]`` gets (id, from q, from r, to q, to r) of winner j; ``removed`` the eaten
-    slots. Returns how many were eaten."""
+    and each queues one reproduction (``parents``, in id order: ids are given in queue
+    order; ``ate`` marks them). ``moves[j]`` gets (id, from q, from r, to q, to r) of winner
+    j; ``removed`` the eaten slots, in their eaters' order. Returns how many were eaten."""
     for j in range(slots.shape[0]):
         i = slots[j]
         s.facing[i] = new_facing[i]
-    eaten = 0
+    eats = 0
     for j in range(k):
         i = winner[j]
         t = target[i]
@@ -102,35 +106,40 @@ def commit(s, slots, new_facing, target, winner, kind, victim, k, width, moves, 
         moves[j, 4] = t // width
         s.occupancy[s.r[i] * width + s.q[i]] = -1
         if kind[j] == EAT:
-            v = victim[j]
-            s.alive[v] = 0
-            removed[eaten] = v
-            eaten += 1
-    eats = 0
+            parents[eats] = i
+            removed[eats] = victim[j]
+            eats += 1
     for j in range(k):
         i = winner[j]
-        t = target[i]
-        s.occupancy[t] = i
+        s.occupancy[target[i]] = i
         s.q[i] = moves[j, 3]
         s.r[i] = moves[j, 4]
-        if kind[j] == EAT:
-            s.hunger[i] = 0
-            s.meals[i] += 1
-            ate[i] = True
-            parents[eats] = i
-            eats += 1
+    if eats > 1:                           # winners came in slot order; eaters go by id
+        ids = np.empty(eats, dtype=np.int64)
+        for j in range(eats):
+            ids[j] = s.oid[parents[j]]
+        perm = np.argsort(ids)             # ids are distinct: any sort gives one order
+        parents[:eats] = parents[:eats][perm]
+        removed[:eats] = removed[:eats][perm]
+    for j in range(eats):
+        i = parents[j]
+        s.alive[removed[j]] = 0
+        s.hunger[i] = 0
+        s.meals[i] += 1
+        ate[i] = True
     s.totals[T_MOVES] += k
-    s.totals[T_MEALS] += eaten
-    return eaten
+    s.totals[T_MEALS] += eats
+    return eats
 
 
 @njit(cache=True, nogil=True)
-def lifecycle(s, order, ate, turns_to_starve, width, removed, n_removed):
+def lifecycle(s, slots, ate, turns_to_starve, width, removed, n_removed):
     """Phase 6: every living organism that did not eat this turn grows hungrier; at
-    ``turns_to_starve`` it starves (its slot is appended to ``removed``, and a replacement
-    will be queued). Returns the new length of ``removed``."""
-    for j in range(order.shape[0]):
-        i = order[j]
+    ``turns_to_starve`` it starves (its slot is appended to ``removed``, in id order, and a
+    replacement will be queued). Returns the new length of ``removed``."""
+    first = n_removed
+    for j in range(slots.shape[0]):
+        i = slots[j]
         if s.alive[i] == 0 or ate[i]:
             continue
         s.hunger[i] += 1
@@ -140,6 +149,11 @@ def lifecycle(s, order, ate, turns_to_starve, width, removed, n_removed):
             removed[n_removed] = i
             n_removed += 1
             s.totals[T_STARVATIONS] += 1
+    if n_removed - first > 1:
+        ids = np.empty(n_removed - first, dtype=np.int64)
+        for j in range(first, n_removed):
+            ids[j - first] = s.oid[removed[j]]
+        removed[first:n_removed] = removed[first:n_removed][np.argsort(ids)]
     return n_removed
 
 

@@ -120,15 +120,17 @@ class HexWorld:
         self.next_id = 0
         self.genomes = np.full(cap, None, dtype=object)   # by slot; None: none, or not built
         self._order: np.ndarray | None = None
+        self._population = 0
         self.sensors = np.zeros((cap, HEX_IO.n_sensors), dtype=np.int32)
         self.actions = np.zeros((cap, HEX_IO.n_actions), dtype=np.int32)
         self._budget = np.full(cap, config.gas, dtype=np.int32)
+        # the turn's scratch, 32-bit where it is read at random (half the cache lines)
         self._facing = np.zeros(cap, dtype=np.int64)
-        self._target = np.full(cap, -1, dtype=np.int64)
-        self._confidence = np.zeros(cap, dtype=np.int64)
-        self._best = np.full(w * w, -1, dtype=np.int64)
+        self._target = np.full(cap, -1, dtype=np.int32)
+        self._confidence = np.zeros(cap, dtype=np.int32)
+        self._best = np.full(w * w, -1, dtype=np.int32)
         self._winner = np.zeros(cap, dtype=np.int64)
-        self._kind = np.zeros(cap, dtype=np.int64)
+        self._kind = np.zeros(cap, dtype=np.int8)
         self._victim = np.zeros(cap, dtype=np.int64)
         self._moves = np.zeros((cap, 5), dtype=np.int64)
         self._moving = np.zeros(cap, dtype=np.bool_)
@@ -139,18 +141,22 @@ class HexWorld:
 
     # ---- the turn ------------------------------------------------------------------------------
     def alive_slots(self) -> np.ndarray:
-        """Living organisms' slots in id order (kept between turns: deaths drop out, births
-        have the newest ids and join at the end)."""
+        """Living organisms' slots in id order (built when asked, kept until the next turn)."""
         if self._order is None:
             live = np.flatnonzero(self.state.alive)
             self._order = live[np.argsort(self.state.oid[live], kind="stable")]
         return self._order
 
+    @property
+    def population(self) -> int:
+        """How many organisms are alive."""
+        return self._population
+
     def tick(self) -> TickDelta:
         """One turn, phase by phase; returns (and keeps as ``last_delta``) what it changed."""
         s, cfg, w = self.state, self.config, self.config.world_width
-        order = self.alive_slots()
-        live = np.flatnonzero(s.alive)     # slot order, for phases that no order can change
+        live = np.flatnonzero(s.alive)     # slot order: every phase walks memory in order
+        self._order = None
         # 1-2. snapshot and sense: the occupancy table is the snapshot (nothing moves before 5)
         sense(s, live, w, LOOK, self.sensors)
         # 3. think: every organism decides against the same snapshot, one decision per turn
@@ -162,7 +168,7 @@ class HexWorld:
         intents(s, live, self.actions, w, A_MOVE, A_LEFT, A_RIGHT, A_CONFIDENCE, self._facing,
                 self._target, self._confidence)
         # 4. resolve: one winner per target cell; move in, or eat and replace
-        k = resolve(s, order, self._target, self._confidence, self._best, self._moving,
+        k = resolve(s, live, self._target, self._confidence, self._best, self._moving,
                     self._winner, self._kind, self._victim)
         # 5. commit, all at once
         eaten = commit(s, live, self._facing, self._target, self._winner, self._kind,
@@ -170,7 +176,7 @@ class HexWorld:
                        self._ate)
         moved = self._moves[:k].copy()
         # 6. lifecycle: starvation
-        n_removed = lifecycle(s, order, self._ate, cfg.turns_to_starve, w, self._removed,
+        n_removed = lifecycle(s, live, self._ate, cfg.turns_to_starve, w, self._removed,
                               eaten)
         self._ate[self._parents[:eaten]] = False
         removed = self._removed[:n_removed].copy()
@@ -178,7 +184,7 @@ class HexWorld:
         self.genomes[removed] = None
         if n_removed:
             self.brain.remove(removed)
-            self._order = order[s.alive[order] != 0]
+        self._population -= n_removed
         # 7. spawn: reproductions (eaters, in id order), then a replacement per starvation
         queue = np.concatenate([self._parents[:eaten],
                                 np.full(n_removed - eaten, -1, dtype=np.int64)])
@@ -187,7 +193,7 @@ class HexWorld:
         self.turn += 1
         s.totals[T_SYNAPSE_OPS] += synapse_ops
         delta = TickDelta(self.turn, moved, removed_ids, organism_rows(s, placed))
-        delta.metrics = {"turns": self.turn, "organisms": int(self.alive_slots().size),
+        delta.metrics = {"turns": self.turn, "organisms": self._population,
                          "synapse_ops_last_turn": synapse_ops,
                          "actions_applied_last_turn": k, "meals_last_turn": eaten,
                          "starvations_last_turn": n_removed - eaten,
@@ -232,9 +238,7 @@ class HexWorld:
                 genomes.append(g)
             self.brain.add(genomes, slots=placed)
         self.next_id += count
-        if count:
-            self._order = None if self._order is None else np.concatenate([self._order,
-                                                                            placed])
+        self._population += count
         return placed
 
     def genome(self, slot: int) -> Any:
@@ -253,7 +257,7 @@ class HexWorld:
     def metrics(self) -> dict[str, int]:
         """The last turn's metrics (specs/neurogenesis.md) and the running totals."""
         out = dict(self.last_delta.metrics) if self.last_delta.metrics else {
-            "turns": self.turn, "organisms": int(self.alive_slots().size),
+            "turns": self.turn, "organisms": self._population,
             "synapse_ops_last_turn": 0, "actions_applied_last_turn": 0, "meals_last_turn": 0,
             "starvations_last_turn": 0, "births_last_turn": 0}
         out.update({f"total_{name}": int(v) for name, v in zip(TOTALS,
@@ -313,6 +317,7 @@ class HexWorld:
                                       f"config needs {target.dtype}{target.shape}")
                 target[...] = a
             w.turn, w.next_id = (int(v) for v in np.asarray(arrays["scalars"]).tolist())
+            w._population = int(np.count_nonzero(w.state.alive))
             lengths = np.asarray(arrays["genome_lengths"], dtype=np.int64)
             data = bytes(np.asarray(arrays["genome_bytes"], dtype=np.uint8))
             if lengths.shape != (config.cells,) or int(lengths.clip(0).sum()) != len(data):
