@@ -41,7 +41,7 @@ def run_kernel(nets, io: BrainIO, turns: np.ndarray, spans: int = 0):
         args = (slots, np.ascontiguousarray(sensors, dtype=np.int32), actions,
                 confidence_slot(io), act_cols, levels, store.neu_lo, store.n_inter,
                 store.syn_lo, store.syn_mid, store.syn_hi, store.bias, store.pre, store.post,
-                store.weight, store.scratch, inter, action_in, last_in)
+                store.weight, inter, action_in, last_in)
         ops = k.step_parallel(spans, *args) if spans else k.step_serial(*args)
         out.append((inter.copy(), action_in.copy(), actions, int(ops)))
     return out

@@ -198,7 +198,7 @@ class NeuralBrain:
         s = self.store
         args = (slots, sensors, actions, self.conf_col, self.act_cols, self.act_levels,
                 s.neu_lo, s.n_inter, s.syn_lo, s.syn_mid, s.syn_hi, s.bias, s.pre, s.post,
-                s.weight, s.scratch, self.inter_act, self.action_in, self.last_in)
+                s.weight, self.inter_act, self.action_in, self.last_in)
         spans = self._spans()
         if spans > 1 and slots.shape[0] >= k.PARALLEL_MIN:
             ops = k.step_parallel(spans, *args)

@@ -34,14 +34,15 @@ PARALLEL_MIN = 256
 
 @njit(cache=True, nogil=True)
 def step_span(lo, hi, slots, sensors, actions, conf_col, act_cols, act_levels, neu_lo, n_inter,
-              syn_lo, syn_mid, syn_hi, bias, pre, post, weight, scratch, inter_act,
-              action_in, last_in):
+              syn_lo, syn_mid, syn_hi, bias, pre, post, weight, inter_act, action_in,
+              last_in):
     """One turn for organisms ``slots[lo:hi]`` (see the module for the layout): read
     ``sensors[i]``, update ``inter_act[i]``, write ``actions[i]`` and the action neurons'
-    inputs ``action_in[i]``.
-    Returns the synapse contributions summed."""
+    inputs ``action_in[i]``. Sums go to a small scratch row reused by every net (it stays
+    in the L1 cache). Returns the synapse contributions summed."""
     ns = sensors.shape[1]
     na = act_cols.shape[0]
+    scratch = np.empty(inter_act.shape[1] + na)   # inter_act is as wide as the widest net
     ops = 0
     for j in range(lo, hi):
         i = slots[j]
@@ -56,19 +57,19 @@ def step_span(lo, hi, slots, sensors, actions, conf_col, act_cols, act_levels, n
         for q in range(ns):
             last_in[i, q] = sensors[i, q]
         for q in range(ni + na):
-            scratch[nb + q] = bias[nb + q]
+            scratch[q] = bias[nb + q]
         for e in range(syn_lo[i], syn_mid[i]):          # into inter: previous activations
             p = pre[e]
             v = np.float64(sensors[i, p]) if p < ns else inter_act[i, p - ns]
-            scratch[nb + post[e]] += v * weight[e]
+            scratch[post[e]] += v * weight[e]
         for q in range(ni):
-            inter_act[i, q] = tanh_nb(scratch[nb + q])
+            inter_act[i, q] = tanh_nb(scratch[q])
         for e in range(syn_mid[i], syn_hi[i]):          # into actions: the new activations
             p = pre[e]
             v = np.float64(sensors[i, p]) if p < ns else inter_act[i, p - ns]
-            scratch[nb + post[e]] += v * weight[e]
+            scratch[post[e]] += v * weight[e]
         for m in range(na):
-            x = scratch[nb + ni + m]
+            x = scratch[ni + m]
             action_in[i, m] = x
             if act_levels[m] == 2:                      # tanh(x) > 0 exactly when x > 0
                 actions[i, act_cols[m]] = 1 if x > 0.0 else 0
@@ -82,18 +83,18 @@ def step_span(lo, hi, slots, sensors, actions, conf_col, act_cols, act_levels, n
 
 @njit(cache=True, nogil=True)
 def step_serial(slots, sensors, actions, conf_col, act_cols, act_levels, neu_lo, n_inter,
-                syn_lo, syn_mid, syn_hi, bias, pre, post, weight, scratch, inter_act,
-                action_in, last_in):
+                syn_lo, syn_mid, syn_hi, bias, pre, post, weight, inter_act, action_in,
+                last_in):
     """One turn for every organism in ``slots``, on one thread; returns the synapse ops."""
     return step_span(0, slots.shape[0], slots, sensors, actions, conf_col, act_cols,
                      act_levels, neu_lo, n_inter, syn_lo, syn_mid, syn_hi, bias, pre, post,
-                     weight, scratch, inter_act, action_in, last_in)
+                     weight, inter_act, action_in, last_in)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def step_parallel(spans, slots, sensors, actions, conf_col, act_cols, act_levels, neu_lo,
-                  n_inter, syn_lo, syn_mid, syn_hi, bias, pre, post, weight, scratch,
-                  inter_act, action_in, last_in):
+                  n_inter, syn_lo, syn_mid, syn_hi, bias, pre, post, weight, inter_act,
+                  action_in, last_in):
     """``step_serial`` in ``spans`` slices over numba's threads. The results are the same:
     each organism touches only its own rows and neuron range (slots must not repeat), and the
     op counts are added up afterwards in slice order."""
@@ -104,6 +105,6 @@ def step_parallel(spans, slots, sensors, actions, conf_col, act_cols, act_levels
     for s in prange(spans):
         counts[s] = step_span(s * size, min(n, (s + 1) * size), slots, sensors, actions,
                               conf_col, act_cols, act_levels, neu_lo, n_inter, syn_lo,
-                              syn_mid, syn_hi, bias, pre, post, weight, scratch, inter_act,
+                              syn_mid, syn_hi, bias, pre, post, weight, inter_act,
                               action_in, last_in)
     return counts.sum()

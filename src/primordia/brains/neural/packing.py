@@ -61,7 +61,6 @@ class FlatStore:
         self.syn_hi = np.zeros(capacity, dtype=np.int64)
         self.bias = np.zeros(64, dtype=np.float64)
         self.ids = np.zeros(64, dtype=np.int64)
-        self.scratch = np.zeros(64, dtype=np.float64)
         self.pre = np.zeros(64, dtype=np.int32)
         self.post = np.zeros(64, dtype=np.int32)
         self.weight = np.zeros(64, dtype=np.float64)
@@ -106,8 +105,6 @@ class FlatStore:
         syn_end = self.syn_used + int(n_syn.sum())
         self.bias = self._room(self.bias, self.neu_used, neu_end)
         self.ids = self._room(self.ids, self.neu_used, neu_end)
-        if self.scratch.shape[0] < self.bias.shape[0]:
-            self.scratch = np.zeros(self.bias.shape[0], dtype=np.float64)
         for name in ("pre", "post", "weight"):
             setattr(self, name, self._room(getattr(self, name), self.syn_used, syn_end))
         self.bias[self.neu_used:neu_end] = bias
@@ -158,8 +155,6 @@ class FlatStore:
                 self.weight, bias, ids, pre, post, weight)
         self._spare = (self.bias, self.ids, self.pre, self.post, self.weight)
         self.bias, self.ids, self.pre, self.post, self.weight = bias, ids, pre, post, weight
-        if self.scratch.shape[0] < bias.shape[0]:
-            self.scratch = np.zeros(bias.shape[0], dtype=np.float64)
         self.neu_used = self.neu_live = n_neu
         self.syn_used = self.syn_live = n_syn
 
