@@ -1,0 +1,146 @@
+"""What the server needs from a world, so that every world is served with the same routes and
+messages: build it from a config, tick it into delta dicts, and show snapshots, metrics and
+single organisms. One adapter class per world; a new world plugs in by adding one."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, ClassVar
+
+import annotated_types
+from pydantic import ValidationError
+
+from primordia.brains.base import BrainIO
+from primordia.core.config import Config
+
+from ..errors import ApiError
+
+
+def cell_string(values: Any) -> str:
+    """A small-valued grid as one character per cell, row-major: code = char code - 48 (so
+    values 0-9 read as digits). Compact for big grids and cheap to build."""
+    return (values.astype("uint8").ravel() + 48).tobytes().decode("latin-1")
+
+
+class WorldAdapter:
+    """One running world with its brain, seen by the server. Subclasses set the class
+    attributes and implement the methods below."""
+
+    NAME: ClassVar[str] = ""
+    GRID: ClassVar[str] = ""                       # "hex" (axial q, r) or "square" (x, y)
+    COORDS: ClassVar[tuple[str, str]] = ("x", "y")
+    CONFIG: ClassVar[type[Config]] = Config
+    BRAINS: ClassVar[tuple[str, ...]] = ()         # the first is the default
+    HIDDEN: ClassVar[tuple[str, ...]] = ()         # config keys that mean nothing live
+    CAPS: ClassVar[dict[str, int]] = {}
+    """Upper bounds the server puts on config keys (below the config's own), so that one
+    request cannot ask for a world that takes the machine's memory."""
+
+    config: Any
+    brain_name: str
+
+    # ---- what each world says ------------------------------------------------------------------
+    @property
+    def turn(self) -> int:
+        raise NotImplementedError
+
+    def tick(self) -> dict[str, Any]:
+        """Advance one tick; the TickDelta dict {turn, moves, removed, spawned, tiles,
+        metrics}."""
+        raise NotImplementedError
+
+    def snapshot(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def metrics(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def slot_of(self, organism_id: int) -> int | None:
+        """The slot of a living organism, or None."""
+        raise NotImplementedError
+
+    def organism(self, slot: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def genome(self, slot: int) -> Any:
+        raise NotImplementedError
+
+    @property
+    def brain(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def io(self) -> BrainIO:
+        raise NotImplementedError
+
+    def state_hash(self) -> str:
+        raise NotImplementedError
+
+    # ---- shared ----------------------------------------------------------------------------------
+    @classmethod
+    def grid(cls, width: int, height: int) -> dict[str, Any]:
+        return {"kind": cls.GRID, "width": width, "height": height, "coords": list(cls.COORDS)}
+
+    @classmethod
+    def make_config(cls, values: dict[str, Any], seed: int | None) -> Config:
+        """The world's config from request values (and ``seed``, which wins over the config's);
+        a bad value is a 422 naming ``config.<key>``."""
+        values = dict(values)
+        if seed is not None:
+            values["seed"] = seed
+        try:
+            config = cls.CONFIG.model_validate(values)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            field = f"config.{key}" if key else "config"
+            raise ApiError(422, "invalid_config", f"{field}: {msg}", field) from None
+        for key, cap in cls.CAPS.items():
+            if getattr(config, key) > cap:
+                raise ApiError(422, "invalid_config", f"config.{key}: at most {cap} on this "
+                               "server", f"config.{key}")
+        return config
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """The world for a start page: grid, brains, and each knob's default and bounds."""
+        return {"name": cls.NAME, "grid": cls.GRID, "coords": list(cls.COORDS),
+                "brains": list(cls.BRAINS), "default_brain": cls.BRAINS[0],
+                "doc": " ".join((cls.CONFIG.__doc__ or "").split()),
+                "knobs": knobs(cls.CONFIG, cls.CAPS, cls.HIDDEN)}
+
+
+def knobs(config: type[Config], caps: dict[str, int], hidden: tuple[str, ...]
+          ) -> list[dict[str, Any]]:
+    """Every setting of ``config`` with its type, default, bounds, choices and description."""
+    out = []
+    for name, info in config.model_fields.items():
+        if name in hidden:
+            continue
+        knob: dict[str, Any] = {"name": name, "default": info.default,
+                                "description": info.description or ""}
+        ann = info.annotation
+        if typing.get_origin(ann) is typing.Literal:
+            knob["type"], knob["choices"] = "choice", list(typing.get_args(ann))
+        else:
+            knob["type"] = {int: "integer", float: "number", bool: "boolean",
+                            str: "string"}.get(ann, "string")
+        lo = hi = None
+        for m in info.metadata:
+            if isinstance(m, annotated_types.Ge):
+                lo = m.ge
+            elif isinstance(m, annotated_types.Gt):
+                lo = m.gt
+            elif isinstance(m, annotated_types.Le):
+                hi = m.le
+            elif isinstance(m, annotated_types.Lt):
+                hi = m.lt - 1 if isinstance(m.lt, int) else m.lt
+        if name in caps:
+            hi = caps[name] if hi is None else min(hi, caps[name])
+        if lo is not None:
+            knob["minimum"] = lo
+        if hi is not None:
+            knob["maximum"] = hi
+        out.append(knob)
+    return out

@@ -1,0 +1,88 @@
+"""The hex world (seed 003) as the server sees it: its own TickDelta and Snapshot, with the
+grid described and each organism's lineage root added."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from primordia.brains.base import BrainIO
+from primordia.runs.hex_run import hex_substrate
+from primordia.worlds.hex.config import HexConfig
+from primordia.worlds.hex.world import HEX_IO, HexWorld, organism_dicts, organism_rows
+
+from ..lineage import LineageRoots
+from .base import WorldAdapter
+
+
+class HexAdapter(WorldAdapter):
+    NAME = "hex"
+    GRID = "hex"
+    COORDS = ("q", "r")
+    CONFIG = HexConfig
+    BRAINS = ("neural", "psil")
+    HIDDEN = ("turns",)
+    CAPS = {"world_width": 512, "num_organisms": 262_144}
+
+    def __init__(self, config: HexConfig, brain: str) -> None:
+        self.config, self.brain_name = config, brain
+        self.world = HexWorld(config, hex_substrate(brain, config))
+        self.lineage = LineageRoots()
+        founders = self.world.state.oid[self.world.alive_slots()].tolist()
+        self.lineage.born(founders, [-1] * len(founders))
+
+    @property
+    def turn(self) -> int:
+        return self.world.turn
+
+    def tick(self) -> dict[str, Any]:
+        d = self.world.tick().to_dict()
+        spawned = d["spawned"]
+        self.lineage.born([o["id"] for o in spawned], [o["parent"] for o in spawned])
+        self.lineage.died(d["removed"])
+        for o in spawned:
+            o["lineage"] = self.lineage.root(o["id"])
+        d["tiles"] = []
+        m = d["metrics"]
+        m["deaths_last_turn"] = m["meals_last_turn"] + m["starvations_last_turn"]
+        return d
+
+    def snapshot(self) -> dict[str, Any]:
+        v = self.world.snapshot_view()
+        for o in v["organisms"]:
+            o["lineage"] = self.lineage.root(o["id"])
+        w = self.config.world_width
+        return {"world": self.NAME, "brain": self.brain_name, "turn": v["turn"],
+                "rng_seed": v["rng_seed"], "config": v["config"], "grid": self.grid(w, w),
+                "terrain": None, "organisms": v["organisms"], "occupancy": v["occupancy"],
+                "metrics": self.metrics()}
+
+    def metrics(self) -> dict[str, Any]:
+        m = self.world.metrics()
+        m["deaths_last_turn"] = m["meals_last_turn"] + m["starvations_last_turn"]
+        return m
+
+    def slot_of(self, organism_id: int) -> int | None:
+        s = self.world.state
+        hit = np.flatnonzero((s.oid == organism_id) & (s.alive != 0))
+        return int(hit[0]) if hit.size else None
+
+    def organism(self, slot: int) -> dict[str, Any]:
+        o = organism_dicts(organism_rows(self.world.state, np.array([slot])))[0]
+        o["lineage"] = self.lineage.root(o["id"])
+        return o
+
+    def genome(self, slot: int) -> Any:
+        return self.world.genome(slot)
+
+    @property
+    def brain(self) -> Any:
+        return self.world.brain
+
+    @property
+    def io(self) -> BrainIO:
+        return HEX_IO
+
+    def state_hash(self) -> str:
+        return self.world.state_hash()

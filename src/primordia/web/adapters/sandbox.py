@@ -1,0 +1,141 @@
+"""The NPC sandbox as the server sees it. The world keeps no change record, so a tick's delta
+is the difference of two views: organism ids and positions before and after (numpy set
+operations), and the tiles that changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from primordia.brains.base import BrainIO
+from primordia.brains.registry import SUBSTRATES
+from primordia.worlds.sandbox import constants as c
+from primordia.worlds.sandbox.config import SandboxConfig
+from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
+
+from ..lineage import LineageRoots
+from .base import WorldAdapter, cell_string
+
+BIOME_NAMES = ("clearing", "forest", "mountain", "swamp", "village", "river", "bridge")
+ORGANISM_FIELDS = ("id", "x", "y", "heading", "health", "energy", "age", "hunger",
+                   "food_eaten", "gold", "item", "stress", "fitness", "crafts", "teaches",
+                   "taught", "birth")
+_STATE_FIELDS = ("npc_id",) + ORGANISM_FIELDS[1:]
+
+
+class SandboxAdapter(WorldAdapter):
+    NAME = "sandbox"
+    GRID = "square"
+    COORDS = ("x", "y")
+    CONFIG = SandboxConfig
+    BRAINS = ("psil", "neural")
+    HIDDEN = ("ticks",)
+    CAPS = {"npcs": 20_000, "world": 1024}
+
+    def __init__(self, config: SandboxConfig, brain: str) -> None:
+        self.config, self.brain_name = config, brain
+        substrate = (SUBSTRATES.get("neural", io=SANDBOX_IO) if brain == "neural"
+                     else SUBSTRATES.get(brain))
+        self.world = SandboxWorld(config, substrate)
+        self.lineage = LineageRoots()
+        self._births = self._deaths = 0
+        self._remember()
+        self.lineage.born(self._ids.tolist(), [-1] * self._ids.size)
+
+    def _remember(self) -> None:
+        """The view the next tick's delta is taken against."""
+        s, order = self.world.state, self.world.alive_slots()
+        self._ids = s.npc_id[order].copy()
+        self._x, self._y = s.x[order].copy(), s.y[order].copy()
+        self._tile = s.tile.copy()
+
+    @property
+    def turn(self) -> int:
+        return self.world.tick_no
+
+    def tick(self) -> dict[str, Any]:
+        w = self.world
+        w.tick()
+        s, order = w.state, w.alive_slots()
+        ids, x, y = s.npc_id[order], s.x[order], s.y[order]
+        removed = self._ids[~np.isin(self._ids, ids, assume_unique=True)]
+        born = order[~np.isin(ids, self._ids, assume_unique=True)]
+        _, a, b = np.intersect1d(self._ids, ids, assume_unique=True, return_indices=True)
+        moved = (self._x[a] != x[b]) | (self._y[a] != y[b])
+        a, b = a[moved], b[moved]
+        moves = [{"id": i, "from": [x0, y0], "to": [x1, y1]} for i, x0, y0, x1, y1 in zip(
+            ids[b].tolist(), self._x[a].tolist(), self._y[a].tolist(), x[b].tolist(),
+            y[b].tolist())]
+        cells = np.flatnonzero(self._tile != s.tile)
+        size = s.tile.shape[1]
+        tiles = np.stack([cells % size, cells // size, s.tile.ravel()[cells]], axis=1).tolist()
+        new_ids = s.npc_id[born].tolist()
+        self.lineage.born(new_ids, [self._first_parent(i) for i in new_ids])
+        self.lineage.died(removed.tolist())
+        self._births, self._deaths = len(new_ids), int(removed.size)
+        self._remember()
+        return {"turn": w.tick_no, "moves": moves, "removed": removed.tolist(),
+                "spawned": self._organisms(born), "tiles": tiles, "metrics": self.metrics()}
+
+    def _first_parent(self, organism_id: int) -> int:
+        parents = self.world.lineage.ancestors.get(organism_id, ())
+        return parents[0] if parents else -1
+
+    def _organisms(self, slots: np.ndarray) -> list[dict[str, Any]]:
+        s = self.world.state
+        rows = np.stack([getattr(s, f)[slots].astype(np.int64) for f in _STATE_FIELDS],
+                        axis=1).tolist() if len(slots) else []
+        ancestors = self.world.lineage.ancestors
+        out = []
+        for row in rows:
+            o = dict(zip(ORGANISM_FIELDS, row))
+            o["item"] = c.ITEM_NAMES[o["item"]]
+            parents = list(ancestors.get(o["id"], ()))
+            o["parents"] = parents
+            o["parent"] = parents[0] if parents else -1
+            o["lineage"] = self.lineage.root(o["id"])
+            out.append(o)
+        return out
+
+    def snapshot(self) -> dict[str, Any]:
+        w = self.world
+        s, order = w.state, w.alive_slots()
+        size = s.tile.shape[1]
+        xs, ys, ids = s.x[order].tolist(), s.y[order].tolist(), s.npc_id[order].tolist()
+        return {"world": self.NAME, "brain": self.brain_name, "turn": w.tick_no,
+                "rng_seed": self.config.seed, "config": self.config.model_dump(),
+                "grid": self.grid(size, s.tile.shape[0]),
+                "terrain": {"tiles": cell_string(s.tile), "tile_names": list(c.TILE_NAMES),
+                            "biomes": cell_string(s.biome), "biome_names": list(BIOME_NAMES)},
+                "organisms": self._organisms(order),
+                "occupancy": [{"x": px, "y": py, "organism_ids": [i]}
+                              for px, py, i in zip(xs, ys, ids)],
+                "metrics": self.metrics()}
+
+    def metrics(self) -> dict[str, Any]:
+        m = self.world.metrics()
+        return {"turns": m["tick"], "organisms": m["alive"], "births_last_turn": self._births,
+                "deaths_last_turn": self._deaths, **m}
+
+    def slot_of(self, organism_id: int) -> int | None:
+        s = self.world.state
+        hit = np.flatnonzero((s.npc_id == organism_id) & (s.alive != 0))
+        return int(hit[0]) if hit.size else None
+
+    def organism(self, slot: int) -> dict[str, Any]:
+        return self._organisms(np.array([slot]))[0]
+
+    def genome(self, slot: int) -> Any:
+        return self.world.genomes[slot]
+
+    @property
+    def brain(self) -> Any:
+        return self.world.brain
+
+    @property
+    def io(self) -> BrainIO:
+        return SANDBOX_IO
+
+    def state_hash(self) -> str:
+        return self.world.state_hash()

@@ -1,0 +1,137 @@
+"""The wire: request bodies and stream commands as pydantic models with their limits, and the
+envelope every response and stream message travels in (protocol_version 2,
+specs/neurogenesis.md "Server API")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
+
+PROTOCOL_VERSION = 2
+MAX_COUNT = 1000
+MAX_TICKS_PER_SECOND = 1000
+MAX_NAME = 64
+SEED = Annotated[StrictInt, Field(ge=0, lt=2**63)]
+ORGANISM_ID = Annotated[StrictInt, Field(ge=0, lt=2**63)]
+
+
+class Body(BaseModel):
+    """Strict request bodies: unknown keys are typos, not options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateSession(Body):
+    world: str = Field("hex", max_length=MAX_NAME, description="A name from GET /v1/worlds.")
+    brain: str | None = Field(None, max_length=MAX_NAME,
+                              description="A brain the world runs (default: its first).")
+    config: dict[str, Any] = Field(default_factory=dict,
+                                   description="The world's knobs; the rest keep defaults.")
+    seed: SEED | None = Field(None, description="Overrides config.seed.")
+
+
+class StepRequest(Body):
+    count: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] = 1
+
+
+class ResetRequest(Body):
+    seed: SEED | None = None
+
+
+class FocusRequest(Body):
+    organism_id: ORGANISM_ID
+
+
+# ---- stream commands: {"type", "data"}, bare or inside the envelope's payload -----------------
+
+class StartData(Body):
+    ticks_per_second: Annotated[StrictInt, Field(ge=1, le=MAX_TICKS_PER_SECOND)]
+
+
+class StepData(Body):
+    count: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] = 1
+
+
+class FocusData(Body):
+    organism_id: ORGANISM_ID | None = Field(None, description="None clears the focus.")
+
+
+class Start(Body):
+    type: Literal["Start"]
+    data: StartData
+
+
+class Pause(Body):
+    type: Literal["Pause"]
+    data: dict[str, Any] | None = None
+
+
+class Step(Body):
+    type: Literal["Step"]
+    data: StepData = StepData()
+
+
+class SetFocus(Body):
+    type: Literal["SetFocus"]
+    data: FocusData
+
+
+Command = Annotated[Union[Start, Pause, Step, SetFocus], Field(discriminator="type")]
+_COMMAND: TypeAdapter = TypeAdapter(Command)
+
+
+class CommandError(Exception):
+    """A stream command that cannot be carried out; becomes an Error message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def parse_command(text: str | bytes) -> Start | Pause | Step | SetFocus:
+    """One client message as a command; CommandError names what is wrong."""
+    try:
+        raw = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise CommandError("bad_json", f"not JSON: {exc}") from None
+    if isinstance(raw, dict) and "payload" in raw:
+        if raw.get("protocol_version") != PROTOCOL_VERSION:
+            raise CommandError("bad_version", f"protocol_version: this server speaks "
+                               f"{PROTOCOL_VERSION}, not {raw.get('protocol_version')!r}")
+        raw = raw["payload"]
+    try:
+        return _COMMAND.validate_python(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            got = raw.get("type") if isinstance(raw, dict) else None
+            raise CommandError("unknown_command", f"type: {got!r} is not a command (known: "
+                               f"{', '.join(COMMANDS)})") from None
+        raise CommandError("bad_command", describe(exc, skip=1)) from None
+
+
+COMMANDS = ("Start", "Pause", "Step", "SetFocus")
+
+
+def describe(exc: ValidationError, skip: int = 0) -> str:
+    """The first problem as one line: 'field.path: message' (``skip``: leading parts of the
+    path to leave out, such as a command's tag)."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"][skip:])
+    return f"{loc or '(message)'}: {err['msg']}"
+
+
+def envelope(payload: Any) -> dict[str, Any]:
+    return {"protocol_version": PROTOCOL_VERSION, "payload": payload}
+
+
+def message(kind: str, data: Any) -> str:
+    """A server -> client stream message, serialised once for every client."""
+    return orjson.dumps(envelope({"type": kind, "data": data}),
+                        option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def error_message(code: str, text: str) -> str:
+    return message("Error", {"code": code, "message": text})

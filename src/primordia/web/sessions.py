@@ -1,0 +1,84 @@
+"""A session: one world with its brain, created from {world, config, seed, brain}, that steps,
+shows itself and resets. Plain synchronous code: the manager runs it off the event loop."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from .adapters import ADAPTERS, WorldAdapter
+from .brain_view import brain_view
+from .errors import ApiError
+
+
+class Session:
+    """One live world. Not thread-safe: its manager holds a lock around every call."""
+
+    def __init__(self, world: str = "hex", config: dict[str, Any] | None = None,
+                 seed: int | None = None, brain: str | None = None) -> None:
+        adapter = ADAPTERS.get(world)
+        if adapter is None:
+            raise ApiError(422, "unknown_world", f"world: unknown world {world!r} (known: "
+                           f"{', '.join(sorted(ADAPTERS))})", "world")
+        brain = brain or adapter.BRAINS[0]
+        if brain not in adapter.BRAINS:
+            raise ApiError(422, "unknown_brain", f"brain: {world} runs {', '.join(adapter.BRAINS)}"
+                           f", not {brain!r}", "brain")
+        self.id = uuid.uuid4().hex
+        self.created_at_unix_ms = int(time.time() * 1000)
+        self.world_name, self.brain_name = world, brain
+        self.config = adapter.make_config(config or {}, seed)
+        self.adapter: WorldAdapter = adapter(self.config, brain)
+
+    @property
+    def turn(self) -> int:
+        return self.adapter.turn
+
+    def metadata(self) -> dict[str, Any]:
+        return {"id": self.id, "created_at_unix_ms": self.created_at_unix_ms,
+                "world": self.world_name, "brain": self.brain_name,
+                "config": self.config.model_dump()}
+
+    def step(self, count: int) -> list[dict[str, Any]]:
+        """``count`` ticks; their deltas in order."""
+        return [self.adapter.tick() for _ in range(count)]
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.adapter.snapshot()
+
+    def metrics(self) -> dict[str, Any]:
+        return self.adapter.metrics()
+
+    def reset(self, seed: int | None = None) -> None:
+        """The world from turn 0 again, with the same config (and ``seed`` if given)."""
+        if seed is not None:
+            self.config = type(self.adapter).make_config(self.config.model_dump(), seed)
+        self.adapter = type(self.adapter)(self.config, self.brain_name)
+
+    def focus(self, organism_id: int) -> dict[str, Any] | None:
+        """FocusBrain: a living organism's stats and brain, or None if it is not alive."""
+        a = self.adapter
+        slot = a.slot_of(organism_id)
+        if slot is None:
+            return None
+        genome = a.genome(slot)
+        substrate = getattr(a.world, "substrate", None)
+        return {"organism_id": organism_id, "alive": True, "turn": a.turn,
+                "world": self.world_name, "organism": a.organism(slot),
+                "brain": brain_view(self.brain_name, a.brain, slot, genome, a.io,
+                                    getattr(substrate, "to_text", None))}
+
+    def state_hash(self) -> str:
+        return self.adapter.state_hash()
+
+
+def describe_worlds() -> dict[str, Any]:
+    """GET /v1/worlds: every world with its brains and knobs; every brain."""
+    from primordia.brains.registry import SUBSTRATES
+
+    worlds = [a.describe() for a in ADAPTERS.values()]
+    served = {b for w in worlds for b in w["brains"]}
+    return {"worlds": worlds,
+            "brains": [{"name": n, "worlds": [w["name"] for w in worlds if n in w["brains"]]}
+                       for n in SUBSTRATES.names() if n in served]}
