@@ -1,0 +1,161 @@
+"""The FastAPI app of ``primordia serve``: the session routes of specs/neurogenesis.md
+"Server API" for every world, GET /v1/worlds for start pages, the stream, and the dashboard's
+static files when they are there. Every refusal is a 4xx whose body names the wrong field."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Header, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from primordia import __version__
+from primordia.core.errors import PrimordiaError
+
+from .errors import ApiError
+from .guard import BodyLimit, BodyTooLarge, require_token, too_large
+from .manager import Live, SessionManager
+from .protocol import (PROTOCOL_VERSION, CreateSession, FocusRequest, ResetRequest, StepRequest,
+                       envelope)
+from .sessions import describe_worlds
+from .stream import stream
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY_BYTES = 64 * 1024
+
+
+def reply(payload: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(envelope(payload), option=orjson.OPT_SERIALIZE_NUMPY),
+                    status_code=status, media_type="application/json")
+
+
+def refuse(exc: ApiError) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return Response(orjson.dumps({"protocol_version": PROTOCOL_VERSION, "error": exc.body()}),
+                    status_code=exc.status, media_type="application/json", headers=headers)
+
+
+def create_app(token: str | None = None, max_sessions: int = 8,
+               max_body_bytes: int = MAX_BODY_BYTES, snapshot_every: int = 100,
+               static_dir: Path | None = STATIC) -> FastAPI:
+    """The server. With ``token``, routes that change sessions and the stream need
+    ``Authorization: Bearer <token>`` (the stream also takes ``?token=``)."""
+    manager = SessionManager(max_sessions=max_sessions, snapshot_every=snapshot_every)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await manager.close()
+
+    app = FastAPI(title="Primordia", version=__version__, lifespan=lifespan)
+    app.state.manager = manager
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, render=refuse)
+
+    def guard(authorization: str | None) -> None:
+        require_token(token, authorization)
+
+    # ---- errors: one line and the field, never a traceback -------------------------------------
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return refuse(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        if loc and loc[0] in ("body", "path", "query", "header"):
+            loc = loc[1:] or loc[:1]
+        field = ".".join(loc) or "body"
+        if err.get("type") == "json_invalid":
+            field = "body"
+        return refuse(ApiError(422, "invalid_request", f"{field}: {err['msg']}", field))
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return refuse(too_large(max_body_bytes))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "refused")
+        return refuse(ApiError(exc.status_code, code, str(exc.detail), None))
+
+    @app.exception_handler(PrimordiaError)
+    async def _primordia(request: Request, exc: PrimordiaError) -> Response:
+        return refuse(ApiError(422, "invalid_request", str(exc), None))
+
+    # ---- routes ----------------------------------------------------------------------------------
+    @app.get("/health")
+    async def health() -> Response:
+        return reply({"status": "ok", "version": __version__, "sessions": len(manager.all())})
+
+    @app.get("/v1/worlds")
+    async def worlds() -> Response:
+        return reply(describe_worlds())
+
+    @app.get("/v1/sessions")
+    async def list_sessions() -> Response:
+        return reply({"sessions": [_info(live) for live in manager.all()]})
+
+    @app.post("/v1/sessions", status_code=201)
+    async def create(body: CreateSession,
+                     authorization: str | None = Header(None)) -> Response:
+        guard(authorization)
+        live = await manager.create(body.world, body.config, body.seed, body.brain)
+        snap = await manager.snapshot(live)
+        return reply({"metadata": live.session.metadata(), "snapshot": snap}, 201)
+
+    @app.get("/v1/sessions/{session_id}")
+    async def session_info(session_id: str) -> Response:
+        return reply(_info(manager.get(session_id)))
+
+    @app.get("/v1/sessions/{session_id}/state")
+    async def state(session_id: str) -> Response:
+        return reply(await manager.snapshot(manager.get(session_id)))
+
+    @app.post("/v1/sessions/{session_id}/step")
+    async def step(session_id: str, body: StepRequest,
+                   authorization: str | None = Header(None)) -> Response:
+        guard(authorization)
+        deltas, snap = await manager.advance(manager.get(session_id), body.count,
+                                             snapshot=True)
+        return reply({"deltas": deltas, "snapshot": snap})
+
+    @app.post("/v1/sessions/{session_id}/reset")
+    async def reset(session_id: str, body: ResetRequest | None = None,
+                    authorization: str | None = Header(None)) -> Response:
+        guard(authorization)
+        live = manager.get(session_id)
+        snap = await manager.reset(live, body.seed if body else None)
+        return reply({"metadata": live.session.metadata(), "snapshot": snap})
+
+    @app.post("/v1/sessions/{session_id}/focus")
+    async def focus(session_id: str, body: FocusRequest,
+                    authorization: str | None = Header(None)) -> Response:
+        guard(authorization)
+        return reply(await manager.focus(manager.get(session_id), body.organism_id))
+
+    @app.delete("/v1/sessions/{session_id}")
+    async def delete(session_id: str, authorization: str | None = Header(None)) -> Response:
+        guard(authorization)
+        await manager.delete(session_id)
+        return reply({"id": session_id, "deleted": True})
+
+    @app.websocket("/v1/sessions/{session_id}/stream")
+    async def session_stream(websocket: WebSocket, session_id: str) -> None:
+        await stream(websocket, session_id, manager, token)
+
+    if static_dir is not None and (Path(static_dir) / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=static_dir, html=True), name="dashboard")
+    return app
+
+
+def _info(live: Live) -> dict[str, Any]:
+    s = live.session
+    return {"metadata": s.metadata(), "turn": s.turn, "playing": live.playing,
+            "ticks_per_second": live.ticks_per_second, "clients": len(live.clients)}

@@ -1,0 +1,266 @@
+"""The sessions a server holds: the cap on how many, a lock per session, the clock that plays
+a session at a rate, and the stream clients each session broadcasts to. Every call into a
+world runs in a worker thread (numba kernels release the GIL), so the event loop keeps
+answering while sessions run."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+from .errors import ApiError
+from .outbox import Outbox
+from .protocol import error_message, message
+from .sessions import Session
+
+T = TypeVar("T")
+MAX_BATCH_SECONDS = 0.05
+"""A playing session steps at most this much of a second's ticks at once, so clients see a
+steady stream rather than bursts."""
+
+
+@dataclass(eq=False)
+class Client:
+    """One stream connection: its queue and the organism it watches."""
+
+    outbox: Outbox
+    focus: int | None = None
+
+
+@dataclass(eq=False)
+class Live:
+    """A session with what serving it needs."""
+
+    session: Session
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    clients: set[Client] = field(default_factory=set)
+    player: asyncio.Task | None = None
+    ticks_per_second: int = 0
+    closed: bool = False
+
+    @property
+    def playing(self) -> bool:
+        return self.player is not None and not self.player.done()
+
+
+class SessionManager:
+    """Sessions by id, at most ``max_sessions``; a full snapshot goes to stream clients every
+    ``snapshot_every`` turns to resynchronise them."""
+
+    def __init__(self, max_sessions: int = 8, snapshot_every: int = 100,
+                 outbox_messages: int = 256, outbox_bytes: int = 8 << 20) -> None:
+        self.max_sessions = max_sessions
+        self.snapshot_every = snapshot_every
+        self.outbox_messages, self.outbox_bytes = outbox_messages, outbox_bytes
+        self._live: dict[str, Live] = {}
+        self._creating = 0
+
+    # ---- sessions --------------------------------------------------------------------------------
+    async def create(self, world: str, config: dict[str, Any], seed: int | None,
+                     brain: str | None) -> Live:
+        if len(self._live) + self._creating >= self.max_sessions:
+            raise ApiError(429, "too_many_sessions", f"this server holds at most "
+                           f"{self.max_sessions} sessions; delete one first")
+        self._creating += 1
+        try:
+            session = await asyncio.to_thread(Session, world, config, seed, brain)
+        finally:
+            self._creating -= 1
+        live = self._live[session.id] = Live(session)
+        return live
+
+    def get(self, session_id: str) -> Live:
+        live = self._live.get(session_id)
+        if live is None:
+            raise ApiError(404, "unknown_session", f"session_id: no session {session_id!r}",
+                           "session_id")
+        return live
+
+    def all(self) -> list[Live]:
+        return list(self._live.values())
+
+    async def delete(self, session_id: str) -> None:
+        live = self.get(session_id)
+        del self._live[session_id]
+        live.closed = True
+        await self.pause(live)
+        for client in live.clients:
+            client.outbox.put(error_message("session_deleted", "the session was deleted"),
+                              keep=True)
+            client.outbox.close()
+
+    async def close(self) -> None:
+        """Stop every clock (at server shutdown)."""
+        for live in list(self._live.values()):
+            await self.pause(live)
+
+    async def _run(self, live: Live, work: Callable[[], T]) -> T:
+        """``work`` on the session, in a worker thread, holding the session's lock."""
+        async with live.lock:
+            if live.closed:
+                raise ApiError(404, "unknown_session", "session_id: the session was deleted",
+                               "session_id")
+            return await asyncio.to_thread(work)
+
+    # ---- what a session does -------------------------------------------------------------------
+    async def advance(self, live: Live, count: int, snapshot: bool = False
+                      ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Step ``count`` turns and tell every stream client (deltas, their focus, metrics,
+        a snapshot when one is due); returns the deltas and, if asked, the snapshot."""
+        s = live.session
+
+        def work(focus_ids: set[int], watched: bool):
+            before = s.turn
+            deltas = s.step(count)
+            every = self.snapshot_every
+            due = watched and every > 0 and before // every != s.turn // every
+            snap = s.snapshot() if snapshot or due else None
+            out = [message("TickDelta", d) for d in deltas]
+            focus = {f: s.focus(f) for f in focus_ids}
+            focus_msgs = {f: message("FocusBrain", v if v is not None else
+                                     {"organism_id": f, "alive": False, "turn": s.turn})
+                          for f, v in focus.items()}
+            metrics = message("Metrics", s.metrics())
+            resync = message("StateSnapshot", snap) if due else None
+            return deltas, snap, out, focus, focus_msgs, metrics, resync
+
+        async with live.lock:
+            if live.closed:
+                raise ApiError(404, "unknown_session", "session_id: the session was deleted",
+                               "session_id")
+            focus_ids = {c.focus for c in live.clients if c.focus is not None}
+            deltas, snap, out, focus, focus_msgs, metrics, resync = \
+                await asyncio.to_thread(work, focus_ids, bool(live.clients))
+            # still under the lock: nothing else reaches the queues between these messages
+            for client in live.clients:
+                for m in out:
+                    client.outbox.put(m)
+                if resync is not None:
+                    client.outbox.put(resync)
+                if client.focus in focus_msgs:
+                    client.outbox.put(focus_msgs[client.focus])
+                    if focus[client.focus] is None:
+                        client.focus = None
+                client.outbox.put(metrics)
+        return deltas, snap
+
+    async def snapshot(self, live: Live) -> dict[str, Any]:
+        return await self._run(live, live.session.snapshot)
+
+    async def reset(self, live: Live, seed: int | None) -> dict[str, Any]:
+        """Back to turn 0 (with a new seed if given); stream clients get the new snapshot."""
+        s = live.session
+
+        def work():
+            s.reset(seed)
+            snap = s.snapshot()
+            return snap, message("StateSnapshot", snap)
+
+        async with live.lock:
+            if live.closed:
+                raise ApiError(404, "unknown_session", "session_id: the session was deleted",
+                               "session_id")
+            snap, msg = await asyncio.to_thread(work)
+            for client in live.clients:
+                client.focus = None
+                client.outbox.resynced(msg)
+        return snap
+
+    async def focus(self, live: Live, organism_id: int) -> dict[str, Any]:
+        view = await self._run(live, lambda: live.session.focus(organism_id))
+        if view is None:
+            raise ApiError(404, "unknown_organism", f"organism_id: no living organism "
+                           f"{organism_id} at turn {live.session.turn}", "organism_id")
+        return view
+
+    # ---- the clock -------------------------------------------------------------------------------
+    def play(self, live: Live, ticks_per_second: int) -> None:
+        """Run the session at ``ticks_per_second`` until paused (a new rate replaces the old)."""
+        live.ticks_per_second = ticks_per_second
+        if not live.playing:
+            live.player = asyncio.create_task(self._play(live))
+
+    async def pause(self, live: Live) -> None:
+        task, live.player = live.player, None
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def _play(self, live: Live) -> None:
+        loop = asyncio.get_running_loop()
+        rate, start, done = 0, 0.0, 0
+        while not live.closed:
+            if live.ticks_per_second != rate:               # new rate: a new time base
+                rate, start, done = live.ticks_per_second, loop.time(), 0
+            due = int((loop.time() - start) * rate) - done
+            if due < 1:
+                await asyncio.sleep(max(0.001, (done + 1) / rate - (loop.time() - start)))
+                continue
+            batch = min(due, max(1, int(rate * MAX_BATCH_SECONDS)))
+            try:
+                await self.advance(live, batch)
+            except ApiError:
+                return
+            except Exception as exc:    # a world that fails stops its clock, not the server
+                for client in live.clients:
+                    client.outbox.put(error_message("world_failed", f"{type(exc).__name__}: "
+                                                    f"{exc}"), keep=True)
+                return
+            done += batch
+            if int((loop.time() - start) * rate) - done > rate:   # a second behind: let go
+                start, done = loop.time(), 0
+
+    # ---- stream clients --------------------------------------------------------------------------
+    async def subscribe(self, live: Live) -> Client:
+        """A new stream client, its queue starting with a snapshot."""
+        client = Client(Outbox(self.outbox_messages, self.outbox_bytes))
+
+        def work():
+            return message("StateSnapshot", live.session.snapshot())
+
+        async with live.lock:
+            client.outbox.resynced(await asyncio.to_thread(work))
+            live.clients.add(client)
+        return client
+
+    async def unsubscribe(self, live: Live, client: Client) -> None:
+        """A client left; when nobody watches any more the session's clock stops."""
+        live.clients.discard(client)
+        client.outbox.close()
+        if not live.clients:
+            await self.pause(live)
+
+    async def resync(self, live: Live, client: Client) -> None:
+        """A fresh snapshot for a client whose queue overflowed."""
+        def work():
+            return message("StateSnapshot", live.session.snapshot())
+
+        async with live.lock:
+            if live.closed:
+                client.outbox.close()
+                return
+            client.outbox.resynced(await asyncio.to_thread(work))
+
+    async def set_focus(self, live: Live, client: Client, organism_id: int | None) -> None:
+        """Watch an organism (None: stop); it gets a FocusBrain now and after every step."""
+        client.focus = None
+        if organism_id is None:
+            return
+
+        def work():
+            view = live.session.focus(organism_id)
+            return view, (message("FocusBrain", view) if view is not None else None)
+
+        async with live.lock:
+            view, msg = await asyncio.to_thread(work)
+            if msg is None:
+                client.outbox.put(error_message(
+                    "unknown_organism", f"organism_id: no living organism {organism_id}"),
+                    keep=True)
+                return
+            client.focus = organism_id
+            client.outbox.put(msg, keep=True)
