@@ -1,0 +1,46 @@
+"""``primordia serve``: the live simulation server (REST + WebSocket) on this machine, or --
+with a token -- on any address."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from primordia.core.errors import ConfigError
+
+WS_MAX_BYTES = 64 * 1024
+"""Largest stream message a client may send (commands are a few dozen bytes)."""
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; anything but "
+                             "loopback needs --token."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="PRIMORDIA_TOKEN",
+                                        help="Bearer token that routes changing sessions and "
+                                        "the stream require (or PRIMORDIA_TOKEN)."),
+    max_sessions: int = typer.Option(8, "--max-sessions", help="Sessions held at once."),
+    max_body_bytes: int = typer.Option(64 * 1024, "--max-body-bytes",
+                                       help="Largest request body accepted."),
+) -> None:
+    """Serve live sessions of every world: REST, a WebSocket stream and the dashboard."""
+    from primordia.web.guard import is_loopback
+
+    if not is_loopback(host) and not token:
+        raise ConfigError(f"--host {host} is reachable from other machines: give --token T "
+                          "(clients then send 'Authorization: Bearer T')")
+    if not 0 <= port <= 65535:
+        raise ConfigError("--port must be in 0..65535")
+    if not 1 <= max_sessions <= 1024:
+        raise ConfigError("--max-sessions must be in 1..1024")
+    if max_body_bytes < 1024:
+        raise ConfigError("--max-body-bytes must be at least 1024")
+    import uvicorn
+
+    from primordia.web.app import create_app
+
+    app = create_app(token=token, max_sessions=max_sessions, max_body_bytes=max_body_bytes)
+    typer.echo(f"primordia serve: http://{host}:{port} (Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, ws="websockets", ws_max_size=WS_MAX_BYTES,
+                log_level="warning")
