@@ -53,7 +53,7 @@ def _clamp(v, limit):
     return -limit if v < -limit else (limit if v > limit else v)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _find(pre, post, n, p, q):
     """Index of synapse (p, q) among the first n, or -1."""
     for k in range(n):
@@ -62,7 +62,7 @@ def _find(pre, post, n, p, q):
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _insert(pre, post, w, n, p, q, x):
     """Put (p, q, x) into the first n synapses in (pre, post) order; returns n + 1. The
     arrays must have room."""
@@ -74,7 +74,7 @@ def _insert(pre, post, w, n, p, q, x):
     return n + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _ends(sensors, inter_id, ni, act_id, pres, posts):
     """The possible synapse sources (sensors, then inter ids) and targets (inter ids, then
     action ids), as ``variation._Net.pres``/``posts`` list them. Returns their counts."""
@@ -95,7 +95,7 @@ def _ends(sensors, inter_id, ni, act_id, pres, posts):
     return n_pre, n_post
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _free_pair(key, pos, pres, n_pre, posts, n_post, pre, post, n, out):
     """``variation._free_pair``: random picks, then uniformly among the free pairs. Writes
     (pre, post) to ``out``; False if there is none."""
@@ -142,7 +142,7 @@ def random_net(key, pos, sensors, act_id, num_neurons, num_synapses):
     return inter_id, inter_b, act_b, pre[:n].copy(), post[:n].copy(), w[:n].copy()
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _random_into(key, pos, sensors, act_id, num_neurons, num_synapses, inter_id, inter_b,
                  act_b, pres, posts, pre, post, w, pair):
     """``random_net`` into caller's arrays (big enough); returns the number of synapses."""
@@ -265,7 +265,7 @@ def mutate_net(key, pos, sensors, inter_id, inter_b, act_id, act_b, pre, post, w
 
 # ---- births straight into a brain's packed store ------------------------------------------------
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _local(ids, n, nid):
     """Index of ``nid`` among the first n (sorted) ids."""
     lo, hi = 0, n
