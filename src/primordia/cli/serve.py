@@ -3,6 +3,7 @@ with a token -- on any address."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -23,6 +24,8 @@ def serve(
     max_sessions: int = typer.Option(8, "--max-sessions", help="Sessions held at once."),
     max_body_bytes: int = typer.Option(64 * 1024, "--max-body-bytes",
                                        help="Largest request body accepted."),
+    runs: Optional[Path] = typer.Option(None, "--runs", help="Folder of run directories "
+                                        "(primordia run ... --out) to replay, read-only."),
 ) -> None:
     """Serve live sessions of every world: REST, a WebSocket stream and the dashboard."""
     from primordia.web.guard import is_loopback
@@ -36,11 +39,14 @@ def serve(
         raise ConfigError("--max-sessions must be in 1..1024")
     if max_body_bytes < 1024:
         raise ConfigError("--max-body-bytes must be at least 1024")
+    if runs is not None and not runs.is_dir():
+        raise ConfigError(f"--runs {runs}: not a folder")
     import uvicorn
 
     from primordia.web.app import create_app
 
-    app = create_app(token=token, max_sessions=max_sessions, max_body_bytes=max_body_bytes)
+    app = create_app(token=token, max_sessions=max_sessions, max_body_bytes=max_body_bytes,
+                     runs=runs)
     typer.echo(f"primordia serve: http://{host}:{port} (Ctrl-C stops)")
     uvicorn.run(app, host=host, port=port, ws="websockets", ws_max_size=WS_MAX_BYTES,
                 log_level="warning")

@@ -4,12 +4,13 @@ static files when they are there. Every refusal is a 4xx whose body names the wr
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Header, Request, WebSocket
+from fastapi import FastAPI, Header, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -23,6 +24,7 @@ from .guard import BodyLimit, BodyTooLarge, require_token, too_large
 from .manager import Live, SessionManager
 from .protocol import (PROTOCOL_VERSION, CreateSession, FocusRequest, ResetRequest, StepRequest,
                        envelope)
+from .replay import RunLibrary
 from .sessions import describe_worlds
 from .stream import stream
 
@@ -43,10 +45,12 @@ def refuse(exc: ApiError) -> Response:
 
 def create_app(token: str | None = None, max_sessions: int = 8,
                max_body_bytes: int = MAX_BODY_BYTES, snapshot_every: int = 100,
-               static_dir: Path | None = STATIC) -> FastAPI:
+               static_dir: Path | None = STATIC, runs: Path | None = None) -> FastAPI:
     """The server. With ``token``, routes that change sessions and the stream need
-    ``Authorization: Bearer <token>`` (the stream also takes ``?token=``)."""
+    ``Authorization: Bearer <token>`` (the stream also takes ``?token=``). With ``runs``, the
+    recorded runs under that folder can be replayed (read-only)."""
     manager = SessionManager(max_sessions=max_sessions, snapshot_every=snapshot_every)
+    library = RunLibrary(runs)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -145,6 +149,17 @@ def create_app(token: str | None = None, max_sessions: int = 8,
         guard(authorization)
         await manager.delete(session_id)
         return reply({"id": session_id, "deleted": True})
+
+    @app.get("/v1/runs")
+    async def list_runs() -> Response:
+        found = await asyncio.to_thread(library.runs)
+        return reply({"enabled": library.root is not None, "runs": found})
+
+    @app.get("/v1/runs/{name:path}/recording")
+    async def recording(name: str, start: int = Query(0, alias="from", ge=0),
+                        end: int | None = Query(None, alias="to", ge=0)) -> Response:
+        rec = await asyncio.to_thread(library.recording, name)
+        return reply(rec.page(start, start if end is None else end))
 
     @app.websocket("/v1/sessions/{session_id}/stream")
     async def session_stream(websocket: WebSocket, session_id: str) -> None:

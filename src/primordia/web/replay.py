@@ -1,0 +1,183 @@
+"""Read-only replay of recorded runs: ``primordia serve --runs DIR`` lists the run
+directories under DIR that hold a delta recording (``record.jsonl.gz`` of ``primordia run
+hex``) and serves it in pages of the live wire's shapes -- the nearest snapshot at or before
+a turn, then the deltas after it -- so the dashboard replays a run with the code that shows
+a live session. Only paths inside DIR are ever opened."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from primordia.core.errors import InputFileError
+from primordia.runs.recorder import read_recording
+
+from .errors import ApiError
+from .lineage import LineageRoots
+
+RECORDING = "record.jsonl.gz"
+MAX_PAGE_DELTAS = 500
+"""Deltas in one page at most: a page of the hex defaults stays around a megabyte."""
+MAX_DEPTH = 3
+"""How deep under the root run directories are looked for."""
+MAX_RECORDING_BYTES = 64 << 20
+"""Largest recording (compressed) the server loads; it is held in memory while replayed."""
+CACHED_RECORDINGS = 2
+
+
+@dataclass
+class Recording:
+    """A recording read into memory: its header, snapshots by turn, and every delta, with
+    lineage roots added (the recording has parents only) so clients colour as when live."""
+
+    header: dict[str, Any]
+    snapshots: dict[int, dict[str, Any]]
+    deltas: dict[int, dict[str, Any]]
+    first: int
+    last: int
+
+    def page(self, start: int, end: int) -> dict[str, Any]:
+        """The snapshot at or before ``start`` and the deltas after it up to ``end`` (at most
+        MAX_PAGE_DELTAS of them; ``more`` says whether the page was cut short)."""
+        start = min(max(start, self.first), self.last)
+        end = min(max(end, start), self.last)
+        at = max(t for t in self.snapshots if t <= start)
+        stop = min(end, at + MAX_PAGE_DELTAS)
+        return {"header": self.header, "first_turn": self.first, "last_turn": self.last,
+                "snapshot": self.snapshots[at],
+                "deltas": [self.deltas[t] for t in range(at + 1, stop + 1) if t in self.deltas],
+                "to": stop, "more": stop < end}
+
+
+def _grid(width: int, height: int) -> dict[str, Any]:
+    return {"kind": "hex", "width": width, "height": height, "coords": ["q", "r"]}
+
+
+def load(path: Path) -> Recording:
+    """Read a hex delta recording; a file in another format or a broken one is a 422."""
+    header: dict[str, Any] | None = None
+    snapshots: dict[int, dict[str, Any]] = {}
+    deltas: dict[int, dict[str, Any]] = {}
+    roots = LineageRoots()
+    grid: dict[str, Any] = {}
+    try:
+        for line in read_recording(path):
+            kind = line.get("type")
+            if header is None:
+                if kind != "header" or line.get("world") != "hex":
+                    raise ApiError(422, "not_replayable", "recording: only delta recordings "
+                                   "of the hex world (primordia run hex) replay", "name")
+                header = {k: v for k, v in line.items() if k != "type"}
+                grid = _grid(int(line["width"]), int(line["height"]))
+            elif kind == "snapshot":
+                data = line["data"]
+                if not snapshots:
+                    roots.born([o["id"] for o in data["organisms"]],
+                               [-1] * len(data["organisms"]))
+                for o in data["organisms"]:
+                    o["lineage"] = roots.root(o["id"])
+                snapshots[int(line["t"])] = {"world": "hex", "brain": None, "grid": grid,
+                                             "terrain": None, **data}
+            elif kind == "delta":
+                d = line["data"]
+                spawned = d["spawned"]
+                roots.born([o["id"] for o in spawned], [o["parent"] for o in spawned])
+                roots.died(d["removed"])
+                for o in spawned:
+                    o["lineage"] = roots.root(o["id"])
+                d.setdefault("tiles", [])
+                m = d["metrics"]
+                m.setdefault("deaths_last_turn", m.get("meals_last_turn", 0)
+                             + m.get("starvations_last_turn", 0))
+                deltas[int(line["t"])] = d
+    except InputFileError as exc:
+        raise ApiError(422, "not_replayable", f"recording: {exc}", "name") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ApiError(422, "not_replayable", f"recording: malformed line ({exc!r})",
+                       "name") from None
+    if header is None or not snapshots:
+        raise ApiError(422, "not_replayable", "recording: no header or snapshot", "name")
+    first = min(snapshots)
+    last = max([first, *deltas])
+    return Recording(header, snapshots, deltas, first, last)
+
+
+class RunLibrary:
+    """The run directories under ``root``, each named by its path relative to the root."""
+
+    def __init__(self, root: str | Path | None) -> None:
+        self.root = Path(root).resolve() if root is not None else None
+        self._cache: OrderedDict[tuple[str, int, int], Recording] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _inside(self, path: Path) -> bool:
+        try:
+            path.resolve().relative_to(self.root)
+        except ValueError:
+            return False
+        return True
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run directory with a recording, by name; symlinks leading out are left out."""
+        if self.root is None or not self.root.is_dir():
+            return []
+        found = []
+        stack = [(self.root, 0)]
+        while stack:
+            folder, depth = stack.pop()
+            try:
+                entries = sorted(folder.iterdir())
+            except OSError:
+                continue
+            for entry in entries:
+                if not entry.is_dir() or entry.name.startswith(".") or not self._inside(entry):
+                    continue
+                rec = entry / RECORDING
+                if rec.is_file() and self._inside(rec):
+                    stat = rec.stat()
+                    found.append({"name": entry.relative_to(self.root).as_posix(),
+                                  "recording_bytes": stat.st_size,
+                                  "modified_unix_ms": int(stat.st_mtime * 1000)})
+                elif depth + 1 < MAX_DEPTH:
+                    stack.append((entry, depth + 1))
+        return sorted(found, key=lambda r: r["name"])
+
+    def resolve(self, name: str) -> Path:
+        """The recording of run ``name``: 404 if there is none under the root, 400 for a name
+        that points outside it (``..``, absolute paths, symlinks leading out)."""
+        if self.root is None:
+            raise ApiError(404, "no_runs", "this server was started without --runs DIR", "name")
+        if not name or "\0" in name or name.startswith(("/", "\\")) or "\\" in name \
+                or any(part in ("..", ".", "") for part in name.split("/")):
+            raise ApiError(400, "bad_run_name", f"name: {name!r} is not a run directory under "
+                           "the runs root", "name")
+        path = (self.root / name / RECORDING)
+        if not self._inside(path.parent) or (path.exists() and not self._inside(path)):
+            raise ApiError(400, "bad_run_name", f"name: {name!r} leads outside the runs root",
+                           "name")
+        if not path.is_file():
+            raise ApiError(404, "unknown_run", f"name: no recorded run {name!r}", "name")
+        return path
+
+    def recording(self, name: str) -> Recording:
+        """Run ``name``'s recording, read once and kept while it is among the latest used."""
+        path = self.resolve(name)
+        stat = path.stat()
+        if stat.st_size > MAX_RECORDING_BYTES:
+            raise ApiError(413, "recording_too_large", f"name: the recording is over "
+                           f"{MAX_RECORDING_BYTES >> 20} MB", "name")
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            rec = self._cache.get(key)
+            if rec is not None:
+                self._cache.move_to_end(key)
+                return rec
+        rec = load(path)
+        with self._lock:
+            self._cache[key] = rec
+            while len(self._cache) > CACHED_RECORDINGS:
+                self._cache.popitem(last=False)
+        return rec
