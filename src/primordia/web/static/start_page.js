@@ -1,0 +1,151 @@
+// The start page: a form built from GET /v1/worlds (each world's brains and knobs with
+// their defaults and bounds, so a new world needs no client change), the sessions the
+// server holds, and the recorded runs it can replay.
+
+import { del, get, post, setToken, token } from "./api.js";
+import { listRuns } from "./replay.js";
+
+const $ = (id) => document.getElementById(id);
+let worlds = [];
+
+export async function showStart() {
+  $("token").value = token();
+  const w = await get("/v1/worlds");
+  worlds = w.worlds;
+  const sel = $("world-select");
+  const keep = sel.value;
+  sel.replaceChildren(...worlds.map((x) => new Option(x.name, x.name)));
+  if (keep && worlds.some((x) => x.name === keep)) sel.value = keep;
+  sel.onchange = () => buildForm();
+  buildForm();
+  $("new-session").onsubmit = (ev) => { ev.preventDefault(); create(); };
+  $("token").onchange = () => setToken($("token").value.trim());
+  await Promise.all([listSessions(), showRuns()]);
+}
+
+function world() {
+  return worlds.find((x) => x.name === $("world-select").value);
+}
+
+function buildForm() {
+  const w = world();
+  $("world-doc").textContent = w.doc;
+  $("brain-select").replaceChildren(...w.brains.map((b) => new Option(b, b)));
+  $("brain-select").value = w.default_brain;
+  const seed = w.knobs.find((k) => k.name === "seed");
+  $("seed").value = String(seed ? seed.default : 1);
+  const box = $("knobs");
+  box.replaceChildren();
+  for (const k of w.knobs) {
+    if (k.name === "seed") continue;
+    const label = document.createElement("label");
+    label.className = "knob";
+    label.title = k.description;
+    const name = document.createElement("span");
+    name.textContent = k.name.replaceAll("_", " ");
+    let input;
+    if (k.type === "choice") {
+      input = document.createElement("select");
+      input.append(...k.choices.map((c) => new Option(String(c), String(c))));
+      input.value = String(k.default);
+    } else if (k.type === "boolean") {
+      input = document.createElement("input");
+      input.type = "checkbox";
+      input.checked = Boolean(k.default);
+    } else {
+      input = document.createElement("input");
+      input.type = k.type === "string" ? "text" : "number";
+      if (k.type === "integer") input.step = "1";
+      if (k.type === "number") input.step = "any";
+      if (k.minimum !== undefined) input.min = String(k.minimum);
+      if (k.maximum !== undefined) input.max = String(k.maximum);
+      input.value = String(k.default);
+    }
+    input.id = `knob-${k.name}`;
+    input.dataset.knob = k.name;
+    const help = document.createElement("small");
+    help.textContent = k.description;
+    label.append(name, input, help);
+    box.append(label);
+  }
+}
+
+/** The knobs the user changed, typed as the server expects (the rest keep defaults). */
+function config() {
+  const out = {};
+  for (const k of world().knobs) {
+    const input = document.getElementById(`knob-${k.name}`);
+    if (!input) continue;
+    let v;
+    if (k.type === "boolean") v = input.checked;
+    else if (k.type === "integer") v = parseInt(input.value, 10);
+    else if (k.type === "number") v = parseFloat(input.value);
+    else if (k.type === "choice") v = k.choices.find((c) => String(c) === input.value);
+    else v = input.value;
+    if (v !== k.default && !(typeof v === "number" && Number.isNaN(v))) out[k.name] = v;
+  }
+  return out;
+}
+
+async function create() {
+  const msg = $("create-error");
+  msg.textContent = "";
+  $("create").disabled = true;
+  try {
+    const body = { world: world().name, brain: $("brain-select").value, config: config() };
+    const seed = parseInt($("seed").value, 10);
+    if (!Number.isNaN(seed)) body.seed = seed;
+    const made = await post("/v1/sessions", body);
+    location.hash = `#/session/${made.metadata.id}`;
+  } catch (e) {
+    msg.textContent = e.message;
+    if (e.field) document.getElementById(`knob-${e.field.replace(/^config\./, "")}`)?.focus();
+  } finally {
+    $("create").disabled = false;
+  }
+}
+
+async function listSessions() {
+  const ul = $("sessions");
+  const { sessions } = await get("/v1/sessions");
+  ul.replaceChildren();
+  if (!sessions.length) {
+    ul.append(Object.assign(document.createElement("li"), { className: "muted", textContent: "None yet." }));
+  }
+  for (const s of sessions) {
+    const m = s.metadata;
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = `#/session/${m.id}`;
+    a.textContent = `${m.world} · ${m.brain} · seed ${m.config.seed}`;
+    const info = document.createElement("span");
+    info.className = "muted";
+    info.textContent = ` turn ${s.turn}${s.playing ? " · playing" : ""}`;
+    const remove = document.createElement("button");
+    remove.textContent = "Delete";
+    remove.className = "small";
+    remove.onclick = async () => { await del(`/v1/sessions/${m.id}`); listSessions(); };
+    li.append(a, info, remove);
+    ul.append(li);
+  }
+}
+
+async function showRuns() {
+  const ul = $("runs");
+  const { enabled, runs } = await listRuns();
+  ul.replaceChildren();
+  const note = (text) => ul.append(Object.assign(document.createElement("li"), { className: "muted", textContent: text }));
+  if (!enabled) return note("Start the server with --runs DIR to replay recorded runs.");
+  if (!runs.length) return note("No recorded runs under the runs folder yet (primordia run hex --out DIR).");
+  for (const r of runs) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = `#/replay/${r.name.split("/").map(encodeURIComponent).join("/")}`;
+    a.textContent = r.name;
+    const info = document.createElement("span");
+    info.className = "muted";
+    info.textContent = ` ${(r.recording_bytes / 1024).toFixed(0)} KB`;
+    li.append(a, info);
+    ul.append(li);
+  }
+}

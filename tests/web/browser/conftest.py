@@ -1,0 +1,102 @@
+"""A real server and Debian's Chromium driven by Playwright, for the dashboard's tests. The
+server runs in a subprocess on a free port with a small recorded hex run to replay; the
+browser is started once per test process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ...needs import missing
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+REPO = Path(__file__).resolve().parents[3]
+SERVER = """
+import sys, uvicorn
+from primordia.web.app import create_app
+uvicorn.run(create_app(runs=sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]),
+            ws="websockets", log_level="warning")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def runs_root(tmp_path_factory) -> Path:
+    """A runs folder holding one small recorded hex run, ``small``."""
+    from primordia.runs.hex_run import HexRun
+    from primordia.worlds.hex.config import HexConfig
+
+    root = tmp_path_factory.mktemp("runs")
+    HexRun(HexConfig(world_width=8, num_organisms=30, turns_to_starve=6, turns=120, seed=3),
+           out=root / "small", record_every=40).execute()
+    return root
+
+
+@pytest.fixture(scope="session")
+def server(runs_root) -> str:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(runs_root)],
+                            cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not answer /health")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("the playwright package")
+    if not os.access(CHROMIUM, os.X_OK):
+        missing(f"Chromium at {CHROMIUM}")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server)
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda exc: errors.append(str(exc)))
+    p.errors = errors
+    yield p
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots go: $PRIMORDIA_ARTIFACTS, else artifacts/screenshots in the repo."""
+    path = Path(os.environ.get("PRIMORDIA_ARTIFACTS") or REPO / "artifacts" / "screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

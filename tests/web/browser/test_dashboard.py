@@ -1,0 +1,169 @@
+"""The dashboard in a real browser against a real server: the start page builds its form from
+the server, a hex session plays, pauses and steps, organisms are drawn where the client says
+they are, clicking one shows its brain, the sandbox draws square tiles, and a recorded run
+replays to a later turn. Screenshots go to the artifacts folder."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from ..wire import apply
+
+BRIGHT_PIXELS = """() => {
+  // organisms are drawn in saturated lineage colours; grid, tiles and background are not
+  const c = document.getElementById("world");
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const hi = Math.max(d[i], d[i + 1], d[i + 2]), lo = Math.min(d[i], d[i + 1], d[i + 2]);
+    if (hi > 140 && hi - lo > 60) n++;
+  }
+  return n;
+}"""
+
+
+def turn(page) -> int:
+    return int(page.text_content("#turn"))
+
+
+def settled_turn(page) -> int:
+    """The turn once the counter has stopped moving (in-flight deltas have arrived)."""
+    last = turn(page)
+    while True:
+        page.wait_for_timeout(400)
+        now = turn(page)
+        if now == last:
+            return now
+        last = now
+
+
+def create_session(page, world: str, brain: str, knobs: dict[str, int], seed: int) -> None:
+    """Fill in the start page and create a session; returns when its world is shown."""
+    page.goto("/")
+    page.wait_for_selector(f"#world-select option[value='{world}']", state="attached")
+    page.select_option("#world-select", world)
+    page.select_option("#brain-select", brain)
+    page.fill("#seed", str(seed))
+    for name, value in knobs.items():
+        page.fill(f"#knob-{name}", str(value))
+    page.click("#create")
+    page.wait_for_url("**/#/session/*")
+    page.wait_for_function("window.primordia && window.primordia.organismIds().length > 0")
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+
+
+def click_organism(page) -> int:
+    """Click an organism where the client draws it; returns its id."""
+    box = page.locator("#world").bounding_box()
+    for oid in page.evaluate("window.primordia.organismIds()"):
+        at = page.evaluate(f"window.primordia.screenOf({oid})")
+        if at and 10 < at["x"] < box["width"] - 10 and 10 < at["y"] < box["height"] - 10:
+            page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
+            return oid
+    raise AssertionError("no organism inside the canvas")
+
+
+def test_start_page_builds_the_form_from_the_server(page, server):
+    worlds = httpx.get(f"{server}/v1/worlds").json()["payload"]["worlds"]
+    page.goto("/")
+    for w in worlds:
+        page.select_option("#world-select", w["name"])
+        brains = page.eval_on_selector_all("#brain-select option", "os => os.map(o => o.value)")
+        assert brains == w["brains"]
+        for knob in w["knobs"]:
+            if knob["name"] != "seed":
+                assert page.locator(f"#knob-{knob['name']}").count() == 1, knob["name"]
+    assert page.errors == []
+
+
+def test_hex_session_plays_pauses_steps_and_shows_a_neural_brain(page, artifacts):
+    create_session(page, "hex", "neural", {}, seed=5)
+    organisms = len(page.evaluate("window.primordia.organismIds()"))
+    assert organisms == 200
+    assert page.evaluate(BRIGHT_PIXELS) > 20 * organisms     # every organism is a dot
+
+    page.fill("#speed", "60")
+    page.click("#play")
+    page.wait_for_function("window.primordia.turn() >= 30")
+    page.click("#pause")
+    paused = settled_turn(page)
+    page.wait_for_timeout(500)
+    assert turn(page) == paused                              # paused means stopped
+
+    page.fill("#step-count", "5")
+    page.click("#step")
+    page.wait_for_function(f"window.primordia.turn() >= {paused + 5}")
+    assert settled_turn(page) == paused + 5                  # exactly the count
+
+    oid = click_organism(page)
+    page.wait_for_selector("#brain canvas.brain-net[data-neurons]")
+    net = page.locator("#brain canvas.brain-net")
+    assert int(net.get_attribute("data-neurons")) > 0
+    assert f"#{oid}" in page.text_content("#focus-title")
+    assert page.locator("#focus-stats dt").count() > 3
+    page.screenshot(path=str(artifacts / "hex_neural.png"))
+    assert page.errors == []
+
+
+def test_psil_brain_shows_disassembly_with_the_pc(page, artifacts):
+    create_session(page, "hex", "psil", {"world_width": 10, "num_organisms": 40}, seed=2)
+    page.fill("#step-count", "3")
+    page.click("#step")
+    page.wait_for_function("window.primordia.turn() >= 3")
+    click_organism(page)
+    page.wait_for_selector("ol.psil li.pc")
+    assert page.locator("ol.psil li").count() > 1
+    assert page.locator("ol.psil li.pc").count() == 1
+    assert page.text_content(".psil-head").startswith("pc ")
+    page.screenshot(path=str(artifacts / "hex_psil.png"))
+    assert page.errors == []
+
+
+def test_sandbox_draws_square_tiles(page, artifacts):
+    create_session(page, "sandbox", "psil", {"npcs": 30}, seed=4)
+    # the colour at a food tile's centre fills the tile up to its corners: a square
+    found = page.evaluate("""() => {
+      const s = window.primordia.session, st = s.state, v = s.view;
+      if (v.hex) return "hex";
+      const food = st.tileNames.indexOf("food");
+      const busy = new Set([...st.organisms.values()].map(o => o.y * st.grid.width + o.x));
+      const c = document.getElementById("world"), ctx = c.getContext("2d");
+      const dpr = c.width / c.clientWidth;
+      const px = (x, y) => [...ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data].slice(0, 3).join(",");
+      for (let i = 0; i < st.tiles.length; i++) {
+        if (st.tiles[i] !== food || busy.has(i)) continue;
+        const x = i % st.grid.width, y = Math.floor(i / st.grid.width);
+        const [cx, cy] = v.toScreen(x + 0.5, y + 0.5);
+        const corners = [[-0.4, -0.4], [0.4, -0.4], [-0.4, 0.4], [0.4, 0.4]].map(
+          ([dx, dy]) => px(cx + dx * v.scale, cy + dy * v.scale));
+        return {centre: px(cx, cy), corners};
+      }
+      return "no food";
+    }""")
+    assert isinstance(found, dict), found
+    assert found["centre"] == "70,150,70"
+    assert found["corners"] == [found["centre"]] * 4
+    assert page.evaluate(BRIGHT_PIXELS) > 0
+    page.screenshot(path=str(artifacts / "sandbox.png"))
+    assert page.errors == []
+
+
+def test_replay_scrubs_to_a_later_turn(page, server, artifacts):
+    page.goto("/")
+    page.click("#runs a:text('small')")
+    page.wait_for_url("**/#/replay/small")
+    page.wait_for_function("window.primordia.organismIds().length > 0")
+    assert turn(page) == 0
+    page.eval_on_selector("#scrub", "el => { el.value = '100'; el.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("window.primordia.turn() === 100")
+    rec = httpx.get(f"{server}/v1/runs/small/recording", params={"from": 100, "to": 100})
+    body = rec.json()["payload"]
+    want, _, at = apply(body["snapshot"], body["deltas"])
+    assert at == 100
+    shown = page.evaluate("[...window.primordia.session.state.organisms.values()]"
+                          ".map(o => [o.id, o.q, o.r])")
+    assert {i: (q, r) for i, q, r in shown} == want
+    assert page.evaluate(BRIGHT_PIXELS) > 0
+    page.screenshot(path=str(artifacts / "replay.png"))
+    assert page.errors == []
