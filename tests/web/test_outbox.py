@@ -4,11 +4,19 @@ for one fresh snapshot instead."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from primordia.web.manager import SessionManager
 from primordia.web.outbox import RESYNC, Outbox
 
 from .wire import SMALL
+
+
+def run(scenario) -> None:
+    """Run an async scenario on a fresh event loop of its own thread (the test's thread may
+    already have a loop running, e.g. a browser driver's)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
 
 
 def test_a_full_queue_drops_its_deltas_and_asks_for_a_snapshot():
@@ -24,7 +32,7 @@ def test_a_full_queue_drops_its_deltas_and_asks_for_a_snapshot():
         assert [await box.get(), await box.get()] == ["snapshot", "delta after"]
         assert not box.stale
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_the_byte_bound_holds_for_big_messages():
@@ -35,7 +43,7 @@ def test_the_byte_bound_holds_for_big_messages():
             assert box.queued_bytes <= 100
         assert box.stale
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_replies_to_a_client_survive_staleness_but_not_the_bound():
@@ -52,7 +60,33 @@ def test_replies_to_a_client_survive_staleness_but_not_the_bound():
             box.put("reply", keep=True)
             assert len(box) <= 4
 
-    asyncio.run(scenario())
+    run(scenario)
+
+
+def test_a_reply_that_overflows_a_full_queue_is_kept_and_the_stream_dropped():
+    async def scenario():
+        box = Outbox(max_messages=4, max_bytes=10_000)
+        for k in range(4):
+            box.put(f"d{k}")
+        box.put("reply", keep=True)
+        assert box.stale and len(box) == 1
+        assert await box.get() == "reply"
+        assert await box.get() is RESYNC
+
+    run(scenario)
+
+
+def test_a_resync_keeps_replies_queued_while_the_snapshot_was_taken():
+    async def scenario():
+        box = Outbox(max_messages=4, max_bytes=10_000)
+        box.put("d0")
+        box.put("reply", keep=True)
+        box.put("d1")
+        box.resynced("snapshot")
+        assert [await box.get(), await box.get()] == ["snapshot", "reply"]
+        assert len(box) == 0 and box.queued_bytes == 0
+
+    run(scenario)
 
 
 def test_a_closed_queue_ends_the_writer():
@@ -64,7 +98,7 @@ def test_a_closed_queue_ends_the_writer():
         assert await box.get() == "last"
         assert await box.get() is None
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_a_stream_client_that_never_reads_keeps_bounded_memory():
@@ -82,4 +116,4 @@ def test_a_stream_client_that_never_reads_keeps_bounded_memory():
         first = await client.outbox.get()
         assert '"StateSnapshot"' in first and '"turn":300' in first
 
-    asyncio.run(scenario())
+    run(scenario)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar
 
 from .errors import ApiError
 from .outbox import Outbox
@@ -95,13 +95,31 @@ class SessionManager:
         for live in list(self._live.values()):
             await self.pause(live)
 
+    async def _locked(self, live: Live, body: Callable[[], Awaitable[T]]) -> T:
+        """``body`` holding the session's lock, run to its end even if the caller is
+        cancelled (a client leaving, a Pause): a world mid-tick in a worker thread cannot be
+        stopped, so the lock is released, and clients are told, only once it is done."""
+        async def locked() -> T:
+            async with live.lock:
+                if live.closed:
+                    raise ApiError(404, "unknown_session", "session_id: the session was "
+                                   "deleted", "session_id")
+                return await body()
+
+        task = asyncio.ensure_future(locked())
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            await asyncio.wait({task})
+            raise
+
     async def _run(self, live: Live, work: Callable[[], T]) -> T:
         """``work`` on the session, in a worker thread, holding the session's lock."""
-        async with live.lock:
-            if live.closed:
-                raise ApiError(404, "unknown_session", "session_id: the session was deleted",
-                               "session_id")
+        async def body() -> T:
             return await asyncio.to_thread(work)
+
+        return await self._locked(live, body)
 
     # ---- what a session does -------------------------------------------------------------------
     async def advance(self, live: Live, count: int, snapshot: bool = False
@@ -125,10 +143,7 @@ class SessionManager:
             resync = message("StateSnapshot", snap) if due else None
             return deltas, snap, out, focus, focus_msgs, metrics, resync
 
-        async with live.lock:
-            if live.closed:
-                raise ApiError(404, "unknown_session", "session_id: the session was deleted",
-                               "session_id")
+        async def body():
             focus_ids = {c.focus for c in live.clients if c.focus is not None}
             deltas, snap, out, focus, focus_msgs, metrics, resync = \
                 await asyncio.to_thread(work, focus_ids, bool(live.clients))
@@ -143,7 +158,9 @@ class SessionManager:
                     if focus[client.focus] is None:
                         client.focus = None
                 client.outbox.put(metrics)
-        return deltas, snap
+            return deltas, snap
+
+        return await self._locked(live, body)
 
     async def snapshot(self, live: Live) -> dict[str, Any]:
         return await self._run(live, live.session.snapshot)
@@ -157,15 +174,14 @@ class SessionManager:
             snap = s.snapshot()
             return snap, message("StateSnapshot", snap)
 
-        async with live.lock:
-            if live.closed:
-                raise ApiError(404, "unknown_session", "session_id: the session was deleted",
-                               "session_id")
+        async def body():
             snap, msg = await asyncio.to_thread(work)
             for client in live.clients:
                 client.focus = None
                 client.outbox.resynced(msg)
-        return snap
+            return snap
+
+        return await self._locked(live, body)
 
     async def focus(self, live: Live, organism_id: int) -> dict[str, Any]:
         view = await self._run(live, lambda: live.session.focus(organism_id))
@@ -222,10 +238,12 @@ class SessionManager:
         def work():
             return message("StateSnapshot", live.session.snapshot())
 
-        async with live.lock:
+        async def body():
             client.outbox.resynced(await asyncio.to_thread(work))
             live.clients.add(client)
-        return client
+            return client
+
+        return await self._locked(live, body)
 
     async def unsubscribe(self, live: Live, client: Client) -> None:
         """A client left; when nobody watches any more the session's clock stops."""
@@ -239,11 +257,13 @@ class SessionManager:
         def work():
             return message("StateSnapshot", live.session.snapshot())
 
-        async with live.lock:
-            if live.closed:
-                client.outbox.close()
-                return
+        async def body():
             client.outbox.resynced(await asyncio.to_thread(work))
+
+        try:
+            await self._locked(live, body)
+        except ApiError:                     # deleted meanwhile
+            client.outbox.close()
 
     async def set_focus(self, live: Live, client: Client, organism_id: int | None) -> None:
         """Watch an organism (None: stop); it gets a FocusBrain now and after every step."""
@@ -253,10 +273,10 @@ class SessionManager:
 
         def work():
             view = live.session.focus(organism_id)
-            return view, (message("FocusBrain", view) if view is not None else None)
+            return message("FocusBrain", view) if view is not None else None
 
-        async with live.lock:
-            view, msg = await asyncio.to_thread(work)
+        async def body():
+            msg = await asyncio.to_thread(work)
             if msg is None:
                 client.outbox.put(error_message(
                     "unknown_organism", f"organism_id: no living organism {organism_id}"),
@@ -264,3 +284,5 @@ class SessionManager:
                 return
             client.focus = organism_id
             client.outbox.put(msg, keep=True)
+
+        await self._locked(live, body)

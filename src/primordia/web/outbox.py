@@ -21,7 +21,7 @@ class Outbox:
 
     def __init__(self, max_messages: int = 256, max_bytes: int = 8 << 20) -> None:
         self.max_messages, self.max_bytes = max_messages, max_bytes
-        self._items: deque[str] = deque()
+        self._items: deque[tuple[str, bool]] = deque()     # (message, kept)
         self._bytes = 0
         self.stale = False       # the queue overflowed: a snapshot must replace it
         self.closed = False
@@ -36,29 +36,36 @@ class Outbox:
         return self._bytes
 
     def put(self, item: str, keep: bool = False) -> None:
-        """Queue a message. While stale, messages are dropped (the coming snapshot makes them
-        moot) unless ``keep`` (replies to the client's own commands); nothing ever goes past
-        the bounds."""
+        """Queue a message. ``keep`` marks replies to the client's own commands: an overflow
+        drops the stream messages (a snapshot will stand for them) but keeps the newest
+        replies that fit; while stale, stream messages are not queued at all."""
         if self.closed:
             return
         if self.stale and not keep:
             self.dropped += 1
             return
-        if len(self._items) >= self.max_messages or self._bytes + len(item) > self.max_bytes:
-            self.dropped += len(self._items) + 1
-            self._items.clear()
-            self._bytes = 0
-            self.stale = True
-        else:
-            self._items.append(item)
-            self._bytes += len(item)
+        self._items.append((item, keep))
+        self._bytes += len(item)
+        if len(self._items) > self.max_messages or self._bytes > self.max_bytes:
+            kept = [entry for entry in self._items if entry[1]]
+            if len(kept) < len(self._items):
+                self.stale = True
+            while kept and (len(kept) > self.max_messages
+                            or sum(len(text) for text, _ in kept) > self.max_bytes):
+                kept.pop(0)
+            self.dropped += len(self._items) - len(kept)
+            self._items = deque(kept)
+            self._bytes = sum(len(text) for text, _ in kept)
         self._ready.set()
 
     def resynced(self, snapshot: str) -> None:
-        """Replace whatever is queued by ``snapshot`` (which supersedes it)."""
+        """Replace the queued stream by ``snapshot`` (which supersedes it); replies to the
+        client's own commands stay, after it."""
+        kept = [entry for entry in self._items if entry[1]]
         self._items.clear()
-        self._items.append(snapshot)
-        self._bytes = len(snapshot)
+        self._items.append((snapshot, False))
+        self._items.extend(kept)
+        self._bytes = sum(len(text) for text, _ in self._items)
         self.stale = False
         self._ready.set()
 
@@ -71,7 +78,7 @@ class Outbox:
         """The next message, RESYNC when a snapshot is due, or None when closed."""
         while True:
             if self._items:
-                item = self._items.popleft()
+                item, _ = self._items.popleft()
                 self._bytes -= len(item)
                 return item
             if self.closed:
