@@ -1,7 +1,7 @@
 """Benchmark ``primordia serve`` as a client sees it: turns per second streamed over the
 WebSocket, and REST latency under many concurrent clients.
 
-    python benchmarks/bench_serve.py                 # all three measurements
+    python benchmarks/bench_serve.py                 # all the measurements
     python benchmarks/bench_serve.py --seconds 10 --clients 50 --json
 
 It starts the real server (``primordia serve`` in a subprocess, uvicorn on a free port) and
@@ -13,9 +13,13 @@ talks to it over loopback like any client:
   TickDelta messages it receives in the next ``--seconds``;
 - stream, sandbox with 10,000 NPCs: the same;
 - API latency: ``--clients`` concurrent HTTP clients (one connection each) for
-  ``--seconds``, each looping over GET /v1/sessions/{id}, GET .../state and POST .../step
-  {count: 1} on one of five hex sessions, while a sixth session streams at 60 turns/s to a
-  WebSocket reader. Reports requests/s and latency percentiles over all requests.
+  ``--seconds`` against five hex sessions, in two mixes: "read" (GET /v1/sessions/{id} and
+  GET .../state, while the five sessions play at 20 turns/s to a WebSocket reader each: a
+  room of dashboards watching) and "mixed" (those and POST .../step {count: 1}, while a
+  sixth session streams at 60 turns/s). Each client sends ``--rates`` requests a second
+  (4: a dashboard polling a few times a second; 0: flat out, the next request as soon as
+  the last is answered, which measures throughput -- its latency is mostly queueing,
+  clients / throughput). Reports requests/s and latency percentiles over all requests.
 """
 
 from __future__ import annotations
@@ -79,6 +83,37 @@ class Server:
         self.stop()
 
 
+class RawClient:
+    """HTTP/1.1 over one kept-alive connection, written out by hand: fifty httpx clients in
+    one process cost more CPU than the server they measure on a two-core machine, and the
+    time would be charged to the server. Reads whole responses (Content-Length)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> "RawClient":
+        return cls(*await asyncio.open_connection("127.0.0.1", port))
+
+    async def request(self, method: str, path: str, body: dict | None = None) -> int:
+        data = orjson.dumps(body) if body is not None else b""
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + data)
+        headers = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(headers.split(b" ", 2)[1])
+        length = 0
+        for line in headers.lower().split(b"\r\n"):
+            if line.startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def create(client: httpx.AsyncClient, world: str, config: dict, seed: int = 1) -> str:
     r = await client.post("/v1/sessions", json={"world": world, "config": config, "seed": seed})
     r.raise_for_status()
@@ -124,18 +159,24 @@ async def stream_rate(server: Server, world: str, config: dict, seconds: float,
             "megabytes_per_second": round(nbytes / (tb - ta) / 1e6, 2)}
 
 
-async def api_latency(server: Server, clients: int, seconds: float) -> dict:
-    """REST latency with ``clients`` concurrent clients while another session streams."""
+async def api_latency(server: Server, clients: int, seconds: float, rate: float,
+                      mix: str) -> dict:
+    """REST latency with ``clients`` concurrent clients: each sends ``rate`` requests a second
+    (0: the next as soon as the last is answered) to one of five hex sessions, cycling
+    through GET /v1/sessions/{id} and GET .../state ("read"; the five sessions meanwhile play
+    at 20 turns/s to a WebSocket reader each, so the state changes under the readers) or
+    those and POST .../step {count: 1} ("mixed"; a sixth session streams at 60 turns/s)."""
+    interval = 1.0 / rate if rate > 0 else 0.0
     async with httpx.AsyncClient(base_url=server.url, timeout=120) as admin:
         sessions = [await create(admin, "hex", {}, seed=s) for s in range(5)]
-        streamed = await create(admin, "hex", {}, seed=99)
+        streamed = ([await create(admin, "hex", {}, seed=99)] if mix == "mixed" else sessions)
     stop = asyncio.Event()
 
-    async def background_stream() -> int:
+    async def play(sid: str, tps: int) -> int:
         received = 0
-        async with websockets.connect(ws_url(server, streamed), max_size=None) as ws:
+        async with websockets.connect(ws_url(server, sid), max_size=None) as ws:
             await ws.recv()
-            await ws.send(orjson.dumps({"type": "Start", "data": {"ticks_per_second": 60}}))
+            await ws.send(orjson.dumps({"type": "Start", "data": {"ticks_per_second": tps}}))
             while not stop.is_set():
                 try:
                     await asyncio.wait_for(ws.recv(), 0.5)
@@ -150,32 +191,44 @@ async def api_latency(server: Server, clients: int, seconds: float) -> dict:
     async def one_client(k: int) -> None:
         nonlocal errors
         sid = sessions[k % len(sessions)]
-        calls = [("GET", f"/v1/sessions/{sid}", None), ("GET", f"/v1/sessions/{sid}/state", None),
-                 ("POST", f"/v1/sessions/{sid}/step", {"count": 1})]
-        limits = httpx.Limits(max_connections=1)
-        async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as c:
+        calls = [("GET", f"/v1/sessions/{sid}", None), ("GET", f"/v1/sessions/{sid}/state", None)]
+        if mix == "mixed":
+            calls.append(("POST", f"/v1/sessions/{sid}/step", {"count": 1}))
+        c = await RawClient.open(server.port)
+        try:
             j = k
+            due = time.perf_counter() + (k / clients) * interval     # spread the starts
             while not stop.is_set():
-                method, path, body = calls[j % 3]
+                if interval:
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    due += interval
+                method, path, body = calls[j % len(calls)]
                 j += 1
                 t = time.perf_counter()
-                r = await c.request(method, path, json=body)
+                status = await c.request(method, path, body)
                 latencies.append(time.perf_counter() - t)
-                if r.status_code >= 400:
+                if status >= 400:
                     errors += 1
+        finally:
+            c.close()
 
-    streamer = asyncio.create_task(background_stream())
+    tps = 60 if mix == "mixed" else 20
+    players = [asyncio.create_task(play(sid, tps)) for sid in streamed]
     workers = [asyncio.create_task(one_client(k)) for k in range(clients)]
     await asyncio.sleep(seconds)
     stop.set()
     await asyncio.gather(*workers)
-    background = await streamer
+    background = sum(await asyncio.gather(*players))
+    async with httpx.AsyncClient(base_url=server.url, timeout=120) as admin:
+        for sid in set(sessions) | set(streamed):
+            await admin.delete(f"/v1/sessions/{sid}")
     ms = sorted(x * 1e3 for x in latencies)
 
     def pct(p: float) -> float:
         return round(ms[min(len(ms) - 1, int(p / 100 * len(ms)))], 2)
 
-    return {"clients": clients, "seconds": seconds, "requests": len(ms), "errors": errors,
+    return {"mix": mix, "clients": clients, "rate_per_client": rate, "seconds": seconds,
+            "requests": len(ms), "errors": errors,
             "requests_per_second": round(len(ms) / seconds, 1), "p50_ms": pct(50),
             "p90_ms": pct(90), "p99_ms": pct(99), "max_ms": round(ms[-1], 2),
             "background_stream_messages": background}
@@ -185,6 +238,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="Per measurement.")
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--rates", type=float, nargs="+", default=[4.0, 0.0],
+                    help="Requests a second per API client; 0: as fast as answered.")
+    ap.add_argument("--mixes", choices=("read", "mixed"), nargs="+", default=["read", "mixed"],
+                    help="API requests: reads of playing sessions, or reads and steps.")
     ap.add_argument("--npcs", type=int, default=10_000, help="Sandbox population.")
     ap.add_argument("--only", choices=("hex", "sandbox", "api"), nargs="+",
                     default=["hex", "sandbox", "api"])
@@ -201,10 +258,14 @@ def main() -> None:
                                                 args.seconds)))
             print(f"stream, sandbox {args.npcs:,} NPCs: {rows[-1]['turns_per_second']} "
                   "ticks/s", file=sys.stderr, flush=True)
-        if "api" in args.only:
-            rows.append(asyncio.run(api_latency(server, args.clients, args.seconds)))
+        for mix, rate in ([(m, r) for m in args.mixes for r in args.rates]
+                          if "api" in args.only else []):
+            rows.append(asyncio.run(api_latency(server, args.clients, args.seconds, rate,
+                                                mix)))
             r = rows[-1]
-            print(f"API, {r['clients']} clients: {r['requests_per_second']} req/s, "
+            pace = f"{rate:g} req/s each" if rate else "flat out"
+            print(f"API {mix}, {r['clients']} clients ({pace}): {r['requests_per_second']} "
+                  f"req/s, "
                   f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms, "
                   f"{r['errors']} errors", file=sys.stderr, flush=True)
     if args.json:

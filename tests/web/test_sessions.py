@@ -138,3 +138,18 @@ def test_worlds_list_brains_and_knobs_with_defaults_and_bounds():
     assert by_name["hex"]["default_brain"] == "neural"
     assert by_name["sandbox"]["default_brain"] == "psil"
     assert {b["name"] for b in d["brains"]} == {"neural", "psil"}
+
+
+def test_a_snapshot_is_made_once_a_turn_and_never_outlives_a_step_or_reset():
+    s = Session("hex", SMALL["hex"], seed=5)
+    a = s.snapshot()
+    assert s.snapshot() is a                       # polled again at the same turn: kept
+    s.step(1)
+    b = s.snapshot()
+    assert b is not a and b["turn"] == 1
+    s.reset(seed=6)                                # back to turn 0, another world
+    c = s.snapshot()
+    assert c["turn"] == 0 and c["rng_seed"] != a["rng_seed"]
+    assert c == Session("hex", SMALL["hex"], seed=6).snapshot()
+    s.reset(seed=5)
+    assert s.snapshot() == a

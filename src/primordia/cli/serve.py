@@ -48,5 +48,5 @@ def serve(
     app = create_app(token=token, max_sessions=max_sessions, max_body_bytes=max_body_bytes,
                      runs=runs)
     typer.echo(f"primordia serve: http://{host}:{port} (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, ws="websockets", ws_max_size=WS_MAX_BYTES,
+    uvicorn.run(app, host=host, port=port, ws="websockets-sansio", ws_max_size=WS_MAX_BYTES,
                 log_level="warning")

@@ -30,6 +30,9 @@ class Session:
         self.world_name, self.brain_name = world, brain
         self.config = adapter.make_config(config or {}, seed)
         self.adapter: WorldAdapter = adapter(self.config, brain)
+        self._snapshot: dict[str, Any] = {}
+        self._snapshot_key: tuple[int, int] | None = None
+        self._resets = 0
 
     @property
     def turn(self) -> int:
@@ -45,7 +48,12 @@ class Session:
         return [self.adapter.tick() for _ in range(count)]
 
     def snapshot(self) -> dict[str, Any]:
-        return self.adapter.snapshot()
+        """The world as it is (kept until the next turn or reset: a dashboard polling a
+        paused session, or many clients of one, cost one snapshot a turn). Read-only."""
+        key = (self._resets, self.turn)
+        if self._snapshot_key != key:
+            self._snapshot, self._snapshot_key = self.adapter.snapshot(), key
+        return self._snapshot
 
     def metrics(self) -> dict[str, Any]:
         return self.adapter.metrics()
@@ -55,6 +63,7 @@ class Session:
         if seed is not None:
             self.config = type(self.adapter).make_config(self.config.model_dump(), seed)
         self.adapter = type(self.adapter)(self.config, self.brain_name)
+        self._resets += 1
 
     def focus(self, organism_id: int) -> dict[str, Any] | None:
         """FocusBrain: a living organism's stats and brain, or None if it is not alive."""

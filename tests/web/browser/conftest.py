@@ -24,7 +24,7 @@ SERVER = """
 import sys, uvicorn
 from primordia.web.app import create_app
 uvicorn.run(create_app(runs=sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]),
-            ws="websockets", log_level="warning")
+            ws="websockets-sansio", log_level="warning")
 """
 
 

@@ -53,12 +53,10 @@ def organism_rows(s: HexState, slots: np.ndarray) -> np.ndarray:
 
 def organism_dicts(rows: np.ndarray) -> list[dict[str, Any]]:
     """Rows of ``organism_rows`` as the wire's OrganismState objects."""
-    out = []
-    for row in rows.tolist():
-        d = dict(zip(ORGANISM_FIELDS, row))
-        d["facing"] = FACING_NAMES[d["facing"]]
-        out.append(d)
-    return out
+    names = FACING_NAMES
+    return [{"id": i, "q": q, "r": r, "facing": names[f], "turns_since_last_meal": h,
+             "meals_eaten": m, "generation": g, "parent": p, "born": b}
+            for i, q, r, f, h, m, g, p, b in rows.tolist()]
 
 
 @dataclass
@@ -69,7 +67,7 @@ class TickDelta:
 
     turn: int
     move_rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 5), np.int64))
-    """(id, from q, from r, to q, to r) per move, in id order."""
+    """(id, from q, from r, to q, to r) per move (in slot order: the moves are a set)."""
     removed_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     spawned_rows: np.ndarray = field(default_factory=lambda: np.zeros(
         (0, len(ORGANISM_FIELDS)), np.int64))
@@ -274,9 +272,9 @@ class HexWorld:
         return {"turn": self.turn, "rng_seed": self.config.seed,
                 "config": self.config.model_dump(),
                 "organisms": organism_dicts(organism_rows(s, live)),
-                "occupancy": [{"q": int(c % w), "r": int(c // w),
-                               "organism_ids": [int(s.oid[s.occupancy[c]])]}
-                              for c in cells.tolist()],
+                "occupancy": [{"q": q, "r": r, "organism_ids": [i]} for q, r, i in
+                              zip((cells % w).tolist(), (cells // w).tolist(),
+                                  s.oid[s.occupancy[cells]].tolist())],
                 "metrics": self.metrics()}
 
     # ---- fingerprint and checkpoints -----------------------------------------------------------
