@@ -208,3 +208,20 @@ def test_the_dashboard_is_served_from_its_directory_only_when_it_has_an_index(tm
         assert c.get("/app.js").text.startswith("export")
         assert c.get("/health").status_code == 200
         assert c.get("/v1/worlds").status_code == 200
+
+
+def test_a_sandbox_too_small_for_its_npcs_is_a_422_not_a_crash(client):
+    r = client.post("/v1/sessions", json={"world": "sandbox", "config": {"world": 3}})
+    assert r.status_code == 422
+    assert "npcs: 20 do not fit" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("world,key,value", [("hex", "num_organisms", 65_537),
+                                             ("hex", "num_synapses", 100_000),
+                                             ("hex", "max_num_neurons", 1000),
+                                             ("sandbox", "max_genome", 65_536)])
+def test_sizes_that_would_take_the_machine_are_refused(client, world, key, value):
+    config = {key: value, "world_width": 512} if world == "hex" else {key: value}
+    r = client.post("/v1/sessions", json={"world": world, "config": config})
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == f"config.{key}"

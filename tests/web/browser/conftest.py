@@ -63,10 +63,28 @@ def server(runs_root) -> str:
                 time.sleep(0.1)
         else:
             raise RuntimeError("the server did not answer /health")
+        warm_up(url)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def warm_up(url: str) -> None:
+    """One small session of every world and brain, made and dropped before any page opens:
+    on a clean checkout the server compiles each world's kernels on its first session (up to
+    a minute each on a busy machine), which must not count against a page's timeouts."""
+    worlds = httpx.get(f"{url}/v1/worlds", timeout=30).json()["payload"]["worlds"]
+    small = {"hex": {"world_width": 6, "num_organisms": 8}, "sandbox": {"npcs": 8}}
+    for w in worlds:
+        for brain in w["brains"]:
+            r = httpx.post(f"{url}/v1/sessions", timeout=600,
+                           json={"world": w["name"], "brain": brain,
+                                 "config": small.get(w["name"], {})})
+            r.raise_for_status()
+            sid = r.json()["payload"]["metadata"]["id"]
+            httpx.post(f"{url}/v1/sessions/{sid}/step", json={"count": 2}, timeout=600)
+            httpx.delete(f"{url}/v1/sessions/{sid}", timeout=60)
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +105,7 @@ def browser():
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server)
     p = context.new_page()
+    p.set_default_timeout(60_000)          # a loaded two-core CI machine; never a time check
     errors: list[str] = []
     p.on("pageerror", lambda exc: errors.append(str(exc)))
     p.errors = errors

@@ -190,3 +190,11 @@ def test_skipping_sensors_a_brain_cannot_read_changes_nothing(monkeypatch):
     full.run(300)
     assert (full.brain.sensor_reach[full.brain.alive] == ALL).all()
     assert skipping.state_hash() == full.state_hash()
+
+
+def test_a_world_too_small_for_its_npcs_is_refused_with_the_field_named():
+    from primordia.worlds.sandbox.config import SandboxConfig
+
+    with pytest.raises(ConfigError, match=r"npcs: 20 do not fit in a 3 x 3 world"):
+        SandboxConfig.build({"world": 3, "npcs": 20})
+    assert SandboxConfig.build({"world": 5, "npcs": 25}).size == 5     # exactly full is fine

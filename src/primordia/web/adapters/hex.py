@@ -23,7 +23,10 @@ class HexAdapter(WorldAdapter):
     CONFIG = HexConfig
     BRAINS = ("neural", "psil")
     HIDDEN = ("turns",)
-    CAPS = {"world_width": 512, "num_organisms": 262_144}
+    CAPS = {"world_width": 512, "num_organisms": 65_536, "num_neurons": 32,
+            "max_num_neurons": 64, "num_synapses": 64, "max_genome": 4096}
+    """What one request may ask of this machine: a few hundred MB at most per session (the
+    world's own limits are for runs someone chose to pay for)."""
 
     def __init__(self, config: HexConfig, brain: str) -> None:
         self.config, self.brain_name = config, brain

@@ -31,7 +31,8 @@ class SandboxAdapter(WorldAdapter):
     CONFIG = SandboxConfig
     BRAINS = ("psil", "neural")
     HIDDEN = ("ticks",)
-    CAPS = {"npcs": 20_000, "world": 1024}
+    CAPS = {"npcs": 20_000, "world": 1024, "max_genome": 4096, "genome_grow": 1024}
+    """What one request may ask of this machine (see HexAdapter.CAPS)."""
 
     def __init__(self, config: SandboxConfig, brain: str) -> None:
         self.config, self.brain_name = config, brain

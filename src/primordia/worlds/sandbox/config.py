@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from primordia.core.config import Config
 
@@ -31,6 +31,13 @@ class SandboxConfig(Config):
     gas_grow_every: int = Field(70_000, ge=1, description="Ticks between gas growth steps.")
     food_rate: float = Field(0.5, ge=0, le=1, description="Starting food spawn chance per tick.")
     item_rate: float = Field(0.05, ge=0, le=1, description="Item spawn chance per tick.")
+
+    @model_validator(mode="after")
+    def _fits(self) -> "SandboxConfig":
+        if self.npcs > self.size ** 2:
+            raise ValueError(f"npcs: {self.npcs} do not fit in a {self.size} x {self.size} "
+                             "world")
+        return self
 
     @property
     def size(self) -> int:
