@@ -22,7 +22,7 @@ SERVER = """
 import sys, uvicorn
 from primordia.web.app import create_app
 uvicorn.run(create_app(runs=sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]),
-            ws="websockets", log_level="warning")
+            ws="websockets-sansio", log_level="warning")
 """
 
 
@@ -108,7 +108,7 @@ def main() -> None:
                 focus_middle(page)
                 page.screenshot(path=str(OUT / "dashboard_sandbox.png"))
 
-                page.goto(f"/#/replay/hex-seed11")
+                page.goto("/#/replay/hex-seed11")
                 page.wait_for_function("window.primordia.organismIds().length > 0")
                 page.eval_on_selector("#scrub", "el => { el.value = '330'; "
                                       "el.dispatchEvent(new Event('input')); }")

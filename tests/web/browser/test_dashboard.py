@@ -6,7 +6,6 @@ replays to a later turn. Screenshots go to the artifacts folder."""
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from ..wire import apply
 
