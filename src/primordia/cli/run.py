@@ -141,22 +141,29 @@ def _print_summary(console: Console, run: SandboxRun) -> None:
         console.print(f"best NPC {s.npc_id[best]} (fitness {s.fitness[best]}), its genome:",
                       highlight=False)
         console.print(w.substrate.to_text(w.genomes[best]), highlight=False, markup=False)
-    if len(run.samples) > 1:
-        t = Table(title=f"Timeline ({len(run.samples)} samples, tick "
-                  f"{run.samples[0]['tick']:,} to {run.samples[-1]['tick']:,})",
-                  title_justify="left")
-        t.add_column("metric", no_wrap=True)
-        t.add_column("min", justify="right", no_wrap=True)
-        t.add_column("", no_wrap=True)
-        t.add_column("max", justify="right", no_wrap=True)
-        width = max(16, min(80, console.width - 46))
-        for key in SPARK_KEYS:
-            vals = [float(x[key]) for x in run.samples]
-            if key in CUMULATIVE:
-                vals = [b - a for a, b in zip(vals, vals[1:])]
-                key = f"{key}/sample"
-            t.add_row(key, f"{min(vals):.6g}", sparkline(vals, width), f"{max(vals):.6g}")
-        console.print(t)
+    timeline(console, run.samples, "tick", "tick", SPARK_KEYS, CUMULATIVE)
+
+
+def timeline(console: Console, samples: list[dict[str, Any]], clock: str, unit: str,
+             keys: tuple[str, ...], cumulative: tuple[str, ...] = ()) -> None:
+    """The run's samples as one sparkline per metric, with its range; ``cumulative`` metrics
+    (running totals) are shown per sample instead."""
+    if len(samples) < 2:
+        return
+    t = Table(title=f"Timeline ({len(samples)} samples, {unit} {samples[0][clock]:,} to "
+              f"{samples[-1][clock]:,})", title_justify="left")
+    t.add_column("metric", no_wrap=True)
+    t.add_column("min", justify="right", no_wrap=True)
+    t.add_column("", no_wrap=True)
+    t.add_column("max", justify="right", no_wrap=True)
+    width = max(16, min(80, console.width - 46))
+    for key in keys:
+        vals = [float(x[key]) for x in samples]
+        if key in cumulative:
+            vals = [b - a for a, b in zip(vals, vals[1:])]
+            key = f"{key}/sample"
+        t.add_row(key, f"{min(vals):.6g}", sparkline(vals, width), f"{max(vals):.6g}")
+    console.print(t)
 
 
 @app.command("sandbox")
@@ -251,19 +258,7 @@ def _print_hex_summary(console: Console, run: HexRun) -> None:
         console.print(f"organism {s.oid[top[0]]}'s brain:", highlight=False)
         console.print(w.substrate.to_text(w.genome(int(top[0]))), highlight=False,
                       markup=False)
-    if len(run.samples) > 1:
-        t = Table(title=f"Timeline ({len(run.samples)} samples, turn "
-                  f"{run.samples[0]['turns']:,} to {run.samples[-1]['turns']:,})",
-                  title_justify="left")
-        t.add_column("metric", no_wrap=True)
-        t.add_column("min", justify="right", no_wrap=True)
-        t.add_column("", no_wrap=True)
-        t.add_column("max", justify="right", no_wrap=True)
-        width = max(16, min(80, console.width - 46))
-        for key in HEX_SPARKS:
-            vals = [float(x[key]) for x in run.samples]
-            t.add_row(key, f"{min(vals):.6g}", sparkline(vals, width), f"{max(vals):.6g}")
-        console.print(t)
+    timeline(console, run.samples, "turns", "turn", HEX_SPARKS)
 
 
 @app.command("hex")
