@@ -5,31 +5,18 @@ scripts/screenshots.py"""
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "web" / "browser"))
+from harness import create_session, launch, start_server, stop_server  # noqa: E402
+
 OUT = REPO / "docs" / "images"
 VIEWPORT = {"width": 1120, "height": 700}
-SERVER = """
-import sys, uvicorn
-from primordia.web.app import create_app
-uvicorn.run(create_app(runs=sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]),
-            ws="websockets-sansio", log_level="warning")
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def record_run(root: Path) -> None:
@@ -38,18 +25,6 @@ def record_run(root: Path) -> None:
 
     HexRun(HexConfig(world_width=20, num_organisms=200, turns=400, seed=11),
            out=root / "hex-seed11", record_every=100).execute()
-
-
-def create(page, world: str, brain: str, seed: int, knobs: dict[str, int]) -> None:
-    page.goto("/")
-    page.wait_for_selector(f"#world-select option[value='{world}']", state="attached")
-    page.select_option("#world-select", world)
-    page.select_option("#brain-select", brain)
-    page.fill("#seed", str(seed))
-    for name, value in knobs.items():
-        page.fill(f"#knob-{name}", str(value))
-    page.click("#create")
-    page.wait_for_function("window.primordia && window.primordia.organismIds().length > 0")
 
 
 def play(page, turns: int, speed: int = 60) -> None:
@@ -83,27 +58,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         record_run(root)
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(root)], cwd=REPO)
-        url = f"http://127.0.0.1:{port}"
+        proc, url = start_server(root)
         try:
-            for _ in range(600):
-                try:
-                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+                browser = launch(pw)
                 page = browser.new_page(viewport=VIEWPORT, base_url=url)
-                create(page, "hex", "neural", 7, {})
+                page.set_default_timeout(120_000)         # first sessions compile kernels
+                create_session(page, "hex", "neural", {}, seed=7)
                 play(page, 240)
                 focus_middle(page)
                 page.screenshot(path=str(OUT / "dashboard_hex.png"))
 
-                create(page, "sandbox", "psil", 3, {"npcs": 120, "world": 48})
+                create_session(page, "sandbox", "psil", {"npcs": 120, "world": 48}, seed=3)
                 play(page, 150, speed=30)
                 focus_middle(page)
                 page.screenshot(path=str(OUT / "dashboard_sandbox.png"))
@@ -117,8 +83,7 @@ def main() -> None:
                 page.screenshot(path=str(OUT / "dashboard_replay.png"))
                 browser.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            stop_server(proc)
     for f in sorted(OUT.glob("dashboard_*.png")):
         print(f"{f.relative_to(REPO)}: {f.stat().st_size // 1024} KB")
 

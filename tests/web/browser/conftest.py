@@ -5,33 +5,13 @@ browser is started once per test process."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from ...needs import missing
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-REPO = Path(__file__).resolve().parents[3]
-SERVER = """
-import sys, uvicorn
-from primordia.web.app import create_app
-uvicorn.run(create_app(runs=sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]),
-            ws="websockets-sansio", log_level="warning")
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .harness import CHROMIUM, REPO, launch, start_server, stop_server
 
 
 @pytest.fixture(scope="session")
@@ -48,26 +28,12 @@ def runs_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def server(runs_root) -> str:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(runs_root)],
-                            cwd=REPO)
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_server(runs_root)
     try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited with {proc.returncode}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not answer /health")
         warm_up(url)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
 
 
 def warm_up(url: str) -> None:
@@ -96,7 +62,7 @@ def browser():
     if not os.access(CHROMIUM, os.X_OK):
         missing(f"Chromium at {CHROMIUM}")
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch(pw)
         yield b
         b.close()
 

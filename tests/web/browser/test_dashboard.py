@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx
 
 from ..wire import apply
+from .harness import create_session
 
 BRIGHT_PIXELS = """() => {
   // organisms are drawn in saturated lineage colours; grid, tiles and background are not
@@ -35,21 +36,6 @@ def settled_turn(page) -> int:
         if now == last:
             return now
         last = now
-
-
-def create_session(page, world: str, brain: str, knobs: dict[str, int], seed: int) -> None:
-    """Fill in the start page and create a session; returns when its world is shown."""
-    page.goto("/")
-    page.wait_for_selector(f"#world-select option[value='{world}']", state="attached")
-    page.select_option("#world-select", world)
-    page.select_option("#brain-select", brain)
-    page.fill("#seed", str(seed))
-    for name, value in knobs.items():
-        page.fill(f"#knob-{name}", str(value))
-    page.click("#create")
-    page.wait_for_url("**/#/session/*")
-    page.wait_for_function("window.primordia && window.primordia.organismIds().length > 0")
-    page.wait_for_function("document.body.dataset.ready === 'true'")
 
 
 def click_organism(page) -> int:
