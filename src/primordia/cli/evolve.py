@@ -73,3 +73,45 @@ def mycos(
                   f"{summary['best_fitness']:.4f}, {summary['evaluations']:,} evaluations, "
                   f"{summary['wall_seconds']:.1f} s")
     console.print(f"run directory: {out}")
+
+
+@app.command()
+def islands(
+    experiment: Path = typer.Argument(..., help="Experiment TOML (see examples/)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default: "
+                                       "runs/islands-<name>); an existing one resumes."),
+    procs: int = typer.Option(0, "--procs", help="Islands at once (0: one per core)."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+) -> None:
+    """Run an island experiment on this machine: coordinator, database and workers."""
+    import os
+
+    from primordia.core.errors import ConfigError
+    from primordia.distributed.embedded import run_embedded
+    from primordia.distributed.experiment import load_experiment
+
+    exp = load_experiment(experiment)
+    if procs < 0 or procs > 1024:
+        raise ConfigError("--procs must be in 0..1024")
+    procs = procs or os.cpu_count() or 1
+    out = out or Path("runs") / f"islands-{exp.name}"
+    console = Console(stderr=True, highlight=False)
+    shown: dict[str, object] = {}
+
+    def on_status(status: dict) -> None:
+        e = next(x for x in status["experiments"] if x["name"] == exp.name)
+        line = (f"generation {e['generation'] + (e['status'] == 'done')}/{e['generations']}"
+                f"  closed {e['closed']}  jobs "
+                + ", ".join(f"{k} {v}" for k, v in sorted(e["jobs"].items()))
+                + f"  genomes {e['genomes']}")
+        if not quiet and shown.get("line") != line:
+            shown["line"] = line
+            console.print(line)
+
+    summary = run_embedded(exp, out, procs=procs, source_text=experiment.read_text(),
+                           on_status=on_status)
+    console.print(f"{exp.name}: {summary['generations']} generations, "
+                  f"{summary['islands_run']} islands in {summary['wall_seconds']:.1f} s "
+                  f"({summary['islands_per_hour']:,} islands/hour on {procs} processes); "
+                  f"{len(summary['front'])} genomes on the last front")
+    console.print(f"run directory: {out}")

@@ -9,7 +9,7 @@ import typer
 from primordia import __version__
 from primordia.core.errors import PrimordiaError
 
-from . import demo, evolve, mycos, psil, run, serve
+from . import demo, evolve, islands, mycos, psil, run, serve
 
 app = typer.Typer(
     name="primordia",
@@ -19,11 +19,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(evolve.app, name="evolve")
+app.add_typer(islands.app, name="islands")
 app.add_typer(mycos.app, name="mycos")
 app.add_typer(psil.app, name="psil")
 app.add_typer(run.app, name="run")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
+app.command(name="coordinator")(islands.coordinator)
+app.command(name="worker")(islands.worker)
 
 
 def _version(value: bool) -> None:

@@ -10,17 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Header, Query, Request, WebSocket
-from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException
+from fastapi import FastAPI, Header, Query, WebSocket
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from primordia import __version__
-from primordia.core.errors import PrimordiaError
 
-from .errors import ApiError
-from .guard import BodyLimit, BodyTooLarge, require_token, too_large
+from .errors import ApiError, install_error_handlers
+from .guard import BodyLimit, require_token
 from .manager import Live, SessionManager
 from .protocol import (PROTOCOL_VERSION, CreateSession, FocusRequest, ResetRequest, StepRequest,
                        envelope)
@@ -64,34 +61,7 @@ def create_app(token: str | None = None, max_sessions: int = 8,
     def guard(authorization: str | None) -> None:
         require_token(token, authorization)
 
-    # ---- errors: one line and the field, never a traceback -------------------------------------
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> Response:
-        return refuse(exc)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        err = exc.errors()[0]
-        loc = [str(p) for p in err["loc"]]
-        if loc and loc[0] in ("body", "path", "query", "header"):
-            loc = loc[1:] or loc[:1]
-        field = ".".join(loc) or "body"
-        if err.get("type") == "json_invalid":
-            field = "body"
-        return refuse(ApiError(422, "invalid_request", f"{field}: {err['msg']}", field))
-
-    @app.exception_handler(BodyTooLarge)
-    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
-        return refuse(too_large(max_body_bytes))
-
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "refused")
-        return refuse(ApiError(exc.status_code, code, str(exc.detail), None))
-
-    @app.exception_handler(PrimordiaError)
-    async def _primordia(request: Request, exc: PrimordiaError) -> Response:
-        return refuse(ApiError(422, "invalid_request", str(exc), None))
+    install_error_handlers(app, refuse, max_body_bytes)
 
     # ---- routes ----------------------------------------------------------------------------------
     @app.get("/health")

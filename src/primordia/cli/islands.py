@@ -1,0 +1,126 @@
+"""``primordia coordinator``, ``primordia worker`` and ``primordia islands status``: island
+evolution spread over machines (``primordia evolve islands`` runs it all on one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from primordia.core.errors import ConfigError
+
+app = typer.Typer(help="Island experiments: status of a coordinator.", no_args_is_help=True)
+
+
+def coordinator(
+    db: str = typer.Option("coordinator.db", "--db", help="SQLite path, or a URL such as "
+                           "postgresql+psycopg://user@host/db."),
+    experiment: list[Path] = typer.Option([], "--experiment", help="Experiment TOML to "
+                                          "start (or resume); repeatable."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; anything but "
+                             "loopback needs --token."),
+    port: int = typer.Option(8100, "--port", help="TCP port."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="PRIMORDIA_TOKEN",
+                                        help="Admission token workers register with (and "
+                                        "/v1/status needs)."),
+) -> None:
+    """Run a coordinator: hand island jobs to workers, verify, select, breed."""
+    from primordia.distributed.coordinator import Coordinator
+    from primordia.distributed.db import connect
+    from primordia.distributed.experiment import load_experiment
+    from primordia.distributed.server import create_app
+    from primordia.web.guard import is_loopback
+
+    if not is_loopback(host) and not token:
+        raise ConfigError(f"--host {host} is reachable from other machines: give --token T "
+                          "(workers then register with it)")
+    if not 0 <= port <= 65535:
+        raise ConfigError("--port must be in 0..65535")
+    configs = [load_experiment(p) for p in experiment]
+    engine = connect(db)
+    co = Coordinator(engine)
+    for cfg in configs:
+        co.start(cfg)
+    import uvicorn
+
+    typer.echo(f"primordia coordinator: http://{host}:{port} on {engine.url.render_as_string()}"
+               " (Ctrl-C stops; the database keeps everything)")
+    uvicorn.run(create_app(co, admission_token=token), host=host, port=port,
+                log_level="warning")
+
+
+def worker(
+    server: str = typer.Option(..., "--server", help="The coordinator's URL."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="PRIMORDIA_TOKEN",
+                                        help="The coordinator's admission token."),
+    procs: int = typer.Option(1, "--procs", help="Islands run at once (processes)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name shown in the status."),
+    max_jobs: Optional[int] = typer.Option(None, "--max-jobs", help="Stop after this many."),
+    idle_exit: Optional[float] = typer.Option(None, "--idle-exit", help="Stop after this "
+                                              "many seconds without a job."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+) -> None:
+    """Work island jobs for a coordinator until Ctrl-C (once: finish, twice: release)."""
+    from primordia.distributed.worker import work
+
+    if not 1 <= procs <= 1024:
+        raise ConfigError("--procs must be in 1..1024")
+    console = Console(stderr=True, highlight=False)
+    stats = work(server, admission=token, procs=procs, name=name, max_jobs=max_jobs,
+                 idle_exit=idle_exit, say=(lambda s: None) if quiet else console.print)
+    console.print(f"worker: {stats.done} islands done, {stats.refused} refused, "
+                  f"{stats.dropped} dropped")
+
+
+@app.command()
+def status(
+    db: Optional[str] = typer.Option(None, "--db", help="Read this database directly."),
+    server: Optional[str] = typer.Option(None, "--server", help="Or ask this coordinator."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="PRIMORDIA_TOKEN",
+                                        help="The coordinator's admission token."),
+    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+) -> None:
+    """Generations, jobs, workers and their trust."""
+    import json
+
+    if (db is None) == (server is None):
+        raise ConfigError("give --db or --server")
+    if db is not None:
+        from primordia.distributed.coordinator import Coordinator
+        from primordia.distributed.db import connect
+        data = Coordinator(connect(db)).status()
+    else:
+        import httpx
+        try:
+            r = httpx.get(server.rstrip("/") + "/v1/status", timeout=30,
+                          headers={"Authorization": f"Bearer {token}"} if token else {})
+        except httpx.HTTPError as exc:
+            raise ConfigError(f"--server {server}: {exc}") from None
+        if r.status_code != 200:
+            raise ConfigError(f"--server {server}: HTTP {r.status_code}")
+        data = r.json()
+    if as_json:
+        typer.echo(json.dumps(data, indent=1))
+        return
+    console = Console(highlight=False)
+    t = Table(title="experiments")
+    for col in ("name", "status", "generation", "closed", "jobs", "genomes"):
+        t.add_column(col)
+    for e in data["experiments"]:
+        jobs = ", ".join(f"{k} {v}" for k, v in sorted(e["jobs"].items()))
+        t.add_row(e["name"], e["status"], f"{e['generation']} of {e['generations']}",
+                  str(e["closed"]), jobs, str(e["genomes"]))
+    console.print(t)
+    w = Table(title="workers")
+    for col in ("id", "name", "kind", "procs", "leases", "verified", "streak", "invalid",
+                "state"):
+        w.add_column(col)
+    for k in data["workers"]:
+        w.add_row(str(k["id"]), k["name"], "local" if k["local"] else "remote",
+                  str(k["procs"]), str(k["active_leases"]), str(k["verified"]),
+                  str(k["streak"]), str(k["invalid"]),
+                  "quarantined" if k["quarantined"] else "ok")
+    console.print(w)

@@ -1,0 +1,72 @@
+"""The coordinator's wire: JSON bodies validated by these pydantic models, nothing else
+(no pickle, no code). A job travels as an ``IslandSpec`` and comes back as an
+``IslandOutcome`` (``primordia.runs.island``); leases carry a fencing number the result
+must quote."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from primordia.runs.island import IslandOutcome, IslandSpec
+
+PROTOCOL_VERSION = 1
+MAX_WAIT = 30.0
+"""Longest a claim waits for a job (long poll), seconds."""
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterRequest(Wire):
+    name: str = Field("worker", min_length=1, max_length=64, pattern=r"^[\w.@:-]+$")
+    procs: int = Field(1, ge=1, le=1024)
+    version: int = PROTOCOL_VERSION
+
+
+class RegisterReply(Wire):
+    worker_id: int
+    token: str
+    protocol_version: int = PROTOCOL_VERSION
+
+
+class ClaimRequest(Wire):
+    wait: float = Field(20.0, ge=0, le=MAX_WAIT, description="Seconds to wait for a job.")
+
+
+class JobOffer(Wire):
+    lease_id: int
+    fence: int
+    job_id: int
+    experiment: str
+    generation: int
+    island: int
+    niche: str
+    deadline_in: float = Field(description="Seconds until the lease runs out; heartbeats "
+                               "renew it.")
+    spec: IslandSpec
+
+
+class ClaimReply(Wire):
+    job: JobOffer | None = None
+
+
+class ResultSubmission(Wire):
+    fence: int
+    seconds: float = Field(0.0, ge=0, le=10**7, description="The worker's run time.")
+    outcome: IslandOutcome
+
+
+class SubmitReply(Wire):
+    accepted: bool
+    duplicate: bool = False
+    error: str | None = None
+
+
+class HeartbeatRequest(Wire):
+    leases: list[int] = Field(default_factory=list, max_length=1024)
+
+
+class HeartbeatReply(Wire):
+    live: list[int]
+    gone: list[int]

@@ -1,0 +1,164 @@
+"""The coordinator's HTTP API (FastAPI): workers register for a token, long-poll for jobs,
+renew their leases, and post results; ``/v1/status`` shows experiments, jobs and trust.
+Database work runs in threads so that waiting claims never block the event loop; a
+background task expires leases past their deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Header
+from starlette.responses import Response
+
+from primordia import __version__
+from primordia.web.errors import ApiError, install_error_handlers
+from primordia.web.guard import BodyLimit, bearer, require_token
+
+from .coordinator import Coordinator, Refused
+from .protocol import (PROTOCOL_VERSION, ClaimReply, ClaimRequest, HeartbeatReply,
+                       HeartbeatRequest, JobOffer, RegisterReply, RegisterRequest,
+                       ResultSubmission, SubmitReply)
+
+MAX_BODY_BYTES = 8 << 20
+"""A result with its sampled genomes stays far below this."""
+SWEEP_SECONDS = 1.0
+RECHECK_SECONDS = 1.0
+"""A waiting claim looks again at least this often (leases expire without a signal)."""
+
+
+def reply(model: Any, status: int = 200) -> Response:
+    data = model.model_dump(mode="json") if hasattr(model, "model_dump") else model
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def refuse(exc: ApiError) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return Response(orjson.dumps({"protocol_version": PROTOCOL_VERSION, "error": exc.body()}),
+                    status_code=exc.status, media_type="application/json", headers=headers)
+
+
+class Wakeup:
+    """Wakes the claims waiting on the event loop when the coordinator (in any thread)
+    says jobs may be free."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.event = asyncio.Event()
+
+    def notify(self) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._fire)
+
+    def _fire(self) -> None:
+        self.event.set()
+        self.event = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self.event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+
+def create_app(coordinator: Coordinator, admission_token: str | None = None,
+               max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    """The coordinator's API. With ``admission_token``, registering and reading the status
+    need ``Authorization: Bearer <admission token>``; every worker route needs the token
+    its registration returned."""
+    wake = Wakeup()
+    coordinator.subscribe(wake.notify)
+
+    async def sweeper() -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await asyncio.to_thread(coordinator.sweep)
+            except Exception:                       # noqa: BLE001 -- keep sweeping
+                pass
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        wake.loop = asyncio.get_running_loop()
+        task = asyncio.create_task(sweeper())
+        yield
+        task.cancel()
+
+    app = FastAPI(title="Primordia coordinator", version=__version__, lifespan=lifespan)
+    app.state.coordinator = coordinator
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, render=refuse)
+    install_error_handlers(app, refuse, max_body_bytes)
+
+    async def call(fn, *args):
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except Refused as exc:
+            raise ApiError(exc.status, exc.code, str(exc), None) from None
+
+    async def worker_id(authorization: str | None) -> int:
+        return await call(coordinator.authenticate, bearer(authorization))
+
+    @app.get("/health")
+    async def health() -> Response:
+        return reply({"status": "ok", "version": __version__,
+                      "protocol_version": PROTOCOL_VERSION})
+
+    @app.post("/v1/workers")
+    async def register(body: RegisterRequest,
+                       authorization: str | None = Header(None)) -> Response:
+        require_token(admission_token, authorization)
+        if body.version != PROTOCOL_VERSION:
+            raise ApiError(422, "protocol_version", f"version: this coordinator speaks "
+                           f"protocol {PROTOCOL_VERSION}", "version")
+        wid, token = await call(coordinator.register, body.name, body.procs)
+        return reply(RegisterReply(worker_id=wid, token=token))
+
+    @app.post("/v1/jobs/claim")
+    async def claim(body: ClaimRequest | None = None,
+                    authorization: str | None = Header(None)) -> Response:
+        wid = await worker_id(authorization)
+        wait = (body or ClaimRequest()).wait
+        loop = asyncio.get_running_loop()
+        until = loop.time() + wait
+        while True:
+            offer = await call(coordinator.claim, wid)
+            left = until - loop.time()
+            if offer is not None or left <= 0:
+                break
+            await wake.wait(min(left, RECHECK_SECONDS))
+        if offer is None:
+            return reply(ClaimReply(job=None))
+        job = JobOffer(lease_id=offer.lease_id, fence=offer.fence, job_id=offer.job_id,
+                       experiment=offer.experiment, generation=offer.generation,
+                       island=offer.island, niche=offer.niche,
+                       deadline_in=offer.deadline_in, spec=orjson.loads(offer.spec))
+        return reply(ClaimReply(job=job))
+
+    @app.post("/v1/leases/{lease_id}/result")
+    async def result(lease_id: int, body: ResultSubmission,
+                     authorization: str | None = Header(None)) -> Response:
+        wid = await worker_id(authorization)
+        out = await call(coordinator.submit, wid, lease_id, body.fence, body.outcome,
+                         body.seconds)
+        return reply(SubmitReply(**out), status=200 if out["accepted"] else 422)
+
+    @app.post("/v1/leases/{lease_id}/release")
+    async def release(lease_id: int, authorization: str | None = Header(None)) -> Response:
+        wid = await worker_id(authorization)
+        return reply({"released": await call(coordinator.release, wid, lease_id)})
+
+    @app.post("/v1/workers/heartbeat")
+    async def heartbeat(body: HeartbeatRequest,
+                        authorization: str | None = Header(None)) -> Response:
+        wid = await worker_id(authorization)
+        live, gone = await call(coordinator.heartbeat, wid, body.leases)
+        return reply(HeartbeatReply(live=live, gone=gone))
+
+    @app.get("/v1/status")
+    async def status(authorization: str | None = Header(None)) -> Response:
+        require_token(admission_token, authorization)
+        return reply(await call(coordinator.status))
+
+    return app

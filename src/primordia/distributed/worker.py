@@ -1,0 +1,237 @@
+"""A volunteer worker: registers with a coordinator, long-polls for island jobs, runs them
+in ``procs`` processes with the engine of ``primordia run``, renews its leases while they
+run, and posts the outcomes. Transport errors are retried with backoff (a coordinator may
+restart); a submission is safe to repeat (the coordinator keeps one result per lease).
+The first SIGINT stops claiming and lets running islands finish; a second releases their
+leases and exits at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_any
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import httpx
+
+from primordia.core.errors import PrimordiaError
+
+from .protocol import PROTOCOL_VERSION, JobOffer
+
+TOKEN_ENV = "PRIMORDIA_WORKER_TOKEN"
+"""A worker token handed over by the environment (embedded runs register their workers
+themselves) instead of registering."""
+
+
+class WorkerStopped(PrimordiaError):
+    """The coordinator refuses this worker (unknown or quarantined token)."""
+
+
+class Client:
+    """The coordinator's API over HTTP, retrying what can be retried."""
+
+    def __init__(self, server: str, admission: str | None = None, timeout: float = 60.0,
+                 retry_for: float = 600.0) -> None:
+        self.http = httpx.Client(base_url=server.rstrip("/"), timeout=timeout)
+        self.admission = admission
+        self.token: str | None = None
+        self.worker_id: int | None = None
+        self.retry_for = retry_for
+
+    def _post(self, path: str, body: Any, token: str | None, timeout: float | None = None
+              ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        delay, give_up = 0.2, time.monotonic() + self.retry_for
+        while True:
+            try:
+                r = self.http.post(path, json=body, headers=headers,
+                                   timeout=timeout or self.http.timeout)
+                if r.status_code < 500:
+                    return r
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > give_up:
+                raise PrimordiaError(f"{self.http.base_url}{path}: coordinator unreachable")
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _check(self, r: httpx.Response) -> dict[str, Any]:
+        if r.status_code in (401, 403):
+            raise WorkerStopped(_message(r))
+        if r.status_code >= 400:
+            raise PrimordiaError(_message(r))
+        return r.json()
+
+    def register(self, name: str, procs: int) -> None:
+        token = os.environ.get(TOKEN_ENV)
+        if token:
+            self.token = token
+            return
+        out = self._check(self._post("/v1/workers", {"name": name, "procs": procs,
+                                                     "version": PROTOCOL_VERSION},
+                                     self.admission))
+        self.worker_id, self.token = out["worker_id"], out["token"]
+
+    def claim(self, wait: float) -> JobOffer | None:
+        out = self._check(self._post("/v1/jobs/claim", {"wait": wait}, self.token,
+                                     timeout=wait + 30))
+        return None if out["job"] is None else JobOffer.model_validate(out["job"])
+
+    def submit(self, offer: JobOffer, outcome: dict[str, Any], seconds: float) -> str:
+        """'accepted', 'duplicate', or the reason it was refused."""
+        r = self._post(f"/v1/leases/{offer.lease_id}/result",
+                       {"fence": offer.fence, "seconds": seconds, "outcome": outcome},
+                       self.token)
+        if r.status_code in (401, 403):
+            raise WorkerStopped(_message(r))
+        if r.status_code == 200:
+            return "duplicate" if r.json().get("duplicate") else "accepted"
+        return _message(r)
+
+    def heartbeat(self, leases: list[int]) -> list[int]:
+        """The leases that are gone."""
+        return self._check(self._post("/v1/workers/heartbeat", {"leases": leases},
+                                      self.token))["gone"]
+
+    def release(self, lease_id: int) -> None:
+        self._post(f"/v1/leases/{lease_id}/release", None, self.token)
+
+
+def _message(r: httpx.Response) -> str:
+    try:
+        body = r.json()
+        return body.get("error", {}).get("message") or body.get("error") or r.text
+    except ValueError:
+        return f"HTTP {r.status_code}"
+
+
+def run_job(spec_json: str, threads: int = 1) -> tuple[dict[str, Any], float]:
+    """Run one island (in a pool process): its outcome as JSON data, and the seconds taken."""
+    from primordia.runs.island import IslandSpec, run_island
+    t0 = time.perf_counter()
+    outcome = run_island(IslandSpec.model_validate_json(spec_json), threads=threads)
+    return outcome.model_dump(mode="json"), time.perf_counter() - t0
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@dataclass
+class WorkerStats:
+    done: int = 0
+    refused: int = 0
+    dropped: int = 0
+    log: list[str] = field(default_factory=list)
+
+
+def work(server: str, admission: str | None = None, procs: int = 1, name: str | None = None,
+         max_jobs: int | None = None, idle_exit: float | None = None, wait: float = 20.0,
+         say: Callable[[str], None] = lambda s: None,
+         should_stop: Callable[[], bool] = lambda: False,
+         runner: Callable[[str], tuple[dict[str, Any], float]] = run_job) -> WorkerStats:
+    """Serve a coordinator until stopped (SIGINT), ``max_jobs`` are done, or no job came
+    for ``idle_exit`` seconds, or ``should_stop()``. ``runner`` runs a job's spec in a pool process."""
+    client = Client(server, admission)
+    client.register(name or socket.gethostname()[:64] or "worker", procs)
+    say(f"registered with {server}" + (f" as worker {client.worker_id}"
+                                       if client.worker_id else ""))
+    stats = WorkerStats()
+    running: dict[Future, JobOffer] = {}
+    gone: set[int] = set()
+    stopping = threading.Event()
+    lock = threading.Lock()
+    sigints = [0]
+
+    def on_sigint(signum, frame) -> None:
+        sigints[0] += 1
+        stopping.set()
+        if sigints[0] == 1:
+            say("stopping: finishing running islands (Ctrl-C again to release them)")
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, on_sigint)
+
+    def heartbeats() -> None:
+        while not stopping.is_set() or running:
+            with lock:
+                leases = [o.lease_id for o in running.values()]
+                period = min([o.deadline_in for o in running.values()] or [30.0]) / 3
+            if leases:
+                try:
+                    lost = client.heartbeat(leases)
+                except PrimordiaError:
+                    lost = []
+                with lock:
+                    gone.update(lost)
+            if stopping.wait(max(0.5, min(period, 30.0))) and not running:
+                return
+
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=procs, mp_context=ctx, initializer=_ignore_sigint)
+    beat = threading.Thread(target=heartbeats, name="heartbeats", daemon=True)
+    beat.start()
+    idle_since = time.monotonic()
+    try:
+        while True:
+            if sigints[0] >= 2:
+                for offer in list(running.values()):
+                    client.release(offer.lease_id)
+                say(f"released {len(running)} leases")
+                break
+            if should_stop():
+                stopping.set()
+            if stopping.is_set() and not running:
+                break
+            if (max_jobs is not None and stats.done + stats.refused + stats.dropped
+                    + len(running) >= max_jobs):
+                stopping.set()
+            if not stopping.is_set() and len(running) < procs:
+                offer = client.claim(0.0 if running else min(wait, 5.0))
+                if offer is not None:
+                    idle_since = time.monotonic()
+                    say(f"island {offer.island} of generation {offer.generation} "
+                        f"({offer.experiment}, {offer.niche}): lease {offer.lease_id}")
+                    with lock:
+                        running[pool.submit(runner, offer.spec.model_dump_json())] = offer
+                    continue
+                if (not running and idle_exit is not None
+                        and time.monotonic() - idle_since > idle_exit):
+                    break
+                if not running:
+                    continue
+            finished, _ = wait_any(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                with lock:
+                    offer = running.pop(fut)
+                    lost = offer.lease_id in gone
+                if lost:
+                    stats.dropped += 1
+                    continue
+                try:
+                    outcome, seconds = fut.result()
+                except Exception as exc:          # noqa: BLE001 -- report, release, go on
+                    say(f"lease {offer.lease_id}: island failed ({exc}); released")
+                    client.release(offer.lease_id)
+                    stats.refused += 1
+                    continue
+                answer = client.submit(offer, outcome, seconds)
+                if answer in ("accepted", "duplicate"):
+                    stats.done += 1
+                    say(f"lease {offer.lease_id}: {answer} ({seconds:.1f} s)")
+                else:
+                    stats.refused += 1
+                    say(f"lease {offer.lease_id}: refused: {answer}")
+    finally:
+        stopping.set()
+        pool.shutdown(wait=sigints[0] < 2, cancel_futures=True)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return stats
