@@ -1,0 +1,342 @@
+"""The coordinator's rules, on SQLite and on PostgreSQL: leases and fencing, idempotent
+results, BOINC-style adaptive replication and quarantine, the elite resting on verified
+results, generations closing into bred pools, and restarts that lose nothing. Outcomes are
+synthetic (``fakes``): the rules, not the worlds, are under test here."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from primordia.distributed.coordinator import Coordinator, Refused
+from primordia.distributed.db import connect
+from primordia.distributed.models import Genome, GenomeParent, Job, Lease, Member, Result, Worker
+from primordia.runs.island import IslandSpec
+
+from .fakes import Clock, experiment, honest, lie
+
+J, L, R, W, GN, GP, M = (t.__table__ for t in (Job, Lease, Result, Worker, Genome,
+                                               GenomeParent, Member))
+
+
+@pytest.fixture
+def engine(db_url):
+    eng = connect(db_url)
+    yield eng
+    eng.dispose()
+
+
+def rows(engine, q):
+    with engine.connect() as c:
+        out = c.execute(q).all()
+        c.rollback()
+    return out
+
+
+def one(engine, q):
+    with engine.connect() as c:
+        out = c.execute(q).scalar_one()
+        c.rollback()
+    return out
+
+
+def job_state(engine, job_id):
+    return one(engine, select(J.c.state).where(J.c.id == job_id))
+
+
+def work_all(co, worker, liar=False, limit=10_000):
+    """Claim and answer until the worker gets nothing; the number of jobs answered."""
+    n = 0
+    while n < limit:
+        offer = co.claim(worker)
+        if offer is None:
+            return n
+        outcome = honest(offer.spec)
+        co.submit(worker, offer.lease_id, offer.fence, lie(outcome) if liar else outcome)
+        n += 1
+    return n
+
+
+def bank(engine):
+    """The bank as (digest, birth generation, origin) in id order: what a run bred."""
+    return [tuple(r) for r in rows(engine, select(GN.c.digest, GN.c.birth_generation,
+                                                  GN.c.origin).order_by(GN.c.id))]
+
+
+def test_local_worker_runs_an_experiment_to_the_end(engine):
+    co = Coordinator(engine)
+    exp = experiment()
+    co.start(exp)
+    w, _ = co.register("local", local=True)
+    assert work_all(co, w) == exp.islands * exp.generations     # no replicas for local
+    status = co.status()["experiments"][0]
+    assert status["status"] == "done" and status["closed"] == exp.generations
+    # every bred genome links to its parents; every pool has exp.pool members
+    children = rows(engine, select(GN.c.id, GN.c.origin).where(GN.c.origin != "random"))
+    assert children
+    linked = {r.child_id for r in rows(engine, select(GP.c.child_id))}
+    assert {c.id for c in children} <= linked
+    sizes = rows(engine, select(M.c.generation_id, func.count()).group_by(M.c.generation_id))
+    assert [n for _, n in sizes] == [exp.pool] * exp.generations
+
+
+def test_a_new_workers_result_is_rerun_by_another_worker(engine):
+    co = Coordinator(engine)
+    co.start(experiment())
+    a, _ = co.register("a")
+    b, _ = co.register("b")
+    offer = co.claim(a)
+    assert co.submit(a, offer.lease_id, offer.fence, honest(offer.spec))["accepted"]
+    assert job_state(engine, offer.job_id) == "open"          # wants a replica
+    again = co.claim(a)
+    assert again.job_id != offer.job_id                       # never the same worker twice
+    replica = co.claim(b)
+    assert replica.job_id == offer.job_id                     # the replica goes first
+    co.submit(b, replica.lease_id, replica.fence, honest(replica.spec))
+    assert job_state(engine, offer.job_id) == "verified"
+    streaks = dict(rows(engine, select(W.c.id, W.c.streak)))
+    assert streaks[a] == 1 and streaks[b] == 1
+
+
+def test_trusted_workers_results_are_accepted_alone(engine):
+    co = Coordinator(engine)
+    co.start(experiment(islands=8, verification={"trust_after": 2, "spot_check": 0.0}))
+    a, _ = co.register("a")
+    b, _ = co.register("b")
+    for _ in range(2):                     # a and b check each other twice
+        for w in (a, b, a, b):
+            offer = co.claim(w)
+            co.submit(w, offer.lease_id, offer.fence, honest(offer.spec))
+    assert dict(rows(engine, select(W.c.id, W.c.streak)))[a] >= 2
+    offer = co.claim(a)
+    co.submit(a, offer.lease_id, offer.fence, honest(offer.spec))
+    assert job_state(engine, offer.job_id) == "accepted"
+
+
+def test_spot_checks_rerun_a_share_of_trusted_results(engine):
+    exp = experiment(islands=40, founders=2, pool=8,
+                     verification={"trust_after": 0, "spot_check": 0.25})
+    co = Coordinator(engine)
+    co.start(exp)
+    a, _ = co.register("a")
+    for _ in range(exp.islands):
+        offer = co.claim(a)
+        co.submit(a, offer.lease_id, offer.fence, honest(offer.spec))
+    spot = rows(engine, select(J.c.spot, J.c.state))
+    assert 0 < sum(s for s, _ in spot) < exp.islands        # about a quarter are drawn
+    assert all((state == "open") == bool(s) for s, state in spot)
+
+
+def test_a_liar_is_outvoted_quarantined_and_its_unverified_results_discarded(engine):
+    co = Coordinator(engine)
+    co.start(experiment(islands=6))
+    honest_a, _ = co.register("a")
+    liar, _ = co.register("liar")
+    honest_c, token_c = co.register("c")
+    first = co.claim(liar)
+    co.submit(liar, first.lease_id, first.fence, lie(honest(first.spec)))
+    second = co.claim(liar)                                  # another job, still unverified
+    co.submit(liar, second.lease_id, second.fence, honest(second.spec))
+    replica = co.claim(honest_a)
+    assert replica.job_id == first.job_id
+    co.submit(honest_a, replica.lease_id, replica.fence, honest(replica.spec))
+    assert job_state(engine, first.job_id) == "open"         # 1 against 1: a third copy
+    assert one(engine, select(J.c.wanted).where(J.c.id == first.job_id)) == 3
+    third = co.claim(honest_c)
+    assert third.job_id == first.job_id
+    co.submit(honest_c, third.lease_id, third.fence, honest(third.spec))
+    assert job_state(engine, first.job_id) == "verified"
+    status = dict(rows(engine, select(W.c.id, W.c.quarantined)))
+    assert status[liar] and not status[honest_a] and not status[honest_c]
+    by_status = dict(rows(engine, select(R.c.worker_id, R.c.status)
+                          .where(R.c.job_id == second.job_id)))
+    assert by_status[liar] == "discarded"
+    assert one(engine, select(J.c.received).where(J.c.id == second.job_id)) == 0
+    with pytest.raises(Refused) as refused:
+        co.authenticate(None)
+    assert refused.value.status == 401
+    # the liar's result never backs the verified job
+    chosen = one(engine, select(J.c.result_id).where(J.c.id == first.job_id))
+    assert one(engine, select(R.c.worker_id).where(R.c.id == chosen)) != liar
+    assert co.authenticate(token_c) == honest_c
+
+
+def test_quarantined_worker_is_refused(engine):
+    co = Coordinator(engine)
+    co.start(experiment())
+    liar, token = co.register("liar")
+    a, _ = co.register("a")
+    b, _ = co.register("b")
+    o = co.claim(liar)
+    co.submit(liar, o.lease_id, o.fence, lie(honest(o.spec)))
+    for w in (a, b):
+        r = co.claim(w)
+        co.submit(w, r.lease_id, r.fence, honest(r.spec))
+    with pytest.raises(Refused) as refused:
+        co.authenticate(token)
+    assert refused.value.status == 403
+
+
+def test_the_elite_always_rests_on_verified_results(engine):
+    exp = experiment(generations=2, verification={"trust_after": 0, "spot_check": 0.0})
+    co = Coordinator(engine)
+    co.start(exp)
+    a, _ = co.register("a")                      # trusted from the start (trust_after 0)
+    b, _ = co.register("b")
+    for _ in range(exp.islands):
+        o = co.claim(a)
+        co.submit(a, o.lease_id, o.fence, honest(o.spec))
+    # every job was accepted unverified; closing sent the elite's jobs out again
+    reopened = rows(engine, select(J.c.id).where(J.c.must_verify.is_(True)))
+    assert reopened
+    assert co.status()["experiments"][0]["closed"] == 0
+    work_all(co, b, limit=len(reopened))
+    assert co.status()["experiments"][0]["closed"] == 1
+    elite = {r.genome_id for r in rows(engine, select(M.c.genome_id).where(
+        M.c.kept == "elite"))}
+    assert elite
+    for job_id, spec in rows(engine, select(J.c.id, J.c.spec).where(J.c.generation_id == 1)):
+        founders = {f.id for f in IslandSpec.model_validate_json(spec).founders}
+        if founders & elite:
+            assert job_state(engine, job_id) == "verified"
+
+
+def test_results_are_idempotent_and_fenced(engine):
+    clock = Clock()
+    exp = experiment(leases={"seconds": 10, "attempts": 5})
+    co = Coordinator(engine, clock=clock)
+    co.start(exp)
+    a, _ = co.register("a", local=True)
+    b, _ = co.register("b", local=True)
+    offer = co.claim(a)
+    outcome = honest(offer.spec)
+    with pytest.raises(Refused) as stale:
+        co.submit(a, offer.lease_id, offer.fence + 1, outcome)
+    assert stale.value.code == "stale_fence"
+    with pytest.raises(Refused) as theirs:
+        co.submit(b, offer.lease_id, offer.fence, outcome)      # not b's lease
+    assert theirs.value.status == 404
+    assert co.submit(a, offer.lease_id, offer.fence, outcome) == {"accepted": True,
+                                                                  "duplicate": False}
+    assert co.submit(a, offer.lease_id, offer.fence, outcome)["duplicate"] is True
+    with pytest.raises(Refused) as changed:
+        co.submit(a, offer.lease_id, offer.fence, lie(outcome))
+    assert changed.value.code == "already_submitted"
+    assert one(engine, select(func.count()).select_from(R)) == 1
+    # a lease that runs out goes to another worker; the late result is refused
+    late = co.claim(a)
+    clock.t += 11
+    assert co.sweep() == 1
+    again = co.claim(b)
+    assert again.job_id == late.job_id and again.fence == late.fence + 1
+    with pytest.raises(Refused) as expired:
+        co.submit(a, late.lease_id, late.fence, honest(late.spec))
+    assert expired.value.code == "lease_expired"
+    co.submit(b, again.lease_id, again.fence, honest(again.spec))
+    assert one(engine, select(func.count()).select_from(R).where(
+        R.c.job_id == late.job_id)) == 1
+
+
+def test_heartbeats_keep_a_lease_alive(engine):
+    clock = Clock()
+    co = Coordinator(engine, clock=clock)
+    co.start(experiment(leases={"seconds": 10, "attempts": 5}))
+    a, _ = co.register("a", local=True)
+    offer = co.claim(a)
+    for _ in range(5):
+        clock.t += 6
+        assert co.heartbeat(a, [offer.lease_id, 999]) == ([offer.lease_id], [999])
+        assert co.sweep() == 0
+    clock.t += 11
+    assert co.sweep() == 1
+    assert co.heartbeat(a, [offer.lease_id]) == ([], [offer.lease_id])
+
+
+def test_a_job_is_given_up_after_its_attempts_and_the_generation_still_closes(engine):
+    clock = Clock()
+    exp = experiment(generations=2, leases={"seconds": 5, "attempts": 2})
+    co = Coordinator(engine, clock=clock)
+    co.start(exp)
+    a, _ = co.register("a", local=True)
+    doomed = co.claim(a)
+    clock.t += 6
+    co.sweep()
+    again = co.claim(a)
+    assert again.job_id == doomed.job_id
+    clock.t += 6
+    co.sweep()
+    assert job_state(engine, doomed.job_id) == "failed"
+    work_all(co, a, limit=exp.islands - 1)
+    status = co.status()["experiments"][0]
+    assert status["closed"] == 1
+    # genomes only on the failed island have no fitness, and the pool is full again
+    assert one(engine, select(func.count()).select_from(M).where(M.c.generation_id == 2)) \
+        == exp.pool
+
+
+def test_an_invalid_result_is_refused_and_nothing_is_stored(engine):
+    co = Coordinator(engine)
+    co.start(experiment())
+    a, _ = co.register("a")
+    offer = co.claim(a)
+    outcome = honest(offer.spec)
+    wrong = outcome.model_copy(update={"lineages": outcome.lineages[1:]})
+    reply = co.submit(a, offer.lease_id, offer.fence, wrong)
+    assert reply["accepted"] is False and "lineages" in reply["error"]
+    assert one(engine, select(func.count()).select_from(R)) == 0
+    assert one(engine, select(L.c.state).where(L.c.id == offer.lease_id)) == "released"
+    assert one(engine, select(W.c.invalid).where(W.c.id == a)) == 1
+
+
+def test_a_restarted_coordinator_carries_on_and_breeds_the_same_genomes(db_url, tmp_path):
+    exp = experiment(generations=3)
+    whole = connect(f"sqlite:///{tmp_path}/whole.db")
+    co = Coordinator(whole)
+    co.start(exp)
+    w, _ = co.register("w", local=True)
+    work_all(co, w)
+    expected = bank(whole)
+    whole.dispose()
+
+    engine = connect(db_url)
+    first = Coordinator(engine)
+    first.start(exp)
+    w, token = first.register("w", local=True)
+    work_all(first, w, limit=exp.islands + 2)                # into generation 1
+    held = first.claim(w)                                     # a lease in flight
+    engine.dispose()                                          # "killed"
+    engine = connect(db_url)
+    second = Coordinator(engine)
+    assert second.start(exp) == 1                             # the same experiment
+    assert second.authenticate(token) == w
+    second.submit(w, held.lease_id, held.fence, honest(held.spec))
+    work_all(second, w)
+    assert bank(engine) == expected
+    engine.dispose()
+
+
+def test_concurrent_claims_never_lease_a_job_twice(engine):
+    exp = experiment(islands=60, founders=2, pool=8)
+    co = Coordinator(engine)
+    co.start(exp)
+    workers = [co.register(f"w{k}", local=True)[0] for k in range(8)]
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def claim_all(w):
+        while True:
+            offer = co.claim(w)
+            if offer is None:
+                return
+            with lock:
+                got.append(offer.job_id)
+
+    threads = [threading.Thread(target=claim_all, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == sorted(set(got)) and len(got) == exp.islands
+    assert one(engine, select(func.sum(J.c.inflight))) == exp.islands

@@ -1,0 +1,226 @@
+"""Faults with real processes, on SQLite and on PostgreSQL: a `primordia coordinator` and
+`primordia worker`s running real sandbox islands; workers killed with SIGKILL mid-job, a
+worker stopped past its deadline, and the coordinator killed and restarted
+mid-generation. Every time the experiment ends with every job decided once, nothing
+failed, and the same genome bank as an undisturbed in-process run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from primordia.distributed.coordinator import Coordinator
+from primordia.distributed.db import connect
+from primordia.distributed.models import Genome, Job, Lease, Result
+from primordia.runs.island import IslandSpec, run_island
+
+J, L, R, GN = (t.__table__ for t in (Job, Lease, Result, Genome))
+
+EXPERIMENT = """
+name = "faults"
+seed = 9
+world = "sandbox"
+brain = "psil"
+generations = 2
+pool = 6
+islands = 3
+founders = 3
+copies = 2
+length = 40
+sample = 2
+[world_config]
+npcs = 16
+world = 12
+[verification]
+trust_after = 1000
+spot_check = 0.0
+[leases]
+seconds = 4
+attempts = 20
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "primordia.cli.main", *args]
+
+
+def spawn(argv: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(argv, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    if sig in (signal.SIGKILL, signal.SIGTERM):
+        proc.wait(timeout=30)
+
+
+def wait_until(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def scalar(engine, q):
+    with engine.connect() as c:
+        out = c.execute(q).scalar()
+        c.rollback()
+    return out
+
+
+def bank(engine):
+    with engine.connect() as c:
+        out = [tuple(r) for r in c.execute(select(GN.c.digest, GN.c.birth_generation,
+                                                  GN.c.origin).order_by(GN.c.id))]
+        c.rollback()
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The bank an undisturbed run breeds (in-process, one local worker); also compiles
+    the kernels the worker processes then load from the cache."""
+    from primordia.distributed.experiment import build_experiment
+    import tomllib
+    exp = build_experiment(tomllib.loads(EXPERIMENT))
+    engine = connect(str(tmp_path_factory.mktemp("ref") / "ref.db"))
+    co = Coordinator(engine)
+    co.start(exp)
+    w, _ = co.register("ref", local=True)
+    while (offer := co.claim(w)) is not None:
+        co.submit(w, offer.lease_id, offer.fence,
+                  run_island(IslandSpec.model_validate_json(offer.spec)))
+    assert co.status()["experiments"][0]["status"] == "done"
+    out = bank(engine)
+    engine.dispose()
+    return out
+
+
+class Cluster:
+    """A coordinator and workers as separate processes around one database."""
+
+    def __init__(self, db_url: str, tmp: Path) -> None:
+        self.db_url, self.tmp = db_url, tmp
+        (tmp / "exp.toml").write_text(EXPERIMENT)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.coordinator: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.engine = None
+
+    def start_coordinator(self) -> None:
+        self.coordinator = spawn(cli("coordinator", "--db", self.db_url, "--port",
+                                     str(self.port), "--experiment",
+                                     str(self.tmp / "exp.toml")), self.tmp / "coordinator.log")
+        import httpx
+
+        def up():
+            try:
+                return httpx.get(self.url + "/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return self.coordinator.poll() is not None and pytest.fail(
+                    (self.tmp / "coordinator.log").read_text())
+        wait_until(up, 60, "the coordinator")
+        if self.engine is None:
+            self.engine = connect(self.db_url)
+
+    def start_worker(self, name: str) -> subprocess.Popen:
+        proc = spawn(cli("worker", "--server", self.url, "--name", name, "--procs", "1"),
+                     self.tmp / f"{name}.log")
+        self.workers.append(proc)
+        return proc
+
+    def active_lease_of(self, name: str) -> int | None:
+        from primordia.distributed.models import Worker
+        W = Worker.__table__
+        return scalar(self.engine, select(L.c.id).join(W, W.c.id == L.c.worker_id).where(
+            W.c.name == name, L.c.state == "active").limit(1))
+
+    def done(self) -> bool:
+        from primordia.distributed.models import Experiment
+        return scalar(self.engine, select(Experiment.__table__.c.status)) == "done"
+
+    def stop(self) -> None:
+        for p in self.workers + [self.coordinator]:
+            if p is not None and p.poll() is None:
+                kill(p)
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def check_clean_end(self, reference) -> None:
+        assert scalar(self.engine, select(func.count()).select_from(J).where(
+            J.c.state != "verified")) == 0
+        # each job's chosen result is one of its own; no lease left active
+        assert scalar(self.engine, select(func.count()).select_from(L).where(
+            L.c.state == "active")) == 0
+        assert bank(self.engine) == reference
+
+
+@pytest.fixture
+def cluster(db_url, tmp_path):
+    c = Cluster(db_url, tmp_path)
+    yield c
+    c.stop()
+
+
+def test_workers_killed_mid_job_lose_nothing(cluster, reference):
+    cluster.start_coordinator()
+    victim = cluster.start_worker("victim")
+    wait_until(lambda: cluster.active_lease_of("victim"), 120, "the victim's first lease")
+    kill(victim)                                   # SIGKILL, mid-job
+    for name in ("a", "b", "c"):
+        cluster.start_worker(name)
+    wait_until(cluster.done, 300, "the experiment to finish")
+    assert scalar(cluster.engine, select(func.count()).select_from(L).where(
+        L.c.state == "expired")) >= 1             # the victim's lease ran out and went on
+    cluster.check_clean_end(reference)
+
+
+def test_a_stopped_worker_past_its_deadline_is_refused_and_replaced(cluster, reference):
+    cluster.start_coordinator()
+    slow = cluster.start_worker("slow")
+    lease = wait_until(lambda: cluster.active_lease_of("slow"), 120, "the slow lease")
+    os.killpg(slow.pid, signal.SIGSTOP)            # no heartbeats: the deadline passes
+    for name in ("a", "b"):
+        cluster.start_worker(name)
+    wait_until(lambda: scalar(cluster.engine, select(L.c.state).where(L.c.id == lease))
+               == "expired", 60, "the lease to expire")
+    os.killpg(slow.pid, signal.SIGCONT)            # it wakes up and answers late
+    wait_until(cluster.done, 300, "the experiment to finish")
+    assert scalar(cluster.engine, select(func.count()).select_from(R).where(
+        R.c.lease_id == lease)) == 0               # the late answer was not stored
+    cluster.check_clean_end(reference)
+
+
+def test_a_coordinator_killed_mid_generation_resumes(cluster, reference):
+    cluster.start_coordinator()
+    for name in ("a", "b"):
+        cluster.start_worker(name)
+    wait_until(lambda: scalar(cluster.engine, select(func.count()).select_from(R)) >= 2,
+               120, "the first results")
+    kill(cluster.coordinator)                      # SIGKILL, mid-generation
+    time.sleep(1.0)
+    cluster.start_coordinator()                    # same database, same port
+    wait_until(cluster.done, 300, "the experiment to finish")
+    cluster.check_clean_end(reference)
