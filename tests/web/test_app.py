@@ -225,3 +225,48 @@ def test_sizes_that_would_take_the_machine_are_refused(client, world, key, value
     r = client.post("/v1/sessions", json={"world": world, "config": config})
     assert r.status_code == 422
     assert r.json()["error"]["field"] == f"config.{key}"
+
+
+@pytest.mark.parametrize("world", ["hex", "sandbox"])
+def test_focus_names_ancestors_that_died_before_any_client_looked(client, world):
+    """The session is stepped before anyone watches; the test keeps every birth and death it
+    is told of, and the focus reply's chain matches them, dead ancestors included."""
+    s = create(client, world, seed=4)
+    sid = s["metadata"]["id"]
+    parent, born, died = {}, {}, {}
+    for o in s["snapshot"]["organisms"]:
+        parent[o["id"]], born[o["id"]] = -1, 0
+    for _ in range(4):
+        r = client.post(f"/v1/sessions/{sid}/step", json={"count": 25})
+        for d in r.json()["payload"]["deltas"]:
+            for o in d["spawned"]:
+                parent[o["id"]], born[o["id"]] = o["parent"], d["turn"]
+            for oid in d["removed"]:
+                died[oid] = d["turn"]
+    living = {o["id"] for o in r.json()["payload"]["snapshot"]["organisms"]}
+    # the living organism with the most ancestors that are dead by now
+    def line(oid):
+        out = []
+        while parent.get(oid, -1) >= 0 and len(out) < 32:
+            oid = parent[oid]
+            out.append(oid)
+        return out
+    focus = max(living, key=lambda i: (sum(a in died for a in line(i)), len(line(i))))
+    assert line(focus)
+    if world == "hex":      # (the sandbox's elite parents tend to outlive a short test)
+        assert any(a in died for a in line(focus)), "no ancestor died: the test shows nothing"
+    r = client.post(f"/v1/sessions/{sid}/focus", json={"organism_id": focus})
+    assert r.status_code == 200, r.text
+    chain = r.json()["payload"]["ancestors"]
+    assert [a["id"] for a in chain] == line(focus)
+    for a in chain:
+        assert a["born"] == born[a["id"]]
+        assert a["alive"] == (a["id"] in living)
+        assert a["died"] == (None if a["alive"] else died[a["id"]])
+    assert r.json()["payload"]["older_ancestors"] is False
+    # a stream client that connects now is told the same chain
+    with client.websocket_connect(f"/v1/sessions/{sid}/stream") as ws:
+        assert ws.receive_json()["payload"]["type"] == "StateSnapshot"
+        ws.send_json({"type": "SetFocus", "data": {"organism_id": focus}})
+        msg = ws.receive_json()["payload"]
+        assert msg["type"] == "FocusBrain" and msg["data"]["ancestors"] == chain

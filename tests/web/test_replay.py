@@ -1,18 +1,25 @@
-"""Replaying recorded runs over REST: the runs under the root are listed, a page is the
-nearest snapshot and the deltas after it (and applying them reaches the later snapshots of
-the same recording), pages are size-limited, and no name opens anything outside the root."""
+"""Replaying recorded runs over REST: the runs under the root are listed with their world, a
+page is the nearest snapshot and the deltas after it (and applying them reaches the later
+snapshots of the same recording), a sandbox run's frames are snapshots of the live shape with
+no deltas between, pages are size-limited, broken recordings are a 422 naming the problem,
+and no name opens anything outside the root."""
 
 from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+import sys
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from primordia.runs.hex_run import HexRun
+from primordia.runs.recorder import read_recording
 from primordia.web import replay
 from primordia.web.app import create_app
+from primordia.web.sessions import Session
 from primordia.worlds.hex.config import HexConfig
 
 from .wire import apply, organisms
@@ -35,7 +42,31 @@ def root(tmp_path_factory):
     (runs / "sandboxrun").mkdir()
     with gzip.open(runs / "sandboxrun" / "record.jsonl.gz", "wb") as f:
         f.write(b'{"type": "header", "world": "sandbox", "seed": 1}\n')
+    # a sandbox run as a user makes it: 60 ticks, a frame every 10
+    made = subprocess.run([sys.executable, "-m", "primordia.cli.main", "run", "sandbox",
+                           *SANDBOX_ARGS, "--out", str(runs / "frames")],
+                          capture_output=True, text=True, timeout=600)
+    assert made.returncode == 0, made.stderr
+    whole = (runs / "frames" / "record.jsonl.gz").read_bytes()
+    (runs / "truncated").mkdir()
+    (runs / "truncated" / "record.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    lines = list(read_recording(runs / "frames" / "record.jsonl.gz"))
+    broken = {"badgrid": {**lines[3], "grid": "AAAA"},
+              "nokey": {k: v for k, v in lines[3].items() if k != "npcs"},
+              "stranger": {"type": "delta", "t": 1}}
+    (runs / "mycos").mkdir()
+    with gzip.open(runs / "mycos" / "record.jsonl.gz", "wb") as f:
+        f.write(b'{"type": "header", "world": "mycos"}\n')
+    for name, bad in broken.items():
+        (runs / name).mkdir()
+        with gzip.open(runs / name / "record.jsonl.gz", "wb") as f:
+            for line in [*lines[:3], bad]:
+                f.write(orjson.dumps(line) + b"\n")
     return runs
+
+
+SANDBOX_ARGS = ["--npcs", "20", "--ticks", "60", "--seed", "3", "--record-every", "10",
+                "--timeline", "30"]
 
 
 @pytest.fixture
@@ -51,11 +82,17 @@ def page(client, name, start, end=None):
     return r.json()["payload"]
 
 
-def test_lists_runs_inside_the_root_only(client):
+def test_lists_runs_inside_the_root_only_with_their_world(client):
     body = client.get("/v1/runs").json()["payload"]
     assert body["enabled"] is True
-    assert [r["name"] for r in body["runs"]] == ["nested/deep", "sandboxrun", "small"]
+    assert [r["name"] for r in body["runs"]] == [
+        "badgrid", "frames", "mycos", "nested/deep", "nokey", "sandboxrun", "small",
+        "stranger", "truncated"]
     assert all(r["recording_bytes"] > 0 for r in body["runs"])
+    worlds = {r["name"]: r["world"] for r in body["runs"]}
+    assert worlds["small"] == worlds["nested/deep"] == "hex"
+    assert worlds["frames"] == worlds["truncated"] == "sandbox"
+    assert worlds["mycos"] == "mycos"
 
 
 def test_without_runs_folder_nothing_is_listed_or_opened():
@@ -141,9 +178,73 @@ def test_unknown_and_empty_runs_are_404(client):
         assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_run"
 
 
-def test_recordings_that_are_not_hex_deltas_are_422(client):
-    r = client.get("/v1/runs/sandboxrun/recording")
-    assert r.status_code == 422 and r.json()["error"]["code"] == "not_replayable"
+def test_sandbox_frames_are_snapshots_of_the_live_shape_without_deltas(client, root):
+    p = page(client, "frames", 25, 35)
+    assert p["header"]["world"] == "sandbox" and p["header"]["every_n"] == 10
+    assert (p["first_turn"], p["last_turn"]) == (0, 60)
+    assert p["snapshot"]["turn"] == 20 and p["deltas"] == [] and p["to"] == 35
+    assert p["next_snapshot"] == 30 and p["steps_by"] == "snapshot"
+    snap = p["snapshot"]
+    assert snap["grid"] == {"kind": "square", "width": 32, "height": 32, "coords": ["x", "y"]}
+    frame = next(x for x in read_recording(root / "frames" / "record.jsonl.gz")
+                 if x.get("t") == 20)
+    assert {o["id"]: (o["x"], o["y"], o["health"], o["fitness"]) for o in snap["organisms"]} \
+        == {n["id"]: (n["x"], n["y"], n["hp"], n["f"]) for n in frame["npcs"]}
+    # every field a live sandbox organism has; what frames do not record is null
+    live = Session("sandbox", {"npcs": 8}, seed=1).snapshot()
+    assert set(live) <= set(snap) and set(live["terrain"]) == set(snap["terrain"])
+    assert set(live["organisms"][0]) <= set(snap["organisms"][0])
+    o = snap["organisms"][0]
+    assert o["heading"] is None and o["hunger"] is None and o["parent"] is None
+    assert len(snap["terrain"]["tiles"]) == 32 * 32
+    assert snap["fitness"]["measure"] == "fitness"
+    assert sum(snap["fitness"]["counts"]) == len(snap["organisms"])
+
+
+def test_a_sandbox_frame_is_the_live_world_at_that_tick(client):
+    """Frame 0 of `primordia run sandbox` and a live session of the same config agree."""
+    first = page(client, "frames", 0)["snapshot"]
+    live = Session("sandbox", {"npcs": 20}, seed=3, brain="psil").snapshot()
+    keys = ("id", "x", "y", "health", "energy", "gold", "item", "fitness")
+    assert [[o[k] for k in keys] for o in first["organisms"]] \
+        == [[o[k] for k in keys] for o in live["organisms"]]
+    assert first["terrain"]["tiles"] == live["terrain"]["tiles"]
+
+
+@pytest.mark.parametrize("start,shown,after", [(0, 0, 10), (9, 0, 10), (10, 10, 20),
+                                               (39, 30, 40), (60, 60, None),
+                                               (10_000, 60, None)])
+def test_seeking_a_sandbox_replay_shows_the_frame_at_or_before(client, start, shown, after):
+    p = page(client, "frames", start)
+    assert p["snapshot"]["turn"] == shown and p["next_snapshot"] == after
+    assert p["deltas"] == []
+
+
+def test_hex_pages_say_they_step_by_deltas(client):
+    p = page(client, "small", 0)
+    assert p["steps_by"] == "delta" and p["next_snapshot"] == 20
+
+
+@pytest.mark.parametrize("name,words", [
+    ("truncated", ["not a readable recording", "record.jsonl.gz"]),
+    ("badgrid", ["line 4", "3 tiles, not 32 x 32"]),
+    ("nokey", ["line 4", "npcs"]),
+    ("stranger", ["line 4", "not a frame", "delta"]),
+    ("sandboxrun", ["no frame after the header"]),
+])
+def test_broken_sandbox_recordings_are_422_naming_the_problem(client, root, name, words):
+    r = client.get(f"/v1/runs/{name}/recording")
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "not_replayable" and err["field"] == "name"
+    for word in words:
+        assert word in err["message"], err["message"]
+    assert str(root) not in err["message"]                  # no server paths in the reply
+
+
+def test_recordings_of_other_worlds_are_422(client):
+    r = client.get("/v1/runs/mycos/recording")
+    assert r.status_code == 422 and "hex or sandbox" in r.json()["error"]["message"]
 
 
 def test_bad_query_is_422_naming_the_field(client):

@@ -153,3 +153,30 @@ def test_a_snapshot_is_made_once_a_turn_and_never_outlives_a_step_or_reset():
     assert c == Session("hex", SMALL["hex"], seed=6).snapshot()
     s.reset(seed=5)
     assert s.snapshot() == a
+
+
+def bins(values: list[int]) -> tuple[int, float, list[int]]:
+    """The fitness histogram as the dashboard used to make it from its table."""
+    lo, hi = min(values), max(values)
+    n = hi - lo + 1 if hi - lo + 1 <= 24 else 24
+    width = 1 if n == hi - lo + 1 else (hi - lo) / n
+    counts = [0] * n
+    for v in values:
+        counts[min(n - 1, int((v - lo) / width))] += 1
+    return lo, width, counts
+
+
+@pytest.mark.parametrize("world,brain", WORLD_BRAINS)
+def test_every_delta_carries_the_fitness_histogram_of_its_turn(world, brain):
+    s = Session(world, SMALL[world], seed=6, brain=brain)
+    measure = {"hex": "meals_eaten", "sandbox": "fitness"}[world]
+    seen = set()
+    for _ in range(12):
+        (d,) = s.step(1)
+        values = [o[measure] for o in s.snapshot()["organisms"]]
+        f = d["fitness"]
+        assert f["measure"] == measure and sum(f["counts"]) == len(values)
+        assert (f["lo"], f["width"], f["counts"]) == bins(values)
+        assert s.snapshot()["fitness"] == f
+        seen.add(tuple(f["counts"]))
+    assert len(seen) > 1                     # it changes from turn to turn, between snapshots

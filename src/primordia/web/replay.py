@@ -1,7 +1,8 @@
 """Read-only replay of recorded runs: ``primordia serve --runs DIR`` lists the run
-directories under DIR that hold a delta recording (``record.jsonl.gz`` of ``primordia run
-hex``) and serves it in pages of the live wire's shapes -- the nearest snapshot at or before
-a turn, then the deltas after it -- so the dashboard replays a run with the code that shows
+directories under DIR that hold a recording (``record.jsonl.gz`` of ``primordia run hex``:
+snapshots and per-turn deltas; of ``primordia run sandbox``: frames every N ticks) and serves
+it in pages of the live wire's shapes -- the nearest snapshot at or before a turn, then the
+deltas after it (none for frames) -- so the dashboard replays a run with the code that shows
 a live session. Only paths inside DIR are ever opened."""
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from primordia.core.errors import InputFileError
 from primordia.runs.recorder import read_recording
 
+from .adapters.sandbox import frame_snapshot
 from .errors import ApiError
 from .lineage import LineageRoots
 
@@ -31,7 +33,8 @@ CACHED_RECORDINGS = 2
 @dataclass
 class Recording:
     """A recording read into memory: its header, snapshots by turn, and every delta, with
-    lineage roots added (the recording has parents only) so clients colour as when live."""
+    lineage roots added (a hex recording has parents only) so clients colour as when live.
+    A sandbox recording has frames only: each is a snapshot, with no deltas between."""
 
     header: dict[str, Any]
     snapshots: dict[int, dict[str, Any]]
@@ -41,68 +44,112 @@ class Recording:
 
     def page(self, start: int, end: int) -> dict[str, Any]:
         """The snapshot at or before ``start`` and the deltas after it up to ``end`` (at most
-        MAX_PAGE_DELTAS of them; ``more`` says whether the page was cut short)."""
+        MAX_PAGE_DELTAS of them; ``more`` says whether the page was cut short).
+        ``next_snapshot`` is the turn of the snapshot after this one (None at the end), and
+        ``steps_by`` says how a client steps: through deltas, or from snapshot to snapshot
+        when the recording has none."""
         start = min(max(start, self.first), self.last)
         end = min(max(end, start), self.last)
         at = max(t for t in self.snapshots if t <= start)
         stop = min(end, at + MAX_PAGE_DELTAS)
+        later = [t for t in self.snapshots if t > at]
         return {"header": self.header, "first_turn": self.first, "last_turn": self.last,
                 "snapshot": self.snapshots[at],
                 "deltas": [self.deltas[t] for t in range(at + 1, stop + 1) if t in self.deltas],
-                "to": stop, "more": stop < end}
+                "to": stop, "more": stop < end,
+                "next_snapshot": min(later) if later else None,
+                "steps_by": "delta" if self.deltas else "snapshot"}
 
 
 def _grid(width: int, height: int) -> dict[str, Any]:
     return {"kind": "hex", "width": width, "height": height, "coords": ["q", "r"]}
 
 
+def world_of(path: Path) -> str | None:
+    """The world a recording's header names (None when the file does not start with one)."""
+    try:
+        for line in read_recording(path):
+            return line.get("world") if line.get("type") == "header" else None
+    except (InputFileError, AttributeError):
+        return None
+    return None
+
+
 def load(path: Path) -> Recording:
-    """Read a hex delta recording; a file in another format or a broken one is a 422."""
-    header: dict[str, Any] | None = None
+    """Read a recording of either world; a file in another format or a broken one is a 422
+    naming the problem."""
+    lines = read_recording(path)
+    try:
+        try:
+            first = next(lines)
+        except StopIteration:
+            raise ApiError(422, "not_replayable", "recording: the file is empty", "name") \
+                from None
+        world = first.get("world") if isinstance(first, dict) else None
+        if not isinstance(first, dict) or first.get("type") != "header" \
+                or world not in ("hex", "sandbox"):
+            raise ApiError(422, "not_replayable", "recording: no header of a hex or sandbox "
+                           "run (primordia run hex|sandbox) on its first line", "name")
+        header = {k: v for k, v in first.items() if k != "type"}
+        return (_load_hex if world == "hex" else _load_sandbox)(header, lines)
+    except InputFileError as exc:         # the message names the file, not where it is
+        raise ApiError(422, "not_replayable", f"recording: {exc}".replace(str(path), RECORDING),
+                       "name") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ApiError(422, "not_replayable", f"recording: malformed line ({exc!r})",
+                       "name") from None
+
+
+def _load_hex(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recording:
+    """Snapshots every N turns and a delta for every turn."""
     snapshots: dict[int, dict[str, Any]] = {}
     deltas: dict[int, dict[str, Any]] = {}
     roots = LineageRoots()
-    grid: dict[str, Any] = {}
-    try:
-        for line in read_recording(path):
-            kind = line.get("type")
-            if header is None:
-                if kind != "header" or line.get("world") != "hex":
-                    raise ApiError(422, "not_replayable", "recording: only delta recordings "
-                                   "of the hex world (primordia run hex) replay", "name")
-                header = {k: v for k, v in line.items() if k != "type"}
-                grid = _grid(int(line["width"]), int(line["height"]))
-            elif kind == "snapshot":
-                data = line["data"]
-                if not snapshots:
-                    roots.born([o["id"] for o in data["organisms"]],
-                               [-1] * len(data["organisms"]))
-                for o in data["organisms"]:
-                    o["lineage"] = roots.root(o["id"])
-                snapshots[int(line["t"])] = {"world": "hex", "brain": None, "grid": grid,
-                                             "terrain": None, **data}
-            elif kind == "delta":
-                d = line["data"]
-                spawned = d["spawned"]
-                roots.born([o["id"] for o in spawned], [o["parent"] for o in spawned])
-                roots.died(d["removed"])
-                for o in spawned:
-                    o["lineage"] = roots.root(o["id"])
-                d.setdefault("tiles", [])
-                m = d["metrics"]
-                m.setdefault("deaths_last_turn", m.get("meals_last_turn", 0)
-                             + m.get("starvations_last_turn", 0))
-                deltas[int(line["t"])] = d
-    except InputFileError as exc:
-        raise ApiError(422, "not_replayable", f"recording: {exc}", "name") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ApiError(422, "not_replayable", f"recording: malformed line ({exc!r})",
-                       "name") from None
-    if header is None or not snapshots:
-        raise ApiError(422, "not_replayable", "recording: no header or snapshot", "name")
+    grid = _grid(int(header["width"]), int(header["height"]))
+    for line in lines:
+        kind = line.get("type")
+        if kind == "snapshot":
+            data = line["data"]
+            if not snapshots:
+                roots.born([o["id"] for o in data["organisms"]],
+                           [-1] * len(data["organisms"]))
+            for o in data["organisms"]:
+                o["lineage"] = roots.root(o["id"])
+            snapshots[int(line["t"])] = {"world": "hex", "brain": None, "grid": grid,
+                                         "terrain": None, **data}
+        elif kind == "delta":
+            d = line["data"]
+            spawned = d["spawned"]
+            roots.born([o["id"] for o in spawned], [o["parent"] for o in spawned])
+            roots.died(d["removed"])
+            for o in spawned:
+                o["lineage"] = roots.root(o["id"])
+            d.setdefault("tiles", [])
+            m = d["metrics"]
+            m.setdefault("deaths_last_turn", m.get("meals_last_turn", 0)
+                         + m.get("starvations_last_turn", 0))
+            deltas[int(line["t"])] = d
+    if not snapshots:
+        raise ApiError(422, "not_replayable", "recording: no snapshot after the header", "name")
     first = min(snapshots)
-    last = max([first, *deltas])
-    return Recording(header, snapshots, deltas, first, last)
+    return Recording(header, snapshots, deltas, first, max([first, *deltas]))
+
+
+def _load_sandbox(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recording:
+    """A frame every N ticks ("tick" or "full", runs/recorder.py), each a snapshot."""
+    snapshots: dict[int, dict[str, Any]] = {}
+    for n, line in enumerate(lines, start=2):
+        if line.get("type") not in ("tick", "full"):
+            raise ApiError(422, "not_replayable", f"recording: line {n} is not a frame of a "
+                           f"sandbox run (type {line.get('type')!r})", "name")
+        try:
+            snapshots[int(line["t"])] = frame_snapshot(header, line)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ApiError(422, "not_replayable", f"recording: line {n}: {exc!s} "
+                           f"({type(exc).__name__})", "name") from None
+    if not snapshots:
+        raise ApiError(422, "not_replayable", "recording: no frame after the header", "name")
+    return Recording(header, snapshots, {}, min(snapshots), max(snapshots))
 
 
 class RunLibrary:
@@ -139,6 +186,7 @@ class RunLibrary:
                 if rec.is_file() and self._inside(rec):
                     stat = rec.stat()
                     found.append({"name": entry.relative_to(self.root).as_posix(),
+                                  "world": world_of(rec),
                                   "recording_bytes": stat.st_size,
                                   "modified_unix_ms": int(stat.st_mtime * 1000)})
                 elif depth + 1 < MAX_DEPTH:

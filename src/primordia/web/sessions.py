@@ -66,17 +66,21 @@ class Session:
         self._resets += 1
 
     def focus(self, organism_id: int) -> dict[str, Any] | None:
-        """FocusBrain: a living organism's stats and brain, or None if it is not alive."""
+        """FocusBrain: a living organism's stats, brain and ancestor chain (from the server's
+        ancestry table, so it names ancestors that died before any client looked), or None
+        if it is not alive."""
         a = self.adapter
         slot = a.slot_of(organism_id)
         if slot is None:
             return None
         genome = a.genome(slot)
         substrate = getattr(a.world, "substrate", None)
+        ancestors, older = a.ancestry.chain(organism_id)
         return {"organism_id": organism_id, "alive": True, "turn": a.turn,
                 "world": self.world_name, "organism": a.organism(slot),
                 "brain": brain_view(self.brain_name, a.brain, slot, genome, a.io,
-                                    getattr(substrate, "to_text", None))}
+                                    getattr(substrate, "to_text", None)),
+                "ancestors": ancestors, "older_ancestors": older}
 
     def state_hash(self) -> str:
         return self.adapter.state_hash()

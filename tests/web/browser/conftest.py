@@ -5,6 +5,8 @@ browser is started once per test process."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -16,13 +18,19 @@ from .harness import CHROMIUM, REPO, launch, start_server, stop_server
 
 @pytest.fixture(scope="session")
 def runs_root(tmp_path_factory) -> Path:
-    """A runs folder holding one small recorded hex run, ``small``."""
+    """A runs folder holding a small recorded hex run, ``small``, and a sandbox run made by
+    ``primordia run sandbox``, ``sandbox-frames`` (a frame every 10 ticks up to 60)."""
     from primordia.runs.hex_run import HexRun
     from primordia.worlds.hex.config import HexConfig
 
     root = tmp_path_factory.mktemp("runs")
     HexRun(HexConfig(world_width=8, num_organisms=30, turns_to_starve=6, turns=120, seed=3),
            out=root / "small", record_every=40).execute()
+    made = subprocess.run([sys.executable, "-m", "primordia.cli.main", "run", "sandbox",
+                           "--npcs", "40", "--ticks", "60", "--seed", "3", "--record-every",
+                           "10", "--timeline", "30", "--out", str(root / "sandbox-frames")],
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert made.returncode == 0, made.stderr
     return root
 
 

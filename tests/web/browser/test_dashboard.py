@@ -152,3 +152,77 @@ def test_replay_scrubs_to_a_later_turn(page, server, artifacts):
     assert page.evaluate(BRIGHT_PIXELS) > 0
     page.screenshot(path=str(artifacts / "replay.png"))
     assert page.errors == []
+
+
+def test_sandbox_replay_moves_from_frame_to_frame(page, server, artifacts):
+    """A sandbox recording has frames and no deltas: scrubbing, Step and Play go from frame
+    to frame, and what frames do not record shows as unknown."""
+    page.goto("/")
+    page.wait_for_selector("#runs a:text('sandbox-frames')")
+    assert "sandbox" in page.text_content("#runs li:has(a:text('sandbox-frames'))")
+    page.click("#runs a:text('sandbox-frames')")
+    page.wait_for_url("**/#/replay/sandbox-frames")
+    page.wait_for_function("window.primordia.organismIds().length > 0")
+    assert turn(page) == 0
+    page.eval_on_selector("#scrub", "el => { el.value = '40'; el.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("window.primordia.turn() === 40")
+    body = httpx.get(f"{server}/v1/runs/sandbox-frames/recording",
+                     params={"from": 40}).json()["payload"]
+    want = {o["id"]: (o["x"], o["y"]) for o in body["snapshot"]["organisms"]}
+    shown = page.evaluate("[...window.primordia.session.state.organisms.values()]"
+                          ".map(o => [o.id, o.x, o.y])")
+    assert {i: (x, y) for i, x, y in shown} == want
+    assert page.evaluate(BRIGHT_PIXELS) > 0                  # the NPCs are drawn
+    page.fill("#step-count", "1")
+    page.click("#step")                                      # one tick on is the next frame
+    page.wait_for_function("window.primordia.turn() === 50")
+    oid = click_organism(page)
+    page.wait_for_selector("#focus-stats dd.unknown")
+    assert f"#{oid}" in page.text_content("#focus-title")
+    stats = dict(zip(page.eval_on_selector_all("#focus-stats dt", "es => es.map(e => e.textContent)"),
+                     page.eval_on_selector_all("#focus-stats dd", "es => es.map(e => e.textContent)")))
+    assert stats["heading"] == "unknown" and stats["hunger"] == "unknown"
+    assert stats["health"] != "unknown"
+    page.screenshot(path=str(artifacts / "replay_sandbox.png"))
+    page.fill("#speed", "40")
+    page.click("#play")                                      # plays on to the last frame
+    page.wait_for_function("window.primordia.turn() === 60")
+    assert page.errors == []
+
+
+def test_the_fitness_chart_is_as_fresh_as_the_latest_delta(page):
+    """Between snapshots (every 100 turns) the chart follows each delta's histogram."""
+    create_session(page, "hex", "neural", {"world_width": 10, "num_organisms": 60}, seed=8)
+    page.fill("#step-count", "7")
+    page.click("#step")
+    page.wait_for_function("window.primordia.turn() === 7")
+    page.wait_for_function("document.getElementById('chart-fitness').dataset.turn === '7'")
+    sid = page.url.rsplit("/", 1)[1]
+    state = httpx.get(f"{page.url.split('/#')[0]}/v1/sessions/{sid}/state").json()["payload"]
+    assert state["turn"] == 7
+    drawn = page.get_attribute("#chart-fitness", "data-counts")
+    assert drawn == ",".join(str(c) for c in state["fitness"]["counts"])
+    assert page.errors == []
+
+
+def test_ancestry_reaches_ancestors_that_died_before_the_page_opened(page, server, artifacts):
+    r = httpx.post(f"{server}/v1/sessions", json={"world": "hex", "brain": "neural", "seed": 4,
+                   "config": {"world_width": 8, "num_organisms": 40, "turns_to_starve": 4}})
+    sid = r.json()["payload"]["metadata"]["id"]
+    snap = httpx.post(f"{server}/v1/sessions/{sid}/step", json={"count": 80},
+                      timeout=120).json()["payload"]["snapshot"]
+    chains = {o["id"]: httpx.post(f"{server}/v1/sessions/{sid}/focus",
+                                  json={"organism_id": o["id"]}).json()["payload"]["ancestors"]
+              for o in snap["organisms"]}
+    oid = max(chains, key=lambda i: (sum(not a["alive"] for a in chains[i]), len(chains[i])))
+    dead = [a["id"] for a in chains[oid] if not a["alive"]]
+    assert dead, "no organism with a dead ancestor: the test shows nothing"
+    page.goto(f"/#/session/{sid}")
+    page.wait_for_function("window.primordia.organismIds().length > 0")
+    page.evaluate(f"window.primordia.session.setFocus({oid})")
+    page.wait_for_function("window.primordia.session.focusInfo?.ancestors !== undefined")
+    path = page.evaluate(f"[...window.primordia.session.phylo.tree({oid}).path]")
+    assert path == [oid] + [a["id"] for a in chains[oid]]    # drawn from the server's chain
+    assert set(dead) <= set(path)                             # the page never saw them alive
+    page.screenshot(path=str(artifacts / "ancestry.png"))
+    assert page.errors == []

@@ -14,6 +14,7 @@ from primordia.brains.base import BrainIO
 from primordia.core.config import Config
 
 from ..errors import ApiError
+from ..lineage import Ancestry
 
 
 def cell_string(values: Any) -> str:
@@ -38,6 +39,8 @@ class WorldAdapter:
 
     config: Any
     brain_name: str
+    ancestry: Ancestry
+    """Births and deaths the adapter has seen, for the focus reply's ancestor chain."""
 
     # ---- what each world says ------------------------------------------------------------------
     @property
@@ -46,7 +49,11 @@ class WorldAdapter:
 
     def tick(self) -> dict[str, Any]:
         """Advance one tick; the TickDelta dict {turn, moves, removed, spawned, tiles,
-        metrics}."""
+        metrics, fitness}."""
+        raise NotImplementedError
+
+    def fitness(self) -> dict[str, Any]:
+        """The histogram of the world's fitness measure over the living (fitness.histogram)."""
         raise NotImplementedError
 
     def snapshot(self) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from primordia.runs.hex_run import hex_substrate
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HEX_IO, HexWorld, organism_dicts, organism_rows
 
-from ..lineage import LineageRoots
+from ..fitness import histogram
+from ..lineage import Ancestry, LineageRoots
 from .base import WorldAdapter
 
 
@@ -34,6 +35,8 @@ class HexAdapter(WorldAdapter):
         self.lineage = LineageRoots()
         founders = self.world.state.oid[self.world.alive_slots()].tolist()
         self.lineage.born(founders, [-1] * len(founders))
+        self.ancestry = Ancestry()
+        self.ancestry.born(self.world.turn, founders, [-1] * len(founders))
 
     @property
     def turn(self) -> int:
@@ -44,12 +47,19 @@ class HexAdapter(WorldAdapter):
         spawned = d["spawned"]
         self.lineage.born([o["id"] for o in spawned], [o["parent"] for o in spawned])
         self.lineage.died(d["removed"])
+        self.ancestry.born(d["turn"], [o["id"] for o in spawned], [o["parent"] for o in spawned])
+        self.ancestry.died(d["turn"], d["removed"])
         for o in spawned:
             o["lineage"] = self.lineage.root(o["id"])
         d["tiles"] = []
         m = d["metrics"]
         m["deaths_last_turn"] = m["meals_last_turn"] + m["starvations_last_turn"]
+        d["fitness"] = self.fitness()
         return d
+
+    def fitness(self) -> dict[str, Any]:
+        s = self.world.state
+        return histogram("meals_eaten", s.meals[s.alive != 0])
 
     def snapshot(self) -> dict[str, Any]:
         v = self.world.snapshot_view()
@@ -59,7 +69,7 @@ class HexAdapter(WorldAdapter):
         return {"world": self.NAME, "brain": self.brain_name, "turn": v["turn"],
                 "rng_seed": v["rng_seed"], "config": v["config"], "grid": self.grid(w, w),
                 "terrain": None, "organisms": v["organisms"], "occupancy": v["occupancy"],
-                "metrics": self.metrics()}
+                "metrics": self.metrics(), "fitness": self.fitness()}
 
     def metrics(self) -> dict[str, Any]:
         m = self.world.metrics()

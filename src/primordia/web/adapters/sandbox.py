@@ -1,20 +1,24 @@
 """The NPC sandbox as the server sees it. The world keeps no change record, so a tick's delta
 is the difference of two views: organism ids and positions before and after (numpy set
-operations), and the tiles that changed."""
+operations), and the tiles that changed. A recorded frame of a sandbox run becomes a snapshot
+of the same shape here too, for replay."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import numpy as np
 
 from primordia.brains.base import BrainIO
 from primordia.brains.registry import SUBSTRATES
+from primordia.runs.recorder import STAT_KEYS
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.config import SandboxConfig
 from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
 
-from ..lineage import LineageRoots
+from ..fitness import histogram
+from ..lineage import Ancestry, LineageRoots
 from .base import WorldAdapter, cell_string
 
 BIOME_NAMES = ("clearing", "forest", "mountain", "swamp", "village", "river", "bridge")
@@ -43,6 +47,8 @@ class SandboxAdapter(WorldAdapter):
         self._births = self._deaths = 0
         self._remember()
         self.lineage.born(self._ids.tolist(), [-1] * self._ids.size)
+        self.ancestry = Ancestry()
+        self.ancestry.born(self.world.tick_no, self._ids.tolist(), [-1] * self._ids.size)
 
     def _remember(self) -> None:
         """The view the next tick's delta is taken against."""
@@ -72,12 +78,20 @@ class SandboxAdapter(WorldAdapter):
         size = s.tile.shape[1]
         tiles = np.stack([cells % size, cells // size, s.tile.ravel()[cells]], axis=1).tolist()
         new_ids = s.npc_id[born].tolist()
-        self.lineage.born(new_ids, [self._first_parent(i) for i in new_ids])
+        parents = [self._first_parent(i) for i in new_ids]
+        self.lineage.born(new_ids, parents)
         self.lineage.died(removed.tolist())
+        self.ancestry.born(w.tick_no, new_ids, parents)
+        self.ancestry.died(w.tick_no, removed.tolist())
         self._births, self._deaths = len(new_ids), int(removed.size)
         self._remember()
         return {"turn": w.tick_no, "moves": moves, "removed": removed.tolist(),
-                "spawned": self._organisms(born), "tiles": tiles, "metrics": self.metrics()}
+                "spawned": self._organisms(born), "tiles": tiles, "metrics": self.metrics(),
+                "fitness": self.fitness()}
+
+    def fitness(self) -> dict[str, Any]:
+        s = self.world.state
+        return histogram("fitness", s.fitness[self.world.alive_slots()])
 
     def _first_parent(self, organism_id: int) -> int:
         parents = self.world.lineage.ancestors.get(organism_id, ())
@@ -112,7 +126,7 @@ class SandboxAdapter(WorldAdapter):
                 "organisms": self._organisms(order),
                 "occupancy": [{"x": px, "y": py, "organism_ids": [i]}
                               for px, py, i in zip(xs, ys, ids)],
-                "metrics": self.metrics()}
+                "metrics": self.metrics(), "fitness": self.fitness()}
 
     def metrics(self) -> dict[str, Any]:
         m = self.world.metrics()
@@ -140,3 +154,47 @@ class SandboxAdapter(WorldAdapter):
 
     def state_hash(self) -> str:
         return self.world.state_hash()
+
+
+_FRAME_FIELDS = {"id": "id", "x": "x", "y": "y", "health": "hp", "energy": "e", "age": "a",
+                 "gold": "g", "stress": "s", "fitness": "f"}
+"""Live snapshot field <- a recorded frame's NPC key (runs/recorder.py); the other fields of
+a live organism are not recorded and replay as null."""
+
+
+def frame_snapshot(header: dict[str, Any], frame: dict[str, Any]) -> dict[str, Any]:
+    """A recorded frame (``primordia run sandbox``) as a live snapshot of the sandbox, so a
+    replay shows it with the live code: unrecorded numbers (heading, hunger, parents, ...)
+    are null, and without parents every NPC is its own lineage. ValueError names what is
+    wrong with a frame."""
+    width, height = int(header["width"]), int(header["height"])
+    tiles = np.frombuffer(base64.b64decode(frame["grid"], validate=True), dtype=np.uint8)
+    if tiles.size != width * height:
+        raise ValueError(f"frame of tick {frame['t']}: {tiles.size} tiles, not {width} x "
+                         f"{height}")
+    organisms = []
+    for npc in frame["npcs"]:
+        o: dict[str, Any] = dict.fromkeys(ORGANISM_FIELDS)
+        o.update({k: int(npc[key]) for k, key in _FRAME_FIELDS.items()})
+        if not (0 <= o["x"] < width and 0 <= o["y"] < height):
+            raise ValueError(f"frame of tick {frame['t']}: NPC {o['id']} is off the map")
+        o["item"] = c.ITEM_NAMES[int(npc["it"])]
+        o.update(parents=None, parent=None, lineage=o["id"], genome_bytes=npc.get("gl"))
+        organisms.append(o)
+    fit = np.array([o["fitness"] for o in organisms], dtype=np.int64)
+    turn = int(frame["t"])
+    stats = {c.STAT_NAMES[i]: int(frame["s"][key]) for key, i in STAT_KEYS.items()
+             if key in frame.get("s", {})}
+    return {"world": "sandbox", "brain": header.get("brain"), "turn": turn,
+            "rng_seed": header.get("seed"), "config": header.get("config"),
+            "grid": SandboxAdapter.grid(width, height),
+            "terrain": {"tiles": cell_string(tiles), "tile_names": list(c.TILE_NAMES),
+                        "biomes": None, "biome_names": list(BIOME_NAMES)},
+            "organisms": organisms,
+            "occupancy": [{"x": o["x"], "y": o["y"], "organism_ids": [o["id"]]}
+                          for o in organisms],
+            "metrics": {"turns": turn, "organisms": len(organisms), "births_last_turn": None,
+                        "deaths_last_turn": None, "tick": turn, "alive": len(organisms),
+                        "food_rate": frame.get("fr"), **stats},
+            "fitness": histogram("fitness", fit)}
+

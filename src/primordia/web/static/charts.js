@@ -123,17 +123,10 @@ export function lineChart(canvas, title, lines) {
   ctx.setLineDash([]);
 }
 
-/** A histogram of ``values`` in at most ``bins`` bins (integer values get one bin each
- * while they fit). */
-export function histogram(canvas, title, values, color, bins = 24) {
-  const { ctx, w, h } = prepare(canvas);
-  const box = frame(ctx, w, h, title);
-  ctx.strokeStyle = AXIS;
-  ctx.beginPath();
-  ctx.moveTo(box.left, box.bottom);
-  ctx.lineTo(box.right, box.bottom);
-  ctx.stroke();
-  if (!values.length) return;
+/** Bins of ``values`` as the server makes them (web/fitness.py): {lo, width, counts}, at
+ * most ``bins`` bins, integer values one bin each while they fit. */
+export function binValues(values, bins = 24) {
+  if (!values.length) return { lo: 0, width: 1, counts: [] };
   let lo = Infinity, hi = -Infinity, ints = true;
   for (const v of values) {
     lo = Math.min(lo, v);
@@ -144,6 +137,25 @@ export function histogram(canvas, title, values, color, bins = 24) {
   const width = ints && n === hi - lo + 1 ? 1 : (hi - lo || 1) / n;
   const counts = new Array(n).fill(0);
   for (const v of values) counts[Math.min(n - 1, Math.floor((v - lo) / width))]++;
+  return { lo, width, counts };
+}
+
+/** A histogram of binned values ({lo, width, counts}); the canvas keeps the counts in
+ * data-counts so a test can read what is drawn. */
+export function histogram(canvas, title, bins, color) {
+  const { ctx, w, h } = prepare(canvas);
+  const box = frame(ctx, w, h, title);
+  ctx.strokeStyle = AXIS;
+  ctx.beginPath();
+  ctx.moveTo(box.left, box.bottom);
+  ctx.lineTo(box.right, box.bottom);
+  ctx.stroke();
+  const { lo, width, counts } = bins;
+  canvas.dataset.counts = counts.join(",");
+  if (!counts.length) return;
+  const n = counts.length;
+  const hi = width === 1 && Number.isInteger(lo) ? lo + n - 1 : lo + width * n;
+  const total = counts.reduce((a, b) => a + b, 0);
   const top = Math.max(...counts);
   const bw = (box.right - box.left) / n;
   ctx.fillStyle = color;
@@ -160,5 +172,5 @@ export function histogram(canvas, title, values, color, bins = 24) {
   ctx.textAlign = "right";
   ctx.fillText(fmt(hi), box.right, box.bottom + 4);
   ctx.textAlign = "center";
-  ctx.fillText(`${values.length} organisms`, (box.left + box.right) / 2, box.bottom + 4);
+  ctx.fillText(`${total} organisms`, (box.left + box.right) / 2, box.bottom + 4);
 }

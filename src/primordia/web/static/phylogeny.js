@@ -1,5 +1,6 @@
 // Who descends from whom, as far as this client has seen: every organism of a snapshot or
-// born in a delta, with its parent, birth and death turns. Pruned to the living and their
+// born in a delta, with its parent, birth and death turns, and the focused organism's
+// ancestors as the server names them. Pruned to the living and their
 // ancestors, so memory follows the population rather than the run's length.
 
 export class Phylogeny {
@@ -37,6 +38,28 @@ export class Phylogeny {
     this._prune();
   }
 
+  /** The focused organism's ancestor chain as the server keeps it (FocusBrain.ancestors,
+   * parent first): it names ancestors that died before this page opened, so the tree reaches
+   * back further than the births the page has seen. */
+  adopt(o, ancestors, older) {
+    if (!o) return;
+    this._see(o, o.born ?? o.birth ?? 0);
+    ancestors.forEach((a, i) => {
+      const n = this.nodes.get(a.id);
+      const parent = i + 1 < ancestors.length ? ancestors[i + 1].id : (older ? -2 : -1);
+      const died = a.alive ? null : a.died;
+      if (n) {
+        n.born = a.born;
+        n.died = died;
+        if (parent !== -2 || n.parent < 0) n.parent = parent;
+      } else {
+        this.nodes.set(a.id, { id: a.id, parent, born: a.born, died,
+          lineage: o.lineage ?? o.id, generation: null });
+      }
+    });
+    if (ancestors.length) this.nodes.get(o.id).parent = ancestors[0].id;
+  }
+
   _see(o, born) {
     if (this.nodes.has(o.id)) return;
     this.nodes.set(o.id, { id: o.id, parent: o.parent ?? -1, born, died: null,
@@ -60,7 +83,7 @@ export class Phylogeny {
 
   /** The tree around ``id``: its known ancestors up to ``depth`` generations back, and the
    * descendants of the oldest of them, at most ``maxNodes`` (the ancestry path first). */
-  tree(id, depth = 12, maxNodes = 90) {
+  tree(id, depth = 32, maxNodes = 90) {
     if (!this.nodes.has(id)) return null;
     const path = [id];
     let cur = this.nodes.get(id);
@@ -89,6 +112,6 @@ export class Phylogeny {
     }
     const kids = (p) => (children.get(p) || []).filter((c) => included.has(c));
     return { root, focus: id, path: onPath, kids, node: (i) => this.nodes.get(i),
-      unknownParent: cur.parent >= 0 };
+      unknownParent: cur.parent !== -1 };
   }
 }

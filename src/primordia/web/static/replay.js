@@ -2,6 +2,8 @@
 // at or before a turn, then the deltas after it) played through the same handlers as a live
 // stream. Seeking jumps to the nearest snapshot and applies deltas up to the turn; playing
 // applies buffered deltas at the chosen rate and fetches the next page before it runs dry.
+// A recording of frames only (the sandbox's: steps_by "snapshot") has no deltas: stepping
+// and playing move from frame to frame, each a seek.
 
 import { get } from "./api.js";
 
@@ -22,6 +24,9 @@ export class ReplaySource {
     this.playing = false;
     this.loading = null;
     this.seq = 0;
+    this.next = null;            // the turn of the snapshot after the one shown
+    this.stepsBy = "delta";
+    this.pending = null;         // a frame being fetched while playing
   }
 
   _url(from, to) {
@@ -51,6 +56,8 @@ export class ReplaySource {
     this.buffer.clear();
     this.handlers.snapshot(page.snapshot);
     this.turn = page.snapshot.turn;
+    this.next = page.next_snapshot ?? null;
+    this.stepsBy = page.steps_by ?? "delta";
     for (const d of page.deltas) {
       if (d.turn <= upTo) { this.handlers.delta(d); this.turn = d.turn; }
       else this.buffer.set(d.turn, d);
@@ -75,8 +82,14 @@ export class ReplaySource {
     }
   }
 
-  /** Apply up to ``count`` buffered deltas; returns how many there were. */
+  /** Apply up to ``count`` buffered deltas; returns how many there were. Without deltas,
+   * go to the frame at or before ``count`` turns on, and at least to the next frame. */
   step(count) {
+    if (this.stepsBy === "snapshot") {
+      if (this.next === null) return 0;
+      this.seek(Math.max(this.turn + count, this.next)).catch((e) => this.handlers.error(e.message));
+      return count;
+    }
     let n = 0;
     while (n < count) {
       const d = this.buffer.get(this.turn + 1);
@@ -100,9 +113,15 @@ export class ReplaySource {
     const frame = (now) => {
       if (!this.playing) return;
       const due = Math.floor(((now - this.t0) / 1000) * this.rate) - this.done;
-      if (due > 0) {
+      if (due > 0 && this.stepsBy !== "snapshot") {
         this.done += due;
         this.step(Math.min(due, MAX_PER_FRAME));
+      } else if (due > 0 && !this.pending && this.next !== null && this.turn + due >= this.next) {
+        // frames: the clock has reached the next one (or passed several)
+        this.done += due;
+        this.pending = this.seek(this.turn + due)
+          .catch((e) => this.handlers.error(e.message))
+          .finally(() => { this.pending = null; });
       }
       if (this.turn >= this.last) { this.pause(); this.handlers.ended?.(); return; }
       requestAnimationFrame(frame);

@@ -4,7 +4,7 @@
 // coalesced into what the screen can show.
 
 import { BrainView } from "./brain_view.js";
-import { Series, histogram, lineChart } from "./charts.js";
+import { Series, binValues, histogram, lineChart } from "./charts.js";
 import { drawLineage } from "./lineage_view.js";
 import { LiveSource } from "./live.js";
 import { lineageColor } from "./palette.js";
@@ -57,6 +57,7 @@ export class SessionView {
       },
       focus: (f) => {
         if (f.organism_id !== this.focusId) return;
+        if (f.ancestors) this.phylo.adopt(f.organism, f.ancestors, f.older_ancestors);
         this.focusInfo = f;
         this.panelDirty = true;
       },
@@ -100,6 +101,8 @@ export class SessionView {
     scrub.min = String(this.source.first);
     scrub.max = String(this.source.last);
     scrub.value = String(this.source.turn);
+    // frames only (a sandbox recording): the slider moves from frame to frame
+    scrub.step = this.source.stepsBy === "snapshot" ? String(h.every_n || 1) : "1";
     this._playing(false);
   }
 
@@ -212,11 +215,19 @@ export class SessionView {
       { series: x.deaths, color: "#f85149", label: "deaths", dash: [4, 3] }]);
     lineChart($("chart-diversity"), "Diversity (Shannon, lineages)", [
       { series: x.diversity, color: "#d2a8ff", label: "H" }]);
-    const key = this.state.fitnessKey();
-    const values = [];
-    if (key) for (const o of this.state.organisms.values()) values.push(o[key]);
-    const title = key ? `Fitness: ${key.replaceAll("_", " ")} (as of turn ${this.state.tableTurn})` : "Fitness";
-    histogram($("chart-fitness"), title, values, "#e3b341");
+    const st = this.state;
+    let bins = st.fitness, key = st.fitness?.measure, at = st.fitnessTurn;
+    if (!bins) {                 // a recording without the server's histogram: bin the table
+      key = st.fitnessKey();
+      const values = [];
+      if (key) for (const o of st.organisms.values()) if (o[key] !== null) values.push(o[key]);
+      bins = binValues(values);
+      at = st.tableTurn;
+    }
+    const title = key ? `Fitness: ${key.replaceAll("_", " ")} (turn ${at})` : "Fitness";
+    const canvas = $("chart-fitness");
+    canvas.dataset.turn = String(at);
+    histogram(canvas, title, bins, "#e3b341");
   }
 
   _panel() {
@@ -240,7 +251,10 @@ export class SessionView {
         const dt = document.createElement("dt");
         dt.textContent = k.replaceAll("_", " ");
         const dd = document.createElement("dd");
-        dd.textContent = Array.isArray(v) ? v.join(", ") : String(v);
+        // a recording keeps only some numbers: the rest are unknown, not zero
+        if (v === null || v === undefined) dd.classList.add("unknown");
+        dd.textContent = v === null || v === undefined ? "unknown"
+          : Array.isArray(v) ? v.join(", ") : String(v);
         stats.append(dt, dd);
       }
     }

@@ -136,7 +136,7 @@ async function showRuns() {
   ul.replaceChildren();
   const note = (text) => ul.append(Object.assign(document.createElement("li"), { className: "muted", textContent: text }));
   if (!enabled) return note("Start the server with --runs DIR to replay recorded runs.");
-  if (!runs.length) return note("No recorded runs under the runs folder yet (primordia run hex --out DIR).");
+  if (!runs.length) return note("No recorded runs under the runs folder yet (primordia run hex|sandbox --out DIR).");
   for (const r of runs) {
     const li = document.createElement("li");
     const a = document.createElement("a");
@@ -144,7 +144,7 @@ async function showRuns() {
     a.textContent = r.name;
     const info = document.createElement("span");
     info.className = "muted";
-    info.textContent = ` ${(r.recording_bytes / 1024).toFixed(0)} KB`;
+    info.textContent = ` ${r.world ?? "unknown world"} · ${(r.recording_bytes / 1024).toFixed(0)} KB`;
     li.append(a, info);
     ul.append(li);
   }

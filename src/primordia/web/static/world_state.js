@@ -26,6 +26,7 @@ export class WorldState {
     this.grid = null;
     this.tiles = this.biomes = null;
     this.metrics = {};
+    this.fitness = null;
     this.version++;
   }
 
@@ -36,6 +37,8 @@ export class WorldState {
     this.turn = snap.turn;
     this.tableTurn = snap.turn;   // deltas move organisms; their other numbers date from here
     this.metrics = snap.metrics || {};
+    this.fitness = snap.fitness ?? null;   // the server's histogram, or null: bin the table
+    this.fitnessTurn = snap.turn;
     this.organisms = new Map();
     this.lineageCounts = new Map();
     for (const o of snap.organisms) this._add(o);
@@ -67,6 +70,7 @@ export class WorldState {
     }
     this.turn = d.turn;
     if (d.metrics) this.metrics = d.metrics;
+    if (d.fitness) { this.fitness = d.fitness; this.fitnessTurn = d.turn; }
     this.version++;
   }
 
