@@ -106,6 +106,7 @@ class HexRun(WorldRun):
     brain: str = "neural"
     lineage: Lineage = field(default_factory=Lineage)
     organism_turns: int = 0
+    founders: list[Any] | None = None     # genomes for the first organisms (island seeds)
 
     def __post_init__(self) -> None:
         if self.brain not in BRAINS:
@@ -118,7 +119,7 @@ class HexRun(WorldRun):
 
     def new_world(self) -> HexWorld:
         world = HexWorld(self.config, hex_substrate(self.brain, self.config),
-                         threads=self.threads)
+                         threads=self.threads, founders=self.founders)
         self.lineage.saw(world.last_delta)
         return world
 

@@ -41,12 +41,14 @@ class SandboxRun(WorldRun):
     CONFIG = SandboxConfig
 
     substrate: str = "psil"
+    founders: list[Any] | None = None     # genomes for the first NPCs (an island's seeds)
 
     def warm_up(self) -> None:
         warm_up(self.substrate)
 
     def new_world(self) -> SandboxWorld:
-        return SandboxWorld(self.config, SUBSTRATES.get(self.substrate), threads=self.threads)
+        return SandboxWorld(self.config, SUBSTRATES.get(self.substrate), threads=self.threads,
+                            founders=self.founders)
 
     def position(self) -> int:
         return self.world.tick_no

@@ -10,7 +10,7 @@ work per organism, and only for births.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -99,12 +99,24 @@ class HexWorld:
 
     io = HEX_IO
 
-    def __init__(self, config: HexConfig, substrate: Substrate, threads: int = 1) -> None:
+    def __init__(self, config: HexConfig, substrate: Substrate, threads: int = 1,
+                 founders: Sequence[Any] | None = None) -> None:
+        """``founders``: genomes for the first organisms (an island's seeds). They are placed
+        by the normal founding spawn, whose genomes they then replace, so positions, facings
+        and the other organisms are the same as without them."""
+        n = config.num_organisms
+        if founders is not None and len(founders) > n:
+            raise ConfigError(f"founders: {len(founders)} do not fit in a population of {n}")
         self._init_empty(config, substrate)
         self.brain: Brain = substrate.compile([], HEX_IO, threads=threads,
                                               capacity=config.cells)
-        n = config.num_organisms
         placed = self._spawn(np.full(n, -1, dtype=np.int64), 0)    # turn 0: the founders
+        if founders:
+            slots = placed[:len(founders)]
+            self.brain.remove(slots)
+            self.brain.add(list(founders), slots=slots)
+            for slot, g in zip(slots.tolist(), founders):
+                self.genomes[slot] = g
         self.last_delta = TickDelta(0, spawned_rows=organism_rows(self.state, placed))
 
     def _init_empty(self, config: HexConfig, substrate: Substrate) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -75,11 +75,19 @@ class SandboxWorld:
 
     io = SANDBOX_IO
 
-    def __init__(self, config: SandboxConfig, substrate: Substrate, threads: int = 1) -> None:
+    def __init__(self, config: SandboxConfig, substrate: Substrate, threads: int = 1,
+                 founders: Sequence[Any] | None = None) -> None:
+        """``founders``: genomes for the first NPCs (an island's seeds); the rest of the start
+        (positions, items, the other NPCs) comes from the same draws as without them."""
+        if founders is not None and len(founders) > config.npcs:
+            raise ConfigError(f"founders: {len(founders)} do not fit in a population of "
+                              f"{config.npcs}")
         self._init_empty(config, substrate)
         draws = DrawStream(self.rng, STREAM_SETUP, 0, 0)
         self._build_terrain(draws)
         genomes, items = self._starting_population(draws)
+        if founders:
+            genomes[:len(founders)] = list(founders)
         self.brain: Brain = substrate.compile(genomes, SANDBOX_IO, threads=threads,
                                               capacity=config.npcs)
         for slot, (g, item) in enumerate(zip(genomes, items)):
