@@ -96,8 +96,15 @@ class RawClient:
         return cls(*await asyncio.open_connection("127.0.0.1", port))
 
     async def request(self, method: str, path: str, body: dict | None = None) -> int:
+        return (await self.call(method, path, body))[0]
+
+    async def call(self, method: str, path: str, body: dict | None = None,
+                   token: str | None = None) -> tuple[int, bytes]:
+        """The status and body of one request (with a bearer ``token`` if given)."""
         data = orjson.dumps(body) if body is not None else b""
         head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if token:
+            head += f"Authorization: Bearer {token}\r\n"
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
         self.writer.write(head.encode() + b"\r\n" + data)
@@ -107,8 +114,7 @@ class RawClient:
         for line in headers.lower().split(b"\r\n"):
             if line.startswith(b"content-length:"):
                 length = int(line.split(b":", 1)[1])
-        await self.reader.readexactly(length)
-        return status
+        return status, await self.reader.readexactly(length)
 
     def close(self) -> None:
         self.writer.close()

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from primordia.distributed.coordinator import Coordinator
 from primordia.distributed.db import connect
+from primordia.distributed.protocol import ClaimReply
 from primordia.distributed.server import create_app
 
 from .fakes import experiment, honest, lie
@@ -36,7 +37,9 @@ def register(client, name="w"):
 def claim(client, auth, wait=0.0):
     r = client.post("/v1/jobs/claim", json={"wait": wait}, headers=auth)
     assert r.status_code == 200, r.text
-    return r.json()["job"]
+    jobs = r.json()["jobs"]
+    assert len(jobs) <= 1
+    return jobs[0] if jobs else None
 
 
 def outcome_for(job, liar=False):
@@ -74,7 +77,7 @@ def test_claim_submit_and_status(api):
     assert replica["job_id"] == job["job_id"]
     status = client.get("/v1/status", headers={"Authorization": "Bearer let-me-in"}).json()
     assert [w["name"] for w in status["workers"]] == ["a", "b"]
-    assert status["experiments"][0]["jobs"] == {"open": 4}
+    assert status["experiments"][0]["jobs"] == {"open": 3, "running": 1}
 
 
 def test_heartbeat_and_release(api):
@@ -141,3 +144,26 @@ def test_a_lying_worker_over_http_ends_quarantined(api):
                     json={"fence": j["fence"], "outcome": outcome_for(j)}, headers=auth)
     r = client.post("/v1/jobs/claim", json={"wait": 0}, headers=liar)
     assert r.status_code == 403 and r.json()["error"]["code"] == "quarantined"
+
+
+def test_batches_of_claims_and_results(api):
+    client, _ = api
+    a = register(client)
+    r = client.post("/v1/jobs/claim", json={"wait": 0, "max_jobs": 3}, headers=a)
+    jobs = r.json()["jobs"]
+    assert len(jobs) == 3 and len({j["job_id"] for j in jobs}) == 3
+    ClaimReply.model_validate(r.json())                 # the documented shape
+    items = [{"lease_id": j["lease_id"], "fence": j["fence"], "outcome": outcome_for(j)}
+             for j in jobs]
+    items.append({**items[0], "lease_id": 999})              # not a lease of a's
+    r = client.post("/v1/results", json={"results": items}, headers=a)
+    assert r.status_code == 200, r.text
+    replies = r.json()["results"]
+    assert [x["accepted"] for x in replies] == [True, True, True, False]
+    assert replies[3]["code"] == "no_such_lease"
+    r = client.post("/v1/results", json={"results": items[:1]}, headers=a)
+    assert r.json()["results"][0]["duplicate"] is True
+    r = client.post("/v1/jobs/claim", json={"wait": 0, "max_jobs": 65}, headers=a)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "max_jobs"
+    r = client.post("/v1/results", json={"results": []}, headers=a)
+    assert r.status_code == 422

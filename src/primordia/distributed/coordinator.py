@@ -21,16 +21,19 @@ and started again carries on with nothing lost or counted twice.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from primordia.core.errors import ConfigError, PrimordiaError
 from primordia.runs.island import Founder, IslandOutcome, IslandSpec, fitness_vector
@@ -40,12 +43,89 @@ from .experiment import ExperimentConfig
 from .islands import breeding_substrate
 from .models import (Experiment, Generation, Genome, GenomeParent, Job, Lease, Member, Result,
                      Worker)
-from .validate import InvalidResult, check_outcome, outcome_digest
+from .validate import check_outcome, outcome_digest
 
 E, G, GN, GP, J, L, M, R, W = (t.__table__ for t in (Experiment, Generation, Genome,
                                                       GenomeParent, Job, Lease, Member,
                                                       Result, Worker))
 DECIDED = ("verified", "accepted", "failed")
+"""Job states that need no more results; ``open`` (wants a lease) and ``running`` (every
+wanted copy leased or in) are undecided."""
+RETRY_STATES = {"40P01", "40001"}
+"""PostgreSQL's deadlock and serialization failures: the transaction is simply retried."""
+
+CLAIM_SQL = """
+SELECT j.id, j.epoch, j.island, j.niche, j.spec, j.inflight, j.received, j.wanted,
+       g.number, g.experiment_id
+FROM jobs j JOIN generations g ON g.id = j.generation_id
+WHERE j.state = 'open'
+  AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.job_id = j.id AND l.worker_id = :w
+                  AND l.state IN ('active', 'submitted'))
+ORDER BY j.id"""
+LEASE_SQL = """
+SELECT l.worker_id, l.state, l.fence, l.job_id, j.spec, j.generation_id,
+       j.state AS job_state, j.wanted, j.inflight, j.received, j.spot, j.must_verify,
+       j.result_id
+FROM leases l JOIN jobs j ON j.id = l.job_id WHERE l.id = :id"""
+RECOUNT_SQL = """
+UPDATE jobs SET state = CASE WHEN inflight + received < wanted THEN 'open' ELSE 'running' END
+WHERE id = :id AND state IN ('open', 'running')"""
+JOB_SQL = "SELECT * FROM jobs WHERE id = :id"
+TAKE_SQL = """
+UPDATE jobs SET inflight = inflight + 1, epoch = epoch + 1,
+  state = CASE WHEN inflight + 1 + received >= wanted THEN 'running' ELSE 'open' END
+WHERE id IN :ids"""
+RESULT_INSERT_SQL = """
+INSERT INTO results (job_id, lease_id, worker_id, digest, state_hash, outcome, status,
+                     received_at, seconds)
+VALUES (:job, :lease, :worker, :digest, :state_hash, :outcome, 'pending', :now, :seconds)
+RETURNING id"""
+SUBMITTED_SQL = "UPDATE leases SET state = 'submitted' WHERE id = :id"
+RECEIVED_SQL = """
+UPDATE jobs SET inflight = inflight - 1, received = received + 1, state = :state,
+                wanted = :wanted, result_id = :result WHERE id = :id"""
+RESULTS_OF_SQL = """
+SELECT r.id, r.worker_id, r.digest, r.status, w.local, w.streak
+FROM results r JOIN workers w ON w.id = r.worker_id
+WHERE r.job_id = :id AND r.status != 'discarded' ORDER BY r.id"""
+SET_JOB_SQL = """
+UPDATE jobs SET state = :state, result_id = :result, wanted = :wanted WHERE id = :id"""
+TRUST_SQL = """
+UPDATE workers SET streak = streak + :n, verified = verified + :n
+WHERE id = :id AND NOT quarantined"""
+WORKER_SQL = "SELECT local, streak FROM workers WHERE id = :id"
+GENERATION_SQL = "SELECT * FROM generations WHERE id = :id"
+UNDECIDED_SQL = """
+SELECT 1 FROM jobs WHERE generation_id = :g AND state IN ('open', 'running') LIMIT 1"""
+
+
+_CLAIM = text(CLAIM_SQL + " LIMIT :n")
+_CLAIM_PG = text(CLAIM_SQL + " LIMIT :n FOR UPDATE OF j SKIP LOCKED")
+_LEASE = text(LEASE_SQL)
+_LEASE_PG = text(LEASE_SQL + " FOR UPDATE OF l, j")
+_TAKE_MANY = text(TAKE_SQL).bindparams(bindparam("ids", expanding=True))
+_RESULT_INSERT, _SUBMITTED, _RECEIVED, _RECOUNT = (text(q) for q in (
+    RESULT_INSERT_SQL, SUBMITTED_SQL, RECEIVED_SQL, RECOUNT_SQL))
+_JOB, _RESULTS_OF, _SET_JOB, _TRUST, _WORKER, _GENERATION, _UNDECIDED = (text(q) for q in (
+    JOB_SQL, RESULTS_OF_SQL, SET_JOB_SQL, TRUST_SQL, WORKER_SQL, GENERATION_SQL,
+    UNDECIDED_SQL))
+_VALID_MANY = text("UPDATE results SET status = 'valid' WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True))
+
+
+def retrying(method):
+    """Run a transactional method again when PostgreSQL picked it as a deadlock victim."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        for attempt in range(6):
+            try:
+                return method(self, *args, **kwargs)
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) not in RETRY_STATES or attempt == 5:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+    return run
 SWEEP_EVERY = 1.0
 """Seconds between sweeps for expired leases made on the claim path."""
 
@@ -73,6 +153,70 @@ class Offer:
     spec: str                      # IslandSpec JSON
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What a job's results decide: its state, the result it rests on, how many results it
+    wants, and the pending results that agree with the quorum or were outvoted."""
+
+    state: str
+    result_id: int | None
+    wanted: int
+    agree: tuple = ()
+    disagree: tuple = ()
+
+
+class JobCounts(NamedTuple):
+    state: str
+    wanted: int
+    inflight: int
+    received: int
+    spot: bool
+    must_verify: bool
+    result_id: int | None
+
+
+class ResultRow(NamedTuple):
+    id: int
+    worker_id: int
+    digest: str
+    status: str
+    local: bool
+    streak: int
+
+
+def verdict(job, rows, exp: ExperimentConfig) -> Verdict:
+    """Decide a job from its non-discarded results (``rows``: id, worker_id, digest,
+    status, local, streak), BOINC-style: two equal digests, or one from the coordinator's
+    own worker, verify it; a lone result of a trusted worker is accepted unless the job is
+    spot-checked or backs the elite; otherwise one more copy is wanted, up to
+    ``max_results``. ``job`` needs state, wanted, inflight, received, spot, must_verify
+    and result_id (counters as they will be after this result)."""
+    pending = lambda rs: tuple(r for r in rs if r.status == "pending")  # noqa: E731
+    if job.state == "verified":               # a late copy: judged against the quorum
+        good = next(r.digest for r in rows if r.id == job.result_id)
+        return Verdict("verified", job.result_id, job.wanted,
+                       pending(r for r in rows if r.digest == good),
+                       pending(r for r in rows if r.digest != good))
+    groups: dict[str, list] = {}
+    for r in rows:
+        groups.setdefault(r.digest, []).append(r)
+    best = max(groups.values(), key=len) if groups else []
+    if len(best) >= 2 or any(r.local for r in best):
+        order = sorted(rows, key=lambda r: r.worker_id)       # one lock order for all
+        return Verdict("verified", best[0].id, len(rows),
+                       pending(r for r in order if r.digest == best[0].digest),
+                       pending(r for r in order if r.digest != best[0].digest))
+    n = len(rows)
+    if (n == 1 and not job.spot and not job.must_verify
+            and rows[0].streak >= exp.verification.trust_after):
+        return Verdict("accepted", rows[0].id, job.wanted)
+    if n >= exp.verification.max_results:
+        return Verdict("failed", None, job.wanted)
+    wanted = max(job.wanted, n + 1)
+    return Verdict("open" if job.inflight + job.received < wanted else "running", None,
+                   wanted)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -84,11 +228,20 @@ class Coordinator:
         self.engine = engine
         self.clock = clock
         self.pg = engine.dialect.name == "postgresql"
+        # SQLite has one writer: queue them here rather than in its sleeping busy handler
+        self._writer = contextlib.nullcontext() if self.pg else threading.Lock()
         self._configs: dict[int, ExperimentConfig] = {}
+        self._generations: dict[int, int] = {}        # generation id -> experiment id
+        self._tokens: dict[str, int] = {}             # token hash -> worker (not quarantined)
         self._specs: OrderedDict[int, IslandSpec] = OrderedDict()
         self._lock = threading.Lock()
         self._last_sweep = 0.0
         self._listeners: list[Callable[[], None]] = []
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self._writer, self.engine.begin() as c:
+            yield c
 
     def subscribe(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` (from any thread) whenever jobs may have become claimable."""
@@ -102,16 +255,16 @@ class Coordinator:
     def start(self, exp: ExperimentConfig) -> int:
         """The experiment's id: created with generation 0 and its jobs if new; an experiment
         of the same name must have the same config (resuming it)."""
-        text = exp.model_dump_json()
-        with self.engine.begin() as c:
+        wanted = exp.model_dump_json()
+        with self._tx() as c:
             row = c.execute(select(E.c.id, E.c.config).where(E.c.name == exp.name)).first()
             if row is not None:
-                if orjson.loads(row.config) != orjson.loads(text):
+                if orjson.loads(row.config) != orjson.loads(wanted):
                     raise ConfigError(f"experiment {exp.name!r} exists with another config; "
                                       "choose a new name")
                 return int(row.id)
             now = self.clock()
-            eid = c.execute(insert(E).values(name=exp.name, config=text, seed=exp.seed,
+            eid = c.execute(insert(E).values(name=exp.name, config=wanted, seed=exp.seed,
                                              status="running", generation=0,
                                              created_at=now)).inserted_primary_key[0]
             substrate, max_len = breeding_substrate(exp)
@@ -124,8 +277,8 @@ class Coordinator:
     def config(self, c: Connection, eid: int) -> ExperimentConfig:
         cfg = self._configs.get(eid)
         if cfg is None:
-            text = c.execute(select(E.c.config).where(E.c.id == eid)).scalar_one()
-            cfg = self._configs[eid] = ExperimentConfig.model_validate_json(text)
+            raw = c.execute(select(E.c.config).where(E.c.id == eid)).scalar_one()
+            cfg = self._configs[eid] = ExperimentConfig.model_validate_json(raw)
         return cfg
 
     def _bank(self, c: Connection, eid: int, data: bytes, substrate: str, generation: int,
@@ -178,112 +331,160 @@ class Coordinator:
         """A new worker's id and token (only its hash is stored)."""
         token = secrets.token_urlsafe(32)
         now = self.clock()
-        with self.engine.begin() as c:
+        with self._tx() as c:
             wid = c.execute(insert(W).values(
                 name=name, token_hash=hash_token(token), local=local, procs=procs, streak=0,
                 verified=0, invalid=0, quarantined=False, created_at=now,
                 last_seen=now)).inserted_primary_key[0]
         return int(wid), token
 
+    def known_worker(self, token: str | None) -> int | None:
+        """The worker of a token already authenticated (no database call), else None."""
+        return self._tokens.get(hash_token(token)) if token else None
+
     def authenticate(self, token: str | None) -> int:
-        """The worker a token belongs to (401 if none; 403 if it is quarantined)."""
+        """The worker a token belongs to (401 if none; 403 if it is quarantined). Known
+        good tokens are remembered until their worker is quarantined."""
         if not token:
             raise Refused(401, "unauthorized", "authorization: send 'Authorization: Bearer "
                           "<token>' with the token registration gave")
-        with self.engine.connect() as c:
+        key = hash_token(token)
+        wid = self._tokens.get(key)
+        if wid is not None:
+            return wid
+        with self._tx() as c:
             row = c.execute(select(W.c.id, W.c.quarantined)
-                            .where(W.c.token_hash == hash_token(token))).first()
-            c.rollback()
+                            .where(W.c.token_hash == key)).first()
         if row is None:
             raise Refused(401, "unauthorized", "authorization: unknown worker token")
         if row.quarantined:
             raise Refused(403, "quarantined", "this worker sent results that other workers "
                           "contradicted; it gets no more jobs")
+        self._tokens[key] = int(row.id)
         return int(row.id)
 
     # ---- jobs ----------------------------------------------------------------------------------
     def claim(self, worker_id: int) -> Offer | None:
-        """Lease the oldest job that wants another result and that this worker has not run;
-        None when there is none."""
+        """Lease one job (``claim_many`` with a limit of one)."""
+        offers = self.claim_many(worker_id, 1)
+        return offers[0] if offers else None
+
+    @retrying
+    def claim_many(self, worker_id: int, limit: int) -> list[Offer]:
+        """Lease up to ``limit`` of the oldest jobs that want another result and that this
+        worker has not run, in one transaction (a worker with several processes asks for
+        several at once, as BOINC clients do)."""
         self._maybe_sweep()
         now = self.clock()
-        mine = select(L.c.id).where(L.c.job_id == J.c.id, L.c.worker_id == worker_id,
-                                    L.c.state.in_(("active", "submitted"))).exists()
-        q = (select(J.c.id, J.c.epoch, J.c.generation_id, J.c.island, J.c.niche)
-             .where(J.c.state == "open", J.c.inflight + J.c.received < J.c.wanted, ~mine)
-             .order_by(J.c.id).limit(1))
-        if self.pg:
-            q = q.with_for_update(skip_locked=True, of=J)
-        with self.engine.begin() as c:
-            job = c.execute(q).first()
-            if job is None:
-                return None
-            gen = c.execute(select(G.c.experiment_id, G.c.number)
-                            .where(G.c.id == job.generation_id)).one()
-            exp = self.config(c, gen.experiment_id)
-            fence = job.epoch + 1
-            c.execute(update(J).where(J.c.id == job.id)
-                      .values(inflight=J.c.inflight + 1, epoch=fence))
-            lease = c.execute(insert(L).values(
-                job_id=job.id, worker_id=worker_id, fence=fence, state="active",
-                issued_at=now, deadline=now + exp.leases.seconds)).inserted_primary_key[0]
-            c.execute(update(W).where(W.c.id == worker_id).values(last_seen=now))
-            spec = c.execute(select(J.c.spec).where(J.c.id == job.id)).scalar_one()
-        return Offer(int(lease), fence, int(job.id), exp.name, int(gen.number),
-                     int(job.island), job.niche, exp.leases.seconds, spec)
+        q = _CLAIM_PG if self.pg else _CLAIM
+        with self._tx() as c:
+            jobs = c.execute(q, {"w": worker_id, "n": limit}).all()
+            if not jobs:
+                return []
+            c.execute(_TAKE_MANY, {"ids": [j.id for j in jobs]})
+            configs = [self.config(c, j.experiment_id) for j in jobs]
+            leases = c.execute(insert(L).returning(L.c.id, sort_by_parameter_order=True), [
+                {"job_id": j.id, "worker_id": worker_id, "fence": j.epoch + 1,
+                 "state": "active", "issued_at": now, "deadline": now + exp.leases.seconds}
+                for j, exp in zip(jobs, configs)]).scalars().all()
+            offers = [Offer(int(lease), j.epoch + 1, int(j.id), exp.name, int(j.number),
+                            int(j.island), j.niche, exp.leases.seconds, j.spec)
+                      for lease, j, exp in zip(leases, jobs, configs)]
+        return offers
 
     def submit(self, worker_id: int, lease_id: int, fence: int, outcome: IslandOutcome,
                seconds: float = 0.0) -> dict[str, Any]:
         """Store a result for the worker's own live lease and decide its job. A repeat of a
-        stored result is acknowledged and changes nothing."""
-        digest = outcome_digest(outcome)
+        stored result is acknowledged and changes nothing. Refused (404, 409) when the
+        lease is not the worker's, or no longer live."""
+        reply = self.submit_many(worker_id, [(lease_id, fence, outcome, seconds)])[0]
+        if "refused" in reply:
+            status, code, message = reply.pop("refused")
+            raise Refused(status, code, message)
+        return reply
+
+    @retrying
+    def submit_many(self, worker_id: int,
+                    items: list[tuple[int, int, IslandOutcome, float]]) -> list[dict[str, Any]]:
+        """``submit`` for several results in one transaction; a refusal answers its item
+        (``{"accepted": False, "refused": (status, code, message)}``) and not the others.
+        Trust gained is written last, workers in id order, so that transactions touching
+        the same workers hold their rows briefly and take them in one order."""
         now = self.clock()
-        with self.engine.begin() as c:
-            q = select(L).where(L.c.id == lease_id)
-            lease = c.execute(q.with_for_update() if self.pg else q).first()
-            if lease is None or lease.worker_id != worker_id:
-                raise Refused(404, "no_such_lease", f"lease {lease_id}: not one of yours")
-            if lease.state == "submitted":
-                stored = c.execute(select(R.c.digest).where(R.c.lease_id == lease_id)
-                                   ).scalar_one()
-                if stored != digest:
-                    raise Refused(409, "already_submitted", f"lease {lease_id}: a different "
-                                  "result was already submitted")
-                return {"accepted": True, "duplicate": True}
-            if lease.fence != fence:
-                raise Refused(409, "stale_fence", f"lease {lease_id}: fence {fence} is not "
-                              f"this lease's ({lease.fence})")
-            if lease.state != "active":
-                raise Refused(409, "lease_" + lease.state, f"lease {lease_id} is "
-                              f"{lease.state}; its job went to another worker")
-            job = self._lock_job(c, lease.job_id)
-            try:
-                check_outcome(self._spec(job.id, job.spec), outcome)
-            except (InvalidResult, PrimordiaError) as exc:
-                c.execute(update(L).where(L.c.id == lease_id).values(state="released"))
-                c.execute(update(J).where(J.c.id == job.id)
-                          .values(inflight=J.c.inflight - 1))
-                c.execute(update(W).where(W.c.id == worker_id)
-                          .values(streak=0, invalid=W.c.invalid + 1, last_seen=now))
-                self._notify()
-                return {"accepted": False, "error": str(exc)}
-            c.execute(insert(R).values(
-                job_id=job.id, lease_id=lease_id, worker_id=worker_id, digest=digest,
-                state_hash=outcome.state_hash,
-                outcome=orjson.dumps(outcome.model_dump(mode="json")).decode(),
-                status="pending", received_at=now, seconds=max(0.0, float(seconds))))
-            c.execute(update(L).where(L.c.id == lease_id).values(state="submitted"))
-            c.execute(update(J).where(J.c.id == job.id).values(
-                inflight=J.c.inflight - 1, received=J.c.received + 1))
-            c.execute(update(W).where(W.c.id == worker_id).values(last_seen=now))
-            self._decide(c, job.id)
-            self._maybe_close(c, job.generation_id)
+        replies = []
+        trust: dict[int, int] = {}
+        with self._tx() as c:
+            me = c.execute(_WORKER, {"id": worker_id}).one()
+            for lease_id, fence, outcome, seconds in items:
+                try:
+                    replies.append(self._submit(c, worker_id, me, lease_id, fence, outcome,
+                                                seconds, now, trust))
+                except Refused as exc:
+                    replies.append({"accepted": False, "error": str(exc),
+                                    "refused": (exc.status, exc.code, str(exc))})
+            for wid in sorted(trust):
+                c.execute(_TRUST, {"id": wid, "n": trust[wid]})
         self._notify()                  # after the commit, so that waiters see it
+        return replies
+
+    def _submit(self, c: Connection, worker_id: int, me, lease_id: int, fence: int,
+                outcome: IslandOutcome, seconds: float, now: float,
+                trust: dict[int, int]) -> dict[str, Any]:
+        data = outcome.model_dump(mode="json")
+        digest = outcome_digest(data)
+        lease = c.execute(_LEASE_PG if self.pg else _LEASE, {"id": lease_id}).first()
+        if lease is None or lease.worker_id != worker_id:
+            raise Refused(404, "no_such_lease", f"lease {lease_id}: not one of yours")
+        if lease.state == "submitted":
+            stored = c.execute(select(R.c.digest).where(R.c.lease_id == lease_id)
+                               ).scalar_one()
+            if stored != digest:
+                raise Refused(409, "already_submitted", f"lease {lease_id}: a different "
+                              "result was already submitted")
+            return {"accepted": True, "duplicate": True}
+        if lease.fence != fence:
+            raise Refused(409, "stale_fence", f"lease {lease_id}: fence {fence} is not "
+                          f"this lease's ({lease.fence})")
+        if lease.state != "active":
+            raise Refused(409, "lease_" + lease.state, f"lease {lease_id} is "
+                          f"{lease.state}; its job went to another worker")
+        job_id = lease.job_id
+        try:
+            check_outcome(self._spec(job_id, lease.spec), outcome)
+        except PrimordiaError as exc:
+            c.execute(update(L).where(L.c.id == lease_id).values(state="released"))
+            c.execute(update(J).where(J.c.id == job_id).values(inflight=J.c.inflight - 1))
+            c.execute(_RECOUNT, {"id": job_id})
+            c.execute(update(W).where(W.c.id == worker_id)
+                      .values(streak=0, invalid=W.c.invalid + 1, last_seen=now))
+            return {"accepted": False, "error": str(exc)}
+        result_id = c.execute(_RESULT_INSERT, {
+            "job": job_id, "lease": lease_id, "worker": worker_id, "digest": digest,
+            "state_hash": outcome.state_hash, "outcome": orjson.dumps(data).decode(),
+            "now": now, "seconds": max(0.0, float(seconds))}).scalar_one()
+        c.execute(_SUBMITTED, {"id": lease_id})
+        job = JobCounts(lease.job_state, lease.wanted, lease.inflight - 1,
+                        lease.received + 1, lease.spot, lease.must_verify, lease.result_id)
+        if job.state == "failed":
+            v = Verdict("failed", None, job.wanted)
+        else:
+            if lease.received == 0 and job.state in ("open", "running"):
+                rows = [ResultRow(result_id, worker_id, digest, "pending", me.local,
+                                  me.streak)]            # the first result: no query
+            else:
+                rows = c.execute(_RESULTS_OF, {"id": job_id}).all()
+            v = verdict(job, rows, self._experiment_of(c, lease.generation_id))
+        c.execute(_RECEIVED, {"state": v.state, "wanted": v.wanted, "result": v.result_id,
+                              "id": job_id})
+        self._judge(c, v, trust)
+        if v.state in DECIDED and job.state not in DECIDED:
+            self._maybe_close(c, lease.generation_id)
         return {"accepted": True, "duplicate": False}
 
+    @retrying
     def release(self, worker_id: int, lease_id: int) -> bool:
         """Give a lease back (a worker stopping); its job is offered again at once."""
-        with self.engine.begin() as c:
+        with self._tx() as c:
             q = select(L.c.job_id, L.c.worker_id, L.c.state).where(L.c.id == lease_id)
             lease = c.execute(q.with_for_update() if self.pg else q).first()
             if lease is None or lease.worker_id != worker_id:
@@ -294,6 +495,7 @@ class Coordinator:
             c.execute(update(L).where(L.c.id == lease_id).values(state="released"))
             c.execute(update(J).where(J.c.id == lease.job_id)
                       .values(inflight=J.c.inflight - 1))
+            c.execute(_RECOUNT, {"id": lease.job_id})
         self._notify()
         return True
 
@@ -302,15 +504,14 @@ class Coordinator:
         jobs of leases that are gone (expired and reissued, or its job decided)."""
         now = self.clock()
         live: list[int] = []
-        with self.engine.begin() as c:
+        with self._tx() as c:
             rows = c.execute(select(L.c.id, L.c.job_id, L.c.worker_id, L.c.state)
                              .where(L.c.id.in_(lease_ids))).all() if lease_ids else []
             for r in rows:
                 if r.worker_id == worker_id and r.state == "active":
-                    gen = c.execute(select(G.c.experiment_id).join(J, J.c.generation_id ==
-                                                                  G.c.id)
-                                    .where(J.c.id == r.job_id)).scalar_one()
-                    secs = self.config(c, gen).leases.seconds
+                    gen = c.execute(select(J.c.generation_id).where(J.c.id == r.job_id)
+                                    ).scalar_one()
+                    secs = self._experiment_of(c, gen).leases.seconds
                     c.execute(update(L).where(L.c.id == r.id, L.c.state == "active")
                               .values(deadline=now + secs))
                     live.append(int(r.id))
@@ -326,12 +527,26 @@ class Coordinator:
             self._last_sweep = now
         self.sweep()
 
+    @retrying
+    def close_ready(self) -> int:
+        """Close every open generation whose jobs are all decided; how many closed."""
+        q = text("SELECT g.id FROM generations g WHERE g.status = 'open' AND NOT EXISTS "
+                 "(SELECT 1 FROM jobs j WHERE j.generation_id = g.id "
+                 "AND j.state IN ('open', 'running'))")
+        n = 0
+        with self._tx() as c:
+            for (gid,) in c.execute(q).all():
+                self._maybe_close(c, gid)
+                n += 1
+        return n
+
+    @retrying
     def sweep(self) -> int:
         """Expire leases past their deadline; a job whose leases expired ``attempts`` times
         is given up. Returns how many leases expired."""
         now = self.clock()
         n = 0
-        with self.engine.begin() as c:
+        with self._tx() as c:
             q = select(L.c.id, L.c.job_id).where(L.c.state == "active", L.c.deadline < now)
             for lease in c.execute(q.with_for_update(skip_locked=True) if self.pg else q
                                    ).all():
@@ -339,9 +554,11 @@ class Coordinator:
                 c.execute(update(L).where(L.c.id == lease.id).values(state="expired"))
                 c.execute(update(J).where(J.c.id == job.id).values(
                     inflight=J.c.inflight - 1, expired=J.c.expired + 1))
+                c.execute(_RECOUNT, {"id": job.id})
                 n += 1
                 exp = self._experiment_of(c, job.generation_id)
-                if job.expired + 1 >= exp.leases.attempts and job.state == "open":
+                if (job.expired + 1 >= exp.leases.attempts
+                        and job.state in ("open", "running")):
                     c.execute(update(J).where(J.c.id == job.id).values(state="failed"))
                     self._maybe_close(c, job.generation_id)
         if n:
@@ -354,71 +571,51 @@ class Coordinator:
         return c.execute(q.with_for_update() if self.pg else q).one()
 
     def _experiment_of(self, c: Connection, generation_id: int) -> ExperimentConfig:
-        eid = c.execute(select(G.c.experiment_id).where(G.c.id == generation_id)).scalar_one()
+        eid = self._generations.get(generation_id)
+        if eid is None:
+            eid = self._generations[generation_id] = c.execute(
+                select(G.c.experiment_id).where(G.c.id == generation_id)).scalar_one()
         return self.config(c, eid)
 
-    def _spec(self, job_id: int, text: str) -> IslandSpec:
+    def _spec(self, job_id: int, raw: str) -> IslandSpec:
         with self._lock:
             spec = self._specs.get(job_id)
             if spec is not None:
                 self._specs.move_to_end(job_id)
                 return spec
-        spec = IslandSpec.model_validate_json(text)
+        spec = IslandSpec.model_validate_json(raw)
         with self._lock:
             self._specs[job_id] = spec
             while len(self._specs) > 4096:
                 self._specs.popitem(last=False)
         return spec
 
-    def _decide(self, c: Connection, job_id: int) -> None:
-        """Verify, accept, or ask for more copies of a job from its results so far."""
-        job = c.execute(select(J).where(J.c.id == job_id)).one()
+    def _decide(self, c: Connection, job_id: int) -> str:
+        """Verify, accept, or ask for more copies of a job from its results so far; the
+        job's new state."""
+        job = c.execute(_JOB, {"id": job_id}).one()
         if job.state == "failed":
-            return
+            return job.state
         exp = self._experiment_of(c, job.generation_id)
-        rows = c.execute(select(R.c.id, R.c.worker_id, R.c.digest, R.c.status, W.c.local,
-                                W.c.streak)
-                         .join(W, W.c.id == R.c.worker_id)
-                         .where(R.c.job_id == job_id, R.c.status != "discarded")
-                         .order_by(R.c.id)).all()
-        if job.state == "verified":           # a late copy: judged against the quorum
-            good = c.execute(select(R.c.digest).where(R.c.id == job.result_id)).scalar_one()
-            for r in rows:
-                if r.status == "pending":
-                    self._judge(c, r, r.digest == good)
-            return
-        groups: dict[str, list] = {}
-        for r in rows:
-            groups.setdefault(r.digest, []).append(r)
-        best = max(groups.values(), key=len) if groups else []
-        if len(best) >= 2 or any(r.local for r in best):
-            for r in rows:
-                self._judge(c, r, r.digest == best[0].digest)
-            c.execute(update(J).where(J.c.id == job_id).values(
-                state="verified", result_id=best[0].id, wanted=len(rows)))
-            return
-        n = len(rows)
-        if (n == 1 and not job.spot and not job.must_verify
-                and rows[0].streak >= exp.verification.trust_after):
-            c.execute(update(J).where(J.c.id == job_id).values(
-                state="accepted", result_id=rows[0].id))
-            return
-        if n >= exp.verification.max_results:
-            c.execute(update(J).where(J.c.id == job_id).values(state="failed",
-                                                                result_id=None))
-            return
-        c.execute(update(J).where(J.c.id == job_id).values(
-            state="open", result_id=None, wanted=max(job.wanted, n + 1)))
-        self._notify()
+        rows = c.execute(_RESULTS_OF, {"id": job_id}).all()
+        v = verdict(job, rows, exp)
+        c.execute(_SET_JOB, {"state": v.state, "result": v.result_id, "wanted": v.wanted,
+                             "id": job_id})
+        self._judge(c, v, None)
+        return v.state
 
-    def _judge(self, c: Connection, r, agrees: bool) -> None:
-        if r.status != "pending":
-            return
-        if agrees:
-            c.execute(update(R).where(R.c.id == r.id).values(status="valid"))
-            c.execute(update(W).where(W.c.id == r.worker_id).values(
-                streak=W.c.streak + 1, verified=W.c.verified + 1))
-        else:
+    def _judge(self, c: Connection, v: "Verdict", trust: dict[int, int] | None) -> None:
+        """Mark the pending results a verdict judged; raise the trust of workers that
+        agreed (now, or into ``trust`` to be written at the end of the transaction) and
+        quarantine those outvoted."""
+        if v.agree:
+            c.execute(_VALID_MANY, {"ids": [r.id for r in v.agree]})
+            for r in v.agree:
+                if trust is None:
+                    c.execute(_TRUST, {"id": r.worker_id, "n": 1})
+                else:
+                    trust[r.worker_id] = trust.get(r.worker_id, 0) + 1
+        for r in v.disagree:
             c.execute(update(R).where(R.c.id == r.id).values(status="invalid"))
             self._quarantine(c, r.worker_id)
 
@@ -438,21 +635,24 @@ class Coordinator:
             c.execute(update(L).where(L.c.id == lease.id).values(state="released"))
             c.execute(update(J).where(J.c.id == lease.job_id).values(
                 inflight=J.c.inflight - 1))
-        for job_id in sorted({r.job_id for r in pending}):
+        for job_id in sorted({r.job_id for r in pending} | {x.job_id for x in active}):
+            c.execute(_RECOUNT, {"id": job_id})
             state = c.execute(select(J.c.state).where(J.c.id == job_id)).scalar_one()
-            if state in ("open", "accepted"):
+            if state in ("open", "running", "accepted"):
                 self._decide(c, job_id)
+        self._tokens = {k: v for k, v in self._tokens.items() if v != worker_id}
         self._notify()
 
     # ---- closing a generation --------------------------------------------------------------------
     def _maybe_close(self, c: Connection, generation_id: int) -> None:
-        q = select(G).where(G.c.id == generation_id)
-        gen = c.execute(q.with_for_update() if self.pg else q).one()
-        if gen.status != "open":
+        """Close the generation if every job is decided. Two transactions deciding its last
+        two jobs at once may each miss the other's decision; the sweep closes such a
+        generation (``close_ready``). The close itself is claimed by a conditional update,
+        so it happens once."""
+        if c.execute(_UNDECIDED, {"g": generation_id}).first() is not None:
             return
-        undecided = c.execute(select(func.count()).select_from(J).where(
-            J.c.generation_id == generation_id, J.c.state.not_in(DECIDED))).scalar_one()
-        if undecided:
+        gen = c.execute(_GENERATION, {"id": generation_id}).one()
+        if gen.status != "open":
             return
         exp = self.config(c, gen.experiment_id)
         jobs = c.execute(select(J.c.id, J.c.state, J.c.result_id, J.c.spec)
@@ -460,8 +660,8 @@ class Coordinator:
                                 J.c.state != "failed").order_by(J.c.island)).all()
         outcomes = {}
         for j in jobs:
-            text = c.execute(select(R.c.outcome).where(R.c.id == j.result_id)).scalar_one()
-            outcomes[j.id] = IslandOutcome.model_validate_json(text)
+            raw = c.execute(select(R.c.outcome).where(R.c.id == j.result_id)).scalar_one()
+            outcomes[j.id] = IslandOutcome.model_validate_json(raw)
         members = c.execute(select(M.c.genome_id).where(M.c.generation_id == generation_id)
                             ).scalars().all()
         vectors: dict[int, list[tuple[int, ...]]] = {int(g): [] for g in members}
@@ -479,6 +679,10 @@ class Coordinator:
                 state="open", must_verify=True, wanted=2))
             self._notify()
             return
+        claimed = c.execute(update(G).where(G.c.id == gen.id, G.c.status == "open")
+                            .values(status="closed", closed_at=self.clock()))
+        if claimed.rowcount != 1:
+            return                        # another transaction closed it meanwhile
         self._close(c, gen, exp, jobs, outcomes, candidates, vectors)
 
     def _close(self, c: Connection, gen, exp: ExperimentConfig, jobs, outcomes, candidates,
@@ -511,7 +715,6 @@ class Coordinator:
                 islands=len(vectors[cand.genome_id]), rank=chosen.ranks.get(cand.genome_id),
                 kept=kept.get(cand.genome_id)))
         now = self.clock()
-        c.execute(update(G).where(G.c.id == gen.id).values(status="closed", closed_at=now))
         if number + 1 >= exp.generations:
             c.execute(update(E).where(E.c.id == eid).values(status="done", finished_at=now))
             return
@@ -525,7 +728,7 @@ class Coordinator:
     # ---- views -------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """Experiments with their open generation's job states, and workers with trust."""
-        with self.engine.connect() as c:
+        with self._tx() as c:
             exps = []
             for e in c.execute(select(E).order_by(E.c.id)).all():
                 gens = c.execute(select(G.c.id, G.c.number, G.c.status).where(
@@ -545,7 +748,6 @@ class Coordinator:
                         "active_leases": c.execute(select(func.count()).select_from(L).where(
                             and_(L.c.worker_id == w.id, L.c.state == "active"))).scalar_one()}
                        for w in c.execute(select(W).order_by(W.c.id)).all()]
-            c.rollback()
         return {"experiments": exps, "workers": workers, "time": self.clock()}
 
 

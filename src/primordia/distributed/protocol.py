@@ -30,8 +30,13 @@ class RegisterReply(Wire):
     protocol_version: int = PROTOCOL_VERSION
 
 
+MAX_BATCH = 64
+"""Jobs one claim may take, and results one request may carry."""
+
+
 class ClaimRequest(Wire):
     wait: float = Field(20.0, ge=0, le=MAX_WAIT, description="Seconds to wait for a job.")
+    max_jobs: int = Field(1, ge=1, le=MAX_BATCH, description="Jobs to take at most.")
 
 
 class JobOffer(Wire):
@@ -48,7 +53,7 @@ class JobOffer(Wire):
 
 
 class ClaimReply(Wire):
-    job: JobOffer | None = None
+    jobs: list[JobOffer] = Field(default_factory=list)
 
 
 class ResultSubmission(Wire):
@@ -61,6 +66,28 @@ class SubmitReply(Wire):
     accepted: bool
     duplicate: bool = False
     error: str | None = None
+
+
+class BatchResult(ResultSubmission):
+    lease_id: int
+
+
+class ResultBatch(Wire):
+    """Several results in one request (a worker whose islands finished together)."""
+
+    results: list[BatchResult] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchReply(Wire):
+    lease_id: int
+    accepted: bool
+    duplicate: bool = False
+    error: str | None = None
+    code: str | None = None       # why a refused result was refused (no_such_lease, ...)
+
+
+class ResultBatchReply(Wire):
+    results: list[BatchReply]
 
 
 class HeartbeatRequest(Wire):

@@ -18,9 +18,10 @@ from primordia.web.errors import ApiError, install_error_handlers
 from primordia.web.guard import BodyLimit, bearer, require_token
 
 from .coordinator import Coordinator, Refused
-from .protocol import (PROTOCOL_VERSION, ClaimReply, ClaimRequest, HeartbeatReply,
-                       HeartbeatRequest, JobOffer, RegisterReply, RegisterRequest,
-                       ResultSubmission, SubmitReply)
+from .protocol import (PROTOCOL_VERSION, BatchReply, ClaimRequest,
+                       HeartbeatReply, HeartbeatRequest, RegisterReply,
+                       RegisterRequest, ResultBatch, ResultBatchReply, ResultSubmission,
+                       SubmitReply)
 
 MAX_BODY_BYTES = 8 << 20
 """A result with its sampled genomes stays far below this."""
@@ -76,6 +77,7 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
             await asyncio.sleep(SWEEP_SECONDS)
             try:
                 await asyncio.to_thread(coordinator.sweep)
+                await asyncio.to_thread(coordinator.close_ready)
             except Exception:                       # noqa: BLE001 -- keep sweeping
                 pass
 
@@ -98,7 +100,9 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
             raise ApiError(exc.status, exc.code, str(exc), None) from None
 
     async def worker_id(authorization: str | None) -> int:
-        return await call(coordinator.authenticate, bearer(authorization))
+        token = bearer(authorization)
+        known = coordinator.known_worker(token)
+        return known if known is not None else await call(coordinator.authenticate, token)
 
     @app.get("/health")
     async def health() -> Response:
@@ -119,22 +123,21 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
     async def claim(body: ClaimRequest | None = None,
                     authorization: str | None = Header(None)) -> Response:
         wid = await worker_id(authorization)
-        wait = (body or ClaimRequest()).wait
+        body = body or ClaimRequest()
         loop = asyncio.get_running_loop()
-        until = loop.time() + wait
+        until = loop.time() + body.wait
         while True:
-            offer = await call(coordinator.claim, wid)
+            offers = await call(coordinator.claim_many, wid, body.max_jobs)
             left = until - loop.time()
-            if offer is not None or left <= 0:
+            if offers or left <= 0:
                 break
             await wake.wait(min(left, RECHECK_SECONDS))
-        if offer is None:
-            return reply(ClaimReply(job=None))
-        job = JobOffer(lease_id=offer.lease_id, fence=offer.fence, job_id=offer.job_id,
-                       experiment=offer.experiment, generation=offer.generation,
-                       island=offer.island, niche=offer.niche,
-                       deadline_in=offer.deadline_in, spec=orjson.loads(offer.spec))
-        return reply(ClaimReply(job=job))
+        # the shape of ClaimReply, with each spec sent as stored (validated when written)
+        return reply({"jobs": [{
+            "lease_id": o.lease_id, "fence": o.fence, "job_id": o.job_id,
+            "experiment": o.experiment, "generation": o.generation, "island": o.island,
+            "niche": o.niche, "deadline_in": o.deadline_in,
+            "spec": orjson.Fragment(o.spec)} for o in offers]})
 
     @app.post("/v1/leases/{lease_id}/result")
     async def result(lease_id: int, body: ResultSubmission,
@@ -143,6 +146,17 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
         out = await call(coordinator.submit, wid, lease_id, body.fence, body.outcome,
                          body.seconds)
         return reply(SubmitReply(**out), status=200 if out["accepted"] else 422)
+
+    @app.post("/v1/results")
+    async def results(body: ResultBatch, authorization: str | None = Header(None)) -> Response:
+        wid = await worker_id(authorization)
+        replies = await call(coordinator.submit_many, wid, [
+            (r.lease_id, r.fence, r.outcome, r.seconds) for r in body.results])
+        return reply(ResultBatchReply(results=[
+            BatchReply(lease_id=r.lease_id, accepted=out["accepted"],
+                       duplicate=out.get("duplicate", False), error=out.get("error"),
+                       code=out["refused"][1] if "refused" in out else None)
+            for r, out in zip(body.results, replies)]))
 
     @app.post("/v1/leases/{lease_id}/release")
     async def release(lease_id: int, authorization: str | None = Header(None)) -> Response:

@@ -5,6 +5,7 @@ covers every field, the final ``state_hash`` included."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 import orjson
@@ -22,16 +23,25 @@ class InvalidResult(PrimordiaError):
     """A result that cannot be the outcome of its job."""
 
 
-def outcome_digest(outcome: IslandOutcome) -> str:
-    """Digest of the outcome's canonical JSON: equal for equal outcomes on any machine."""
-    return digest_bytes(orjson.dumps(outcome.model_dump(mode="json"),
-                                     option=orjson.OPT_SORT_KEYS))
+def outcome_digest(outcome: IslandOutcome | dict) -> str:
+    """Digest of the outcome's canonical JSON (given as the model or its JSON data): equal
+    for equal outcomes on any machine."""
+    data = outcome if isinstance(outcome, dict) else outcome.model_dump(mode="json")
+    return digest_bytes(orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
+
+
+@functools.lru_cache(maxsize=256)
+def _facts(world: str, brain: str, config: str, length: int):
+    """The limits and substrate of islands of one niche (the seed changes neither)."""
+    cfg = world_config(world, orjson.loads(config), 0, length)
+    return limits(world, brain, cfg), substrate_for(world, brain, cfg)
 
 
 def check_outcome(spec: IslandSpec, outcome: IslandOutcome) -> None:
     """Raise InvalidResult naming the first field no run of ``spec`` could produce."""
-    cfg = world_config(spec.world, spec.config, spec.seed, spec.length)
-    lim = limits(spec.world, spec.brain, cfg)
+    lim, substrate = _facts(spec.world, spec.brain,
+                            orjson.dumps(spec.config, option=orjson.OPT_SORT_KEYS).decode(),
+                            spec.length)
 
     def fail(msg: str) -> None:
         raise InvalidResult(f"result: {msg}")
@@ -60,7 +70,6 @@ def check_outcome(spec: IslandSpec, outcome: IslandOutcome) -> None:
             fail(f"{where}: area beyond the world's {lim.cells} cells")
     if len(outcome.sample) > spec.sample:
         fail(f"sample: {len(outcome.sample)} genomes, the job asked for {spec.sample}")
-    substrate = substrate_for(spec.world, spec.brain, cfg)
     wanted = set(founders)
     for k, g in enumerate(outcome.sample):
         if g.founder not in wanted:

@@ -78,10 +78,10 @@ class Client:
                                      self.admission))
         self.worker_id, self.token = out["worker_id"], out["token"]
 
-    def claim(self, wait: float) -> JobOffer | None:
-        out = self._check(self._post("/v1/jobs/claim", {"wait": wait}, self.token,
-                                     timeout=wait + 30))
-        return None if out["job"] is None else JobOffer.model_validate(out["job"])
+    def claim(self, wait: float, max_jobs: int = 1) -> list[JobOffer]:
+        out = self._check(self._post("/v1/jobs/claim", {"wait": wait, "max_jobs": max_jobs},
+                                     self.token, timeout=wait + 30))
+        return [JobOffer.model_validate(j) for j in out["jobs"]]
 
     def submit(self, offer: JobOffer, outcome: dict[str, Any], seconds: float) -> str:
         """'accepted', 'duplicate', or the reason it was refused."""
@@ -194,13 +194,18 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
                     + len(running) >= max_jobs):
                 stopping.set()
             if not stopping.is_set() and len(running) < procs:
-                offer = client.claim(0.0 if running else min(wait, 5.0))
-                if offer is not None:
-                    idle_since = time.monotonic()
+                room = procs - len(running)
+                if max_jobs is not None:
+                    room = min(room, max_jobs - stats.done - stats.refused - stats.dropped
+                               - len(running))
+                offers = client.claim(0.0 if running else min(wait, 5.0), max(1, room))
+                for offer in offers:
                     say(f"island {offer.island} of generation {offer.generation} "
                         f"({offer.experiment}, {offer.niche}): lease {offer.lease_id}")
                     with lock:
                         running[pool.submit(runner, offer.spec.model_dump_json())] = offer
+                if offers:
+                    idle_since = time.monotonic()
                     continue
                 if (not running and idle_exit is not None
                         and time.monotonic() - idle_since > idle_exit):
