@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from primordia.distributed.coordinator import Coordinator, Refused
 from primordia.distributed.db import connect
@@ -44,6 +44,12 @@ def one(engine, q):
 
 def job_state(engine, job_id):
     return one(engine, select(J.c.state).where(J.c.id == job_id))
+
+
+def earn_trust(engine, worker, streak):
+    """Give a worker the verified streak it would have earned."""
+    with engine.begin() as c:
+        c.execute(update(W).where(W.c.id == worker).values(streak=streak))
 
 
 def work_all(co, worker, liar=False, limit=10_000):
@@ -117,10 +123,11 @@ def test_trusted_workers_results_are_accepted_alone(engine):
 
 def test_spot_checks_rerun_a_share_of_trusted_results(engine):
     exp = experiment(islands=40, founders=2, pool=8,
-                     verification={"trust_after": 0, "spot_check": 0.25})
+                     verification={"trust_after": 1, "spot_check": 0.25})
     co = Coordinator(engine)
     co.start(exp)
     a, _ = co.register("a")
+    earn_trust(engine, a, 1)
     for _ in range(exp.islands):
         offer = co.claim(a)
         co.submit(a, offer.lease_id, offer.fence, honest(offer.spec))
@@ -180,10 +187,11 @@ def test_quarantined_worker_is_refused(engine):
 
 
 def test_the_elite_always_rests_on_verified_results(engine):
-    exp = experiment(generations=2, verification={"trust_after": 0, "spot_check": 0.0})
+    exp = experiment(generations=2, verification={"trust_after": 1, "spot_check": 0.0})
     co = Coordinator(engine)
     co.start(exp)
-    a, _ = co.register("a")                      # trusted from the start (trust_after 0)
+    a, _ = co.register("a")
+    earn_trust(engine, a, 1)
     b, _ = co.register("b")
     for _ in range(exp.islands):
         o = co.claim(a)
@@ -340,3 +348,70 @@ def test_concurrent_claims_never_lease_a_job_twice(engine):
         t.join()
     assert sorted(got) == sorted(set(got)) and len(got) == exp.islands
     assert one(engine, select(func.sum(J.c.inflight))) == exp.islands
+
+
+def test_a_quarantined_worker_gets_nothing_and_sends_nothing(engine):
+    co = Coordinator(engine)
+    co.start(experiment(islands=6))
+    liar, _ = co.register("liar")
+    a, _ = co.register("a")
+    b, _ = co.register("b")
+    o = co.claim(liar)
+    held = co.claim(liar)                                    # a lease it still holds
+    co.submit(liar, o.lease_id, o.fence, lie(honest(o.spec)))
+    for w in (a, b):
+        r = co.claim(w)
+        co.submit(w, r.lease_id, r.fence, honest(r.spec))
+    assert co.claim(liar) is None                            # even with a cached token
+    with pytest.raises(Refused) as refused:
+        co.submit(liar, held.lease_id, held.fence, honest(held.spec))
+    assert refused.value.status == 403
+    assert one(engine, select(L.c.state).where(L.c.id == held.lease_id)) == "released"
+
+
+def test_releases_and_invalid_results_count_as_attempts(engine):
+    co = Coordinator(engine)
+    co.start(experiment(leases={"seconds": 60, "attempts": 2}))
+    a, _ = co.register("a", local=True)
+    first = co.claim(a)
+    assert co.release(a, first.lease_id) is True
+    again = co.claim(a)
+    assert again.job_id == first.job_id
+    outcome = honest(again.spec)
+    co.submit(a, again.lease_id, again.fence,
+              outcome.model_copy(update={"lineages": outcome.lineages[1:]}))   # invalid
+    assert job_state(engine, first.job_id) == "failed"
+    assert co.claim(a).job_id != first.job_id
+
+
+def test_quarantine_leaves_closed_generations_alone(engine):
+    exp = experiment(generations=3, verification={"trust_after": 1, "spot_check": 0.0})
+    co = Coordinator(engine)
+    co.start(exp)
+    t, _ = co.register("trusted")
+    earn_trust(engine, t, 5)
+    b, _ = co.register("b")
+    c, _ = co.register("c")
+    for _ in range(exp.islands):
+        o = co.claim(t)
+        co.submit(t, o.lease_id, o.fence, honest(o.spec))
+    recheck = len(rows(engine, select(J.c.id).where(J.c.must_verify.is_(True))))
+    work_all(co, b, limit=recheck)                           # verifies the elite's islands
+    assert co.status()["experiments"][0]["closed"] == 1
+    accepted = [r.id for r in rows(engine, select(J.c.id).where(
+        J.c.generation_id == 1, J.c.state == "accepted"))]
+    assert accepted
+    o = co.claim(t)                                          # generation 1: t lies now
+    earn_trust(engine, t, 0)                                 # (so its lie is replicated)
+    co.submit(t, o.lease_id, o.fence, lie(honest(o.spec)))
+    for w in (b, c):
+        r = co.claim(w)
+        assert r.job_id == o.job_id
+        co.submit(w, r.lease_id, r.fence, honest(r.spec))
+    assert dict(rows(engine, select(W.c.id, W.c.quarantined)))[t]
+    # generation 0's decided islands stay as they were; no claim goes back to them
+    states = dict(rows(engine, select(J.c.id, J.c.state).where(J.c.generation_id == 1)))
+    assert all(states[j] == "accepted" for j in accepted)
+    nxt = co.claim(c)
+    assert nxt is None or one(engine, select(J.c.generation_id).where(
+        J.c.id == nxt.job_id)) == 2

@@ -167,3 +167,17 @@ def test_batches_of_claims_and_results(api):
     assert r.status_code == 422 and r.json()["error"]["field"] == "max_jobs"
     r = client.post("/v1/results", json={"results": []}, headers=a)
     assert r.status_code == 422
+
+
+def test_numbers_no_run_could_produce_are_422_not_500(api):
+    client, _ = api
+    a = register(client)
+    job = claim(client, a)
+    outcome = outcome_for(job)
+    outcome["lineages"][0]["net_energy"] = 10 ** 30
+    r = client.post(f"/v1/leases/{job['lease_id']}/result",
+                    json={"fence": job["fence"], "outcome": outcome}, headers=a)
+    assert r.status_code == 422 and "net_energy" in r.json()["error"]["field"]
+    assert client.post(f"/v1/leases/{2 ** 70}/release", headers=a).status_code == 422
+    r = client.post("/v1/workers/heartbeat", json={"leases": [2 ** 70]}, headers=a)
+    assert r.status_code == 422

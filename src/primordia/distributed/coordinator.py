@@ -58,7 +58,8 @@ CLAIM_SQL = """
 SELECT j.id, j.epoch, j.island, j.niche, j.spec, j.inflight, j.received, j.wanted,
        g.number, g.experiment_id
 FROM jobs j JOIN generations g ON g.id = j.generation_id
-WHERE j.state = 'open'
+WHERE j.state = 'open' AND g.status = 'open'
+  AND NOT (SELECT w.quarantined FROM workers w WHERE w.id = :w)
   AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.job_id = j.id AND l.worker_id = :w
                   AND l.state IN ('active', 'submitted'))
 ORDER BY j.id"""
@@ -93,7 +94,7 @@ UPDATE jobs SET state = :state, result_id = :result, wanted = :wanted WHERE id =
 TRUST_SQL = """
 UPDATE workers SET streak = streak + :n, verified = verified + :n
 WHERE id = :id AND NOT quarantined"""
-WORKER_SQL = "SELECT local, streak FROM workers WHERE id = :id"
+WORKER_SQL = "SELECT local, streak, quarantined FROM workers WHERE id = :id"
 GENERATION_SQL = "SELECT * FROM generations WHERE id = :id"
 UNDECIDED_SQL = """
 SELECT 1 FROM jobs WHERE generation_id = :g AND state IN ('open', 'running') LIMIT 1"""
@@ -200,8 +201,8 @@ def verdict(job, rows, exp: ExperimentConfig) -> Verdict:
     groups: dict[str, list] = {}
     for r in rows:
         groups.setdefault(r.digest, []).append(r)
-    best = max(groups.values(), key=len) if groups else []
-    if len(best) >= 2 or any(r.local for r in best):
+    best = max(groups.values(), key=lambda g: len({r.worker_id for r in g})) if groups else []
+    if len({r.worker_id for r in best}) >= 2 or any(r.local for r in best):
         order = sorted(rows, key=lambda r: r.worker_id)       # one lock order for all
         return Verdict("verified", best[0].id, len(rows),
                        pending(r for r in order if r.digest == best[0].digest),
@@ -233,6 +234,7 @@ class Coordinator:
         self._configs: dict[int, ExperimentConfig] = {}
         self._generations: dict[int, int] = {}        # generation id -> experiment id
         self._tokens: dict[str, int] = {}             # token hash -> worker (not quarantined)
+        self._caught: set[int] = set()                # quarantined, tokens to forget again
         self._specs: OrderedDict[int, IslandSpec] = OrderedDict()
         self._lock = threading.Lock()
         self._last_sweep = 0.0
@@ -411,21 +413,29 @@ class Coordinator:
         Trust gained is written last, workers in id order, so that transactions touching
         the same workers hold their rows briefly and take them in one order."""
         now = self.clock()
-        replies = []
+        replies: dict[int, dict[str, Any]] = {}
         trust: dict[int, int] = {}
+        order = sorted(range(len(items)), key=lambda k: items[k][0])   # one lock order
         with self._tx() as c:
             me = c.execute(_WORKER, {"id": worker_id}).one()
-            for lease_id, fence, outcome, seconds in items:
+            if me.quarantined:
+                raise Refused(403, "quarantined", "this worker sent results that other "
+                              "workers contradicted; its results are not taken")
+            for k in order:
+                lease_id, fence, outcome, seconds = items[k]
                 try:
-                    replies.append(self._submit(c, worker_id, me, lease_id, fence, outcome,
-                                                seconds, now, trust))
+                    replies[k] = self._submit(c, worker_id, me, lease_id, fence, outcome,
+                                              seconds, now, trust)
                 except Refused as exc:
-                    replies.append({"accepted": False, "error": str(exc),
-                                    "refused": (exc.status, exc.code, str(exc))})
+                    replies[k] = {"accepted": False, "error": str(exc),
+                                  "refused": (exc.status, exc.code, str(exc))}
             for wid in sorted(trust):
                 c.execute(_TRUST, {"id": wid, "n": trust[wid]})
+        with self._lock:                # after the commit: no reader can bring them back
+            caught, self._caught = self._caught, set()
+        self._forget(caught)
         self._notify()                  # after the commit, so that waiters see it
-        return replies
+        return [replies[k] for k in range(len(items))]
 
     def _submit(self, c: Connection, worker_id: int, me, lease_id: int, fence: int,
                 outcome: IslandOutcome, seconds: float, now: float,
@@ -453,8 +463,7 @@ class Coordinator:
             check_outcome(self._spec(job_id, lease.spec), outcome)
         except PrimordiaError as exc:
             c.execute(update(L).where(L.c.id == lease_id).values(state="released"))
-            c.execute(update(J).where(J.c.id == job_id).values(inflight=J.c.inflight - 1))
-            c.execute(_RECOUNT, {"id": job_id})
+            self._attempt_failed(c, job_id, lease.generation_id)
             c.execute(update(W).where(W.c.id == worker_id)
                       .values(streak=0, invalid=W.c.invalid + 1, last_seen=now))
             return {"accepted": False, "error": str(exc)}
@@ -491,14 +500,13 @@ class Coordinator:
                 raise Refused(404, "no_such_lease", f"lease {lease_id}: not one of yours")
             if lease.state != "active":
                 return False
-            self._lock_job(c, lease.job_id)
+            job = self._lock_job(c, lease.job_id)
             c.execute(update(L).where(L.c.id == lease_id).values(state="released"))
-            c.execute(update(J).where(J.c.id == lease.job_id)
-                      .values(inflight=J.c.inflight - 1))
-            c.execute(_RECOUNT, {"id": lease.job_id})
+            self._attempt_failed(c, job.id, job.generation_id)
         self._notify()
         return True
 
+    @retrying
     def heartbeat(self, worker_id: int, lease_ids: list[int]) -> tuple[list[int], list[int]]:
         """Extend the worker's live leases; returns (extended, gone) -- a worker drops the
         jobs of leases that are gone (expired and reissued, or its job decided)."""
@@ -512,9 +520,10 @@ class Coordinator:
                     gen = c.execute(select(J.c.generation_id).where(J.c.id == r.job_id)
                                     ).scalar_one()
                     secs = self._experiment_of(c, gen).leases.seconds
-                    c.execute(update(L).where(L.c.id == r.id, L.c.state == "active")
-                              .values(deadline=now + secs))
-                    live.append(int(r.id))
+                    done = c.execute(update(L).where(L.c.id == r.id, L.c.state == "active")
+                                     .values(deadline=now + secs))
+                    if done.rowcount == 1:
+                        live.append(int(r.id))
             c.execute(update(W).where(W.c.id == worker_id).values(last_seen=now))
         return live, sorted(set(lease_ids) - set(live))
 
@@ -552,18 +561,27 @@ class Coordinator:
                                    ).all():
                 job = self._lock_job(c, lease.job_id)
                 c.execute(update(L).where(L.c.id == lease.id).values(state="expired"))
-                c.execute(update(J).where(J.c.id == job.id).values(
-                    inflight=J.c.inflight - 1, expired=J.c.expired + 1))
-                c.execute(_RECOUNT, {"id": job.id})
+                self._attempt_failed(c, job.id, job.generation_id)
                 n += 1
-                exp = self._experiment_of(c, job.generation_id)
-                if (job.expired + 1 >= exp.leases.attempts
-                        and job.state in ("open", "running")):
-                    c.execute(update(J).where(J.c.id == job.id).values(state="failed"))
-                    self._maybe_close(c, job.generation_id)
         if n:
             self._notify()
         return n
+
+    def _attempt_failed(self, c: Connection, job_id: int, generation_id: int) -> None:
+        """A lease of the job ended without a result (expired, released, or its result
+        was invalid): count it, and give the job up after ``leases.attempts`` of them."""
+        c.execute(update(J).where(J.c.id == job_id).values(
+            inflight=J.c.inflight - 1, expired=J.c.expired + 1))
+        c.execute(_RECOUNT, {"id": job_id})
+        job = c.execute(_JOB, {"id": job_id}).one()
+        if (job.expired >= self._experiment_of(c, generation_id).leases.attempts
+                and job.state in ("open", "running")):
+            c.execute(update(J).where(J.c.id == job_id).values(state="failed"))
+            self._maybe_close(c, generation_id)
+
+    def _forget(self, workers: set[int]) -> None:
+        if workers:
+            self._tokens = {k: v for k, v in self._tokens.items() if v not in workers}
 
     # ---- deciding jobs ---------------------------------------------------------------------------
     def _lock_job(self, c: Connection, job_id: int):
@@ -637,10 +655,13 @@ class Coordinator:
                 inflight=J.c.inflight - 1))
         for job_id in sorted({r.job_id for r in pending} | {x.job_id for x in active}):
             c.execute(_RECOUNT, {"id": job_id})
-            state = c.execute(select(J.c.state).where(J.c.id == job_id)).scalar_one()
-            if state in ("open", "running", "accepted"):
-                self._decide(c, job_id)
-        self._tokens = {k: v for k, v in self._tokens.items() if v != worker_id}
+            row = c.execute(select(J.c.state, G.c.status).join(G, G.c.id == J.c.generation_id)
+                            .where(J.c.id == job_id)).one()
+            if row.state in ("open", "running", "accepted") and row.status == "open":
+                self._decide(c, job_id)  # a closed generation's evidence is history
+        with self._lock:
+            self._caught.add(worker_id)
+        self._forget({worker_id})
         self._notify()
 
     # ---- closing a generation --------------------------------------------------------------------
@@ -658,6 +679,8 @@ class Coordinator:
         jobs = c.execute(select(J.c.id, J.c.state, J.c.result_id, J.c.spec)
                          .where(J.c.generation_id == generation_id,
                                 J.c.state != "failed").order_by(J.c.island)).all()
+        if any(j.result_id is None or j.state not in DECIDED for j in jobs):
+            return                        # changed since the check above (PostgreSQL)
         outcomes = {}
         for j in jobs:
             raw = c.execute(select(R.c.outcome).where(R.c.id == j.result_id)).scalar_one()
@@ -677,6 +700,8 @@ class Coordinator:
         if recheck:                       # the elite rests on verified results only
             c.execute(update(J).where(J.c.id.in_(recheck)).values(
                 state="open", must_verify=True, wanted=2))
+            for jid in recheck:
+                c.execute(_RECOUNT, {"id": jid})
             self._notify()
             return
         claimed = c.execute(update(G).where(G.c.id == gen.id, G.c.status == "open")

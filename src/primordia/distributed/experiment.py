@@ -52,9 +52,11 @@ class Verification(Strict):
     until it has ``trust_after`` verified results in a row; then only a ``spot_check``
     share is, plus every result that would enter the elite."""
 
-    trust_after: int = Field(10, ge=0, le=10_000)
+    trust_after: int = Field(10, ge=1, le=10_000, description="Verified results in a row "
+                             "before a worker's lone results are accepted (a new worker's "
+                             "are always re-run).")
     spot_check: float = Field(0.1, ge=0, le=1)
-    max_results: int = Field(5, ge=2, le=20, description="Results per job at most "
+    max_results: int = Field(5, ge=3, le=20, description="Results per job at most "
                              "(replicas and tie-breakers) before it is given up.")
 
 

@@ -5,6 +5,8 @@ must quote."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from primordia.runs.island import IslandOutcome, IslandSpec
@@ -68,8 +70,11 @@ class SubmitReply(Wire):
     error: str | None = None
 
 
+LeaseId = Annotated[int, Field(ge=1, lt=2**62)]
+
+
 class BatchResult(ResultSubmission):
-    lease_id: int
+    lease_id: LeaseId
 
 
 class ResultBatch(Wire):
@@ -91,7 +96,7 @@ class ResultBatchReply(Wire):
 
 
 class HeartbeatRequest(Wire):
-    leases: list[int] = Field(default_factory=list, max_length=1024)
+    leases: list[LeaseId] = Field(default_factory=list, max_length=1024)
 
 
 class HeartbeatReply(Wire):

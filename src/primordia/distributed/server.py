@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Header
+from fastapi import FastAPI, Header, Path
 from starlette.responses import Response
 
 from primordia import __version__
@@ -140,7 +140,7 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
             "spec": orjson.Fragment(o.spec)} for o in offers]})
 
     @app.post("/v1/leases/{lease_id}/result")
-    async def result(lease_id: int, body: ResultSubmission,
+    async def result(body: ResultSubmission, lease_id: int = Path(ge=1, lt=2**62),
                      authorization: str | None = Header(None)) -> Response:
         wid = await worker_id(authorization)
         out = await call(coordinator.submit, wid, lease_id, body.fence, body.outcome,
@@ -159,7 +159,8 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
             for r, out in zip(body.results, replies)]))
 
     @app.post("/v1/leases/{lease_id}/release")
-    async def release(lease_id: int, authorization: str | None = Header(None)) -> Response:
+    async def release(lease_id: int = Path(ge=1, lt=2**62),
+                      authorization: str | None = Header(None)) -> Response:
         wid = await worker_id(authorization)
         return reply({"released": await call(coordinator.release, wid, lease_id)})
 

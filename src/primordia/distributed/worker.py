@@ -43,6 +43,7 @@ class Client:
         self.token: str | None = None
         self.worker_id: int | None = None
         self.retry_for = retry_for
+        self.abort: Callable[[], bool] = lambda: False   # ends retries (a second Ctrl-C)
 
     def _post(self, path: str, body: Any, token: str | None, timeout: float | None = None
               ) -> httpx.Response:
@@ -56,7 +57,7 @@ class Client:
                     return r
             except httpx.TransportError:
                 pass
-            if time.monotonic() > give_up:
+            if time.monotonic() > give_up or self.abort():
                 raise PrimordiaError(f"{self.http.base_url}{path}: coordinator unreachable")
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
@@ -139,6 +140,8 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
     """Serve a coordinator until stopped (SIGINT), ``max_jobs`` are done, or no job came
     for ``idle_exit`` seconds, or ``should_stop()``. ``runner`` runs a job's spec in a pool process."""
     client = Client(server, admission)
+    sigints = [0]
+    client.abort = lambda: sigints[0] >= 2
     client.register(name or socket.gethostname()[:64] or "worker", procs)
     say(f"registered with {server}" + (f" as worker {client.worker_id}"
                                        if client.worker_id else ""))
@@ -147,7 +150,6 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
     gone: set[int] = set()
     stopping = threading.Event()
     lock = threading.Lock()
-    sigints = [0]
 
     def on_sigint(signum, frame) -> None:
         sigints[0] += 1
@@ -159,8 +161,10 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, on_sigint)
 
+    finished = threading.Event()
+
     def heartbeats() -> None:
-        while not stopping.is_set() or running:
+        while not finished.is_set():
             with lock:
                 leases = [o.lease_id for o in running.values()]
                 period = min([o.deadline_in for o in running.values()] or [30.0]) / 3
@@ -171,8 +175,7 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
                     lost = []
                 with lock:
                     gone.update(lost)
-            if stopping.wait(max(0.5, min(period, 30.0))) and not running:
-                return
+            finished.wait(max(0.5, min(period, 30.0)))
 
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=procs, mp_context=ctx, initializer=_ignore_sigint)
@@ -183,7 +186,10 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
         while True:
             if sigints[0] >= 2:
                 for offer in list(running.values()):
-                    client.release(offer.lease_id)
+                    try:
+                        client.release(offer.lease_id)
+                    except PrimordiaError:
+                        pass                     # its deadline will free it
                 say(f"released {len(running)} leases")
                 break
             if should_stop():
@@ -236,6 +242,10 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
                     say(f"lease {offer.lease_id}: refused: {answer}")
     finally:
         stopping.set()
+        finished.set()
+        if sigints[0] >= 2:                  # do not wait for islands: end their processes
+            for child in multiprocessing.active_children():
+                child.terminate()
         pool.shutdown(wait=sigints[0] < 2, cancel_futures=True)
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

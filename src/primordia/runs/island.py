@@ -115,40 +115,44 @@ class IslandSpec(BaseModel):
             raise ConfigError(f"island spec: {describe(exc)}") from None
 
 
+COUNT = Field(ge=0, lt=2**62)
+"""Every count a worker reports fits a signed 64-bit column (and a digest's JSON)."""
+
+
 class LineageStats(BaseModel):
     """How one founder's lineage did (definitions in the module docstring)."""
 
     model_config = _MODEL
-    founder: int
-    organisms: int
-    survivors: int
-    lifetime: int
-    net_energy: int
-    offspring: int
-    area: int
-    interactions: int
+    founder: int = Field(ge=1, lt=2**63)
+    organisms: int = COUNT
+    survivors: int = COUNT
+    lifetime: int = COUNT
+    net_energy: int = Field(gt=-2**62, lt=2**62)
+    offspring: int = COUNT
+    area: int = COUNT
+    interactions: int = COUNT
 
 
 class SampledGenome(BaseModel):
     """A living member's genome: a founder copy (survivor) or one born on the island."""
 
     model_config = _MODEL
-    founder: int
-    genome: str
+    founder: int = Field(ge=1, lt=2**63)
+    genome: str = Field(max_length=MAX_GENOME_HEX)
     kind: Literal["survivor", "offspring"]
-    age: int
+    age: int = COUNT
 
 
 class IslandOutcome(BaseModel):
     """The result the coordinator receives: a deterministic function of the spec."""
 
     model_config = _MODEL
-    world: str
-    length: int
-    lineages: list[LineageStats]
-    sample: list[SampledGenome]
-    population: int
-    state_hash: str
+    world: str = Field(max_length=16)
+    length: int = COUNT
+    lineages: list[LineageStats] = Field(max_length=4096)
+    sample: list[SampledGenome] = Field(max_length=1024)
+    population: int = COUNT
+    state_hash: str = Field(max_length=64)
 
 
 def fitness_vector(stats: LineageStats) -> tuple[int, ...]:
