@@ -224,3 +224,30 @@ def test_a_coordinator_killed_mid_generation_resumes(cluster, reference):
     cluster.start_coordinator()                    # same database, same port
     wait_until(cluster.done, 300, "the experiment to finish")
     cluster.check_clean_end(reference)
+
+
+SLOW = EXPERIMENT.replace("length = 40", "length = 8000").replace(
+    "npcs = 16\nworld = 12", "npcs = 120\nworld = 24").replace("seconds = 4", "seconds = 60")
+
+
+@pytest.mark.parametrize("presses, lease_state", [(1, "submitted"), (2, "released")])
+def test_ctrl_c_finishes_or_releases_the_running_island(tmp_path, presses, lease_state):
+    cluster = Cluster(f"sqlite:///{tmp_path}/c.db", tmp_path)
+    (tmp_path / "exp.toml").write_text(SLOW)
+    try:
+        cluster.start_coordinator()
+        worker = cluster.start_worker("w")
+        lease = wait_until(lambda: cluster.active_lease_of("w"), 120, "a lease")
+        time.sleep(0.5)                                   # the island is under way
+        for _ in range(presses):
+            os.kill(worker.pid, signal.SIGINT)            # the worker's own process only
+            time.sleep(0.2)
+        assert worker.wait(timeout=120) == 0
+        assert scalar(cluster.engine, select(L.c.state).where(L.c.id == lease)) == lease_state
+        results = scalar(cluster.engine, select(func.count()).select_from(R).where(
+            R.c.lease_id == lease))
+        assert results == (1 if presses == 1 else 0)
+        # nothing else was claimed after the first Ctrl-C
+        assert scalar(cluster.engine, select(func.count()).select_from(L)) == 1
+    finally:
+        cluster.stop()

@@ -161,10 +161,10 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, on_sigint)
 
-    finished = threading.Event()
+    quit_beats = threading.Event()
 
     def heartbeats() -> None:
-        while not finished.is_set():
+        while not quit_beats.is_set():
             with lock:
                 leases = [o.lease_id for o in running.values()]
                 period = min([o.deadline_in for o in running.values()] or [30.0]) / 3
@@ -175,7 +175,7 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
                     lost = []
                 with lock:
                     gone.update(lost)
-            finished.wait(max(0.5, min(period, 30.0)))
+            quit_beats.wait(max(0.5, min(period, 30.0)))
 
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=procs, mp_context=ctx, initializer=_ignore_sigint)
@@ -218,8 +218,8 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
                     break
                 if not running:
                     continue
-            finished, _ = wait_any(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
-            for fut in finished:
+            done, _ = wait_any(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in done:
                 with lock:
                     offer = running.pop(fut)
                     lost = offer.lease_id in gone
@@ -242,7 +242,7 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
                     say(f"lease {offer.lease_id}: refused: {answer}")
     finally:
         stopping.set()
-        finished.set()
+        quit_beats.set()
         if sigints[0] >= 2:                  # do not wait for islands: end their processes
             for child in multiprocessing.active_children():
                 child.terminate()
