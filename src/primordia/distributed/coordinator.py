@@ -50,7 +50,9 @@ E, G, GN, GP, J, L, M, R, W = (t.__table__ for t in (Experiment, Generation, Gen
                                                       Result, Worker))
 DECIDED = ("verified", "accepted", "failed")
 """Job states that need no more results; ``open`` (wants a lease) and ``running`` (every
-wanted copy leased or in) are undecided."""
+wanted copy leased or in) are undecided. A closed generation's jobs are never reopened
+(quarantine leaves them alone), so a claim needs no look at generations: it walks the
+(state, id) index in order, whatever the planner's statistics say."""
 RETRY_STATES = {"40P01", "40001"}
 """PostgreSQL's deadlock and serialization failures: the transaction is simply retried."""
 
@@ -58,7 +60,7 @@ CLAIM_SQL = """
 SELECT j.id, j.epoch, j.island, j.niche, j.spec, j.inflight, j.received, j.wanted,
        g.number, g.experiment_id
 FROM jobs j JOIN generations g ON g.id = j.generation_id
-WHERE j.state = 'open' AND g.status = 'open'
+WHERE j.state = 'open'
   AND NOT (SELECT w.quarantined FROM workers w WHERE w.id = :w)
   AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.job_id = j.id AND l.worker_id = :w
                   AND l.state IN ('active', 'submitted'))
