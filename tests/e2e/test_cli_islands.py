@@ -69,5 +69,8 @@ def test_islands_errors_are_one_line(tmp_path):
     assert_user_error(cli("evolve", "islands", str(bad)), "ticks")
     assert_user_error(cli("evolve", "islands", str(tmp_path / "none.toml")), "no such file")
     assert_user_error(cli("islands", "status"), "--db or --server")
+    assert_user_error(cli("islands", "status", "--db", str(tmp_path / "none.db")),
+                      "no such database")
+    assert not (tmp_path / "none.db").exists()
     assert_user_error(cli("coordinator", "--host", "0.0.0.0", "--db", str(tmp_path / "c.db")),
                       "--token")

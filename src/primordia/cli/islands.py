@@ -90,7 +90,10 @@ def status(
         raise ConfigError("give --db or --server")
     if db is not None:
         from primordia.distributed.coordinator import Coordinator
-        from primordia.distributed.db import connect
+        from primordia.distributed.db import connect, database_url
+        url = database_url(db)
+        if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+            raise ConfigError(f"--db {db}: no such database (status reads, it creates none)")
         data = Coordinator(connect(db)).status()
     else:
         import httpx
