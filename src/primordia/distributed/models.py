@@ -85,8 +85,9 @@ class Member(Base):
 
 class Job(Base):
     """One island of a generation. ``wanted`` results (matching, from different workers)
-    decide it; ``state``: open (results wanted), accepted (one trusted result, unverified),
-    verified (a quorum agreed), failed (gave up)."""
+    decide it; ``state``: open (a lease is wanted), running (every wanted copy is leased or
+    in), accepted (one trusted result, unverified), verified (two workers agreed), failed
+    (given up)."""
 
     __tablename__ = "jobs"
     __table_args__ = (UniqueConstraint("generation_id", "island"),
