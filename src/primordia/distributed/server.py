@@ -6,6 +6,7 @@ background task expires leases past their deadline."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -155,11 +156,8 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
                 break
             await wake.wait(min(left, RECHECK_SECONDS))
         # the shape of ClaimReply, with each spec sent as stored (validated when written)
-        return reply({"jobs": [{
-            "lease_id": o.lease_id, "fence": o.fence, "job_id": o.job_id,
-            "experiment": o.experiment, "generation": o.generation, "island": o.island,
-            "niche": o.niche, "deadline_in": o.deadline_in,
-            "spec": orjson.Fragment(o.spec)} for o in offers]})
+        return reply({"jobs": [{**asdict(o), "spec": orjson.Fragment(o.spec)}
+                               for o in offers]})
 
     @app.post("/v1/leases/{lease_id}/result", openapi_extra=_body(ResultSubmission))
     async def result(request: Request, lease_id: int = Path(ge=1, lt=2**62)) -> Response:

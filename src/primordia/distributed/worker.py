@@ -15,7 +15,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_any
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import httpx
@@ -129,7 +129,6 @@ class WorkerStats:
     done: int = 0
     refused: int = 0
     dropped: int = 0
-    log: list[str] = field(default_factory=list)
 
 
 def work(server: str, admission: str | None = None, procs: int = 1, name: str | None = None,
