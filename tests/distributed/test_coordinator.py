@@ -415,3 +415,91 @@ def test_quarantine_leaves_closed_generations_alone(engine):
     nxt = co.claim(c)
     assert nxt is None or one(engine, select(J.c.generation_id).where(
         J.c.id == nxt.job_id)) == 2
+
+
+def test_connections_the_server_dropped_are_replaced(postgres_server):
+    """PostgreSQL restarted (here: every connection terminated): the pool holds dead
+    connections, and the next calls retry on fresh ones instead of failing."""
+    name = postgres_server.create_database()
+    engine = connect(postgres_server.url(name), pool_size=4)
+    try:
+        co = Coordinator(engine)
+        co.start(experiment())
+        w, token = co.register("w", local=True)
+        first = co.claim(w)
+        with postgres_server.admin() as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchone()[0]
+        assert killed >= 1
+        co.submit(w, first.lease_id, first.fence, honest(first.spec))
+        assert co.claim(w) is not None
+        assert co.authenticate(token) == w
+    finally:
+        engine.dispose()
+        postgres_server.drop_database(name)
+
+
+def _script(co, engine, batched: bool):
+    """A trusted worker, an untrusted one and a liar: lone results accepted, replicas that
+    agree, a 1-against-1 disagreement and the third copy that quarantines the liar, a
+    batch with a repeated and a foreign lease, and one ending in an invalid result.
+    Results go in as batches, or one request each in lease order."""
+    a, b, liar = (co.register(n)[0] for n in ("a", "b", "liar"))
+    earn_trust(engine, a, 20)
+    answers = []
+
+    def send(worker, offers, outcome=lambda o: honest(o.spec), extra=()):
+        items = [(o.lease_id, o.fence, outcome(o), 1.0) for o in offers] + list(extra)
+        if batched:
+            answers.append(co.submit_many(worker, items))
+        else:
+            answers.append([co.submit_many(worker, [it])[0]
+                            for it in sorted(items, key=lambda it: it[0])])
+
+    send(a, co.claim_many(a, 4))                      # trusted: accepted alone
+    send(b, co.claim_many(b, 4))                      # first copies, replicas wanted
+    send(liar, co.claim_many(liar, 4),                # agrees on two, 1 against 1 on two
+         lambda o: lie(honest(o.spec)) if o.island % 2 else honest(o.spec))
+    send(a, co.claim_many(a, 4))                      # third copies: the liar is caught
+    mine = co.claim_many(b, 4)
+    wrong = honest(mine[1].spec)                      # a valid outcome of another job
+    send(b, mine, extra=[(mine[0].lease_id, mine[0].fence, honest(mine[0].spec), 1.0),
+                         (10**6, 1, wrong, 1.0)])     # a repeat, a foreign lease
+    more = co.claim_many(a, 3)
+    send(a, more, lambda o: wrong if o is more[-1] else honest(o.spec))
+    tables = [select(J.c.id, J.c.state, J.c.wanted, J.c.inflight, J.c.received,
+                     J.c.result_id, J.c.expired).order_by(J.c.id),
+              select(R.c.id, R.c.job_id, R.c.worker_id, R.c.status).order_by(R.c.id),
+              select(W.c.id, W.c.streak, W.c.verified, W.c.invalid, W.c.quarantined)
+              .order_by(W.c.id),
+              select(L.c.id, L.c.job_id, L.c.state).order_by(L.c.id)]
+    return answers, [rows(engine, q) for q in tables]
+
+
+def test_a_batch_of_results_is_judged_as_if_they_came_one_by_one(db_url, tmp_path):
+    """Within a batch trust stands as it was when the batch arrived; the script keeps every
+    worker's trust on one side of ``trust_after`` so that one request per result judges
+    the same."""
+    exp = experiment(islands=16, verification={"trust_after": 20, "spot_check": 0.0,
+                                               "max_results": 3})
+    outcomes = []
+    for batched in (True, False):
+        url = db_url if batched else f"sqlite:///{tmp_path}/one_by_one.db"
+        engine = connect(url)
+        co = Coordinator(engine)
+        co.start(exp)
+        outcomes.append(_script(co, engine, batched))
+        engine.dispose()
+    (answers, tables), (answers_1, tables_1) = outcomes
+    assert tables == tables_1
+    for batch, single in zip(answers, answers_1):
+        assert sorted(map(repr, batch)) == sorted(map(repr, single))
+    jobs, results, workers, _ = tables
+    assert {j.state for j in jobs} >= {"accepted", "verified"}
+    assert {s for *_, s in results} >= {"valid", "invalid", "pending"}
+    assert [q for *_, q in workers] == [False, False, True]         # the liar, caught
+    repeat, last = answers[-2], answers[-1]
+    assert [x.get("duplicate") for x in repeat].count(True) == 1
+    assert repeat[-1]["refused"][1] == "no_such_lease"
+    assert [x["accepted"] for x in last] == [True, True, False]     # the invalid one

@@ -28,7 +28,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, NamedTuple
 
 import orjson
@@ -65,11 +65,11 @@ WHERE j.state = 'open'
   AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.job_id = j.id AND l.worker_id = :w
                   AND l.state IN ('active', 'submitted'))
 ORDER BY j.id"""
-LEASE_SQL = """
-SELECT l.worker_id, l.state, l.fence, l.job_id, j.spec, j.generation_id,
+LEASES_SQL = """
+SELECT l.id, l.worker_id, l.state, l.fence, l.job_id, j.spec, j.generation_id,
        j.state AS job_state, j.wanted, j.inflight, j.received, j.spot, j.must_verify,
        j.result_id
-FROM leases l JOIN jobs j ON j.id = l.job_id WHERE l.id = :id"""
+FROM leases l JOIN jobs j ON j.id = l.job_id WHERE l.id IN :ids ORDER BY l.id"""
 RECOUNT_SQL = """
 UPDATE jobs SET state = CASE WHEN inflight + received < wanted THEN 'open' ELSE 'running' END
 WHERE id = :id AND state IN ('open', 'running')"""
@@ -78,12 +78,7 @@ TAKE_SQL = """
 UPDATE jobs SET inflight = inflight + 1, epoch = epoch + 1,
   state = CASE WHEN inflight + 1 + received >= wanted THEN 'running' ELSE 'open' END
 WHERE id IN :ids"""
-RESULT_INSERT_SQL = """
-INSERT INTO results (job_id, lease_id, worker_id, digest, state_hash, outcome, status,
-                     received_at, seconds)
-VALUES (:job, :lease, :worker, :digest, :state_hash, :outcome, 'pending', :now, :seconds)
-RETURNING id"""
-SUBMITTED_SQL = "UPDATE leases SET state = 'submitted' WHERE id = :id"
+SUBMITTED_SQL = "UPDATE leases SET state = 'submitted' WHERE id IN :ids"
 RECEIVED_SQL = """
 UPDATE jobs SET inflight = inflight - 1, received = received + 1, state = :state,
                 wanted = :wanted, result_id = :result WHERE id = :id"""
@@ -91,10 +86,17 @@ RESULTS_OF_SQL = """
 SELECT r.id, r.worker_id, r.digest, r.status, w.local, w.streak
 FROM results r JOIN workers w ON w.id = r.worker_id
 WHERE r.job_id = :id AND r.status != 'discarded' ORDER BY r.id"""
+RESULTS_OF_MANY_SQL = """
+SELECT r.job_id, r.id, r.worker_id, r.digest, r.status, w.local, w.streak
+FROM results r JOIN workers w ON w.id = r.worker_id
+WHERE r.job_id IN :ids AND r.status != 'discarded' ORDER BY r.id"""
 SET_JOB_SQL = """
 UPDATE jobs SET state = :state, result_id = :result, wanted = :wanted WHERE id = :id"""
 TRUST_SQL = """
 UPDATE workers SET streak = streak + :n, verified = verified + :n
+WHERE id = :id AND NOT quarantined"""
+TRUST_AFTER_RESET_SQL = """
+UPDATE workers SET streak = :streak, verified = verified + :n
 WHERE id = :id AND NOT quarantined"""
 WORKER_SQL = "SELECT local, streak, quarantined FROM workers WHERE id = :id"
 GENERATION_SQL = "SELECT * FROM generations WHERE id = :id"
@@ -104,20 +106,27 @@ SELECT 1 FROM jobs WHERE generation_id = :g AND state IN ('open', 'running') LIM
 
 _CLAIM = text(CLAIM_SQL + " LIMIT :n")
 _CLAIM_PG = text(CLAIM_SQL + " LIMIT :n FOR UPDATE OF j SKIP LOCKED")
-_LEASE = text(LEASE_SQL)
-_LEASE_PG = text(LEASE_SQL + " FOR UPDATE OF l, j")
-_TAKE_MANY = text(TAKE_SQL).bindparams(bindparam("ids", expanding=True))
-_RESULT_INSERT, _SUBMITTED, _RECEIVED, _RECOUNT = (text(q) for q in (
-    RESULT_INSERT_SQL, SUBMITTED_SQL, RECEIVED_SQL, RECOUNT_SQL))
-_JOB, _RESULTS_OF, _SET_JOB, _TRUST, _WORKER, _GENERATION, _UNDECIDED = (text(q) for q in (
-    JOB_SQL, RESULTS_OF_SQL, SET_JOB_SQL, TRUST_SQL, WORKER_SQL, GENERATION_SQL,
-    UNDECIDED_SQL))
+_LEASES = text(LEASES_SQL).bindparams(bindparam("ids", expanding=True))
+_LEASES_PG = text(LEASES_SQL + " FOR UPDATE OF l, j").bindparams(
+    bindparam("ids", expanding=True))
+_TAKE_MANY, _SUBMITTED_MANY, _RESULTS_OF_MANY = (
+    text(q).bindparams(bindparam("ids", expanding=True))
+    for q in (TAKE_SQL, SUBMITTED_SQL, RESULTS_OF_MANY_SQL))
+_RECEIVED, _RECOUNT = text(RECEIVED_SQL), text(RECOUNT_SQL)
+_JOB, _RESULTS_OF, _SET_JOB, _TRUST, _TRUST_AFTER_RESET, _WORKER, _GENERATION, _UNDECIDED = (
+    text(q) for q in (JOB_SQL, RESULTS_OF_SQL, SET_JOB_SQL, TRUST_SQL, TRUST_AFTER_RESET_SQL,
+                      WORKER_SQL, GENERATION_SQL, UNDECIDED_SQL))
+_RESULT_INSERT = insert(Result.__table__).returning(Result.__table__.c.id,
+                                                     sort_by_parameter_order=True)
 _VALID_MANY = text("UPDATE results SET status = 'valid' WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True))
 
 
 def retrying(method):
-    """Run a transactional method again when PostgreSQL picked it as a deadlock victim."""
+    """Run a transactional method again when PostgreSQL picked it as a deadlock victim, or
+    when its connection turned out to be dead (the server restarted; the pool then drops
+    its connections, so no statement is spent checking each one out). Every method is
+    safe to repeat: a result stored before the connection died comes back a duplicate."""
 
     @functools.wraps(method)
     def run(self, *args, **kwargs):
@@ -125,7 +134,9 @@ def retrying(method):
             try:
                 return method(self, *args, **kwargs)
             except DBAPIError as exc:
-                if getattr(exc.orig, "sqlstate", None) not in RETRY_STATES or attempt == 5:
+                again = (exc.connection_invalidated
+                         or getattr(exc.orig, "sqlstate", None) in RETRY_STATES)
+                if not again or attempt == 5:
                     raise
                 time.sleep(0.01 * (attempt + 1))
     return run
@@ -166,6 +177,52 @@ class Verdict:
     wanted: int
     agree: tuple = ()
     disagree: tuple = ()
+
+
+@dataclass
+class _Plan:
+    """A batch of results read and judged, not yet written (``Coordinator._plan``)."""
+
+    replies: dict = field(default_factory=dict)       # item -> answer (refused, repeated)
+    invalid: list = field(default_factory=list)       # (item, lease, error)
+    stored: list = field(default_factory=list)        # (item, lease), in lease order
+    results: list = field(default_factory=list)       # the results table's rows for them
+    verdicts: list = field(default_factory=list)      # (job state before, Verdict)
+    one_by_one: bool = False
+
+
+class _Trust:
+    """Trust gained in one transaction, written at its end, workers in id order, so that
+    transactions touching the same workers hold their rows briefly and in one order."""
+
+    def __init__(self) -> None:
+        self.streak: dict[int, int] = {}      # gained since the start (or the restart)
+        self.verified: dict[int, int] = {}
+        self.restarted: set[int] = set()
+
+    def agreed(self, worker_id: int) -> None:
+        self.streak[worker_id] = self.streak.get(worker_id, 0) + 1
+        self.verified[worker_id] = self.verified.get(worker_id, 0) + 1
+
+    def restart(self, worker_id: int, streak: int) -> None:
+        """An invalid result: the streak is what came after it."""
+        self.streak[worker_id] = streak
+        self.restarted.add(worker_id)
+
+    def write(self, c: Connection) -> None:
+        for wid in sorted(self.streak):
+            n = self.verified.get(wid, 0)
+            if wid in self.restarted:
+                c.execute(_TRUST_AFTER_RESET, {"id": wid, "streak": self.streak[wid], "n": n})
+            elif n:
+                c.execute(_TRUST, {"id": wid, "n": n})
+
+
+def _placed(v: Verdict, real: dict[int, int]) -> Verdict:
+    """``v`` with placeholder result ids (negative) replaced by the stored ones."""
+    fix = lambda rs: tuple(r._replace(id=real.get(r.id, r.id)) for r in rs)  # noqa: E731
+    return Verdict(v.state, real.get(v.result_id, v.result_id), v.wanted, fix(v.agree),
+                   fix(v.disagree))
 
 
 class JobCounts(NamedTuple):
@@ -256,6 +313,7 @@ class Coordinator:
             listener()
 
     # ---- experiments -----------------------------------------------------------------------
+    @retrying
     def start(self, exp: ExperimentConfig) -> int:
         """The experiment's id: created with generation 0 and its jobs if new; an experiment
         of the same name must have the same config (resuming it)."""
@@ -331,6 +389,7 @@ class Coordinator:
         c.execute(update(E).where(E.c.id == eid).values(generation=number))
 
     # ---- workers -------------------------------------------------------------------------------
+    @retrying
     def register(self, name: str, procs: int = 1, local: bool = False) -> tuple[int, str]:
         """A new worker's id and token (only its hash is stored)."""
         token = secrets.token_urlsafe(32)
@@ -346,6 +405,7 @@ class Coordinator:
         """The worker of a token already authenticated (no database call), else None."""
         return self._tokens.get(hash_token(token)) if token else None
 
+    @retrying
     def authenticate(self, token: str | None) -> int:
         """The worker a token belongs to (401 if none; 403 if it is quarantined). Known
         good tokens are remembered until their worker is quarantined."""
@@ -412,39 +472,103 @@ class Coordinator:
                     items: list[tuple[int, int, IslandOutcome, float]]) -> list[dict[str, Any]]:
         """``submit`` for several results in one transaction; a refusal answers its item
         (``{"accepted": False, "refused": (status, code, message)}``) and not the others.
-        Trust gained is written last, workers in id order, so that transactions touching
-        the same workers hold their rows briefly and take them in one order."""
+
+        The batch is judged as if its results came one by one in lease order, against the
+        worker's trust as it stood when the batch arrived. When no result in it can
+        outvote anyone, its writes go to the database a statement per kind for the whole
+        batch; otherwise (a quarantine would change what later results see), or when a
+        lease repeats, it is taken a result at a time. Trust gained is written last,
+        workers in id order, so that transactions touching the same workers hold their
+        rows briefly and take them in one order."""
         now = self.clock()
-        replies: dict[int, dict[str, Any]] = {}
-        trust: dict[int, int] = {}
+        trust = _Trust()
         order = sorted(range(len(items)), key=lambda k: items[k][0])   # one lock order
         with self._tx() as c:
             me = c.execute(_WORKER, {"id": worker_id}).one()
             if me.quarantined:
                 raise Refused(403, "quarantined", "this worker sent results that other "
                               "workers contradicted; its results are not taken")
-            for k in order:
-                lease_id, fence, outcome, seconds = items[k]
-                try:
-                    replies[k] = self._submit(c, worker_id, me, lease_id, fence, outcome,
-                                              seconds, now, trust)
-                except Refused as exc:
-                    replies[k] = {"accepted": False, "error": str(exc),
-                                  "refused": (exc.status, exc.code, str(exc))}
-            for wid in sorted(trust):
-                c.execute(_TRUST, {"id": wid, "n": trust[wid]})
+            batch = self._plan(c, worker_id, me, items, order, now)
+            if batch.one_by_one:
+                replies: dict[int, dict[str, Any]] = {}
+                for k in order:
+                    single = self._plan(c, worker_id, me, items, [k], now)
+                    replies.update(self._apply(c, worker_id, single, trust))
+            else:
+                replies = self._apply(c, worker_id, batch, trust)
+            trust.write(c)
         with self._lock:                # after the commit: no reader can bring them back
             caught, self._caught = self._caught, set()
         self._forget(caught)
         self._notify()                  # after the commit, so that waiters see it
         return [replies[k] for k in range(len(items))]
 
-    def _submit(self, c: Connection, worker_id: int, me, lease_id: int, fence: int,
-                outcome: IslandOutcome, seconds: float, now: float,
-                trust: dict[int, int]) -> dict[str, Any]:
-        data = outcome.model_dump(mode="json")
-        digest = outcome_digest(data)
-        lease = c.execute(_LEASE_PG if self.pg else _LEASE, {"id": lease_id}).first()
+    def _plan(self, c: Connection, worker_id: int, me, items, order: list[int],
+              now: float) -> "_Plan":
+        """Read the leases of ``items[k]`` for k in ``order`` (locking them and their jobs
+        on PostgreSQL), answer the ones refused or repeated, and judge the rest as if
+        stored: a stored result's id is not known yet, so the worker's own row in each
+        verdict has the placeholder id -1-k."""
+        plan = _Plan()
+        lease_ids = [items[k][0] for k in order]
+        plan.one_by_one = len(set(lease_ids)) < len(lease_ids)
+        if plan.one_by_one:
+            return plan
+        leases = {r.id: r for r in c.execute(_LEASES_PG if self.pg else _LEASES,
+                                             {"ids": lease_ids})}
+        firsts, later = [], []
+        for k in order:
+            lease_id, fence, outcome, seconds = items[k]
+            data = outcome.model_dump(mode="json")
+            digest = outcome_digest(data)
+            lease = leases.get(lease_id)
+            try:
+                answer = self._check_lease(c, worker_id, lease_id, fence, digest, lease)
+            except Refused as exc:
+                answer = {"accepted": False, "error": str(exc),
+                          "refused": (exc.status, exc.code, str(exc))}
+            if answer is not None:
+                plan.replies[k] = answer
+                continue
+            try:
+                check_outcome(self._spec(lease.job_id, lease.spec), outcome)
+            except PrimordiaError as exc:
+                plan.invalid.append((k, lease, str(exc)))
+                continue
+            plan.results.append({
+                "job_id": lease.job_id, "lease_id": lease_id, "worker_id": worker_id,
+                "digest": digest, "state_hash": outcome.state_hash,
+                "outcome": orjson.dumps(data).decode(), "status": "pending",
+                "received_at": now, "seconds": max(0.0, float(seconds))})
+            plan.stored.append((k, lease))
+            if lease.received == 0 and lease.job_state in ("open", "running"):
+                firsts.append(k)
+            elif lease.job_state != "failed":
+                later.append(lease.job_id)
+        prior: dict[int, list] = {}
+        if later:
+            for r in c.execute(_RESULTS_OF_MANY, {"ids": later}):
+                prior.setdefault(r.job_id, []).append(ResultRow(*r[1:]))
+        for (k, lease), row in zip(plan.stored, plan.results):
+            job = JobCounts(lease.job_state, lease.wanted, lease.inflight - 1,
+                            lease.received + 1, lease.spot, lease.must_verify,
+                            lease.result_id)
+            if job.state == "failed":
+                v = Verdict("failed", None, job.wanted)
+            else:
+                mine = ResultRow(-1 - k, worker_id, row["digest"], "pending", me.local,
+                                 me.streak)
+                rows = [mine] if k in firsts else prior.get(lease.job_id, []) + [mine]
+                v = verdict(job, rows, self._experiment_of(c, lease.generation_id))
+                if v.disagree:
+                    plan.one_by_one = len(order) > 1    # a quarantine changes the rest
+            plan.verdicts.append((job.state, v))
+        return plan
+
+    def _check_lease(self, c: Connection, worker_id: int, lease_id: int, fence: int,
+                     digest: str, lease) -> dict[str, Any] | None:
+        """None if ``lease`` takes a result now; the answer to a repeat of a stored result;
+        Refused if the lease is not the worker's or no longer live."""
         if lease is None or lease.worker_id != worker_id:
             raise Refused(404, "no_such_lease", f"lease {lease_id}: not one of yours")
         if lease.state == "submitted":
@@ -460,37 +584,43 @@ class Coordinator:
         if lease.state != "active":
             raise Refused(409, "lease_" + lease.state, f"lease {lease_id} is "
                           f"{lease.state}; its job went to another worker")
-        job_id = lease.job_id
-        try:
-            check_outcome(self._spec(job_id, lease.spec), outcome)
-        except PrimordiaError as exc:
-            c.execute(update(L).where(L.c.id == lease_id).values(state="released"))
-            self._attempt_failed(c, job_id, lease.generation_id)
+        return None
+
+    def _apply(self, c: Connection, worker_id: int, plan: "_Plan",
+               trust: "_Trust") -> dict[int, dict[str, Any]]:
+        """Write what ``_plan`` decided: invalid results end their leases; the stored
+        results go in with one statement per table, then their jobs' verdicts are judged
+        and the generations whose last job this decided may close."""
+        replies = dict(plan.replies)
+        for k, lease, error in plan.invalid:
+            c.execute(update(L).where(L.c.id == lease.id).values(state="released"))
+            self._attempt_failed(c, lease.job_id, lease.generation_id)
             c.execute(update(W).where(W.c.id == worker_id)
-                      .values(streak=0, invalid=W.c.invalid + 1, last_seen=now))
-            return {"accepted": False, "error": str(exc)}
-        result_id = c.execute(_RESULT_INSERT, {
-            "job": job_id, "lease": lease_id, "worker": worker_id, "digest": digest,
-            "state_hash": outcome.state_hash, "outcome": orjson.dumps(data).decode(),
-            "now": now, "seconds": max(0.0, float(seconds))}).scalar_one()
-        c.execute(_SUBMITTED, {"id": lease_id})
-        job = JobCounts(lease.job_state, lease.wanted, lease.inflight - 1,
-                        lease.received + 1, lease.spot, lease.must_verify, lease.result_id)
-        if job.state == "failed":
-            v = Verdict("failed", None, job.wanted)
-        else:
-            if lease.received == 0 and job.state in ("open", "running"):
-                rows = [ResultRow(result_id, worker_id, digest, "pending", me.local,
-                                  me.streak)]            # the first result: no query
-            else:
-                rows = c.execute(_RESULTS_OF, {"id": job_id}).all()
-            v = verdict(job, rows, self._experiment_of(c, lease.generation_id))
-        c.execute(_RECEIVED, {"state": v.state, "wanted": v.wanted, "result": v.result_id,
-                              "id": job_id})
-        self._judge(c, v, trust)
-        if v.state in DECIDED and job.state not in DECIDED:
-            self._maybe_close(c, lease.generation_id)
-        return {"accepted": True, "duplicate": False}
+                      .values(streak=0, invalid=W.c.invalid + 1, last_seen=self.clock()))
+            replies[k] = {"accepted": False, "error": error}
+        if not plan.stored:
+            return replies
+        ids = c.execute(_RESULT_INSERT, plan.results).scalars().all()
+        real = {-1 - k: int(rid) for (k, _), rid in zip(plan.stored, ids)}
+        c.execute(_SUBMITTED_MANY, {"ids": [lease.id for _, lease in plan.stored]})
+        verdicts = [(was, _placed(v, real)) for was, v in plan.verdicts]
+        c.execute(_RECEIVED, [{"state": v.state, "wanted": v.wanted, "result": v.result_id,
+                               "id": lease.job_id}
+                              for (_, lease), (_, v) in zip(plan.stored, verdicts)])
+        self._judge(c, [v for _, v in verdicts], trust)
+        if plan.invalid:                # the streak restarts at the last invalid result
+            cut = max(lease.id for _, lease, _ in plan.invalid)
+            trust.restart(worker_id, sum(
+                r.worker_id == worker_id for (_, lease), (_, v) in zip(plan.stored, verdicts)
+                if lease.id > cut for r in v.agree))
+        closing = set()
+        for (k, lease), (was, v) in zip(plan.stored, verdicts):
+            if v.state in DECIDED and was not in DECIDED:
+                closing.add(lease.generation_id)
+            replies[k] = {"accepted": True, "duplicate": False}
+        for generation_id in sorted(closing):
+            self._maybe_close(c, generation_id)
+        return replies
 
     @retrying
     def release(self, worker_id: int, lease_id: int) -> bool:
@@ -621,23 +751,26 @@ class Coordinator:
         v = verdict(job, rows, exp)
         c.execute(_SET_JOB, {"state": v.state, "result": v.result_id, "wanted": v.wanted,
                              "id": job_id})
-        self._judge(c, v, None)
+        self._judge(c, [v], None)
         return v.state
 
-    def _judge(self, c: Connection, v: "Verdict", trust: dict[int, int] | None) -> None:
-        """Mark the pending results a verdict judged; raise the trust of workers that
-        agreed (now, or into ``trust`` to be written at the end of the transaction) and
-        quarantine those outvoted."""
-        if v.agree:
-            c.execute(_VALID_MANY, {"ids": [r.id for r in v.agree]})
-            for r in v.agree:
+    def _judge(self, c: Connection, verdicts: list[Verdict],
+               trust: "_Trust | None") -> None:
+        """Mark the pending results the verdicts judged (the agreeing ones in one
+        statement); raise the trust of workers that agreed (now, or into ``trust`` to be
+        written at the end of the transaction) and quarantine those outvoted."""
+        agree = [r for v in verdicts for r in v.agree]
+        if agree:
+            c.execute(_VALID_MANY, {"ids": [r.id for r in agree]})
+            for r in agree:
                 if trust is None:
                     c.execute(_TRUST, {"id": r.worker_id, "n": 1})
                 else:
-                    trust[r.worker_id] = trust.get(r.worker_id, 0) + 1
-        for r in v.disagree:
-            c.execute(update(R).where(R.c.id == r.id).values(status="invalid"))
-            self._quarantine(c, r.worker_id)
+                    trust.agreed(r.worker_id)
+        for v in verdicts:
+            for r in v.disagree:
+                c.execute(update(R).where(R.c.id == r.id).values(status="invalid"))
+                self._quarantine(c, r.worker_id)
 
     def _quarantine(self, c: Connection, worker_id: int) -> None:
         """A worker outvoted by others: no more jobs, its unverified results discarded and
@@ -753,6 +886,7 @@ class Coordinator:
         self._notify()
 
     # ---- views -------------------------------------------------------------------------------
+    @retrying
     def status(self) -> dict[str, Any]:
         """Experiments with their open generation's job states, and workers with trust."""
         with self._tx() as c:

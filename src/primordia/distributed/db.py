@@ -32,8 +32,9 @@ def open_engine(db: str, pool_size: int = 20) -> Engine:
                                    pool_size=pool_size, max_overflow=pool_size)
             _sqlite_setup(engine)
         elif url.startswith("postgresql"):
-            engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                                   pool_pre_ping=True)
+            # no pre-ping (a statement per checkout): the coordinator retries a
+            # transaction whose connection was dead (``coordinator.retrying``)
+            engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
         else:
             raise ConfigError(f"--db {db!r}: give an SQLite path or a sqlite:// or "
                               "postgresql+psycopg:// URL")

@@ -91,10 +91,11 @@ class Job(Base):
 
     __tablename__ = "jobs"
     __table_args__ = (UniqueConstraint("generation_id", "island"),
-                      Index("ix_jobs_claim", "state", "id"))
+                      Index("ix_jobs_claim", "state", "id"),
+                      Index("ix_jobs_generation_state", "generation_id", "state"))
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    generation_id: Mapped[int] = mapped_column(ForeignKey("generations.id"), index=True)
+    generation_id: Mapped[int] = mapped_column(ForeignKey("generations.id"))
     island: Mapped[int] = mapped_column(Integer)
     niche: Mapped[str] = mapped_column(String(64))
     spec: Mapped[str] = mapped_column(Text)          # IslandSpec as JSON
