@@ -7,13 +7,15 @@
 - round trips: ``primordia coordinator`` in a subprocess (uvicorn on a free port) over an
   SQLite file or a PostgreSQL server this script starts (as the tests do), with one
   experiment of many small islands. ``--workers`` simulated workers (one kept-alive
-  HTTP/1.1 connection each, in one asyncio process) register, then loop: claim a job
-  (no wait), post a result for it. A round trip is one job claimed plus its result
-  accepted. ``--batches``: jobs a worker claims in one request and reports in one request
-  (``max_jobs`` and POST /v1/results; a worker with that many processes does the same). The results are well-formed outcomes made up from the job (nothing
-  is simulated), so this measures the coordinator: HTTP, validation, the claim and the
-  decision transactions, replication included (new workers' results are re-run by
-  another worker until they are trusted, as in a real start).
+  HTTP/1.1 connection each, in one asyncio process) register, claim, then loop as
+  ``primordia worker`` does: post the results of their jobs, asking in the same request
+  for as many new jobs (``--separate-claims``: claim in a request of its own instead). A
+  round trip is one job claimed plus its result accepted. ``--batches``: jobs a worker
+  holds at once (a worker with that many processes). The results are well-formed
+  outcomes made up from the job (no world runs), so this measures the coordinator: HTTP,
+  validation, the claim and the decision transactions, replication included (new
+  workers' results are re-run by another worker until they are trusted, as in a real
+  start).
 - islands per hour: ``primordia evolve islands examples/islands-sandbox.toml`` end to end
   on this machine (coordinator, database and a worker with one process per core, real
   sandbox islands), read from its summary.
@@ -103,37 +105,46 @@ def outcome_for(job: dict) -> dict:
 
 
 async def simulated_worker(port: int, name: str, until: float, counts: dict,
-                           batch: int) -> None:
-    """Register, then claim up to ``batch`` jobs and post their results in one request,
-    until the time is up."""
+                           batch: int, separate: bool) -> None:
+    """Register, claim up to ``batch`` jobs, then post their results asking for as many
+    new jobs in the same request (as ``primordia worker`` does), until the time is up.
+    ``separate``: claim in a request of its own every time instead."""
     client = await RawClient.open(port)
     status, body = await client.call("POST", "/v1/workers", {"name": name, "procs": batch})
     token = orjson.loads(body)["token"]
+    jobs: list = []
     while time.perf_counter() < until:
         t0 = time.perf_counter()
-        status, body = await client.call("POST", "/v1/jobs/claim",
-                                         {"wait": 0, "max_jobs": batch}, token)
-        jobs = orjson.loads(body)["jobs"] if status == 200 else []
+        if not jobs:
+            status, body = await client.call("POST", "/v1/jobs/claim",
+                                             {"wait": 0, "max_jobs": batch}, token)
+            jobs = orjson.loads(body)["jobs"] if status == 200 else []
         if not jobs:
             counts["empty"] += 1
             await asyncio.sleep(0.05)
             continue
         items = [{"lease_id": j["lease_id"], "fence": j["fence"], "outcome": outcome_for(j)}
                  for j in jobs]
-        status, body = await client.call("POST", "/v1/results", {"results": items}, token)
-        ok = sum(r["accepted"] for r in orjson.loads(body)["results"]) if status == 200 else 0
+        request = {"results": items}
+        if not separate:
+            request["claim"] = {"wait": 0, "max_jobs": batch}
+        status, body = await client.call("POST", "/v1/results", request, token)
+        reply = orjson.loads(body) if status == 200 else {"results": [], "jobs": []}
+        ok = sum(r["accepted"] for r in reply["results"])
         if time.perf_counter() < until:
             counts["trips"] += ok
             counts["latency"].append(time.perf_counter() - t0)
         counts["errors"] += len(jobs) - ok
+        jobs = reply["jobs"]
 
 
 async def round_trips(port: int, workers: int, seconds: float, warmup: float,
-                      batch: int) -> dict:
+                      batch: int, separate: bool = False) -> dict:
     counts = {"trips": 0, "empty": 0, "errors": 0, "latency": []}
     start = time.perf_counter()
     until = start + warmup + seconds
-    tasks = [asyncio.create_task(simulated_worker(port, f"sim{k}", until, counts, batch))
+    tasks = [asyncio.create_task(simulated_worker(port, f"sim{k}", until, counts, batch,
+                                                  separate))
              for k in range(workers)]
     await asyncio.sleep(warmup)                 # registrations and first claims
     before = counts["trips"]
@@ -148,7 +159,7 @@ async def round_trips(port: int, workers: int, seconds: float, warmup: float,
 
 
 def bench_backend(backend: str, workers: int, seconds: float, warmup: float,
-                  batches: list[int]) -> list[dict]:
+                  batches: list[int], separate: bool) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         exp = Path(tmp) / "bench.toml"
         exp.write_text(EXPERIMENT.format(islands=40_000))
@@ -166,8 +177,10 @@ def bench_backend(backend: str, workers: int, seconds: float, warmup: float,
         rows = []
         try:
             for batch in batches:
-                row = asyncio.run(round_trips(server.port, workers, seconds, warmup, batch))
+                row = asyncio.run(round_trips(server.port, workers, seconds, warmup, batch,
+                                              separate))
                 rows.append({"backend": backend, "workers": workers, "batch": batch,
+                             "claims": "separate" if separate else "with results",
                              "seconds": seconds, **row})
         finally:
             log = server.stop()
@@ -202,15 +215,19 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8],
                     help="Jobs a simulated worker claims (and reports) per request.")
+    ap.add_argument("--separate-claims", action="store_true",
+                    help="Claim in a request of its own, not with the results.")
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--skip-islands", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rows = [r for b in args.backends
-            for r in bench_backend(b, args.workers, args.seconds, args.warmup, args.batches)]
+            for r in bench_backend(b, args.workers, args.seconds, args.warmup, args.batches,
+                                   args.separate_claims)]
     for r in rows:
         print(f"{r['backend']:>10}: {r['round_trips_per_second']:8.1f} round trips/s with "
-              f"{r['workers']} workers, {r['batch']} per request (p50 {r['p50_ms']} ms, "
+              f"{r['workers']} workers, {r['batch']} per request, claims "
+              f"{r['claims']} (p50 {r['p50_ms']} ms, "
               f"p99 {r['p99_ms']} ms; "
               f"{r['empty_claims']} empty claims, {r['errors']} errors)")
     islands = None if args.skip_islands else islands_per_hour(args.procs)

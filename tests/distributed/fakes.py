@@ -66,3 +66,8 @@ class Clock:
 
     def __call__(self) -> float:
         return self.t
+
+
+def honest_runner(spec_json: str) -> tuple[dict, float]:
+    """``worker.work``'s runner without a world: the honest outcome, at once."""
+    return honest(spec_json).model_dump(mode="json"), 0.0

@@ -440,6 +440,21 @@ def test_connections_the_server_dropped_are_replaced(postgres_server):
         postgres_server.drop_database(name)
 
 
+def test_a_report_leases_new_jobs_in_the_same_transaction(engine):
+    co = Coordinator(engine)
+    co.start(experiment(islands=4, generations=1))
+    w, _ = co.register("w")
+    first = co.claim(w)
+    answers, offers = co.report(w, [(first.lease_id, first.fence, honest(first.spec), 1.0)],
+                                claim=8)
+    assert answers == [{"accepted": True, "duplicate": False}]
+    # its own job wants a second copy, but not from it: the other three islands
+    assert sorted(o.island for o in offers) == [1, 2, 3]
+    assert job_state(engine, first.job_id) == "open"
+    items = [(o.lease_id, o.fence, honest(o.spec), 1.0) for o in offers]
+    assert co.report(w, items, claim=8)[1] == []
+
+
 def _script(co, engine, batched: bool):
     """A trusted worker, an untrusted one and a liar: lone results accepted, replicas that
     agree, a 1-against-1 disagreement and the third copy that quarantines the liar, a

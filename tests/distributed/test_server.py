@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from primordia.distributed.coordinator import Coordinator
 from primordia.distributed.db import connect
-from primordia.distributed.protocol import ClaimReply
+from primordia.distributed.protocol import ClaimReply, ResultBatchReply
 from primordia.distributed.server import create_app
 
 from .fakes import experiment, honest, lie
@@ -163,6 +163,23 @@ def test_batches_of_claims_and_results(api):
     assert replies[3]["code"] == "no_such_lease"
     r = client.post("/v1/results", json={"results": items[:1]}, headers=a)
     assert r.json()["results"][0]["duplicate"] is True
+    assert r.json()["jobs"] == []                       # no claim, no jobs
+
+
+def test_results_and_a_claim_in_one_round_trip(api):
+    client, co = api
+    a = register(client)
+    job = claim(client, a)
+    r = client.post("/v1/results", headers=a, json={
+        "results": [{"lease_id": job["lease_id"], "fence": job["fence"],
+                     "outcome": outcome_for(job)}],
+        "claim": {"wait": 0, "max_jobs": 2}})
+    assert r.status_code == 200, r.text
+    reply = ResultBatchReply.model_validate(r.json())   # the documented shape
+    assert reply.results[0].accepted
+    assert len(reply.jobs) == 2                          # not the job it just ran
+    assert job["job_id"] not in {j.job_id for j in reply.jobs}
+    assert co.status()["workers"][0]["active_leases"] == 2
     r = client.post("/v1/jobs/claim", json={"wait": 0, "max_jobs": 65}, headers=a)
     assert r.status_code == 422 and r.json()["error"]["field"] == "max_jobs"
     r = client.post("/v1/results", json={"results": []}, headers=a)

@@ -439,22 +439,22 @@ class Coordinator:
         worker has not run, in one transaction (a worker with several processes asks for
         several at once, as BOINC clients do)."""
         self._maybe_sweep()
-        now = self.clock()
-        q = _CLAIM_PG if self.pg else _CLAIM
         with self._tx() as c:
-            jobs = c.execute(q, {"w": worker_id, "n": limit}).all()
-            if not jobs:
-                return []
-            c.execute(_TAKE_MANY, {"ids": [j.id for j in jobs]})
-            configs = [self.config(c, j.experiment_id) for j in jobs]
-            leases = c.execute(insert(L).returning(L.c.id, sort_by_parameter_order=True), [
-                {"job_id": j.id, "worker_id": worker_id, "fence": j.epoch + 1,
-                 "state": "active", "issued_at": now, "deadline": now + exp.leases.seconds}
-                for j, exp in zip(jobs, configs)]).scalars().all()
-            offers = [Offer(int(lease), j.epoch + 1, int(j.id), exp.name, int(j.number),
-                            int(j.island), j.niche, exp.leases.seconds, j.spec)
-                      for lease, j, exp in zip(leases, jobs, configs)]
-        return offers
+            return self._claim(c, worker_id, limit, self.clock())
+
+    def _claim(self, c: Connection, worker_id: int, limit: int, now: float) -> list[Offer]:
+        jobs = c.execute(_CLAIM_PG if self.pg else _CLAIM, {"w": worker_id, "n": limit}).all()
+        if not jobs:
+            return []
+        c.execute(_TAKE_MANY, {"ids": [j.id for j in jobs]})
+        configs = [self.config(c, j.experiment_id) for j in jobs]
+        leases = c.execute(insert(L).returning(L.c.id, sort_by_parameter_order=True), [
+            {"job_id": j.id, "worker_id": worker_id, "fence": j.epoch + 1,
+             "state": "active", "issued_at": now, "deadline": now + exp.leases.seconds}
+            for j, exp in zip(jobs, configs)]).scalars().all()
+        return [Offer(int(lease), j.epoch + 1, int(j.id), exp.name, int(j.number),
+                      int(j.island), j.niche, exp.leases.seconds, j.spec)
+                for lease, j, exp in zip(leases, jobs, configs)]
 
     def submit(self, worker_id: int, lease_id: int, fence: int, outcome: IslandOutcome,
                seconds: float = 0.0) -> dict[str, Any]:
@@ -467,19 +467,29 @@ class Coordinator:
             raise Refused(status, code, message)
         return reply
 
-    @retrying
     def submit_many(self, worker_id: int,
                     items: list[tuple[int, int, IslandOutcome, float]]) -> list[dict[str, Any]]:
-        """``submit`` for several results in one transaction; a refusal answers its item
+        """``submit`` for several results in one transaction (``report`` claiming
+        nothing)."""
+        return self.report(worker_id, items)[0]
+
+    @retrying
+    def report(self, worker_id: int, items: list[tuple[int, int, IslandOutcome, float]],
+               claim: int = 0) -> tuple[list[dict[str, Any]], list[Offer]]:
+        """Store several results and then lease up to ``claim`` new jobs, in one
+        transaction: a worker reports what it finished and asks for as much new work (as
+        a BOINC client's scheduler request does). A refusal answers its item
         (``{"accepted": False, "refused": (status, code, message)}``) and not the others.
 
         The batch is judged as if its results came one by one in lease order, against the
         worker's trust as it stood when the batch arrived. When no result in it can
         outvote anyone, its writes go to the database a statement per kind for the whole
         batch; otherwise (a quarantine would change what later results see), or when a
-        lease repeats, it is taken a result at a time. Trust gained is written last,
-        workers in id order, so that transactions touching the same workers hold their
-        rows briefly and take them in one order."""
+        lease repeats, it is taken a result at a time. Trust gained is written after the
+        results, workers in id order, so that transactions touching the same workers hold
+        their rows briefly and take them in one order."""
+        if claim:
+            self._maybe_sweep()
         now = self.clock()
         trust = _Trust()
         order = sorted(range(len(items)), key=lambda k: items[k][0])   # one lock order
@@ -497,11 +507,12 @@ class Coordinator:
             else:
                 replies = self._apply(c, worker_id, batch, trust)
             trust.write(c)
+            offers = self._claim(c, worker_id, claim, now) if claim else []
         with self._lock:                # after the commit: no reader can bring them back
             caught, self._caught = self._caught, set()
         self._forget(caught)
         self._notify()                  # after the commit, so that waiters see it
-        return [replies[k] for k in range(len(items))]
+        return [replies[k] for k in range(len(items))], offers
 
     def _plan(self, c: Connection, worker_id: int, me, items, order: list[int],
               now: float) -> "_Plan":

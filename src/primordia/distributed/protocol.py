@@ -78,9 +78,13 @@ class BatchResult(ResultSubmission):
 
 
 class ResultBatch(Wire):
-    """Several results in one request (a worker whose islands finished together)."""
+    """Several results in one request (a worker whose islands finished together), and
+    optionally a claim for new jobs answered in the same reply (report and request in one
+    round trip, as a BOINC client's scheduler request does)."""
 
     results: list[BatchResult] = Field(min_length=1, max_length=MAX_BATCH)
+    claim: ClaimRequest | None = Field(None, description="Jobs to lease once the results "
+                                       "are in; the reply's ``jobs``.")
 
 
 class BatchReply(Wire):
@@ -93,6 +97,8 @@ class BatchReply(Wire):
 
 class ResultBatchReply(Wire):
     results: list[BatchReply]
+    jobs: list[JobOffer] = Field(default_factory=list, description="Jobs leased for the "
+                                 "request's ``claim``.")
 
 
 class HeartbeatRequest(Wire):

@@ -141,23 +141,31 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
         wid, token = await call(coordinator.register, body.name, body.procs)
         return reply(RegisterReply(worker_id=wid, token=token))
 
+    async def offered(wid: int, want: ClaimRequest, offers: list | None = None) -> list:
+        """``offers`` if any, else the jobs leased to the worker within ``want.wait``
+        seconds (woken when jobs may have come free, and every RECHECK_SECONDS)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + want.wait
+        while True:
+            if offers is None:
+                offers = await call(coordinator.claim_many, wid, want.max_jobs)
+            left = until - loop.time()
+            if offers or left <= 0:
+                return offers
+            await wake.wait(min(left, RECHECK_SECONDS))
+            offers = None
+
+    def jobs(offers: list) -> list[dict]:
+        """Offers in JobOffer's shape, each spec sent as stored (validated when written)."""
+        return [{**asdict(o), "spec": orjson.Fragment(o.spec)} for o in offers]
+
     # The three routes every job passes read their bodies with pydantic's JSON parser
     # directly (``body_of``): FastAPI's generic body handling cost as much as the database.
     @app.post("/v1/jobs/claim", openapi_extra=_body(ClaimRequest))
     async def claim(request: Request) -> Response:
         wid = await worker_id(request.headers.get("authorization"))
         body = await body_of(request, ClaimRequest, empty_ok=True)
-        loop = asyncio.get_running_loop()
-        until = loop.time() + body.wait
-        while True:
-            offers = await call(coordinator.claim_many, wid, body.max_jobs)
-            left = until - loop.time()
-            if offers or left <= 0:
-                break
-            await wake.wait(min(left, RECHECK_SECONDS))
-        # the shape of ClaimReply, with each spec sent as stored (validated when written)
-        return reply({"jobs": [{**asdict(o), "spec": orjson.Fragment(o.spec)}
-                               for o in offers]})
+        return reply({"jobs": jobs(await offered(wid, body))})
 
     @app.post("/v1/leases/{lease_id}/result", openapi_extra=_body(ResultSubmission))
     async def result(request: Request, lease_id: int = Path(ge=1, lt=2**62)) -> Response:
@@ -171,13 +179,17 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
     async def results(request: Request) -> Response:
         wid = await worker_id(request.headers.get("authorization"))
         body = await body_of(request, ResultBatch)
-        replies = await call(coordinator.submit_many, wid, [
-            (r.lease_id, r.fence, r.outcome, r.seconds) for r in body.results])
-        return reply(ResultBatchReply(results=[
+        replies, offers = await call(coordinator.report, wid, [
+            (r.lease_id, r.fence, r.outcome, r.seconds) for r in body.results],
+            body.claim.max_jobs if body.claim else 0)
+        if body.claim:
+            offers = await offered(wid, body.claim, offers)
+        return reply({**ResultBatchReply(results=[
             BatchReply(lease_id=r.lease_id, accepted=out["accepted"],
                        duplicate=out.get("duplicate", False), error=out.get("error"),
                        code=out["refused"][1] if "refused" in out else None)
-            for r, out in zip(body.results, replies)]))
+            for r, out in zip(body.results, replies)]).model_dump(mode="json"),
+            "jobs": jobs(offers)})
 
     @app.post("/v1/leases/{lease_id}/release")
     async def release(lease_id: int = Path(ge=1, lt=2**62),

@@ -95,6 +95,27 @@ class Client:
             return "duplicate" if r.json().get("duplicate") else "accepted"
         return _message(r)
 
+    def report(self, finished: list[tuple[JobOffer, dict[str, Any], float]],
+               claim: int = 0) -> tuple[list[str], list[JobOffer]]:
+        """Post finished islands in one request, asking for up to ``claim`` new jobs in
+        the same round trip: an answer per island (as ``submit``) and the new jobs. A
+        request refused as a whole (one outcome the schema rejects) is sent again an
+        island at a time, so that the others still count."""
+        body: dict[str, Any] = {"results": [
+            {"lease_id": o.lease_id, "fence": o.fence, "seconds": secs, "outcome": outcome}
+            for o, outcome, secs in finished]}
+        if claim:
+            body["claim"] = {"wait": 0, "max_jobs": claim}
+        r = self._post("/v1/results", body, self.token)
+        if r.status_code in (401, 403):
+            raise WorkerStopped(_message(r))
+        if r.status_code != 200:
+            return [self.submit(*item) for item in finished], []
+        out = r.json()
+        answers = ["duplicate" if a["duplicate"] else "accepted" if a["accepted"]
+                   else a.get("error") or a.get("code") or "refused" for a in out["results"]]
+        return answers, [JobOffer.model_validate(j) for j in out.get("jobs", [])]
+
     def heartbeat(self, leases: list[int]) -> list[int]:
         """The leases that are gone."""
         return self._check(self._post("/v1/workers/heartbeat", {"leases": leases},
@@ -181,6 +202,23 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
     beat = threading.Thread(target=heartbeats, name="heartbeats", daemon=True)
     beat.start()
     idle_since = time.monotonic()
+
+    def room_for(reporting: int = 0) -> int:
+        """Islands this worker can take on now (free processes, within ``max_jobs``
+        counting the ``reporting`` ones being posted)."""
+        room = procs - len(running)
+        if max_jobs is not None:
+            room = min(room, max_jobs - stats.done - stats.refused - stats.dropped
+                       - reporting - len(running))
+        return room
+
+    def start(offers: list[JobOffer]) -> None:
+        for offer in offers:
+            say(f"island {offer.island} of generation {offer.generation} "
+                f"({offer.experiment}, {offer.niche}): lease {offer.lease_id}")
+            with lock:
+                running[pool.submit(runner, offer.spec.model_dump_json())] = offer
+
     try:
         while True:
             if sigints[0] >= 2:
@@ -199,16 +237,9 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
                     + len(running) >= max_jobs):
                 stopping.set()
             if not stopping.is_set() and len(running) < procs:
-                room = procs - len(running)
-                if max_jobs is not None:
-                    room = min(room, max_jobs - stats.done - stats.refused - stats.dropped
-                               - len(running))
-                offers = client.claim(0.0 if running else min(wait, 5.0), max(1, room))
-                for offer in offers:
-                    say(f"island {offer.island} of generation {offer.generation} "
-                        f"({offer.experiment}, {offer.niche}): lease {offer.lease_id}")
-                    with lock:
-                        running[pool.submit(runner, offer.spec.model_dump_json())] = offer
+                offers = client.claim(0.0 if running else min(wait, 5.0),
+                                      max(1, room_for()))
+                start(offers)
                 if offers:
                     idle_since = time.monotonic()
                     continue
@@ -218,6 +249,7 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
                 if not running:
                     continue
             done, _ = wait_any(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+            finished = []
             for fut in done:
                 with lock:
                     offer = running.pop(fut)
@@ -232,13 +264,21 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
                     client.release(offer.lease_id)
                     stats.refused += 1
                     continue
-                answer = client.submit(offer, outcome, seconds)
+                finished.append((offer, outcome, seconds))
+            if not finished:
+                continue
+            room = 0 if stopping.is_set() or should_stop() else room_for(len(finished))
+            answers, offers = client.report(finished, claim=max(0, room))
+            for (offer, _, seconds), answer in zip(finished, answers):
                 if answer in ("accepted", "duplicate"):
                     stats.done += 1
                     say(f"lease {offer.lease_id}: {answer} ({seconds:.1f} s)")
                 else:
                     stats.refused += 1
                     say(f"lease {offer.lease_id}: refused: {answer}")
+            start(offers)
+            if offers:
+                idle_since = time.monotonic()
     finally:
         stopping.set()
         quit_beats.set()
