@@ -11,7 +11,8 @@
   ``primordia worker`` does: post the results of their jobs, asking in the same request
   for as many new jobs (``--separate-claims``: claim in a request of its own instead). A
   round trip is one job claimed plus its result accepted. ``--batches``: jobs a worker
-  holds at once (a worker with that many processes). The results are well-formed
+  holds at once (a worker with that many processes). ``--coordinator-processes``: server
+  processes of the coordinator on PostgreSQL. The results are well-formed
   outcomes made up from the job (no world runs), so this measures the coordinator: HTTP,
   validation, the claim and the decision transactions, replication included (new
   workers' results are re-run by another worker until they are trusted, as in a real
@@ -66,14 +67,15 @@ seconds = 600
 class Coordinator:
     """``primordia coordinator`` in a subprocess, stopped on exit."""
 
-    def __init__(self, db: str, experiment: Path) -> None:
+    def __init__(self, db: str, experiment: Path, processes: int = 1) -> None:
         self.log = experiment.with_name("coordinator.log")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "primordia.cli.main", "coordinator", "--db", db,
-             "--port", str(self.port), "--experiment", str(experiment)],
+             "--port", str(self.port), "--experiment", str(experiment),
+             "--processes", str(processes)],
             env=env, stdout=subprocess.DEVNULL, stderr=self.log.open("wb"))
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -159,7 +161,7 @@ async def round_trips(port: int, workers: int, seconds: float, warmup: float,
 
 
 def bench_backend(backend: str, workers: int, seconds: float, warmup: float,
-                  batches: list[int], separate: bool) -> list[dict]:
+                  batches: list[int], separate: bool, processes: int = 1) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         exp = Path(tmp) / "bench.toml"
         exp.write_text(EXPERIMENT.format(islands=40_000))
@@ -173,7 +175,8 @@ def bench_backend(backend: str, workers: int, seconds: float, warmup: float,
                 raise SystemExit("PostgreSQL is not installed")
             pg = pgmod.start(bindir)
             db = pg.url(pg.create_database())
-        server = Coordinator(db, exp)
+        processes = processes if backend == "postgresql" else 1
+        server = Coordinator(db, exp, processes)
         rows = []
         try:
             for batch in batches:
@@ -181,6 +184,7 @@ def bench_backend(backend: str, workers: int, seconds: float, warmup: float,
                                               separate))
                 rows.append({"backend": backend, "workers": workers, "batch": batch,
                              "claims": "separate" if separate else "with results",
+                             "processes": processes,
                              "seconds": seconds, **row})
         finally:
             log = server.stop()
@@ -215,6 +219,9 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8],
                     help="Jobs a simulated worker claims (and reports) per request.")
+    ap.add_argument("--coordinator-processes", type=int, default=1,
+                    help="Server processes of the coordinator on PostgreSQL "
+                    "(primordia coordinator --processes); SQLite always has one.")
     ap.add_argument("--separate-claims", action="store_true",
                     help="Claim in a request of its own, not with the results.")
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
@@ -223,11 +230,11 @@ def main() -> None:
     args = ap.parse_args()
     rows = [r for b in args.backends
             for r in bench_backend(b, args.workers, args.seconds, args.warmup, args.batches,
-                                   args.separate_claims)]
+                                   args.separate_claims, args.coordinator_processes)]
     for r in rows:
         print(f"{r['backend']:>10}: {r['round_trips_per_second']:8.1f} round trips/s with "
               f"{r['workers']} workers, {r['batch']} per request, claims "
-              f"{r['claims']} (p50 {r['p50_ms']} ms, "
+              f"{r['claims']}, {r['processes']} coordinator process(es) (p50 {r['p50_ms']} ms, "
               f"p99 {r['p99_ms']} ms; "
               f"{r['empty_claims']} empty claims, {r['errors']} errors)")
     islands = None if args.skip_islands else islands_per_hour(args.procs)

@@ -82,6 +82,20 @@ def wait_until(check, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def server_processes(parent: int) -> list[int]:
+    """The processes ``parent`` spawned to serve requests (multiprocessing's spawn)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline:
+            found.append(int(pid))
+    return found
+
+
 def scalar(engine, q):
     with engine.connect() as c:
         out = c.execute(q).scalar()
@@ -120,8 +134,8 @@ def reference(tmp_path_factory):
 class Cluster:
     """A coordinator and workers as separate processes around one database."""
 
-    def __init__(self, db_url: str, tmp: Path) -> None:
-        self.db_url, self.tmp = db_url, tmp
+    def __init__(self, db_url: str, tmp: Path, processes: int = 1) -> None:
+        self.db_url, self.tmp, self.processes = db_url, tmp, processes
         (tmp / "exp.toml").write_text(EXPERIMENT)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -132,7 +146,8 @@ class Cluster:
     def start_coordinator(self) -> None:
         self.coordinator = spawn(cli("coordinator", "--db", self.db_url, "--port",
                                      str(self.port), "--experiment",
-                                     str(self.tmp / "exp.toml")), self.tmp / "coordinator.log")
+                                     str(self.tmp / "exp.toml"), "--processes",
+                                     str(self.processes)), self.tmp / "coordinator.log")
         import httpx
 
         def up():
@@ -195,6 +210,28 @@ def test_workers_killed_mid_job_lose_nothing(cluster, reference):
     assert scalar(cluster.engine, select(func.count()).select_from(L).where(
         L.c.state == "expired")) >= 1             # the victim's lease ran out and went on
     cluster.check_clean_end(reference)
+
+
+def test_two_coordinator_processes_share_the_work_and_lose_nothing(postgres_server,
+                                                                    tmp_path, reference):
+    """``--processes 2`` on PostgreSQL: the workers' requests land on either process (one
+    port); a worker killed mid-job still costs nothing."""
+    name = postgres_server.create_database()
+    cluster = Cluster(postgres_server.url(name), tmp_path, processes=2)
+    try:
+        cluster.start_coordinator()
+        wait_until(lambda: len(server_processes(cluster.coordinator.pid)) == 2, 60,
+                   "two server processes")
+        victim = cluster.start_worker("victim")
+        wait_until(lambda: cluster.active_lease_of("victim"), 120, "the victim's lease")
+        kill(victim)
+        for worker in ("a", "b", "c"):
+            cluster.start_worker(worker)
+        wait_until(cluster.done, 300, "the experiment to finish")
+        cluster.check_clean_end(reference)
+    finally:
+        cluster.stop()
+        postgres_server.drop_database(name)
 
 
 def test_a_stopped_worker_past_its_deadline_is_refused_and_replaced(cluster, reference):

@@ -74,3 +74,6 @@ def test_islands_errors_are_one_line(tmp_path):
     assert not (tmp_path / "none.db").exists()
     assert_user_error(cli("coordinator", "--host", "0.0.0.0", "--db", str(tmp_path / "c.db")),
                       "--token")
+    assert_user_error(cli("coordinator", "--processes", "2", "--db", str(tmp_path / "c.db")),
+                      "one writer")
+    assert not (tmp_path / "c.db").exists()

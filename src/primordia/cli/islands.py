@@ -26,10 +26,13 @@ def coordinator(
     token: Optional[str] = typer.Option(None, "--token", envvar="PRIMORDIA_TOKEN",
                                         help="Admission token workers register with (and "
                                         "/v1/status needs)."),
+    processes: int = typer.Option(1, "--processes", help="Server processes sharing the "
+                                  "port and the database (PostgreSQL only): the API's "
+                                  "throughput grows with the cores they get."),
 ) -> None:
     """Run a coordinator: hand island jobs to workers, verify, select, breed."""
     from primordia.distributed.coordinator import Coordinator
-    from primordia.distributed.db import connect
+    from primordia.distributed.db import connect, database_url
     from primordia.distributed.experiment import load_experiment
     from primordia.distributed.server import create_app
     from primordia.web.guard import is_loopback
@@ -39,6 +42,11 @@ def coordinator(
                           "(workers then register with it)")
     if not 0 <= port <= 65535:
         raise ConfigError("--port must be in 0..65535")
+    if not 1 <= processes <= 64:
+        raise ConfigError("--processes must be in 1..64")
+    if processes > 1 and not database_url(db).startswith("postgresql"):
+        raise ConfigError("--processes: SQLite has one writer at a time, so one process "
+                          "serves it best; several need a postgresql+psycopg:// database")
     configs = [load_experiment(p) for p in experiment]
     engine = connect(db)
     co = Coordinator(engine)
@@ -47,9 +55,20 @@ def coordinator(
     import uvicorn
 
     typer.echo(f"primordia coordinator: http://{host}:{port} on {engine.url.render_as_string()}"
-               " (Ctrl-C stops; the database keeps everything)")
-    uvicorn.run(create_app(co, admission_token=token), host=host, port=port,
-                log_level="warning")
+               + (f", {processes} processes" if processes > 1 else "")
+               + " (Ctrl-C stops; the database keeps everything)")
+    if processes == 1:
+        uvicorn.run(create_app(co, admission_token=token), host=host, port=port,
+                    log_level="warning")
+        return
+    import os
+
+    from primordia.distributed.server import DB_ENV, TOKEN_ENV
+    os.environ[DB_ENV] = engine.url.render_as_string(hide_password=False)
+    os.environ[TOKEN_ENV] = token or ""
+    engine.dispose()                    # each process opens its own connections
+    uvicorn.run("primordia.distributed.server:app_from_environment", factory=True,
+                workers=processes, host=host, port=port, log_level="warning")
 
 
 def worker(
