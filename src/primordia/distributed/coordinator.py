@@ -292,7 +292,7 @@ class Coordinator:
         self._writer = contextlib.nullcontext() if self.pg else threading.Lock()
         self._configs: dict[int, ExperimentConfig] = {}
         self._generations: dict[int, int] = {}        # generation id -> experiment id
-        self._tokens: dict[str, int] = {}             # token hash -> worker (not quarantined)
+        self._tokens: dict[str, int] = {}             # token -> worker (not quarantined)
         self._caught: set[int] = set()                # quarantined, tokens to forget again
         self._specs: OrderedDict[int, IslandSpec] = OrderedDict()
         self._lock = threading.Lock()
@@ -403,7 +403,7 @@ class Coordinator:
 
     def known_worker(self, token: str | None) -> int | None:
         """The worker of a token already authenticated (no database call), else None."""
-        return self._tokens.get(hash_token(token)) if token else None
+        return self._tokens.get(token) if token else None
 
     @retrying
     def authenticate(self, token: str | None) -> int:
@@ -412,19 +412,18 @@ class Coordinator:
         if not token:
             raise Refused(401, "unauthorized", "authorization: send 'Authorization: Bearer "
                           "<token>' with the token registration gave")
-        key = hash_token(token)
-        wid = self._tokens.get(key)
+        wid = self._tokens.get(token)
         if wid is not None:
             return wid
         with self._tx() as c:
             row = c.execute(select(W.c.id, W.c.quarantined)
-                            .where(W.c.token_hash == key)).first()
+                            .where(W.c.token_hash == hash_token(token))).first()
         if row is None:
             raise Refused(401, "unauthorized", "authorization: unknown worker token")
         if row.quarantined:
             raise Refused(403, "quarantined", "this worker sent results that other workers "
                           "contradicted; it gets no more jobs")
-        self._tokens[key] = int(row.id)
+        self._tokens[token] = int(row.id)
         return int(row.id)
 
     # ---- jobs ----------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The coordinator's HTTP API (FastAPI): workers register for a token, long-poll for jobs,
 renew their leases, and post results; ``/v1/status`` shows experiments, jobs and trust.
-Database work runs in threads so that waiting claims never block the event loop; a
-background task expires leases past their deadline."""
+Waiting claims wait on the event loop, woken when jobs may have come free; database work
+runs in threads on PostgreSQL and on the loop on SQLite (``run`` says why); a background
+task expires leases past their deadline."""
 
 from __future__ import annotations
 
@@ -110,12 +111,21 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
     wake = Wakeup()
     coordinator.subscribe(wake.notify)
 
+    async def run(fn, *args):
+        """A coordinator call. PostgreSQL's run in threads, so that transactions overlap
+        their waits on the server. SQLite takes one writer at a time anyway: its calls run
+        on the event loop itself, which spares a thread hand-off and the wait for the GIL
+        behind it on every statement (a quarter of the throughput, measured)."""
+        if coordinator.pg:
+            return await asyncio.to_thread(fn, *args)
+        return fn(*args)
+
     async def sweeper() -> None:
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
-                await asyncio.to_thread(coordinator.sweep)
-                await asyncio.to_thread(coordinator.close_ready)
+                await run(coordinator.sweep)
+                await run(coordinator.close_ready)
             except Exception:                       # noqa: BLE001 -- keep sweeping
                 pass
 
@@ -133,7 +143,7 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
 
     async def call(fn, *args):
         try:
-            return await asyncio.to_thread(fn, *args)
+            return await run(fn, *args)
         except Refused as exc:
             raise ApiError(exc.status, exc.code, str(exc), None) from None
 
