@@ -83,7 +83,8 @@ def wait_until(check, timeout: float, what: str):
 
 
 def server_processes(parent: int) -> list[int]:
-    """The processes ``parent`` spawned to serve requests (multiprocessing's spawn)."""
+    """The processes ``parent`` started to serve requests beside it (multiprocessing's
+    spawn)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -94,6 +95,13 @@ def server_processes(parent: int) -> list[int]:
         if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline:
             found.append(int(pid))
     return found
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def scalar(engine, q):
@@ -220,8 +228,8 @@ def test_two_coordinator_processes_share_the_work_and_lose_nothing(postgres_serv
     cluster = Cluster(postgres_server.url(name), tmp_path, processes=2)
     try:
         cluster.start_coordinator()
-        wait_until(lambda: len(server_processes(cluster.coordinator.pid)) == 2, 60,
-                   "two server processes")
+        wait_until(lambda: len(server_processes(cluster.coordinator.pid)) == 1, 60,
+                   "a second server process")
         victim = cluster.start_worker("victim")
         wait_until(lambda: cluster.active_lease_of("victim"), 120, "the victim's lease")
         kill(victim)
@@ -229,6 +237,30 @@ def test_two_coordinator_processes_share_the_work_and_lose_nothing(postgres_serv
             cluster.start_worker(worker)
         wait_until(cluster.done, 300, "the experiment to finish")
         cluster.check_clean_end(reference)
+    finally:
+        cluster.stop()
+        postgres_server.drop_database(name)
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigkill-first"])
+def test_coordinator_processes_end_together(postgres_server, tmp_path, stop):
+    """Ctrl-C ends every server process quietly; the first killed alone takes the others
+    with it (no orphan keeps serving the port)."""
+    name = postgres_server.create_database()
+    cluster = Cluster(postgres_server.url(name), tmp_path, processes=3)
+    try:
+        cluster.start_coordinator()
+        first = cluster.coordinator
+        others = wait_until(lambda: len(server_processes(first.pid)) == 2
+                            and server_processes(first.pid), 60, "two more processes")
+        if stop == "ctrl-c":
+            os.killpg(first.pid, signal.SIGINT)      # the terminal signals the group
+            assert first.wait(timeout=30) == 0
+            assert "Traceback" not in (tmp_path / "coordinator.log").read_text()
+        else:
+            first.kill()
+            first.wait(timeout=30)
+        wait_until(lambda: not any(map(running, others)), 30, "the other processes to end")
     finally:
         cluster.stop()
         postgres_server.drop_database(name)

@@ -61,14 +61,10 @@ def coordinator(
         uvicorn.run(create_app(co, admission_token=token), host=host, port=port,
                     log_level="warning")
         return
-    import os
-
-    from primordia.distributed.server import DB_ENV, TOKEN_ENV
-    os.environ[DB_ENV] = engine.url.render_as_string(hide_password=False)
-    os.environ[TOKEN_ENV] = token or ""
+    from primordia.distributed.processes import serve_processes
+    url = engine.url.render_as_string(hide_password=False)
     engine.dispose()                    # each process opens its own connections
-    uvicorn.run("primordia.distributed.server:app_from_environment", factory=True,
-                workers=processes, host=host, port=port, log_level="warning")
+    serve_processes(url, token, host, port, processes)
 
 
 def worker(

@@ -7,7 +7,6 @@ task expires leases past their deadline."""
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import asdict
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,21 +31,6 @@ MAX_BODY_BYTES = 8 << 20
 SWEEP_SECONDS = 1.0
 RECHECK_SECONDS = 1.0
 """A waiting claim looks again at least this often (leases expire without a signal)."""
-
-
-DB_ENV, TOKEN_ENV = "PRIMORDIA_COORDINATOR_DB", "PRIMORDIA_COORDINATOR_TOKEN"
-"""How ``primordia coordinator --processes N`` hands the database URL and the admission
-token to its server processes (``app_from_environment``)."""
-
-
-def app_from_environment() -> FastAPI:
-    """The app of one of several server processes over one PostgreSQL database. Every
-    decision is a database transaction, so the processes need nothing from each other;
-    a claim waiting in one process is not woken by a result another took, and looks
-    again within RECHECK_SECONDS."""
-    from .db import open_engine
-    coordinator = Coordinator(open_engine(os.environ[DB_ENV]))     # migrated by the parent
-    return create_app(coordinator, admission_token=os.environ.get(TOKEN_ENV) or None)
 
 
 def reply(model: Any, status: int = 200) -> Response:

@@ -1,0 +1,91 @@
+"""Several coordinator server processes on one port, over one PostgreSQL database
+(``primordia coordinator --processes N``). Every decision is a database transaction, so
+the processes need nothing from each other; each opens its own connections and binds its
+own listening socket with ``SO_REUSEPORT``, so that the kernel spreads new connections
+over them by hash. (With one socket shared by all, as uvicorn's ``workers`` do, whichever
+process was idle first takes the kept-alive connections of most workers: measured, the
+second process then often added nothing.) A claim waiting in one process is not woken
+by a result another process took; it looks again within ``server.RECHECK_SECONDS``."""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+
+import uvicorn
+
+from primordia.core.errors import ConfigError
+
+from .coordinator import Coordinator
+from .db import open_engine
+from .server import create_app
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on (host, port) that other processes may bind as well (the
+    kernel queues connections for it from the moment it listens)."""
+    family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(addr)
+    sock.listen(2048)
+    return sock
+
+
+def serve_processes(db_url: str, token: str | None, host: str, port: int,
+                    processes: int) -> None:
+    """Serve the coordinator's API from this process and ``processes - 1`` more, until
+    interrupted; the others end with this one. This one answers only once the others
+    listen, so that the first workers to connect are spread over all of them."""
+    first = listening_socket(host, port)
+    port = first.getsockname()[1]                  # port 0: the one the first got
+    ctx = multiprocessing.get_context("spawn")
+    pipes = [ctx.Pipe(duplex=False) for _ in range(processes - 1)]   # "listening" comes back
+    others = [ctx.Process(target=_serve_child, args=(db_url, token, host, port, send),
+                          name=f"coordinator-{k + 1}", daemon=True)
+              for k, (_, send) in enumerate(pipes)]
+    for proc in others:
+        proc.start()
+    try:
+        for proc, (listening, _) in zip(others, pipes):
+            while not listening.poll(0.1):
+                if not proc.is_alive():
+                    raise ConfigError(f"--processes: server process {proc.name} did not "
+                                      f"start (exit code {proc.exitcode})")
+        _serve(db_url, token, first)
+    finally:
+        for proc in others:
+            proc.terminate()
+        for proc in others:
+            proc.join(timeout=10)
+
+
+def _serve(db_url: str, token: str | None, sock: socket.socket) -> None:
+    engine = open_engine(db_url)                   # migrated by the first process
+    try:
+        app = create_app(Coordinator(engine), admission_token=token)
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    except KeyboardInterrupt:                      # Ctrl-C: uvicorn has shut down
+        pass
+    finally:
+        engine.dispose()
+
+
+def _serve_child(db_url: str, token: str | None, host: str, port: int, ready) -> None:
+    _end_with_parent()
+    sock = listening_socket(host, port)
+    ready.send(True)
+    _serve(db_url, token, sock)
+
+
+def _end_with_parent() -> None:
+    """Ask Linux to stop this process when the one that started it dies, even by
+    SIGKILL (elsewhere the first process's exit ends it, as a daemon child)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))         # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
