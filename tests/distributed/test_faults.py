@@ -253,7 +253,9 @@ def test_coordinator_processes_end_together(postgres_server, tmp_path, stop):
         first = cluster.coordinator
         others = wait_until(lambda: len(server_processes(first.pid)) == 2
                             and server_processes(first.pid), 60, "two more processes")
-        if stop == "ctrl-c":
+        if stop == "ctrl-c":                           # once all three serve:
+            wait_until(lambda: "3 processes" in (tmp_path / "coordinator.log").read_text(),
+                       60, "the coordinator's banner")
             os.killpg(first.pid, signal.SIGINT)      # the terminal signals the group
             assert first.wait(timeout=30) == 0
             assert "Traceback" not in (tmp_path / "coordinator.log").read_text()

@@ -54,17 +54,19 @@ def coordinator(
         co.start(cfg)
     import uvicorn
 
-    typer.echo(f"primordia coordinator: http://{host}:{port} on {engine.url.render_as_string()}"
-               + (f", {processes} processes" if processes > 1 else "")
-               + " (Ctrl-C stops; the database keeps everything)")
+    banner = (f"primordia coordinator: http://{host}:{port} on "
+              f"{engine.url.render_as_string()}"
+              + (f", {processes} processes" if processes > 1 else "")
+              + " (Ctrl-C stops; the database keeps everything)")
     if processes == 1:
+        typer.echo(banner)
         uvicorn.run(create_app(co, admission_token=token), host=host, port=port,
                     log_level="warning")
         return
     from primordia.distributed.processes import serve_processes
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()                    # each process opens its own connections
-    serve_processes(url, token, host, port, processes)
+    serve_processes(url, token, host, port, processes, on_ready=lambda: typer.echo(banner))
 
 
 def worker(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import socket
+from typing import Callable
 
 import uvicorn
 
@@ -34,11 +35,12 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_processes(db_url: str, token: str | None, host: str, port: int,
-                    processes: int) -> None:
+def serve_processes(db_url: str, token: str | None, host: str, port: int, processes: int,
+                    on_ready: Callable[[], None] = lambda: None) -> None:
     """Serve the coordinator's API from this process and ``processes - 1`` more, until
-    interrupted; the others end with this one. This one answers only once the others
-    listen, so that the first workers to connect are spread over all of them."""
+    interrupted; the others end with this one. This one answers (and calls
+    ``on_ready``) only once the others listen, so that the first workers to connect are
+    spread over all of them."""
     first = listening_socket(host, port)
     port = first.getsockname()[1]                  # port 0: the one the first got
     ctx = multiprocessing.get_context("spawn")
@@ -54,7 +56,10 @@ def serve_processes(db_url: str, token: str | None, host: str, port: int,
                 if not proc.is_alive():
                     raise ConfigError(f"--processes: server process {proc.name} did not "
                                       f"start (exit code {proc.exitcode})")
+        on_ready()
         _serve(db_url, token, first)
+    except KeyboardInterrupt:                      # Ctrl-C before serving began
+        pass
     finally:
         for proc in others:
             proc.terminate()
@@ -74,10 +79,13 @@ def _serve(db_url: str, token: str | None, sock: socket.socket) -> None:
 
 
 def _serve_child(db_url: str, token: str | None, host: str, port: int, ready) -> None:
-    _end_with_parent()
-    sock = listening_socket(host, port)
-    ready.send(True)
-    _serve(db_url, token, sock)
+    try:
+        _end_with_parent()
+        sock = listening_socket(host, port)
+        ready.send(True)
+        _serve(db_url, token, sock)
+    except KeyboardInterrupt:                      # Ctrl-C reaches the whole group
+        pass
 
 
 def _end_with_parent() -> None:
