@@ -479,10 +479,11 @@ def _script(co, engine, batched: bool):
     send(a, co.claim_many(a, 4))                      # third copies: the liar is caught
     mine = co.claim_many(b, 4)
     wrong = honest(mine[1].spec)                      # a valid outcome of another job
-    send(b, mine, extra=[(mine[0].lease_id, mine[0].fence, honest(mine[0].spec), 1.0),
-                         (10**6, 1, wrong, 1.0)])     # a repeat, a foreign lease
-    more = co.claim_many(a, 3)
-    send(a, more, lambda o: wrong if o is more[-1] else honest(o.spec))
+    send(b, mine, lambda o: wrong if o is mine[2] else honest(o.spec),   # one invalid,
+         extra=[(mine[0].lease_id, mine[0].fence, honest(mine[0].spec), 1.0),
+                (10**6, 1, wrong, 1.0)])              # a repeat, a foreign lease
+    more = co.claim_many(a, 3)                        # trusted until its invalid result:
+    send(a, more, lambda o: wrong if o is more[0] else honest(o.spec))
     tables = [select(J.c.id, J.c.state, J.c.wanted, J.c.inflight, J.c.received,
                      J.c.result_id, J.c.expired).order_by(J.c.id),
               select(R.c.id, R.c.job_id, R.c.worker_id, R.c.status).order_by(R.c.id),
@@ -517,4 +518,7 @@ def test_a_batch_of_results_is_judged_as_if_they_came_one_by_one(db_url, tmp_pat
     repeat, last = answers[-2], answers[-1]
     assert [x.get("duplicate") for x in repeat].count(True) == 1
     assert repeat[-1]["refused"][1] == "no_such_lease"
-    assert [x["accepted"] for x in last] == [True, True, False]     # the invalid one
+    assert [x["accepted"] for x in repeat].count(False) == 2       # invalid, foreign
+    assert [x["accepted"] for x in last] == [False, True, True]     # the invalid one
+    assert workers[0].invalid == 1 and workers[0].streak < 20      # a's trust restarted,
+    assert [j.state for j in jobs].count("accepted") == 6           # none after its invalid

@@ -93,11 +93,12 @@ WHERE r.job_id IN :ids AND r.status != 'discarded' ORDER BY r.id"""
 SET_JOB_SQL = """
 UPDATE jobs SET state = :state, result_id = :result, wanted = :wanted WHERE id = :id"""
 TRUST_SQL = """
-UPDATE workers SET streak = streak + :n, verified = verified + :n
-WHERE id = :id AND NOT quarantined"""
-TRUST_AFTER_RESET_SQL = """
-UPDATE workers SET streak = :streak, verified = verified + :n
-WHERE id = :id AND NOT quarantined"""
+UPDATE workers SET
+  streak = CASE WHEN quarantined THEN streak WHEN :restart THEN :streak
+                ELSE streak + :streak END,
+  verified = verified + :n, invalid = invalid + :bad,
+  last_seen = CASE WHEN :bad > 0 THEN :now ELSE last_seen END
+WHERE id = :id"""
 WORKER_SQL = "SELECT local, streak, quarantined FROM workers WHERE id = :id"
 GENERATION_SQL = "SELECT * FROM generations WHERE id = :id"
 UNDECIDED_SQL = """
@@ -113,9 +114,9 @@ _TAKE_MANY, _SUBMITTED_MANY, _RESULTS_OF_MANY = (
     text(q).bindparams(bindparam("ids", expanding=True))
     for q in (TAKE_SQL, SUBMITTED_SQL, RESULTS_OF_MANY_SQL))
 _RECEIVED, _RECOUNT = text(RECEIVED_SQL), text(RECOUNT_SQL)
-_JOB, _RESULTS_OF, _SET_JOB, _TRUST, _TRUST_AFTER_RESET, _WORKER, _GENERATION, _UNDECIDED = (
-    text(q) for q in (JOB_SQL, RESULTS_OF_SQL, SET_JOB_SQL, TRUST_SQL, TRUST_AFTER_RESET_SQL,
-                      WORKER_SQL, GENERATION_SQL, UNDECIDED_SQL))
+_JOB, _RESULTS_OF, _SET_JOB, _TRUST, _WORKER, _GENERATION, _UNDECIDED = (text(q) for q in (
+    JOB_SQL, RESULTS_OF_SQL, SET_JOB_SQL, TRUST_SQL, WORKER_SQL, GENERATION_SQL,
+    UNDECIDED_SQL))
 _RESULT_INSERT = insert(Result.__table__).returning(Result.__table__.c.id,
                                                      sort_by_parameter_order=True)
 _VALID_MANY = text("UPDATE results SET status = 'valid' WHERE id IN :ids").bindparams(
@@ -187,35 +188,40 @@ class _Plan:
     invalid: list = field(default_factory=list)       # (item, lease, error)
     stored: list = field(default_factory=list)        # (item, lease), in lease order
     results: list = field(default_factory=list)       # the results table's rows for them
+    streaks: list = field(default_factory=list)       # the worker's streak judging each
     verdicts: list = field(default_factory=list)      # (job state before, Verdict)
     one_by_one: bool = False
 
 
 class _Trust:
-    """Trust gained in one transaction, written at its end, workers in id order, so that
-    transactions touching the same workers hold their rows briefly and in one order."""
+    """What one transaction learnt of workers' trust, written at its end, workers in id
+    order, so that transactions touching the same workers hold their rows briefly and in
+    one order. A worker quarantined meanwhile keeps its streak at 0 but its counts."""
 
     def __init__(self) -> None:
         self.streak: dict[int, int] = {}      # gained since the start (or the restart)
         self.verified: dict[int, int] = {}
+        self.invalid: dict[int, int] = {}
         self.restarted: set[int] = set()
 
     def agreed(self, worker_id: int) -> None:
         self.streak[worker_id] = self.streak.get(worker_id, 0) + 1
         self.verified[worker_id] = self.verified.get(worker_id, 0) + 1
 
+    def sent_invalid(self, worker_id: int) -> None:
+        self.invalid[worker_id] = self.invalid.get(worker_id, 0) + 1
+        self.restart(worker_id, 0)
+
     def restart(self, worker_id: int, streak: int) -> None:
-        """An invalid result: the streak is what came after it."""
+        """The streak is what came after the worker's last invalid result."""
         self.streak[worker_id] = streak
         self.restarted.add(worker_id)
 
-    def write(self, c: Connection) -> None:
+    def write(self, c: Connection, now: float) -> None:
         for wid in sorted(self.streak):
-            n = self.verified.get(wid, 0)
-            if wid in self.restarted:
-                c.execute(_TRUST_AFTER_RESET, {"id": wid, "streak": self.streak[wid], "n": n})
-            elif n:
-                c.execute(_TRUST, {"id": wid, "n": n})
+            c.execute(_TRUST, {"id": wid, "restart": wid in self.restarted,
+                               "streak": self.streak[wid], "n": self.verified.get(wid, 0),
+                               "bad": self.invalid.get(wid, 0), "now": now})
 
 
 def _placed(v: Verdict, real: dict[int, int]) -> Verdict:
@@ -501,11 +507,12 @@ class Coordinator:
             if batch.one_by_one:
                 replies: dict[int, dict[str, Any]] = {}
                 for k in order:
+                    me = c.execute(_WORKER, {"id": worker_id}).one()   # an invalid one reset it
                     single = self._plan(c, worker_id, me, items, [k], now)
                     replies.update(self._apply(c, worker_id, single, trust))
             else:
                 replies = self._apply(c, worker_id, batch, trust)
-            trust.write(c)
+            trust.write(c, now)
             offers = self._claim(c, worker_id, claim, now) if claim else []
         with self._lock:                # after the commit: no reader can bring them back
             caught, self._caught = self._caught, set()
@@ -527,6 +534,7 @@ class Coordinator:
         leases = {r.id: r for r in c.execute(_LEASES_PG if self.pg else _LEASES,
                                              {"ids": lease_ids})}
         firsts, later = [], []
+        streak = me.streak                      # an invalid result restarts it at 0
         for k in order:
             lease_id, fence, outcome, seconds = items[k]
             data = outcome.model_dump(mode="json")
@@ -544,6 +552,7 @@ class Coordinator:
                 check_outcome(self._spec(lease.job_id, lease.spec), outcome)
             except PrimordiaError as exc:
                 plan.invalid.append((k, lease, str(exc)))
+                streak = 0
                 continue
             plan.results.append({
                 "job_id": lease.job_id, "lease_id": lease_id, "worker_id": worker_id,
@@ -551,6 +560,7 @@ class Coordinator:
                 "outcome": orjson.dumps(data).decode(), "status": "pending",
                 "received_at": now, "seconds": max(0.0, float(seconds))})
             plan.stored.append((k, lease))
+            plan.streaks.append(streak)
             if lease.received == 0 and lease.job_state in ("open", "running"):
                 firsts.append(k)
             elif lease.job_state != "failed":
@@ -559,7 +569,7 @@ class Coordinator:
         if later:
             for r in c.execute(_RESULTS_OF_MANY, {"ids": later}):
                 prior.setdefault(r.job_id, []).append(ResultRow(*r[1:]))
-        for (k, lease), row in zip(plan.stored, plan.results):
+        for (k, lease), row, streak in zip(plan.stored, plan.results, plan.streaks):
             job = JobCounts(lease.job_state, lease.wanted, lease.inflight - 1,
                             lease.received + 1, lease.spot, lease.must_verify,
                             lease.result_id)
@@ -567,7 +577,7 @@ class Coordinator:
                 v = Verdict("failed", None, job.wanted)
             else:
                 mine = ResultRow(-1 - k, worker_id, row["digest"], "pending", me.local,
-                                 me.streak)
+                                 streak)
                 rows = [mine] if k in firsts else prior.get(lease.job_id, []) + [mine]
                 v = verdict(job, rows, self._experiment_of(c, lease.generation_id))
                 if v.disagree:
@@ -605,8 +615,7 @@ class Coordinator:
         for k, lease, error in plan.invalid:
             c.execute(update(L).where(L.c.id == lease.id).values(state="released"))
             self._attempt_failed(c, lease.job_id, lease.generation_id)
-            c.execute(update(W).where(W.c.id == worker_id)
-                      .values(streak=0, invalid=W.c.invalid + 1, last_seen=self.clock()))
+            trust.sent_invalid(worker_id)        # written with the trust, in worker order
             replies[k] = {"accepted": False, "error": error}
         if not plan.stored:
             return replies
@@ -774,7 +783,8 @@ class Coordinator:
             c.execute(_VALID_MANY, {"ids": [r.id for r in agree]})
             for r in agree:
                 if trust is None:
-                    c.execute(_TRUST, {"id": r.worker_id, "n": 1})
+                    c.execute(_TRUST, {"id": r.worker_id, "restart": False, "streak": 1,
+                                       "n": 1, "bad": 0, "now": 0.0})
                 else:
                     trust.agreed(r.worker_id)
         for v in verdicts:

@@ -22,7 +22,7 @@ import httpx
 
 from primordia.core.errors import PrimordiaError
 
-from .protocol import PROTOCOL_VERSION, JobOffer
+from .protocol import MAX_BATCH, PROTOCOL_VERSION, JobOffer
 
 TOKEN_ENV = "PRIMORDIA_WORKER_TOKEN"
 """A worker token handed over by the environment (embedded runs register their workers
@@ -206,7 +206,7 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
     def room_for(reporting: int = 0) -> int:
         """Islands this worker can take on now (free processes, within ``max_jobs``
         counting the ``reporting`` ones being posted)."""
-        room = procs - len(running)
+        room = min(procs - len(running), MAX_BATCH)
         if max_jobs is not None:
             room = min(room, max_jobs - stats.done - stats.refused - stats.dropped
                        - reporting - len(running))
@@ -267,8 +267,22 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
                 finished.append((offer, outcome, seconds))
             if not finished:
                 continue
-            room = 0 if stopping.is_set() or should_stop() else room_for(len(finished))
-            answers, offers = client.report(finished, claim=max(0, room))
+            answers: list[str] = []
+            offers: list[JobOffer] = []
+            for first in range(0, len(finished), MAX_BATCH):
+                chunk = finished[first:first + MAX_BATCH]
+                last = first + MAX_BATCH >= len(finished)     # the claim rides on the last
+                room = 0 if not last or stopping.is_set() or should_stop() \
+                    else room_for(len(finished))
+                got, offers = client.report(chunk, claim=max(0, room))
+                answers += got
+            if offers and stopping.is_set():                  # Ctrl-C while reporting
+                for offer in offers:
+                    try:
+                        client.release(offer.lease_id)
+                    except PrimordiaError:
+                        pass                             # its deadline will free it
+                offers = []
             for (offer, _, seconds), answer in zip(finished, answers):
                 if answer in ("accepted", "duplicate"):
                     stats.done += 1
