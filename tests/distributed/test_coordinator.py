@@ -417,6 +417,84 @@ def test_quarantine_leaves_closed_generations_alone(engine):
         J.c.id == nxt.job_id)) == 2
 
 
+def test_a_late_copy_verifies_a_closed_generations_job_but_never_reopens_it(engine):
+    """A copy can still be out when its job is decided without it (a quarantine discards
+    the result it was replicating, and a trusted worker's lone result is then enough) and
+    the generation closes. When the copy comes in, agreement verifies the job; a
+    disagreement, one against one, leaves it accepted and wants no third copy."""
+    exp = experiment(generations=3, verification={"trust_after": 1, "spot_check": 0.0})
+    co = Coordinator(engine)
+    co.start(exp)
+    t, _ = co.register("trusted")
+    earn_trust(engine, t, 5)
+    late, _ = co.register("late")
+    for _ in range(exp.islands):
+        o = co.claim(t)
+        co.submit(t, o.lease_id, o.fence, honest(o.spec))
+    recheck = len(rows(engine, select(J.c.id).where(J.c.must_verify.is_(True))))
+    b, _ = co.register("b")
+    work_all(co, b, limit=recheck)                           # verifies the elite's islands
+    assert co.status()["experiments"][0]["closed"] == 1
+    accepted = [r.id for r in rows(engine, select(J.c.id).where(
+        J.c.generation_id == 1, J.c.state == "accepted").order_by(J.c.id))]
+    assert len(accepted) >= 2
+    copies = {}
+    with engine.begin() as c:                                # the copies still out
+        for job_id in accepted[:2]:
+            epoch, spec = c.execute(select(J.c.epoch, J.c.spec).where(J.c.id == job_id)).one()
+            c.execute(update(J).where(J.c.id == job_id).values(
+                epoch=epoch + 1, inflight=J.c.inflight + 1))
+            lease = c.execute(L.insert().values(
+                job_id=job_id, worker_id=late, fence=epoch + 1, state="active",
+                issued_at=0.0, deadline=1e12)).inserted_primary_key[0]
+            copies[job_id] = (lease, epoch + 1, spec)
+    wrong, right = accepted[:2]
+    lease, fence, spec = copies[wrong]
+    assert co.submit(late, lease, fence, lie(honest(spec)))["accepted"]
+    assert job_state(engine, wrong) == "accepted"
+    assert one(engine, select(J.c.wanted).where(J.c.id == wrong)) == 1
+    lease, fence, spec = copies[right]
+    co.submit(late, lease, fence, honest(spec))
+    assert job_state(engine, right) == "verified"
+    assert dict(rows(engine, select(W.c.id, W.c.streak)))[late] == 1
+    assert not dict(rows(engine, select(W.c.id, W.c.quarantined)))[late]
+    for w in (late, b):                       # nothing of generation 0 is handed out
+        while (o := co.claim(w)) is not None:
+            assert one(engine, select(J.c.generation_id).where(J.c.id == o.job_id)) != 1
+
+
+def test_a_resent_claim_gets_the_jobs_its_first_sending_leased(engine):
+    """A claim whose reply was lost is sent again under the same id: while its leases
+    live it gets them back, not a second set that would idle until its deadline and
+    count against the jobs' attempts. A report that is resent does the same."""
+    co = Coordinator(engine)
+    co.start(experiment(islands=8))
+    a, _ = co.register("a")
+    first = co.claim_many(a, 2, request="r1")
+    assert len(first) == 2
+    again = co.claim_many(a, 2, request="r1", resent=True)
+    assert [o.lease_id for o in again] == [o.lease_id for o in first]
+    assert [o.spec for o in again] == [o.spec for o in first]
+    assert 0 < again[0].deadline_in <= first[0].deadline_in
+    assert one(engine, select(func.count()).select_from(L)) == 2
+    # a resent claim whose first sending never arrived claims afresh
+    fresh = co.claim_many(a, 1, request="r2", resent=True)
+    assert fresh[0].job_id not in {o.job_id for o in first}
+    # the report of one island asks for more; its reply is lost; it is sent again
+    done = first[0]
+    item = [(done.lease_id, done.fence, honest(done.spec), 1.0)]
+    replies, got = co.report(a, item, claim=2, request="r3")
+    replies_again, got_again = co.report(a, item, claim=2, request="r3", resent=True)
+    assert replies_again == [{"accepted": True, "duplicate": True}]
+    assert [o.lease_id for o in got_again] == [o.lease_id for o in got]
+    # only live leases come back: r1's other lease, once its result is in, no longer
+    rest = first[1]
+    co.submit(a, rest.lease_id, rest.fence, honest(rest.spec))
+    last = co.claim_many(a, 2, request="r1", resent=True)
+    assert len(last) == 2 and not {o.lease_id for o in last} & {o.lease_id for o in first}
+    assert one(engine, select(func.count()).select_from(L)) == 2 + 1 + 2 + 2
+
+
 def test_connections_the_server_dropped_are_replaced(postgres_server):
     """PostgreSQL restarted (here: every connection terminated): the pool holds dead
     connections, and the next calls retry on fresh ones instead of failing."""

@@ -50,9 +50,10 @@ E, G, GN, GP, J, L, M, R, W = (t.__table__ for t in (Experiment, Generation, Gen
                                                       Result, Worker))
 DECIDED = ("verified", "accepted", "failed")
 """Job states that need no more results; ``open`` (wants a lease) and ``running`` (every
-wanted copy leased or in) are undecided. A closed generation's jobs are never reopened
-(quarantine leaves them alone), so a claim needs no look at generations: it walks the
-(state, id) index in order, whatever the planner's statistics say."""
+wanted copy leased or in) are undecided. A closed generation's jobs are not reopened
+(quarantine leaves them alone; a late copy may verify them but not reopen them), so a
+claim needs no look at generations. (A filter on the generation's status made
+PostgreSQL's planner sort every open job per claim under load.)"""
 RETRY_STATES = {"40P01", "40001"}
 """PostgreSQL's deadlock and serialization failures: the transaction is simply retried."""
 
@@ -65,11 +66,17 @@ WHERE j.state = 'open'
   AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.job_id = j.id AND l.worker_id = :w
                   AND l.state IN ('active', 'submitted'))
 ORDER BY j.id"""
+RESENT_SQL = """
+SELECT l.id, l.fence, l.deadline, l.job_id, j.island, j.niche, j.spec, g.number,
+       g.experiment_id
+FROM leases l JOIN jobs j ON j.id = l.job_id JOIN generations g ON g.id = j.generation_id
+WHERE l.worker_id = :w AND l.request = :r AND l.state = 'active' ORDER BY l.id"""
 LEASES_SQL = """
 SELECT l.id, l.worker_id, l.state, l.fence, l.job_id, j.spec, j.generation_id,
        j.state AS job_state, j.wanted, j.inflight, j.received, j.spot, j.must_verify,
-       j.result_id
-FROM leases l JOIN jobs j ON j.id = l.job_id WHERE l.id IN :ids ORDER BY l.id"""
+       j.result_id, g.status AS generation_status
+FROM leases l JOIN jobs j ON j.id = l.job_id JOIN generations g ON g.id = j.generation_id
+WHERE l.id IN :ids ORDER BY l.id"""
 RECOUNT_SQL = """
 UPDATE jobs SET state = CASE WHEN inflight + received < wanted THEN 'open' ELSE 'running' END
 WHERE id = :id AND state IN ('open', 'running')"""
@@ -114,9 +121,9 @@ _TAKE_MANY, _SUBMITTED_MANY, _RESULTS_OF_MANY = (
     text(q).bindparams(bindparam("ids", expanding=True))
     for q in (TAKE_SQL, SUBMITTED_SQL, RESULTS_OF_MANY_SQL))
 _RECEIVED, _RECOUNT = text(RECEIVED_SQL), text(RECOUNT_SQL)
-_JOB, _RESULTS_OF, _SET_JOB, _TRUST, _WORKER, _GENERATION, _UNDECIDED = (text(q) for q in (
-    JOB_SQL, RESULTS_OF_SQL, SET_JOB_SQL, TRUST_SQL, WORKER_SQL, GENERATION_SQL,
-    UNDECIDED_SQL))
+_JOB, _RESULTS_OF, _SET_JOB, _TRUST, _WORKER, _GENERATION, _UNDECIDED, _RESENT = (
+    text(q) for q in (JOB_SQL, RESULTS_OF_SQL, SET_JOB_SQL, TRUST_SQL, WORKER_SQL,
+                      GENERATION_SQL, UNDECIDED_SQL, RESENT_SQL))
 _RESULT_INSERT = insert(Result.__table__).returning(Result.__table__.c.id,
                                                      sort_by_parameter_order=True)
 _VALID_MANY = text("UPDATE results SET status = 'valid' WHERE id IN :ids").bindparams(
@@ -250,13 +257,24 @@ class ResultRow(NamedTuple):
     streak: int
 
 
-def verdict(job, rows, exp: ExperimentConfig) -> Verdict:
+def verdict(job, rows, exp: ExperimentConfig, closed: bool = False) -> Verdict:
     """Decide a job from its non-discarded results (``rows``: id, worker_id, digest,
     status, local, streak), BOINC-style: two equal digests, or one from the coordinator's
     own worker, verify it; a lone result of a trusted worker is accepted unless the job is
     spot-checked or backs the elite; otherwise one more copy is wanted, up to
     ``max_results``. ``job`` needs state, wanted, inflight, received, spot, must_verify
-    and result_id (counters as they will be after this result)."""
+    and result_id (counters as they will be after this result).
+
+    In a ``closed`` generation the job is history: a late copy that agrees verifies it,
+    and any other verdict leaves it as it was (one copy against another proves nothing,
+    and asking for more would hand out work no generation waits for)."""
+    v = _verdict(job, rows, exp)
+    if closed and v.state != "verified":
+        return Verdict(job.state, job.result_id, job.wanted)
+    return v
+
+
+def _verdict(job, rows, exp: ExperimentConfig) -> Verdict:
     pending = lambda rs: tuple(r for r in rs if r.status == "pending")  # noqa: E731
     if job.state == "verified":               # a late copy: judged against the quorum
         good = next(r.digest for r in rows if r.id == job.result_id)
@@ -439,15 +457,26 @@ class Coordinator:
         return offers[0] if offers else None
 
     @retrying
-    def claim_many(self, worker_id: int, limit: int) -> list[Offer]:
+    def claim_many(self, worker_id: int, limit: int, request: str | None = None,
+                   resent: bool = False) -> list[Offer]:
         """Lease up to ``limit`` of the oldest jobs that want another result and that this
         worker has not run, in one transaction (a worker with several processes asks for
-        several at once, as BOINC clients do)."""
+        several at once, as BOINC clients do). The leases remember ``request``, the
+        worker's id for the claim; a claim ``resent`` under the same id (its reply was
+        lost) gets those leases back while they are live, rather than a second set."""
         self._maybe_sweep()
         with self._tx() as c:
-            return self._claim(c, worker_id, limit, self.clock())
+            return self._claim(c, worker_id, limit, self.clock(), request, resent)
 
-    def _claim(self, c: Connection, worker_id: int, limit: int, now: float) -> list[Offer]:
+    def _claim(self, c: Connection, worker_id: int, limit: int, now: float,
+               request: str | None = None, resent: bool = False) -> list[Offer]:
+        if resent and request:
+            again = c.execute(_RESENT, {"w": worker_id, "r": request}).all()
+            if again:
+                return [Offer(int(x.id), int(x.fence), int(x.job_id),
+                              self.config(c, x.experiment_id).name, int(x.number),
+                              int(x.island), x.niche, max(0.0, x.deadline - now), x.spec)
+                        for x in again]
         jobs = c.execute(_CLAIM_PG if self.pg else _CLAIM, {"w": worker_id, "n": limit}).all()
         if not jobs:
             return []
@@ -455,7 +484,8 @@ class Coordinator:
         configs = [self.config(c, j.experiment_id) for j in jobs]
         leases = c.execute(insert(L).returning(L.c.id, sort_by_parameter_order=True), [
             {"job_id": j.id, "worker_id": worker_id, "fence": j.epoch + 1,
-             "state": "active", "issued_at": now, "deadline": now + exp.leases.seconds}
+             "state": "active", "issued_at": now, "deadline": now + exp.leases.seconds,
+             "request": request}
             for j, exp in zip(jobs, configs)]).scalars().all()
         return [Offer(int(lease), j.epoch + 1, int(j.id), exp.name, int(j.number),
                       int(j.island), j.niche, exp.leases.seconds, j.spec)
@@ -480,10 +510,13 @@ class Coordinator:
 
     @retrying
     def report(self, worker_id: int, items: list[tuple[int, int, IslandOutcome, float]],
-               claim: int = 0) -> tuple[list[dict[str, Any]], list[Offer]]:
+               claim: int = 0, request: str | None = None,
+               resent: bool = False) -> tuple[list[dict[str, Any]], list[Offer]]:
         """Store several results and then lease up to ``claim`` new jobs, in one
         transaction: a worker reports what it finished and asks for as much new work (as
-        a BOINC client's scheduler request does). A refusal answers its item
+        a BOINC client's scheduler request does; ``request`` and ``resent`` as in
+        ``claim_many``: a resent report's results come back duplicates, and its jobs are
+        the ones leased the first time). A refusal answers its item
         (``{"accepted": False, "refused": (status, code, message)}``) and not the others.
 
         The batch is judged as if its results came one by one in lease order, against the
@@ -513,7 +546,8 @@ class Coordinator:
             else:
                 replies = self._apply(c, worker_id, batch, trust)
             trust.write(c, now)
-            offers = self._claim(c, worker_id, claim, now) if claim else []
+            offers = (self._claim(c, worker_id, claim, now, request, resent) if claim
+                      else [])
         with self._lock:                # after the commit: no reader can bring them back
             caught, self._caught = self._caught, set()
         self._forget(caught)
@@ -579,7 +613,8 @@ class Coordinator:
                 mine = ResultRow(-1 - k, worker_id, row["digest"], "pending", me.local,
                                  streak)
                 rows = [mine] if k in firsts else prior.get(lease.job_id, []) + [mine]
-                v = verdict(job, rows, self._experiment_of(c, lease.generation_id))
+                v = verdict(job, rows, self._experiment_of(c, lease.generation_id),
+                            closed=lease.generation_status != "open")
                 if v.disagree:
                     plan.one_by_one = len(order) > 1    # a quarantine changes the rest
             plan.verdicts.append((job.state, v))

@@ -142,6 +142,8 @@ class Lease(Base):
     # active | submitted | expired | released
     issued_at: Mapped[float] = mapped_column(Float)
     deadline: Mapped[float] = mapped_column(Float)
+    request: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # the worker's id for the claim that made it: a resent claim gets these leases back
 
 
 class Result(Base):

@@ -39,6 +39,11 @@ MAX_BATCH = 64
 class ClaimRequest(Wire):
     wait: float = Field(20.0, ge=0, le=MAX_WAIT, description="Seconds to wait for a job.")
     max_jobs: int = Field(1, ge=1, le=MAX_BATCH, description="Jobs to take at most.")
+    request: str | None = Field(None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$",
+                                description="An id the worker picked for this claim.")
+    resent: bool = Field(False, description="This claim was sent before and its reply "
+                         "may have been lost: the jobs that claim leased (still live) are "
+                         "sent again instead of new ones.")
 
 
 class JobOffer(Wire):

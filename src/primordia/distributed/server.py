@@ -158,7 +158,8 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
         until = loop.time() + want.wait
         while True:
             if offers is None:
-                offers = await call(coordinator.claim_many, wid, want.max_jobs)
+                offers = await call(coordinator.claim_many, wid, want.max_jobs,
+                                    want.request, want.resent)
             left = until - loop.time()
             if offers or left <= 0:
                 return offers
@@ -191,7 +192,8 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
         body = await body_of(request, ResultBatch)
         replies, offers = await call(coordinator.report, wid, [
             (r.lease_id, r.fence, r.outcome, r.seconds) for r in body.results],
-            body.claim.max_jobs if body.claim else 0)
+            *((body.claim.max_jobs, body.claim.request, body.claim.resent) if body.claim
+              else (0,)))
         if body.claim:
             offers = await offered(wid, body.claim, offers)
         return reply({**ResultBatchReply(results=[

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import secrets
 import signal
 import socket
 import threading
@@ -45,8 +46,11 @@ class Client:
         self.retry_for = retry_for
         self.abort: Callable[[], bool] = lambda: False   # ends retries (a second Ctrl-C)
 
-    def _post(self, path: str, body: Any, token: str | None, timeout: float | None = None
-              ) -> httpx.Response:
+    def _post(self, path: str, body: Any, token: str | None, timeout: float | None = None,
+              claim: dict[str, Any] | None = None) -> httpx.Response:
+        """POST, again after transport errors and 5xx answers; ``claim`` (the claim in
+        ``body``) is then marked resent, so that jobs its first sending leased come back
+        rather than a second set."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         delay, give_up = 0.2, time.monotonic() + self.retry_for
         while True:
@@ -61,6 +65,8 @@ class Client:
                 raise PrimordiaError(f"{self.http.base_url}{path}: coordinator unreachable")
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
+            if claim is not None:
+                claim["resent"] = True
 
     def _check(self, r: httpx.Response) -> dict[str, Any]:
         if r.status_code in (401, 403):
@@ -80,8 +86,9 @@ class Client:
         self.worker_id, self.token = out["worker_id"], out["token"]
 
     def claim(self, wait: float, max_jobs: int = 1) -> list[JobOffer]:
-        out = self._check(self._post("/v1/jobs/claim", {"wait": wait, "max_jobs": max_jobs},
-                                     self.token, timeout=wait + 30))
+        want = _claim(wait, max_jobs)
+        out = self._check(self._post("/v1/jobs/claim", want, self.token, timeout=wait + 30,
+                                     claim=want))
         return [JobOffer.model_validate(j) for j in out["jobs"]]
 
     def submit(self, offer: JobOffer, outcome: dict[str, Any], seconds: float) -> str:
@@ -104,9 +111,8 @@ class Client:
         body: dict[str, Any] = {"results": [
             {"lease_id": o.lease_id, "fence": o.fence, "seconds": secs, "outcome": outcome}
             for o, outcome, secs in finished]}
-        if claim:
-            body["claim"] = {"wait": 0, "max_jobs": claim}
-        r = self._post("/v1/results", body, self.token)
+        want = body["claim"] = _claim(0, claim) if claim else None
+        r = self._post("/v1/results", body, self.token, claim=want)
         if r.status_code in (401, 403):
             raise WorkerStopped(_message(r))
         if r.status_code != 200:
@@ -123,6 +129,11 @@ class Client:
 
     def release(self, lease_id: int) -> None:
         self._post(f"/v1/leases/{lease_id}/release", None, self.token)
+
+
+def _claim(wait: float, max_jobs: int) -> dict[str, Any]:
+    """A claim with a fresh id (the coordinator keeps it on the leases it makes)."""
+    return {"wait": wait, "max_jobs": max_jobs, "request": secrets.token_urlsafe(12)}
 
 
 def _message(r: httpx.Response) -> str:
@@ -158,7 +169,8 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
          should_stop: Callable[[], bool] = lambda: False,
          runner: Callable[[str], tuple[dict[str, Any], float]] = run_job) -> WorkerStats:
     """Serve a coordinator until stopped (SIGINT), ``max_jobs`` are done, or no job came
-    for ``idle_exit`` seconds, or ``should_stop()``. ``runner`` runs a job's spec in a pool process."""
+    for ``idle_exit`` seconds, or ``should_stop()``. ``runner`` runs a job's spec in a pool
+    process."""
     client = Client(server, admission)
     sigints = [0]
     client.abort = lambda: sigints[0] >= 2
