@@ -12,13 +12,14 @@ from sqlalchemy import func, select, update
 
 from primordia.distributed.coordinator import Coordinator, Refused
 from primordia.distributed.db import connect
-from primordia.distributed.models import Genome, GenomeParent, Job, Lease, Member, Result, Worker
+from primordia.distributed.models import (Generation, Genome, GenomeParent, Job, Lease, Member,
+                                          Result, Worker)
 from primordia.runs.island import IslandSpec
 
 from .fakes import Clock, experiment, honest, lie
 
-J, L, R, W, GN, GP, M = (t.__table__ for t in (Job, Lease, Result, Worker, Genome,
-                                               GenomeParent, Member))
+J, L, R, W, GN, GP, M, G = (t.__table__ for t in (Job, Lease, Result, Worker, Genome,
+                                                  GenomeParent, Member, Generation))
 
 
 @pytest.fixture
@@ -461,6 +462,79 @@ def test_a_late_copy_verifies_a_closed_generations_job_but_never_reopens_it(engi
     for w in (late, b):                       # nothing of generation 0 is handed out
         while (o := co.claim(w)) is not None:
             assert one(engine, select(J.c.generation_id).where(J.c.id == o.job_id)) != 1
+
+
+@pytest.mark.parametrize("first", ["copy", "close"])
+def test_a_late_copy_racing_the_close_never_leaves_an_open_job_in_a_closed_generation(
+        postgres_server, first):
+    """On PostgreSQL a late copy that disagrees (it would reopen its accepted job) and the
+    result that closes the generation can be in flight at once, from two coordinator
+    processes. Whichever takes the job's lock first, the other sees what it did: the
+    copy first, and the close waits and finds the job reopened; the close first, and the
+    copy waits and finds the generation closed. Each side is held at that point in turn."""
+    name = postgres_server.create_database()
+    engine = connect(postgres_server.url(name))
+    try:
+        exp = experiment(generations=3, verification={"trust_after": 1, "spot_check": 0.0})
+        co_copy, co_close = Coordinator(engine), Coordinator(engine)  # two processes' worth
+        co_copy.start(exp)
+        t, _ = co_copy.register("trusted")
+        earn_trust(engine, t, 5)
+        late, _ = co_copy.register("late")
+        for _ in range(exp.islands):
+            o = co_copy.claim(t)
+            co_copy.submit(t, o.lease_id, o.fence, honest(o.spec))
+        recheck = len(rows(engine, select(J.c.id).where(J.c.must_verify.is_(True))))
+        b, _ = co_copy.register("b")
+        work_all(co_copy, b, limit=recheck - 1)
+        closing = co_copy.claim(b)                     # the result that will close it
+        x = one(engine, select(func.min(J.c.id)).where(J.c.generation_id == 1,
+                                                       J.c.state == "accepted"))
+        with engine.begin() as c:                      # the copy of x still out
+            epoch, spec = c.execute(select(J.c.epoch, J.c.spec).where(J.c.id == x)).one()
+            c.execute(update(J).where(J.c.id == x).values(epoch=epoch + 1,
+                                                          inflight=J.c.inflight + 1))
+            lease = c.execute(L.insert().values(
+                job_id=x, worker_id=late, fence=epoch + 1, state="active", issued_at=0.0,
+                deadline=1e12)).inserted_primary_key[0]
+        held, go = threading.Event(), threading.Event()
+
+        def hold(method):
+            def held_there(*args):
+                if not held.is_set():
+                    held.set()
+                    go.wait(30)
+                return method(*args)
+            return held_there
+        if first == "copy":      # after the copy reopened its job, before it commits
+            co_copy._judge = hold(co_copy._judge)
+        else:                    # after the close is claimed, before its transaction commits
+            co_close._close = hold(co_close._close)
+        copy = threading.Thread(target=co_copy.submit,
+                                args=(late, lease, epoch + 1, lie(honest(spec))))
+        close = threading.Thread(target=co_close.submit, args=(
+            b, closing.lease_id, closing.fence, honest(closing.spec)))
+        one_then_other = (copy, close) if first == "copy" else (close, copy)
+        one_then_other[0].start()
+        assert held.wait(30)
+        one_then_other[1].start()
+        one_then_other[1].join(1.0)       # it must wait for the lock the first one holds
+        go.set()
+        for thread in one_then_other:
+            thread.join(30)
+        status = one(engine, select(G.c.status).where(G.c.id == 1))
+        if first == "copy":                            # reopened, so not closed yet
+            assert (status, job_state(engine, x)) == ("open", "open")
+            work_all(co_copy, b)                       # b's third copy settles it
+            assert job_state(engine, x) == "verified"
+            assert one(engine, select(G.c.status).where(G.c.id == 1)) == "closed"
+            assert dict(rows(engine, select(W.c.id, W.c.quarantined)))[late]
+        else:                                          # closed, so history: left accepted
+            assert (status, job_state(engine, x)) == ("closed", "accepted")
+            assert not dict(rows(engine, select(W.c.id, W.c.quarantined)))[late]
+    finally:
+        engine.dispose()
+        postgres_server.drop_database(name)
 
 
 def test_a_resent_claim_gets_the_jobs_its_first_sending_leased(engine):

@@ -613,12 +613,24 @@ class Coordinator:
                 mine = ResultRow(-1 - k, worker_id, row["digest"], "pending", me.local,
                                  streak)
                 rows = [mine] if k in firsts else prior.get(lease.job_id, []) + [mine]
-                v = verdict(job, rows, self._experiment_of(c, lease.generation_id),
-                            closed=lease.generation_status != "open")
+                exp = self._experiment_of(c, lease.generation_id)
+                closed = lease.generation_status != "open"
+                v = verdict(job, rows, exp, closed)
+                if (self.pg and not closed and job.state in DECIDED
+                        and v.state not in DECIDED and self._closed(c, lease.generation_id)):
+                    v = verdict(job, rows, exp, closed=True)
                 if v.disagree:
                     plan.one_by_one = len(order) > 1    # a quarantine changes the rest
             plan.verdicts.append((job.state, v))
         return plan
+
+    def _closed(self, c: Connection, generation_id: int) -> bool:
+        """Whether the generation is closed now. On PostgreSQL a statement that waited for
+        a job's lock still sees the generation as it was when the statement began, and
+        the transaction that held the lock may have been the one closing it: a job is
+        reopened only after this fresh look."""
+        return c.execute(select(G.c.status).where(G.c.id == generation_id)
+                         ).scalar_one() != "open"
 
     def _check_lease(self, c: Connection, worker_id: int, lease_id: int, fence: int,
                      digest: str, lease) -> dict[str, Any] | None:
@@ -859,16 +871,20 @@ class Coordinator:
         """Close the generation if every job is decided. Two transactions deciding its last
         two jobs at once may each miss the other's decision; the sweep closes such a
         generation (``close_ready``). The close itself is claimed by a conditional update,
-        so it happens once."""
+        so it happens once. On PostgreSQL the jobs are read ``FOR SHARE``: a transaction
+        about to reopen one (a late copy that disagrees) holds its lock, so the close
+        waits for it and then sees the job undecided; one that comes later waits for
+        the close and then sees the generation closed (``_closed``)."""
         if c.execute(_UNDECIDED, {"g": generation_id}).first() is not None:
             return
         gen = c.execute(_GENERATION, {"id": generation_id}).one()
         if gen.status != "open":
             return
         exp = self.config(c, gen.experiment_id)
-        jobs = c.execute(select(J.c.id, J.c.state, J.c.result_id, J.c.spec)
-                         .where(J.c.generation_id == generation_id,
-                                J.c.state != "failed").order_by(J.c.island)).all()
+        q = (select(J.c.id, J.c.state, J.c.result_id, J.c.spec)
+             .where(J.c.generation_id == generation_id, J.c.state != "failed")
+             .order_by(J.c.island))
+        jobs = c.execute(q.with_for_update(read=True) if self.pg else q).all()
         if any(j.result_id is None or j.state not in DECIDED for j in jobs):
             return                        # changed since the check above (PostgreSQL)
         outcomes = {}
