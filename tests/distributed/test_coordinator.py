@@ -418,37 +418,47 @@ def test_quarantine_leaves_closed_generations_alone(engine):
         J.c.id == nxt.job_id)) == 2
 
 
+def trusted_generation(co, engine):
+    """Start a run whose first generation a trusted worker answers alone (every job
+    accepted, the elite's sent out again for a check); the ids of the trusted worker, of
+    a worker ``late`` and of ``b``, and how many jobs ``b`` must run to close it."""
+    co.start(experiment(generations=3, verification={"trust_after": 1, "spot_check": 0.0}))
+    t, _ = co.register("trusted")
+    earn_trust(engine, t, 5)
+    late, _ = co.register("late")
+    while (o := co.claim(t)) is not None:
+        co.submit(t, o.lease_id, o.fence, honest(o.spec))
+    recheck = len(rows(engine, select(J.c.id).where(J.c.must_verify.is_(True))))
+    b, _ = co.register("b")
+    return t, late, b, recheck
+
+
+def copy_out(engine, job_id, worker):
+    """Lease one more copy of a decided job to ``worker``, as if it were handed out before
+    the job was decided without it: (lease id, fence, spec)."""
+    with engine.begin() as c:
+        epoch, spec = c.execute(select(J.c.epoch, J.c.spec).where(J.c.id == job_id)).one()
+        c.execute(update(J).where(J.c.id == job_id).values(epoch=epoch + 1,
+                                                           inflight=J.c.inflight + 1))
+        lease = c.execute(L.insert().values(
+            job_id=job_id, worker_id=worker, fence=epoch + 1, state="active",
+            issued_at=0.0, deadline=1e12)).inserted_primary_key[0]
+    return lease, epoch + 1, spec
+
+
 def test_a_late_copy_verifies_a_closed_generations_job_but_never_reopens_it(engine):
     """A copy can still be out when its job is decided without it (a quarantine discards
     the result it was replicating, and a trusted worker's lone result is then enough) and
     the generation closes. When the copy comes in, agreement verifies the job; a
     disagreement, one against one, leaves it accepted and wants no third copy."""
-    exp = experiment(generations=3, verification={"trust_after": 1, "spot_check": 0.0})
     co = Coordinator(engine)
-    co.start(exp)
-    t, _ = co.register("trusted")
-    earn_trust(engine, t, 5)
-    late, _ = co.register("late")
-    for _ in range(exp.islands):
-        o = co.claim(t)
-        co.submit(t, o.lease_id, o.fence, honest(o.spec))
-    recheck = len(rows(engine, select(J.c.id).where(J.c.must_verify.is_(True))))
-    b, _ = co.register("b")
+    t, late, b, recheck = trusted_generation(co, engine)
     work_all(co, b, limit=recheck)                           # verifies the elite's islands
     assert co.status()["experiments"][0]["closed"] == 1
     accepted = [r.id for r in rows(engine, select(J.c.id).where(
         J.c.generation_id == 1, J.c.state == "accepted").order_by(J.c.id))]
     assert len(accepted) >= 2
-    copies = {}
-    with engine.begin() as c:                                # the copies still out
-        for job_id in accepted[:2]:
-            epoch, spec = c.execute(select(J.c.epoch, J.c.spec).where(J.c.id == job_id)).one()
-            c.execute(update(J).where(J.c.id == job_id).values(
-                epoch=epoch + 1, inflight=J.c.inflight + 1))
-            lease = c.execute(L.insert().values(
-                job_id=job_id, worker_id=late, fence=epoch + 1, state="active",
-                issued_at=0.0, deadline=1e12)).inserted_primary_key[0]
-            copies[job_id] = (lease, epoch + 1, spec)
+    copies = {job_id: copy_out(engine, job_id, late) for job_id in accepted[:2]}
     wrong, right = accepted[:2]
     lease, fence, spec = copies[wrong]
     assert co.submit(late, lease, fence, lie(honest(spec)))["accepted"]
@@ -475,28 +485,13 @@ def test_a_late_copy_racing_the_close_never_leaves_an_open_job_in_a_closed_gener
     name = postgres_server.create_database()
     engine = connect(postgres_server.url(name))
     try:
-        exp = experiment(generations=3, verification={"trust_after": 1, "spot_check": 0.0})
         co_copy, co_close = Coordinator(engine), Coordinator(engine)  # two processes' worth
-        co_copy.start(exp)
-        t, _ = co_copy.register("trusted")
-        earn_trust(engine, t, 5)
-        late, _ = co_copy.register("late")
-        for _ in range(exp.islands):
-            o = co_copy.claim(t)
-            co_copy.submit(t, o.lease_id, o.fence, honest(o.spec))
-        recheck = len(rows(engine, select(J.c.id).where(J.c.must_verify.is_(True))))
-        b, _ = co_copy.register("b")
+        t, late, b, recheck = trusted_generation(co_copy, engine)
         work_all(co_copy, b, limit=recheck - 1)
         closing = co_copy.claim(b)                     # the result that will close it
         x = one(engine, select(func.min(J.c.id)).where(J.c.generation_id == 1,
                                                        J.c.state == "accepted"))
-        with engine.begin() as c:                      # the copy of x still out
-            epoch, spec = c.execute(select(J.c.epoch, J.c.spec).where(J.c.id == x)).one()
-            c.execute(update(J).where(J.c.id == x).values(epoch=epoch + 1,
-                                                          inflight=J.c.inflight + 1))
-            lease = c.execute(L.insert().values(
-                job_id=x, worker_id=late, fence=epoch + 1, state="active", issued_at=0.0,
-                deadline=1e12)).inserted_primary_key[0]
+        lease, fence, spec = copy_out(engine, x, late)
         held, go = threading.Event(), threading.Event()
 
         def hold(method):
@@ -511,7 +506,7 @@ def test_a_late_copy_racing_the_close_never_leaves_an_open_job_in_a_closed_gener
         else:                    # after the close is claimed, before its transaction commits
             co_close._close = hold(co_close._close)
         copy = threading.Thread(target=co_copy.submit,
-                                args=(late, lease, epoch + 1, lie(honest(spec))))
+                                args=(late, lease, fence, lie(honest(spec))))
         close = threading.Thread(target=co_close.submit, args=(
             b, closing.lease_id, closing.fence, honest(closing.spec)))
         one_then_other = (copy, close) if first == "copy" else (close, copy)
