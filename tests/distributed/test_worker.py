@@ -31,38 +31,46 @@ def lease_states(engine) -> dict[str, int]:
         return dict(c.execute(select(L.c.state, func.count()).group_by(L.c.state)).all())
 
 
+def record_requests(monkeypatch) -> list[tuple[str, int, int]]:
+    """Record what the worker's client sends: ("claim" or "report", jobs asked for, jobs
+    that came back), one entry per request."""
+    sent: list[tuple[str, int, int]] = []
+    claim, report = Client.claim, Client.report
+
+    def recorded_claim(self, wait, max_jobs=1):
+        offers = claim(self, wait, max_jobs)
+        sent.append(("claim", max_jobs, len(offers)))
+        return offers
+
+    def recorded_report(self, finished, claim=0):
+        answers, offers = report(self, finished, claim)
+        sent.append(("report", claim, len(offers)))
+        return answers, offers
+
+    monkeypatch.setattr(Client, "claim", recorded_claim)
+    monkeypatch.setattr(Client, "report", recorded_report)
+    return sent
+
+
 def test_results_go_back_with_a_claim_for_the_free_processes(tmp_path, monkeypatch):
     engine = connect(f"sqlite:///{tmp_path}/c.db")
     co = Coordinator(engine)
     co.start(experiment(islands=12, generations=1))
     served = serve_in_thread(co)
-    calls = {"claims": 0, "reports": 0, "jobs_with_reports": 0}
-    claim, report = Client.claim, Client.report
-
-    def counted_claim(self, *args, **kwargs):
-        calls["claims"] += 1
-        return claim(self, *args, **kwargs)
-
-    def counted_report(self, finished, claim=0):
-        calls["reports"] += 1
-        answers, offers = report(self, finished, claim)
-        calls["jobs_with_reports"] += len(offers)
-        return answers, offers
-
-    monkeypatch.setattr(Client, "claim", counted_claim)
-    monkeypatch.setattr(Client, "report", counted_report)
+    sent = record_requests(monkeypatch)
     try:
         stats = work(served.url, procs=2, max_jobs=9, idle_exit=0.5, wait=0.2,
                      runner=honest_runner)
     finally:
         served.stop()
-    with engine.connect() as c:
-        leases = dict(c.execute(select(L.c.state, func.count()).group_by(L.c.state)).all())
+    leases = lease_states(engine)
     engine.dispose()
+    claims = [got for kind, _, got in sent if kind == "claim"]
+    reports = [got for kind, _, got in sent if kind == "report"]
     assert (stats.done, stats.refused, stats.dropped) == (9, 0, 0)
     assert leases == {"submitted": 9}                 # max_jobs: not one lease more
-    assert calls["jobs_with_reports"] >= 5            # most jobs came with a report
-    assert calls["claims"] < 9 and calls["reports"] <= 9
+    assert sum(reports) >= 5                          # most jobs came with a report
+    assert len(claims) < 9 and len(reports) <= 9
 
 
 def test_a_worker_with_more_processes_than_a_request_carries_asks_for_a_full_request(
@@ -75,19 +83,7 @@ def test_a_worker_with_more_processes_than_a_request_carries_asks_for_a_full_req
     co = Coordinator(engine)
     co.start(experiment(islands=80, generations=1))
     served = serve_in_thread(co)
-    asked = []
-    claim, report = Client.claim, Client.report
-
-    def counted_claim(self, wait, max_jobs=1):
-        asked.append(max_jobs)
-        return claim(self, wait, max_jobs)
-
-    def counted_report(self, finished, claim=0):
-        asked.append(claim)
-        return report(self, finished, claim)
-
-    monkeypatch.setattr(Client, "claim", counted_claim)
-    monkeypatch.setattr(Client, "report", counted_report)
+    sent = record_requests(monkeypatch)
     try:
         stats = work(served.url, procs=70, max_jobs=80, idle_exit=0.5, wait=0.2,
                      runner=honest_runner)
@@ -96,7 +92,7 @@ def test_a_worker_with_more_processes_than_a_request_carries_asks_for_a_full_req
     assert (stats.done, stats.refused, stats.dropped) == (80, 0, 0)
     assert lease_states(engine) == {"submitted": 80}
     engine.dispose()
-    assert max(asked) == MAX_BATCH
+    assert max(asked for _, asked, _ in sent) == MAX_BATCH
 
 
 def test_jobs_that_arrive_with_a_report_after_ctrl_c_are_released(tmp_path, monkeypatch):
