@@ -52,19 +52,26 @@ def record_requests(monkeypatch) -> list[tuple[str, int, int]]:
     return sent
 
 
-def test_results_go_back_with_a_claim_for_the_free_processes(tmp_path, monkeypatch):
+def work_against_a_coordinator(tmp_path, islands: int, procs: int, max_jobs: int):
+    """Serve a one-generation run of ``islands`` and let a worker with honest synthetic
+    outcomes work on it until idle; its stats and the lease states it left."""
     engine = connect(f"sqlite:///{tmp_path}/c.db")
     co = Coordinator(engine)
-    co.start(experiment(islands=12, generations=1))
+    co.start(experiment(islands=islands, generations=1))
     served = serve_in_thread(co)
-    sent = record_requests(monkeypatch)
     try:
-        stats = work(served.url, procs=2, max_jobs=9, idle_exit=0.5, wait=0.2,
+        stats = work(served.url, procs=procs, max_jobs=max_jobs, idle_exit=0.5, wait=0.2,
                      runner=honest_runner)
     finally:
         served.stop()
     leases = lease_states(engine)
     engine.dispose()
+    return stats, leases
+
+
+def test_results_go_back_with_a_claim_for_the_free_processes(tmp_path, monkeypatch):
+    sent = record_requests(monkeypatch)
+    stats, leases = work_against_a_coordinator(tmp_path, islands=12, procs=2, max_jobs=9)
     claims = [got for kind, _, got in sent if kind == "claim"]
     reports = [got for kind, _, got in sent if kind == "report"]
     assert (stats.done, stats.refused, stats.dropped) == (9, 0, 0)
@@ -79,19 +86,10 @@ def test_a_worker_with_more_processes_than_a_request_carries_asks_for_a_full_req
     for 64 and runs all 80 islands. (Threads stand in for the processes.)"""
     monkeypatch.setattr(worker, "ProcessPoolExecutor",
                         lambda max_workers, **_: ThreadPoolExecutor(max_workers))
-    engine = connect(f"sqlite:///{tmp_path}/c.db")
-    co = Coordinator(engine)
-    co.start(experiment(islands=80, generations=1))
-    served = serve_in_thread(co)
     sent = record_requests(monkeypatch)
-    try:
-        stats = work(served.url, procs=70, max_jobs=80, idle_exit=0.5, wait=0.2,
-                     runner=honest_runner)
-    finally:
-        served.stop()
+    stats, leases = work_against_a_coordinator(tmp_path, islands=80, procs=70, max_jobs=80)
     assert (stats.done, stats.refused, stats.dropped) == (80, 0, 0)
-    assert lease_states(engine) == {"submitted": 80}
-    engine.dispose()
+    assert leases == {"submitted": 80}
     assert max(asked for _, asked, _ in sent) == MAX_BATCH
 
 
