@@ -133,35 +133,75 @@ def result_record(yields: list[list[int]], final: list[int], gas: int, gas_left:
     }
 
 
-def _run_batch(path: Path, sensors: list[int], gas: int) -> None:
-    import numpy as np
+BATCH_CHUNK = 1024
+"""Genomes run per call in ``--batch``: results stream out a chunk at a time, so a file of
+any length runs in bounded memory."""
 
-    from primordia.brains.psil.brain import think_batch
-    from primordia.brains.psil.genome import PsilGenome
+BATCH_CHUNK_BYTES = 8 * 1024 * 1024
+"""A chunk also ends once its genomes hold this many bytes (long genomes, fewer per call)."""
+
+
+def _run_batch(path: Path, sensors: list[int], gas: int) -> None:
+    from primordia.brains.psil.files import MAX_GENOME_TEXT
 
     try:
-        text = path.read_text(encoding="utf-8")
+        f = path.open("rb")
     except FileNotFoundError:
         raise InputFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputFileError(f"{path}: cannot read: {e}") from None
-    genomes = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
+    except OSError as e:
+        raise InputFileError(f"{path}: cannot read: {e.strerror or e}") from None
+    with f:
+        chunk: list = []
+        size = 0
+        for genome in _batch_genomes(f, path, MAX_GENOME_TEXT):
+            chunk.append(genome)
+            size += len(genome.code) + sum(len(b) for _, b in genome.quotations)
+            if len(chunk) >= BATCH_CHUNK or size >= BATCH_CHUNK_BYTES:
+                _think_chunk(chunk, sensors, gas)
+                chunk, size = [], 0
+        if chunk:
+            _think_chunk(chunk, sensors, gas)
+
+
+def _batch_genomes(f, path: Path, max_line: int):
+    """The genomes of a batch file, one per line, read a line at a time; an overlong line
+    is refused after reading at most ``max_line`` bytes of it."""
+    from primordia.brains.psil.genome import PsilGenome
+
+    number = 0
+    while True:
+        raw = f.readline(max_line + 2)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > max_line + 1:
+            raise GenomeError(f"{path}:line {number}: longer than {max_line} characters, "
+                              "the longest genome text")
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise InputFileError(f"{path}:line {number}: not UTF-8 text") from None
         if not line or line.startswith("#"):
             continue
         try:
-            genomes.append(PsilGenome.from_hex(line))
+            yield PsilGenome.from_hex(line)
         except GenomeError as e:
             raise GenomeError(f"{path}:line {number}: {e}") from None
-    if not genomes:
-        return
+
+
+def _think_chunk(genomes: list, sensors: list[int], gas: int) -> None:
+    import numpy as np
+
+    from primordia.brains.psil.brain import think_batch
+
     r = think_batch(genomes, np.asarray(sensors), gas)
-    out = sys.stdout
+    lines = []
     for i in range(len(genomes)):
         rec = result_record(r.yields[i], r.final[i].tolist(), gas, int(r.gas_left[i]),
                             int(r.error[i]), bool(r.halted[i]))
-        out.write(orjson.dumps(rec).decode() + "\n")
+        lines.append(orjson.dumps(rec).decode())
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
 
 
 def _print_result(record: dict, steps: int, stack: list[int]) -> None:

@@ -49,18 +49,31 @@ class Config(BaseModel):
         return "\n".join(lines) + "\n"
 
 
+MAX_TOML_BYTES = 1024 * 1024
+"""Largest config or experiment file read: settings are a few hundred bytes."""
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """A TOML file as a dict; unreadable or malformed files raise one-line errors."""
+    """A TOML file as a dict; unreadable, oversized, malformed or absurdly nested files raise
+    one-line errors."""
     p = Path(path)
-    if not p.is_file():
-        raise InputFileError(f"{p}: no such file")
     try:
+        if not p.is_file():
+            raise InputFileError(f"{p}: no such file")
         with p.open("rb") as f:
-            return tomllib.load(f)
+            data = f.read(MAX_TOML_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        raise InputFileError(f"{p}: cannot read ({exc})") from None
+    if len(data) > MAX_TOML_BYTES:
+        raise ConfigError(f"{p}: larger than {MAX_TOML_BYTES} bytes, the limit for a config")
+    try:
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise InputFileError(f"{p}: cannot read ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: nested too deeply to be a config") from None
 
 
 def describe(exc: ValidationError) -> str:

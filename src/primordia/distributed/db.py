@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from primordia.core.errors import ConfigError
 
@@ -75,9 +75,9 @@ def upgrade(engine: Engine) -> None:
     from alembic import command
     try:
         command.upgrade(alembic_config(engine), "head")
-    except OperationalError as exc:
-        raise ConfigError(f"database {engine.url.render_as_string()}: "
-                          f"{str(exc.orig).strip().splitlines()[0]}") from None
+    except DBAPIError as exc:          # unreachable server, a file that is not a database, ...
+        lines = str(exc.orig).strip().splitlines() or [type(exc.orig).__name__]
+        raise ConfigError(f"database {engine.url.render_as_string()}: {lines[0]}") from None
 
 
 def connect(db: str, pool_size: int = 20) -> Engine:

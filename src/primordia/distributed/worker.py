@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import httpx
 
-from primordia.core.errors import PrimordiaError
+from primordia.core.errors import ConfigError, PrimordiaError
 
 from .protocol import MAX_BATCH, PROTOCOL_VERSION, JobOffer
 
@@ -34,12 +34,25 @@ class WorkerStopped(PrimordiaError):
     """The coordinator refuses this worker (unknown or quarantined token)."""
 
 
+def server_url(server: str) -> str:
+    """``server`` checked to be an http(s) URL with a host: a typo fails at once, instead of
+    being retried for minutes as if the coordinator were down."""
+    try:
+        url = httpx.URL(server.strip())
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise ConfigError(f"--server {server!r}: not a URL ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigError(f"--server {server!r}: expected http://HOST:PORT or "
+                          "https://HOST:PORT")
+    return str(url).rstrip("/")
+
+
 class Client:
     """The coordinator's API over HTTP, retrying what can be retried."""
 
     def __init__(self, server: str, admission: str | None = None, timeout: float = 60.0,
                  retry_for: float = 600.0) -> None:
-        self.http = httpx.Client(base_url=server.rstrip("/"), timeout=timeout)
+        self.http = httpx.Client(base_url=server_url(server), timeout=timeout)
         self.admission = admission
         self.token: str | None = None
         self.worker_id: int | None = None

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 from primordia.core.errors import GenomeError, InputFileError
 
-from .genome import PsilGenome
+from .genome import MAX_CODE_BYTES, PsilGenome
+from .opcodes import QUOTATION_TABLE
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+"""Largest ``.mpsil`` source or genome file read (checked before reading): a program of the
+largest code the VM accepts, written one instruction a line, fits well within it."""
+
+MAX_GENOME_TEXT = (1 + QUOTATION_TABLE) * (2 * MAX_CODE_BYTES + 8)
+"""Longest hex text one genome can have: the code and every quotation at the byte limit."""
 
 _HEX_TEXT = re.compile(r"^[\s0-9a-fA-F;:]*$")
 ASSEMBLY_SUFFIXES = (".mpsil", ".asm")
@@ -19,10 +28,17 @@ def read_source(path: str) -> tuple[str, str]:
     if path == "-":
         import sys
 
-        return sys.stdin.read(), "<stdin>"
+        data = sys.stdin.buffer.read(MAX_SOURCE_BYTES + 1)
+        if len(data) > MAX_SOURCE_BYTES:
+            raise InputFileError(f"<stdin>: more than {MAX_SOURCE_BYTES} bytes; the limit "
+                                 f"is {MAX_SOURCE_BYTES}")
+        try:
+            return data.decode("utf-8"), "<stdin>"
+        except UnicodeDecodeError:
+            raise InputFileError("<stdin>: not UTF-8 text") from None
     p = Path(path)
     try:
-        return p.read_text(encoding="utf-8"), p.name
+        return read_bytes_limited(p, MAX_SOURCE_BYTES).decode("utf-8"), p.name
     except FileNotFoundError:
         raise InputFileError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -42,9 +58,9 @@ def load_genome(arg: str) -> PsilGenome:
 
         text, name = read_source(arg)
         return assemble(text, source=name)
-    if p.is_file():
+    if _is_file(p):
         try:
-            data = p.read_bytes()
+            data = read_bytes_limited(p, MAX_SOURCE_BYTES)
         except OSError as e:
             raise InputFileError(f"{arg}: {e.strerror or e}") from None
         if p.suffix.lower() in HEX_SUFFIXES or _looks_like_hex(data):
@@ -55,7 +71,7 @@ def load_genome(arg: str) -> PsilGenome:
             except GenomeError as e:
                 raise GenomeError(f"{arg}: {e}") from None
         return PsilGenome.from_bytes(data)
-    if p.exists():
+    if _exists(p):
         raise InputFileError(f"{arg}: not a file")
     if p.suffix or "/" in arg:
         raise InputFileError(f"{arg}: no such file")
@@ -63,6 +79,33 @@ def load_genome(arg: str) -> PsilGenome:
         return PsilGenome.from_hex(arg)
     except GenomeError as e:
         raise GenomeError(f"genome {_short(arg)!r} is not a file and not hex: {e}") from None
+
+
+def read_bytes_limited(path: Path, limit: int) -> bytes:
+    """A file's bytes, refused before reading when it is larger than ``limit``."""
+    with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > limit:
+            raise InputFileError(f"{path}: {size} bytes; the limit is {limit}")
+        data = f.read(limit + 1)          # a file that grows while read stays bounded
+    if len(data) > limit:
+        raise InputFileError(f"{path}: more than {limit} bytes; the limit is {limit}")
+    return data
+
+
+def _is_file(p: Path) -> bool:
+    """Whether ``p`` is a file; a name the OS cannot even look up (too long, a NUL) is not."""
+    try:
+        return p.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _exists(p: Path) -> bool:
+    try:
+        return p.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _looks_like_hex(data: bytes) -> bool:
