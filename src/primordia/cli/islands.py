@@ -35,7 +35,7 @@ def coordinator(
     from primordia.distributed.db import connect, database_url
     from primordia.distributed.experiment import load_experiment
     from primordia.distributed.server import create_app
-    from primordia.web.guard import is_loopback
+    from primordia.web.guard import is_loopback, listening_socket
 
     if not is_loopback(host) and not token:
         raise ConfigError(f"--host {host} is reachable from other machines: give --token T "
@@ -48,20 +48,23 @@ def coordinator(
         raise ConfigError("--processes: SQLite has one writer at a time, so one process "
                           "serves it best; several need a postgresql+psycopg:// database")
     configs = [load_experiment(p) for p in experiment]
+    sock = listening_socket(host, port) if processes == 1 else None
     engine = connect(db)
     co = Coordinator(engine)
     for cfg in configs:
         co.start(cfg)
     import uvicorn
 
+    if sock is not None:
+        port = sock.getsockname()[1]               # port 0: the one the kernel chose
     banner = (f"primordia coordinator: http://{host}:{port} on "
               f"{engine.url.render_as_string()}"
               + (f", {processes} processes" if processes > 1 else "")
               + " (Ctrl-C stops; the database keeps everything)")
     if processes == 1:
         typer.echo(banner)
-        uvicorn.run(create_app(co, admission_token=token), host=host, port=port,
-                    log_level="warning")
+        config = uvicorn.Config(create_app(co, admission_token=token), log_level="warning")
+        uvicorn.Server(config).run(sockets=[sock])
         return
     from primordia.distributed.processes import serve_processes
     url = engine.url.render_as_string(hide_password=False)
@@ -114,8 +117,10 @@ def status(
         data = Coordinator(connect(db)).status()
     else:
         import httpx
+
+        from primordia.distributed.worker import server_url
         try:
-            r = httpx.get(server.rstrip("/") + "/v1/status", timeout=30,
+            r = httpx.get(server_url(server) + "/v1/status", timeout=30,
                           headers={"Authorization": f"Bearer {token}"} if token else {})
         except httpx.HTTPError as exc:
             raise ConfigError(f"--server {server}: {exc}") from None

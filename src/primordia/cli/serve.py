@@ -44,9 +44,12 @@ def serve(
     import uvicorn
 
     from primordia.web.app import create_app
+    from primordia.web.guard import listening_socket
 
+    sock = listening_socket(host, port)
     app = create_app(token=token, max_sessions=max_sessions, max_body_bytes=max_body_bytes,
                      runs=runs)
-    typer.echo(f"primordia serve: http://{host}:{port} (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, ws="websockets-sansio", ws_max_size=WS_MAX_BYTES,
-                log_level="warning")
+    typer.echo(f"primordia serve: http://{host}:{sock.getsockname()[1]} (Ctrl-C stops)")
+    config = uvicorn.Config(app, ws="websockets-sansio", ws_max_size=WS_MAX_BYTES,
+                            log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])

@@ -6,18 +6,46 @@ resolved config is written back as TOML so that it, with the seed, reproduces th
 
 from __future__ import annotations
 
+import functools
 import tomllib
+import types
+import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from .errors import ConfigError, InputFileError
 
 C = TypeVar("C", bound="Config")
 
 
-class Config(BaseModel):
+class NumbersAreNotBooleans(BaseModel):
+    """A model whose numeric fields refuse ``true``/``false``: pydantic would read them as 1
+    and 0, so ``npcs = true`` would quietly run one NPC."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _booleans_are_not_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name in numeric_fields(cls):
+            raise ValueError("expected a number, not a boolean")
+        return value
+
+
+@functools.cache
+def numeric_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Names of ``model``'s fields typed int or float (alone or with None)."""
+    names = set()
+    for name, field in model.model_fields.items():
+        kinds = {field.annotation}
+        if typing.get_origin(field.annotation) in (typing.Union, types.UnionType):
+            kinds = set(typing.get_args(field.annotation)) - {type(None)}
+        if kinds and kinds <= {int, float}:
+            names.add(name)
+    return frozenset(names)
+
+
+class Config(NumbersAreNotBooleans):
     """Immutable settings that reject unknown keys (a typo must not pass silently)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
@@ -86,7 +114,8 @@ def describe(exc: ValidationError) -> str:
         shown = shown[:57] + "..."
     more = len(exc.errors()) - 1
     tail = f" (and {more} more)" if more else ""
-    return f"{path}: {err['msg']} (got {shown}){tail}"
+    message = err["msg"].removeprefix("Value error, ")
+    return f"{path}: {message} (got {shown}){tail}"
 
 
 def _toml_value(value: Any) -> str:

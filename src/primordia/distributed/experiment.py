@@ -10,14 +10,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from primordia.core.config import describe, read_toml
+from primordia.core.config import NumbersAreNotBooleans, describe, read_toml
 from primordia.core.errors import ConfigError
 
 RESERVED_WORLD_KEYS = {"seed", "ticks", "turns"}
 """Set per island by the coordinator, never by a niche."""
 
 
-class Strict(BaseModel):
+class Strict(NumbersAreNotBooleans):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -11,28 +11,16 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-import socket
 from typing import Callable
 
 import uvicorn
 
 from primordia.core.errors import ConfigError
+from primordia.web.guard import listening_socket
 
 from .coordinator import Coordinator
 from .db import open_engine
 from .server import create_app
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket listening on (host, port) that other processes may bind as well (the
-    kernel queues connections for it from the moment it listens)."""
-    family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(addr)
-    sock.listen(2048)
-    return sock
 
 
 def serve_processes(db_url: str, token: str | None, host: str, port: int, processes: int,
@@ -41,7 +29,7 @@ def serve_processes(db_url: str, token: str | None, host: str, port: int, proces
     interrupted; the others end with this one. This one answers (and calls
     ``on_ready``) only once the others listen, so that the first workers to connect are
     spread over all of them."""
-    first = listening_socket(host, port)
+    first = listening_socket(host, port, reuse_port=True)
     port = first.getsockname()[1]                  # port 0: the one the first got
     ctx = multiprocessing.get_context("spawn")
     pipes = [ctx.Pipe(duplex=False) for _ in range(processes - 1)]   # "listening" comes back
@@ -81,7 +69,7 @@ def _serve(db_url: str, token: str | None, sock: socket.socket) -> None:
 def _serve_child(db_url: str, token: str | None, host: str, port: int, ready) -> None:
     try:
         _end_with_parent()
-        sock = listening_socket(host, port)
+        sock = listening_socket(host, port, reuse_port=True)
         ready.send(True)
         _serve(db_url, token, sock)
     except KeyboardInterrupt:                      # Ctrl-C reaches the whole group

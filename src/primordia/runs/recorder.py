@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import gzip
 import os
+import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -50,6 +51,7 @@ class Recorder:
                 self.raw = open(self.path, "wb")
             else:
                 self.raw = open(self.path, "r+b")
+                check_sealed(self.raw, resume_at, self.path)
                 self.raw.truncate(resume_at)
                 self.raw.seek(resume_at)
         except OSError as exc:
@@ -84,6 +86,39 @@ class Recorder:
     def close(self) -> None:
         self.gz.close()
         self.raw.close()
+
+
+def check_sealed(f, length: Any, path: Path) -> None:
+    """Refuse to resume a recording whose first ``length`` bytes (what the checkpoint sealed)
+    are not whole gzip members: appending after a cut or damaged file would hide a gap."""
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        raise InputFileError(f"{path}: the checkpoint's recording length {length!r} is not a "
+                             "byte count")
+    size = os.fstat(f.fileno()).st_size
+    if size < length:
+        f.close()
+        raise InputFileError(f"{path}: {size:,} bytes, shorter than the {length:,} it held at "
+                             "the checkpoint (the file was cut): restore it to resume")
+    f.seek(0)
+    left, z, whole = length, None, True             # z: the member being read, if any
+    try:
+        while left and whole:
+            chunk = f.read(min(left, 1 << 20))
+            left -= len(chunk)
+            whole = bool(chunk)                     # the file shrank while being read
+            while chunk:
+                z = z or zlib.decompressobj(wbits=31)
+                z.decompress(chunk, 1 << 16)        # output discarded, a bounded piece a call
+                while z.unconsumed_tail:
+                    z.decompress(z.unconsumed_tail, 1 << 16)
+                chunk, z = (z.unused_data, None) if z.eof else (b"", z)
+    except zlib.error:
+        whole = False
+    if z is not None or not whole:
+        f.close()
+        raise InputFileError(f"{path}: its first {length:,} bytes, sealed at the checkpoint, "
+                             "are not whole gzip members (the file was damaged): restore it "
+                             "to resume")
 
 
 def read_recording(path: str | Path) -> Iterator[dict[str, Any]]:

@@ -5,10 +5,13 @@ the bytes that actually arrive, for bodies sent in chunks)."""
 from __future__ import annotations
 
 import hmac
+import socket
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from primordia.core.errors import ConfigError
 
 from .errors import ApiError
 
@@ -25,6 +28,29 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def listening_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket listening on (host, port), bound before the server starts so that a port
+    in use or an address this machine lacks is a one-line error. ``reuse_port`` lets other
+    processes of the same server bind it as well (the kernel spreads connections)."""
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port,
+                                                          type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(f"--host {host}: cannot listen there ({exc})") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(addr)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"--host {host} --port {port}: cannot listen "
+                          f"({exc.strerror or exc})") from None
+    return sock
 
 
 def token_matches(expected: str | None, given: str | None) -> bool:
