@@ -26,6 +26,8 @@ def serve(
                                        help="Largest request body accepted."),
     runs: Optional[Path] = typer.Option(None, "--runs", help="Folder of run directories "
                                         "(primordia run ... --out) to replay, read-only."),
+    idle_timeout: float = typer.Option(1800, "--idle-timeout", help="Seconds after which a "
+                                       "session nobody uses or watches is deleted."),
 ) -> None:
     """Serve live sessions of every world: REST, a WebSocket stream and the dashboard."""
     from primordia.web.guard import is_loopback
@@ -39,6 +41,8 @@ def serve(
         raise ConfigError("--max-sessions must be in 1..1024")
     if max_body_bytes < 1024:
         raise ConfigError("--max-body-bytes must be at least 1024")
+    if not 1 <= idle_timeout <= 30 * 86400:
+        raise ConfigError("--idle-timeout must be in 1..2592000 seconds")
     if runs is not None and not runs.is_dir():
         raise ConfigError(f"--runs {runs}: not a folder")
     import uvicorn
@@ -48,7 +52,7 @@ def serve(
 
     sock = listening_socket(host, port)
     app = create_app(token=token, max_sessions=max_sessions, max_body_bytes=max_body_bytes,
-                     runs=runs)
+                     runs=runs, idle_seconds=idle_timeout)
     typer.echo(f"primordia serve: http://{host}:{sock.getsockname()[1]} (Ctrl-C stops)")
     config = uvicorn.Config(app, ws="websockets-sansio", ws_max_size=WS_MAX_BYTES,
                             log_level="warning")

@@ -18,7 +18,7 @@ from primordia import __version__
 
 from .errors import ApiError, install_error_handlers
 from .guard import BodyLimit, require_token
-from .manager import Live, SessionManager
+from .manager import IDLE_SECONDS, Live, SessionManager
 from .protocol import (PROTOCOL_VERSION, CreateSession, FocusRequest, ResetRequest, StepRequest,
                        envelope)
 from .replay import RunLibrary
@@ -42,16 +42,21 @@ def refuse(exc: ApiError) -> Response:
 
 def create_app(token: str | None = None, max_sessions: int = 8,
                max_body_bytes: int = MAX_BODY_BYTES, snapshot_every: int = 100,
-               static_dir: Path | None = STATIC, runs: Path | None = None) -> FastAPI:
+               static_dir: Path | None = STATIC, runs: Path | None = None,
+               idle_seconds: float = IDLE_SECONDS) -> FastAPI:
     """The server. With ``token``, routes that change sessions and the stream need
     ``Authorization: Bearer <token>`` (the stream also takes ``?token=``). With ``runs``, the
-    recorded runs under that folder can be replayed (read-only)."""
-    manager = SessionManager(max_sessions=max_sessions, snapshot_every=snapshot_every)
+    recorded runs under that folder can be replayed (read-only). Sessions idle for
+    ``idle_seconds`` are deleted."""
+    manager = SessionManager(max_sessions=max_sessions, snapshot_every=snapshot_every,
+                             idle_seconds=idle_seconds)
     library = RunLibrary(runs)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        sweeper = asyncio.create_task(manager.expire_forever())
         yield
+        sweeper.cancel()
         await manager.close()
 
     app = FastAPI(title="Primordia", version=__version__, lifespan=lifespan)

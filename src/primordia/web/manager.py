@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, TypeVar
 
@@ -19,6 +20,11 @@ T = TypeVar("T")
 MAX_BATCH_SECONDS = 0.05
 """A playing session steps at most this much of a second's ticks at once, so clients see a
 steady stream rather than bursts."""
+IDLE_SECONDS = 1800.0
+"""A session nobody has asked about or watched for this long is deleted (``--idle-timeout``)."""
+GIVE_WAY_SECONDS = 60.0
+"""When the server is full, the longest-idle session that has been idle at least this long
+is deleted to make room for a new one."""
 
 
 @dataclass(eq=False)
@@ -39,6 +45,12 @@ class Live:
     player: asyncio.Task | None = None
     ticks_per_second: int = 0
     closed: bool = False
+    last_used: float = field(default_factory=time.monotonic)
+    """When a request or a stream last concerned it (``time.monotonic``)."""
+
+    def idle_for(self, now: float) -> float:
+        """Seconds since it was last used; 0 while a stream watches it."""
+        return 0.0 if self.clients else now - self.last_used
 
     @property
     def playing(self) -> bool:
@@ -50,9 +62,12 @@ class SessionManager:
     ``snapshot_every`` turns to resynchronise them."""
 
     def __init__(self, max_sessions: int = 8, snapshot_every: int = 100,
-                 outbox_messages: int = 256, outbox_bytes: int = 8 << 20) -> None:
+                 outbox_messages: int = 256, outbox_bytes: int = 8 << 20,
+                 idle_seconds: float = IDLE_SECONDS,
+                 give_way_seconds: float = GIVE_WAY_SECONDS) -> None:
         self.max_sessions = max_sessions
         self.snapshot_every = snapshot_every
+        self.idle_seconds, self.give_way_seconds = idle_seconds, give_way_seconds
         self.outbox_messages, self.outbox_bytes = outbox_messages, outbox_bytes
         self._live: dict[str, Live] = {}
         self._creating = 0
@@ -60,9 +75,17 @@ class SessionManager:
     # ---- sessions --------------------------------------------------------------------------------
     async def create(self, world: str, config: dict[str, Any], seed: int | None,
                      brain: str | None) -> Live:
+        await self.expire()
         if len(self._live) + self._creating >= self.max_sessions:
-            raise ApiError(429, "too_many_sessions", f"this server holds at most "
-                           f"{self.max_sessions} sessions; delete one first")
+            now = time.monotonic()
+            idle = [live for live in self._live.values()
+                    if live.idle_for(now) >= self.give_way_seconds]
+            if not idle:
+                raise ApiError(429, "too_many_sessions", f"this server holds at most "
+                               f"{self.max_sessions} sessions, all in use; delete one or try "
+                               f"again once one has been idle for {self.give_way_seconds:g} s")
+            oldest = max(idle, key=lambda live: live.idle_for(now))
+            await self.delete(oldest.session.id)
         self._creating += 1
         try:
             session = await asyncio.to_thread(Session, world, config, seed, brain)
@@ -76,18 +99,35 @@ class SessionManager:
         return live
 
     def get(self, session_id: str) -> Live:
+        """The session, marked as used now."""
         live = self._live.get(session_id)
         if live is None:
             raise ApiError(404, "unknown_session", f"session_id: no session {session_id!r}",
                            "session_id")
+        live.last_used = time.monotonic()
         return live
+
+    async def expire(self) -> list[str]:
+        """Delete every session idle for ``idle_seconds`` or more; their ids."""
+        now = time.monotonic()
+        gone = [sid for sid, live in self._live.items()
+                if live.idle_for(now) >= self.idle_seconds]
+        for sid in gone:
+            await self.delete(sid)
+        return gone
+
+    async def expire_forever(self) -> None:
+        """Expire idle sessions every so often, until cancelled (the server's lifespan)."""
+        while True:
+            await asyncio.sleep(min(60.0, max(0.05, self.idle_seconds / 4)))
+            await self.expire()
 
     def all(self) -> list[Live]:
         return list(self._live.values())
 
     async def delete(self, session_id: str) -> None:
         live = self.get(session_id)
-        del self._live[session_id]
+        self._live.pop(session_id, None)
         live.closed = True
         await self.pause(live)
         for client in live.clients:
@@ -221,7 +261,7 @@ class SessionManager:
             if due < 1:
                 await asyncio.sleep(max(0.001, (done + 1) / rate - (loop.time() - start)))
                 continue
-            batch = min(due, max(1, int(rate * MAX_BATCH_SECONDS)))
+            batch = min(due, max(1, int(rate * MAX_BATCH_SECONDS)), live.session.max_step)
             try:
                 await self.advance(live, batch)
             except ApiError:
@@ -251,8 +291,10 @@ class SessionManager:
         return await self._locked(live, body)
 
     async def unsubscribe(self, live: Live, client: Client) -> None:
-        """A client left; when nobody watches any more the session's clock stops."""
+        """A client left; when nobody watches any more the session's clock stops (and its
+        idle time starts)."""
         live.clients.discard(client)
+        live.last_used = time.monotonic()
         client.outbox.close()
         if not live.clients:
             await self.pause(live)

@@ -10,6 +10,13 @@ from typing import Any
 from .adapters import ADAPTERS, WorldAdapter
 from .brain_view import brain_view
 from .errors import ApiError
+from .protocol import MAX_COUNT
+
+MAX_STEP_WORK = 262_144
+"""Organism-turns one step request (REST or stream) may ask for: a step's deltas are held
+until it ends, at about 35 bytes of JSON (and a few hundred of Python objects) per organism
+per turn, so this keeps one reply near 10 MB however large the world. A 200-organism world
+steps the full 1,000 turns at once; the largest hex world allowed, 4."""
 
 
 class Session:
@@ -41,10 +48,23 @@ class Session:
     def metadata(self) -> dict[str, Any]:
         return {"id": self.id, "created_at_unix_ms": self.created_at_unix_ms,
                 "world": self.world_name, "brain": self.brain_name,
-                "config": self.config.model_dump()}
+                "config": self.config.model_dump(), "max_step": self.max_step}
+
+    @property
+    def max_step(self) -> int:
+        """Turns one step may take now: ``MAX_STEP_WORK`` over the population (the living,
+        or the configured size if larger), between 1 and the protocol's ``MAX_COUNT``."""
+        size = max(self.adapter.population, self.adapter.planned_population)
+        return max(1, min(MAX_COUNT, MAX_STEP_WORK // max(1, size)))
 
     def step(self, count: int) -> list[dict[str, Any]]:
-        """``count`` ticks; their deltas in order."""
+        """``count`` ticks; their deltas in order. More than ``max_step`` is refused, not cut
+        short: a client learns the limit from the session's metadata."""
+        limit = self.max_step
+        if count > limit:
+            raise ApiError(422, "step_too_large", f"count: at most {limit} turns per step in "
+                           f"this world (its population times the turns may not exceed "
+                           f"{MAX_STEP_WORK:,})", "count")
         return [self.adapter.tick() for _ in range(count)]
 
     def snapshot(self) -> dict[str, Any]:

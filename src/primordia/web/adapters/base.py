@@ -39,6 +39,8 @@ class WorldAdapter:
 
     config: Any
     brain_name: str
+    world: Any
+    """The world itself (its ``alive_slots()`` gives the population)."""
     ancestry: Ancestry
     """Births and deaths the adapter has seen, for the focus reply's ancestor chain."""
 
@@ -74,6 +76,16 @@ class WorldAdapter:
 
     @property
     def brain(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def population(self) -> int:
+        """Organisms alive now."""
+        return int(len(self.world.alive_slots()))
+
+    @property
+    def planned_population(self) -> int:
+        """The population the config asks for (what a step's work is budgeted by)."""
         raise NotImplementedError
 
     @property

@@ -39,6 +39,10 @@ class HexAdapter(WorldAdapter):
         self.ancestry.born(self.world.turn, founders, [-1] * len(founders))
 
     @property
+    def planned_population(self) -> int:
+        return self.config.num_organisms
+
+    @property
     def turn(self) -> int:
         return self.world.turn
 

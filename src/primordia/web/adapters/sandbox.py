@@ -58,6 +58,10 @@ class SandboxAdapter(WorldAdapter):
         self._tile = s.tile.copy()
 
     @property
+    def planned_population(self) -> int:
+        return self.config.npcs
+
+    @property
     def turn(self) -> int:
         return self.world.tick_no
 

@@ -84,6 +84,7 @@ export class SessionView {
     const m = info.metadata;
     $("session-title").textContent = `${m.world} · ${m.brain} · seed ${m.config.seed}`;
     $("session-id").textContent = `session ${m.id.slice(0, 8)}`;
+    $("step-count").max = String(m.max_step ?? 1000);   // the server's per-step limit
     $("speed").value = String(info.playing ? info.ticks_per_second
       : (m.config.steps_per_second ?? $("speed").value));
     this._playing(info.playing);
@@ -152,7 +153,8 @@ export class SessionView {
       this._playing(false);
     };
     $("step").onclick = () => {
-      const n = Math.max(1, Math.min(1000, parseInt($("step-count").value, 10) || 1));
+      const most = parseInt($("step-count").max, 10) || 1000;
+      const n = Math.max(1, Math.min(most, parseInt($("step-count").value, 10) || 1));
       this.source?.step(n);
     };
     $("speed").onchange = () => {
