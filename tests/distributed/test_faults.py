@@ -97,11 +97,45 @@ def server_processes(parent: int) -> list[int]:
     return found
 
 
-def running(pid: int) -> bool:
+def _stat(pid: int | str) -> list[str] | None:
+    """/proc/PID/stat's fields from the state on (state, ppid, ...), or None if gone."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def descendants(root: int) -> dict[int, tuple[str, str]]:
+    """Every live process below ``root`` (its children, theirs, ...): pid -> (start time,
+    command line), which tells the process from a later one given the same pid."""
+    children: dict[int, list[int]] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        fields = _stat(pid)
+        if fields is not None and fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(pid))
+    found: dict[int, tuple[str, str]] = {}
+    todo = list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        fields = _stat(pid)
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if fields is not None:
+            found[pid] = (fields[19], cmdline.decode(errors="replace").strip())
+            todo += children.get(pid, [])
+    return found
+
+
+def still_there(procs: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    """Those of ``procs`` (from ``descendants``) still running: not ended, nor zombies."""
+    out = {}
+    for pid, (started, cmdline) in procs.items():
+        fields = _stat(pid)
+        if fields is not None and fields[0] != "Z" and fields[19] == started:
+            out[pid] = (started, cmdline)
+    return out
 
 
 def scalar(engine, q):
@@ -245,7 +279,8 @@ def test_two_coordinator_processes_share_the_work_and_lose_nothing(postgres_serv
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigkill-first"])
 def test_coordinator_processes_end_together(postgres_server, tmp_path, stop):
     """Ctrl-C ends every server process quietly; the first killed alone takes the others
-    with it (no orphan keeps serving the port)."""
+    with it (no orphan keeps serving the port), and multiprocessing's resource tracker
+    too."""
     name = postgres_server.create_database()
     cluster = Cluster(postgres_server.url(name), tmp_path, processes=3)
     try:
@@ -253,6 +288,9 @@ def test_coordinator_processes_end_together(postgres_server, tmp_path, stop):
         first = cluster.coordinator
         others = wait_until(lambda: len(server_processes(first.pid)) == 2
                             and server_processes(first.pid), 60, "two more processes")
+        family = descendants(first.pid)
+        assert set(others) <= set(family)
+        assert any("resource_tracker" in cmd for _, cmd in family.values()), family
         if stop == "ctrl-c":                           # once all three serve:
             wait_until(lambda: "3 processes" in (tmp_path / "coordinator.log").read_text(),
                        60, "the coordinator's banner")
@@ -262,7 +300,7 @@ def test_coordinator_processes_end_together(postgres_server, tmp_path, stop):
         else:
             first.kill()
             first.wait(timeout=30)
-        wait_until(lambda: not any(map(running, others)), 30, "the other processes to end")
+        wait_until(lambda: not still_there(family), 30, "every process it started to end")
     finally:
         cluster.stop()
         postgres_server.drop_database(name)

@@ -115,3 +115,6 @@ def islands(
                   f"({summary['islands_per_hour']:,} islands/hour on {procs} processes); "
                   f"{len(summary['front'])} genomes on the last front")
     console.print(f"run directory: {out}")
+    if summary["terminated"]:
+        console.print("terminated (SIGTERM): started again, the run resumes")
+        raise typer.Exit(143)

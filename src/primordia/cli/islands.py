@@ -83,7 +83,8 @@ def worker(
                                               "many seconds without a job."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
 ) -> None:
-    """Work island jobs for a coordinator until Ctrl-C (once: finish, twice: release)."""
+    """Work island jobs for a coordinator until Ctrl-C (once: finish, twice: release) or
+    SIGTERM (release; exit code 143)."""
     from primordia.distributed.worker import work
 
     if not 1 <= procs <= 1024:
@@ -92,7 +93,9 @@ def worker(
     stats = work(server, admission=token, procs=procs, name=name, max_jobs=max_jobs,
                  idle_exit=idle_exit, say=(lambda s: None) if quiet else console.print)
     console.print(f"worker: {stats.done} islands done, {stats.refused} refused, "
-                  f"{stats.dropped} dropped")
+                  f"{stats.dropped} dropped" + (" (terminated)" if stats.terminated else ""))
+    if stats.terminated:
+        raise typer.Exit(143)               # 128 + SIGTERM, as if the signal had ended it
 
 
 @app.command()

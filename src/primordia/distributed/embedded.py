@@ -3,7 +3,9 @@ coordinator in-process on an SQLite database in the run directory, serves its AP
 loopback port, and works its jobs with a worker whose islands run in one process per core
 -- the same HTTP path, database and worker code as a distributed run. The workers are the
 coordinator's own (registered ``local``), so their results need no replicas. Started again
-on the same run directory, it resumes where it stopped."""
+on the same run directory, it resumes where it stopped. Killed, it takes its island processes
+with it (they end with the process that started them, see children.py); SIGTERM stops it as
+a second Ctrl-C does, after which it still writes the run's files."""
 
 from __future__ import annotations
 
@@ -60,7 +62,8 @@ def run_embedded(exp: ExperimentConfig, out: Path, procs: int = 1, source_text: 
                  on_status: Callable[[dict[str, Any]], None] = lambda s: None,
                  say: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Run (or resume) ``exp`` to its last generation in the run directory ``out``; its
-    summary. ``on_status`` gets the coordinator's status about once a second."""
+    summary, with ``terminated`` (not in summary.json) set if SIGTERM stopped the run.
+    ``on_status`` gets the coordinator's status about once a second."""
     rundir = RunDirectory(out)
     if source_text:
         rundir.write_text("experiment.toml", source_text)
@@ -99,6 +102,7 @@ def run_embedded(exp: ExperimentConfig, out: Path, procs: int = 1, source_text: 
                     "islands_per_hour": round(stats.done * 3600 / wall) if wall > 0 else None})
     rundir.write_json("summary.json", summary)
     engine.dispose()
+    summary["terminated"] = stats.terminated
     return summary
 
 

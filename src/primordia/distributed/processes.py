@@ -18,6 +18,7 @@ import uvicorn
 from primordia.core.errors import ConfigError
 from primordia.web.guard import listening_socket
 
+from .children import end_with_parent
 from .coordinator import Coordinator
 from .db import open_engine
 from .server import create_app
@@ -77,11 +78,8 @@ def _serve_child(db_url: str, token: str | None, host: str, port: int, ready) ->
 
 
 def _end_with_parent() -> None:
-    """Ask Linux to stop this process when the one that started it dies, even by
-    SIGKILL (elsewhere the first process's exit ends it, as a daemon child)."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM))         # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    """Get SIGTERM when the process that started this one dies, even by SIGKILL, so
+    that no server process keeps serving the port alone (see children.py). On
+    SIGTERM uvicorn closes the socket at once and ends after the requests under way (a
+    long-polling claim: at most protocol.MAX_WAIT seconds)."""
+    end_with_parent(multiprocessing.parent_process().pid, signal.SIGTERM)

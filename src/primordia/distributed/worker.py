@@ -3,7 +3,9 @@ in ``procs`` processes with the engine of ``primordia run``, renews its leases w
 run, and posts the outcomes. Transport errors are retried with backoff (a coordinator may
 restart); a submission is safe to repeat (the coordinator keeps one result per lease).
 The first SIGINT stops claiming and lets running islands finish; a second releases their
-leases and exits at once."""
+leases and exits at once, and so does SIGTERM (``WorkerStats.terminated``: the command then
+exits with 143). The island processes end with the worker however it ends, even by SIGKILL
+(see children.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import httpx
 
 from primordia.core.errors import ConfigError, PrimordiaError
 
+from .children import end_with_parent
 from .protocol import MAX_BATCH, PROTOCOL_VERSION, JobOffer
 
 TOKEN_ENV = "PRIMORDIA_WORKER_TOKEN"
@@ -165,8 +168,11 @@ def run_job(spec_json: str, threads: int = 1) -> tuple[dict[str, Any], float]:
     return outcome.model_dump(mode="json"), time.perf_counter() - t0
 
 
-def _ignore_sigint() -> None:
+def _island_process(worker_pid: int) -> None:
+    """A pool process's start: Ctrl-C is the worker's to handle (it reaches the whole
+    process group), and the process is killed when the worker dies."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_parent(worker_pid, signal.SIGKILL)
 
 
 @dataclass
@@ -174,6 +180,8 @@ class WorkerStats:
     done: int = 0
     refused: int = 0
     dropped: int = 0
+    terminated: bool = False
+    """SIGTERM stopped the worker (its leases were released)."""
 
 
 def work(server: str, admission: str | None = None, procs: int = 1, name: str | None = None,
@@ -181,16 +189,15 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
          say: Callable[[str], None] = lambda s: None,
          should_stop: Callable[[], bool] = lambda: False,
          runner: Callable[[str], tuple[dict[str, Any], float]] = run_job) -> WorkerStats:
-    """Serve a coordinator until stopped (SIGINT), ``max_jobs`` are done, or no job came
-    for ``idle_exit`` seconds, or ``should_stop()``. ``runner`` runs a job's spec in a pool
-    process."""
+    """Serve a coordinator until stopped (SIGINT or SIGTERM), ``max_jobs`` are done, or no
+    job came for ``idle_exit`` seconds, or ``should_stop()``. ``runner`` runs a job's spec in
+    a pool process. Signals are handled only when called from the main thread."""
     client = Client(server, admission)
     sigints = [0]
     client.abort = lambda: sigints[0] >= 2
     client.register(name or socket.gethostname()[:64] or "worker", procs)
     say(f"registered with {server}" + (f" as worker {client.worker_id}"
                                        if client.worker_id else ""))
-    stats = WorkerStats()
     running: dict[Future, JobOffer] = {}
     gone: set[int] = set()
     stopping = threading.Event()
@@ -202,9 +209,19 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
         if sigints[0] == 1:
             say("stopping: finishing running islands (Ctrl-C again to release them)")
 
-    previous = None
+    def on_sigterm(signum, frame) -> None:
+        """Stop as a second Ctrl-C does: release the leases, end the island processes."""
+        if not stats.terminated:
+            say("terminated: releasing running islands")
+        stats.terminated = True
+        sigints[0] = max(sigints[0], 2)
+        stopping.set()
+
+    previous: dict[int, Any] = {}
+    stats = WorkerStats()
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, on_sigint)
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_sigint)
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, on_sigterm)
 
     quit_beats = threading.Event()
 
@@ -223,7 +240,8 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
             quit_beats.wait(max(0.5, min(period, 30.0)))
 
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=procs, mp_context=ctx, initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=procs, mp_context=ctx, initializer=_island_process,
+                               initargs=(os.getpid(),))
     beat = threading.Thread(target=heartbeats, name="heartbeats", daemon=True)
     beat.start()
     idle_since = time.monotonic()
@@ -325,6 +343,7 @@ def work(server: str, admission: str | None = None, procs: int = 1, name: str | 
             for child in multiprocessing.active_children():
                 child.terminate()
         pool.shutdown(wait=sigints[0] < 2, cancel_futures=True)
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            if handler is not None:                  # None: not set from Python
+                signal.signal(signum, handler)
     return stats
