@@ -177,7 +177,7 @@ def test_the_session_cap_refuses_with_429_until_one_is_deleted(client):
     assert len(listed) == 3
 
 
-def test_with_a_token_mutating_routes_need_the_bearer_header():
+def test_with_a_token_every_route_but_health_needs_the_bearer_header():
     with TestClient(create_app(token=TOKEN)) as c:
         assert c.get("/health").status_code == 200
         body = {"world": "hex", "config": SMALL["hex"]}
@@ -193,7 +193,10 @@ def test_with_a_token_mutating_routes_need_the_bearer_header():
             error(c.post(f"/v1/sessions/{sid}/{path}", json=payload), 401)
             assert c.post(f"/v1/sessions/{sid}/{path}", json=payload,
                           headers=ok).status_code == 200
-        assert c.get(f"/v1/sessions/{sid}/state").status_code == 200
+        for path in ("/v1/worlds", "/v1/sessions", f"/v1/sessions/{sid}",
+                     f"/v1/sessions/{sid}/state", "/v1/runs", "/v1/runs/any/recording"):
+            error(c.get(path), 401)                       # reads too
+            assert c.get(path, headers=ok).status_code in (200, 404), path
         error(c.delete(f"/v1/sessions/{sid}"), 401)
         assert c.delete(f"/v1/sessions/{sid}", headers=ok).status_code == 200
 

@@ -229,8 +229,8 @@ def test_hex_pages_say_they_step_by_deltas(client):
     ("truncated", ["not a readable recording", "record.jsonl.gz"]),
     ("badgrid", ["line 4", "3 tiles, not 32 x 32"]),
     ("nokey", ["line 4", "npcs"]),
-    ("stranger", ["line 4", "not a frame", "delta"]),
-    ("sandboxrun", ["no frame after the header"]),
+    ("stranger", ["line 4", "type", "'tick' or 'full'", "delta"]),
+    ("sandboxrun", ["line 1", "npcs: Field required"]),      # a header that lacks its fields
 ])
 def test_broken_sandbox_recordings_are_422_naming_the_problem(client, root, name, words):
     r = client.get(f"/v1/runs/{name}/recording")

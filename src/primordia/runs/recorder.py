@@ -121,14 +121,36 @@ def check_sealed(f, length: Any, path: Path) -> None:
                              "to resume")
 
 
-def read_recording(path: str | Path) -> Iterator[dict[str, Any]]:
-    """The header and frames of a recording, one dict per line."""
+MAX_LINE_BYTES = 64 << 20
+"""Longest line a recording may hold uncompressed: a snapshot of the largest world
+(65,536 hex organisms) is about 12 MB."""
+
+
+def read_recording(path: str | Path, max_line: int = MAX_LINE_BYTES,
+                   max_total: int | None = None) -> Iterator[dict[str, Any]]:
+    """The header and frames of a recording, one dict per line. Decompression is bounded:
+    a line longer than ``max_line`` or a file that inflates past ``max_total`` bytes is
+    refused once that much has been read, never held whole (a small file may inflate to
+    gigabytes)."""
+    total = 0
     try:
         with gzip.open(path, "rb") as f:
-            for n, line in enumerate(f, start=1):
+            n = 0
+            while True:
+                line = f.readline(max_line + 1)
+                if not line:
+                    return
+                n += 1
+                total += len(line)
+                if len(line) > max_line:
+                    raise InputFileError(f"{path}: line {n} is longer than {max_line:,} bytes "
+                                         "uncompressed")
+                if max_total is not None and total > max_total:
+                    raise InputFileError(f"{path}: more than {max_total:,} bytes "
+                                         "uncompressed, the limit")
                 try:
                     yield orjson.loads(line)
                 except orjson.JSONDecodeError:
                     raise InputFileError(f"{path}: line {n} is not JSON") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputFileError(f"{path}: not a readable recording ({exc})") from None

@@ -44,8 +44,8 @@ def create_app(token: str | None = None, max_sessions: int = 8,
                max_body_bytes: int = MAX_BODY_BYTES, snapshot_every: int = 100,
                static_dir: Path | None = STATIC, runs: Path | None = None,
                idle_seconds: float = IDLE_SECONDS) -> FastAPI:
-    """The server. With ``token``, routes that change sessions and the stream need
-    ``Authorization: Bearer <token>`` (the stream also takes ``?token=``). With ``runs``, the
+    """The server. With ``token``, every /v1 route and the stream need
+    ``Authorization: Bearer <token>`` (the stream also takes ``?token=``); /health does not. With ``runs``, the
     recorded runs under that folder can be replayed (read-only). Sessions idle for
     ``idle_seconds`` are deleted."""
     manager = SessionManager(max_sessions=max_sessions, snapshot_every=snapshot_every,
@@ -74,11 +74,13 @@ def create_app(token: str | None = None, max_sessions: int = 8,
         return reply({"status": "ok", "version": __version__, "sessions": len(manager.all())})
 
     @app.get("/v1/worlds")
-    async def worlds() -> Response:
+    async def worlds(authorization: str | None = Header(None)) -> Response:
+        guard(authorization)
         return reply(describe_worlds())
 
     @app.get("/v1/sessions")
-    async def list_sessions() -> Response:
+    async def list_sessions(authorization: str | None = Header(None)) -> Response:
+        guard(authorization)
         return reply({"sessions": [_info(live) for live in manager.all()]})
 
     @app.post("/v1/sessions", status_code=201)
@@ -90,11 +92,14 @@ def create_app(token: str | None = None, max_sessions: int = 8,
         return reply({"metadata": live.session.metadata(), "snapshot": snap}, 201)
 
     @app.get("/v1/sessions/{session_id}")
-    async def session_info(session_id: str) -> Response:
+    async def session_info(session_id: str, authorization: str | None = Header(None)
+                           ) -> Response:
+        guard(authorization)
         return reply(_info(manager.get(session_id)))
 
     @app.get("/v1/sessions/{session_id}/state")
-    async def state(session_id: str) -> Response:
+    async def state(session_id: str, authorization: str | None = Header(None)) -> Response:
+        guard(authorization)
         return reply(await manager.snapshot(manager.get(session_id)))
 
     @app.post("/v1/sessions/{session_id}/step")
@@ -126,13 +131,16 @@ def create_app(token: str | None = None, max_sessions: int = 8,
         return reply({"id": session_id, "deleted": True})
 
     @app.get("/v1/runs")
-    async def list_runs() -> Response:
+    async def list_runs(authorization: str | None = Header(None)) -> Response:
+        guard(authorization)
         found = await asyncio.to_thread(library.runs)
         return reply({"enabled": library.root is not None, "runs": found})
 
     @app.get("/v1/runs/{name:path}/recording")
     async def recording(name: str, start: int = Query(0, alias="from", ge=0),
-                        end: int | None = Query(None, alias="to", ge=0)) -> Response:
+                        end: int | None = Query(None, alias="to", ge=0),
+                        authorization: str | None = Header(None)) -> Response:
+        guard(authorization)
         rec = await asyncio.to_thread(library.recording, name)
         return reply(rec.page(start, start if end is None else end))
 

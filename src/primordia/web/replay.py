@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 from primordia.core.errors import InputFileError
 from primordia.runs.recorder import read_recording
+from primordia.runs.recording_schema import LineChecker
 
 from .adapters.sandbox import frame_snapshot
 from .errors import ApiError
@@ -27,6 +28,9 @@ MAX_DEPTH = 3
 """How deep under the root run directories are looked for."""
 MAX_RECORDING_BYTES = 64 << 20
 """Largest recording (compressed) the server loads; it is held in memory while replayed."""
+MAX_RECORDING_TEXT = 256 << 20
+"""Largest recording, uncompressed, the server loads: a gzip file inflates up to a thousand
+times, so the compressed limit alone does not bound memory."""
 CACHED_RECORDINGS = 2
 
 
@@ -76,9 +80,10 @@ def world_of(path: Path) -> str | None:
 
 
 def load(path: Path) -> Recording:
-    """Read a recording of either world; a file in another format or a broken one is a 422
-    naming the problem."""
-    lines = read_recording(path)
+    """Read a recording of either world, checking every line against its world's schema
+    (runs/recording_schema.py) and decompressing within ``MAX_RECORDING_TEXT``; a file in
+    another format or a broken one is a 422 naming the line and the problem."""
+    lines = read_recording(path, max_total=MAX_RECORDING_TEXT)
     try:
         try:
             first = next(lines)
@@ -90,14 +95,23 @@ def load(path: Path) -> Recording:
                 or world not in ("hex", "sandbox"):
             raise ApiError(422, "not_replayable", "recording: no header of a hex or sandbox "
                            "run (primordia run hex|sandbox) on its first line", "name")
+        checker = LineChecker(str(path), first)
         header = {k: v for k, v in first.items() if k != "type"}
-        return (_load_hex if world == "hex" else _load_sandbox)(header, lines)
+        return (_load_hex if world == "hex" else _load_sandbox)(header, _checked(lines,
+                                                                                  checker))
     except InputFileError as exc:         # the message names the file, not where it is
         raise ApiError(422, "not_replayable", f"recording: {exc}".replace(str(path), RECORDING),
                        "name") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ApiError(422, "not_replayable", f"recording: malformed line ({exc!r})",
                        "name") from None
+
+
+def _checked(lines: Iterator[dict[str, Any]], checker: LineChecker
+             ) -> Iterator[dict[str, Any]]:
+    for n, line in enumerate(lines, start=2):
+        checker.check(n, line)
+        yield line
 
 
 def _load_hex(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recording:

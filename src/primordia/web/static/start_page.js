@@ -10,7 +10,22 @@ let worlds = [];
 
 export async function showStart() {
   $("token").value = token();
-  const w = await get("/v1/worlds");
+  // a server started with --token answers every /v1 route only with it: ask, then retry
+  $("token").onchange = () => { setToken($("token").value.trim()); showStart().catch(shown); };
+  let w;
+  try {
+    w = await get("/v1/worlds");
+  } catch (e) {
+    if (e.status !== 401) throw e;
+    const status = $("status");
+    status.textContent = token() ? "The server refused this token: enter the one it was started with."
+      : "This server needs a token: enter the one it was started with (field above).";
+    status.classList.add("bad");
+    $("token").focus();
+    return;
+  }
+  $("status").textContent = "";
+  $("status").classList.remove("bad");
   worlds = w.worlds;
   const sel = $("world-select");
   const keep = sel.value;
@@ -19,8 +34,12 @@ export async function showStart() {
   sel.onchange = () => buildForm();
   buildForm();
   $("new-session").onsubmit = (ev) => { ev.preventDefault(); create(); };
-  $("token").onchange = () => setToken($("token").value.trim());
   await Promise.all([listSessions(), showRuns()]);
+}
+
+function shown(e) {
+  $("status").textContent = e.message;
+  $("status").classList.add("bad");
 }
 
 function world() {

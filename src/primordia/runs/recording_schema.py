@@ -1,0 +1,229 @@
+"""The schema of a recording, one per world: every line of ``record.jsonl.gz`` as the run
+wrote it, with the bounds and cross-references a reader relies on (coordinates inside the
+header's grid, turns that fit 64 bits and follow each other, known item and facing names).
+A recording is a file someone may have edited or crafted, so a replay checks every line
+against its world's schema when it opens the file, and refuses it with the line's number.
+
+The hex recording (``primordia run hex``, runs/hex_run.py): a header, then a ``snapshot``
+every N turns and a ``delta`` for every turn. The sandbox recording (``primordia run
+sandbox``, runs/recorder.py): a header, then a ``tick`` or ``full`` frame every N ticks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, \
+    StrictStr, TypeAdapter, ValidationError
+
+from primordia.core.config import describe
+from primordia.core.errors import InputFileError
+from primordia.worlds.hex.grid import FACING_NAMES
+from primordia.worlds.sandbox import constants as c
+
+from .recorder import STAT_KEYS
+
+MAX_SIDE = 4096
+"""Largest grid side a recording may claim (the worlds' own limit)."""
+Id = Annotated[StrictInt, Field(ge=0, lt=2**63)]
+Parent = Annotated[StrictInt, Field(ge=-1, lt=2**63)]
+Turn = Annotated[StrictInt, Field(ge=0, lt=2**53)]
+"""Turns and ticks: non-negative, and exact as a JavaScript number (the dashboard's)."""
+Count = Annotated[StrictInt, Field(ge=0, lt=2**53)]
+Side = Annotated[StrictInt, Field(ge=1, le=MAX_SIDE)]
+Coord = Annotated[StrictInt, Field(ge=0, lt=MAX_SIDE)]
+Value = Annotated[StrictInt, Field(gt=-2**53, lt=2**53)]
+"""A counter or level that may go negative, exact as a JavaScript number."""
+Metrics = Annotated[dict[Annotated[StrictStr, Field(max_length=64)], Count],
+                    Field(max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+
+class Open(BaseModel):
+    """A part whose other keys are the run's own business (its config), kept as they are."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+# ---- hex ---------------------------------------------------------------------------------------
+
+class HexHeader(Strict):
+    type: Literal["header"]
+    world: Literal["hex"]
+    seed: Annotated[StrictInt, Field(ge=0, lt=2**63)]
+    width: Side
+    height: Side
+    turns: Turn
+    every_n: Annotated[StrictInt, Field(ge=1, lt=2**31)]
+    config: Open
+
+
+class HexOrganism(Strict):
+    id: Id
+    q: Coord
+    r: Coord
+    facing: Literal[FACING_NAMES]  # type: ignore[valid-type]
+    turns_since_last_meal: Count
+    meals_eaten: Count
+    generation: Count
+    parent: Parent
+    born: Turn
+
+
+class HexCell(Strict):
+    q: Coord
+    r: Coord
+    organism_ids: Annotated[list[Id], Field(max_length=1)]
+
+
+class HexSnapshotData(Strict):
+    turn: Turn
+    rng_seed: Annotated[StrictInt, Field(ge=0, lt=2**63)]
+    config: Open
+    organisms: list[HexOrganism]
+    occupancy: list[HexCell]
+    metrics: Metrics
+
+
+class HexSnapshot(Strict):
+    type: Literal["snapshot"]
+    t: Turn
+    data: HexSnapshotData
+
+
+Cell = Annotated[list[Coord], Field(min_length=2, max_length=2)]
+
+
+class HexMove(Strict):
+    id: Id
+    from_: Cell = Field(alias="from")
+    to: Cell
+
+
+class HexDeltaData(Strict):
+    turn: Turn
+    moves: list[HexMove]
+    removed: list[Id]
+    spawned: list[HexOrganism]
+    metrics: Metrics
+    tiles: Annotated[list[Any], Field(max_length=0)] = []
+
+
+class HexDelta(Strict):
+    type: Literal["delta"]
+    t: Turn
+    data: HexDeltaData
+
+
+HexLine = Annotated[Union[HexSnapshot, HexDelta], Field(discriminator="type")]
+
+
+# ---- sandbox -----------------------------------------------------------------------------------
+
+class SandboxHeader(Strict):
+    type: Literal["header"]
+    world: Literal["sandbox"]
+    seed: Annotated[StrictInt, Field(ge=0, lt=2**63)]
+    npcs: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+    world_size: Side
+    width: Side
+    height: Side
+    ticks: Turn
+    every_n: Annotated[StrictInt, Field(ge=1, lt=2**31)]
+    biomes: StrictBool
+    biome_grid: None
+
+
+class SandboxNpc(Strict):
+    id: Id
+    x: Coord
+    y: Coord
+    hp: Value
+    e: Value
+    it: Annotated[StrictInt, Field(ge=0, lt=len(c.ITEM_NAMES))]
+    g: Value
+    a: Count
+    f: Value
+    s: Value
+    gl: Annotated[StrictInt, Field(ge=0, le=65536)]
+    gen: Annotated[StrictStr, Field(max_length=4 * 65536 // 3 + 4)] | None = None
+
+
+class SandboxFrame(Strict):
+    type: Literal["tick", "full"]
+    t: Turn
+    npcs: list[SandboxNpc]
+    grid: StrictStr
+    s: Annotated[dict[Literal[tuple(STAT_KEYS)], Count],  # type: ignore[misc]
+                 Field(max_length=len(STAT_KEYS))] = {}
+    fr: Annotated[StrictFloat | StrictInt, Field(ge=0, le=1)] | None = None
+
+
+# ---- checking a whole file ----------------------------------------------------------------------
+
+HEADERS: dict[str, TypeAdapter] = {"hex": TypeAdapter(HexHeader),
+                                   "sandbox": TypeAdapter(SandboxHeader)}
+LINES: dict[str, TypeAdapter] = {"hex": TypeAdapter(HexLine),
+                                 "sandbox": TypeAdapter(SandboxFrame)}
+
+
+class LineChecker:
+    """Checks the lines of one recording in order against its world's schema and its header;
+    ``check(n, line)`` raises InputFileError naming line ``n`` and what is wrong."""
+
+    def __init__(self, source: str, header: dict[str, Any]) -> None:
+        self.source = source
+        world = header.get("world") if isinstance(header, dict) else None
+        if world not in HEADERS:
+            raise InputFileError(f"{source}: line 1 is not the header of a hex or sandbox run")
+        self.world = world
+        self.header = self._validate(HEADERS[world], 1, header)
+        self.last_t = -1
+
+    def _validate(self, adapter: TypeAdapter, n: int, line: Any) -> Any:
+        try:
+            return adapter.validate_python(line)
+        except ValidationError as exc:
+            raise InputFileError(f"{self.source}: line {n}: {describe(exc)}") from None
+
+    def check(self, n: int, line: Any) -> None:
+        item = self._validate(LINES[self.world], n, line)
+        bad = self._hex(item) if self.world == "hex" else self._sandbox(item)
+        if item.t < self.last_t or (item.t == self.last_t and item.type != "snapshot"):
+            bad = bad or f"turn {item.t} comes after turn {self.last_t}"
+        self.last_t = item.t
+        if bad:
+            raise InputFileError(f"{self.source}: line {n}: {bad}")
+
+    def _hex(self, item: HexSnapshot | HexDelta) -> str | None:
+        w, h = self.header.width, self.header.height
+        if item.data.turn != item.t:
+            return f"t {item.t} and data.turn {item.data.turn} differ"
+        if isinstance(item, HexSnapshot):
+            cells = [(o.q, o.r) for o in item.data.organisms] + \
+                [(x.q, x.r) for x in item.data.occupancy]
+        else:
+            cells = [tuple(m.from_) for m in item.data.moves] + \
+                [tuple(m.to) for m in item.data.moves] + \
+                [(o.q, o.r) for o in item.data.spawned]
+        off = next(((q, r) for q, r in cells if q >= w or r >= h), None)
+        return None if off is None else f"cell {list(off)} is outside the {w} x {h} grid"
+
+    def _sandbox(self, item: SandboxFrame) -> str | None:
+        w, h = self.header.width, self.header.height
+        off = next((npc for npc in item.npcs if npc.x >= w or npc.y >= h), None)
+        if off is not None:
+            return f"NPC {off.id} at ({off.x}, {off.y}) is off the {w} x {h} map"
+        try:
+            tiles = base64.b64decode(item.grid, validate=True)
+        except (binascii.Error, ValueError):
+            return "grid is not base64"
+        if len(tiles) != w * h:
+            return f"grid holds {len(tiles)} tiles, not {w} x {h}"
+        if max(tiles, default=0) >= len(c.TILE_NAMES):
+            return f"grid holds tile code {max(tiles)}, beyond the {len(c.TILE_NAMES)} tiles"
+        return None
