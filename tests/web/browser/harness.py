@@ -19,8 +19,9 @@ REPO = Path(__file__).resolve().parents[3]
 SERVER = """
 import sys, uvicorn
 from primordia.web.app import create_app
-uvicorn.run(create_app(runs=sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]),
-            ws="websockets-sansio", log_level="warning")
+token = sys.argv[3] if len(sys.argv) > 3 else None
+uvicorn.run(create_app(runs=sys.argv[2], token=token), host="127.0.0.1",
+            port=int(sys.argv[1]), ws="websockets-sansio", log_level="warning")
 """
 
 
@@ -30,12 +31,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(runs_root: Path) -> tuple[subprocess.Popen, str]:
-    """``create_app(runs=runs_root)`` under uvicorn in a subprocess; returns it and its URL
-    once /health answers (RuntimeError if it exits or never answers)."""
+def start_server(runs_root: Path, token: str | None = None) -> tuple[subprocess.Popen, str]:
+    """``create_app(runs=runs_root, token=token)`` under uvicorn in a subprocess; returns it
+    and its URL once /health answers (RuntimeError if it exits or never answers)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(runs_root)],
-                            cwd=REPO)
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(runs_root),
+                             *([token] if token else [])], cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         if proc.poll() is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 
 from ..wire import apply
-from .harness import create_session
+from .harness import create_session, start_server, stop_server
 
 BRIGHT_PIXELS = """() => {
   // organisms are drawn in saturated lineage colours; grid, tiles and background are not
@@ -47,6 +47,30 @@ def click_organism(page) -> int:
             page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
             return oid
     raise AssertionError("no organism inside the canvas")
+
+
+def test_a_server_with_a_token_is_asked_for_it_then_shows_its_worlds(browser, runs_root):
+    proc, url = start_server(runs_root, token="tok-123")
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=url)
+    try:
+        p = context.new_page()
+        p.set_default_timeout(60_000)
+        p.goto("/")
+        p.wait_for_function("document.getElementById('status').textContent"
+                            ".includes('needs a token')")
+        assert p.locator("#world-select option").count() == 0
+        p.fill("#token", "wrong")
+        p.dispatch_event("#token", "change")
+        p.wait_for_function("document.getElementById('status').textContent"
+                            ".includes('refused this token')")
+        p.fill("#token", "tok-123")
+        p.dispatch_event("#token", "change")
+        p.wait_for_selector("#world-select option[value='hex']", state="attached")
+        assert p.text_content("#status") == ""
+        assert p.evaluate("localStorage.getItem('primordia.token')") == "tok-123"
+    finally:
+        context.close()
+        stop_server(proc)
 
 
 def test_start_page_builds_the_form_from_the_server(page, server):
