@@ -107,3 +107,21 @@ def test_when_full_the_longest_idle_session_gives_way():
                client.get("/v1/sessions").json()["payload"]["sessions"]}
         assert ids == {second["id"], third["id"]}
         assert client.get(f"/v1/sessions/{first['id']}").status_code == 404
+
+
+def test_a_session_streams_to_a_bounded_number_of_clients_sharing_one_snapshot(monkeypatch):
+    from primordia.web import manager as manager_module
+    monkeypatch.setattr(manager_module, "MAX_CLIENTS", 3)
+    app = create_app()
+    with TestClient(app) as client:
+        meta = _create(client, "hex", {"world_width": 6, "num_organisms": 4})
+        url = f"/v1/sessions/{meta['id']}/stream"
+        with client.websocket_connect(url) as a, client.websocket_connect(url) as b, \
+                client.websocket_connect(url) as c:
+            first = [ws.receive_text() for ws in (a, b, c)]
+            assert first[0] == first[1] == first[2]
+            session = app.state.manager.get(meta["id"]).session
+            assert session.snapshot_message() is session.snapshot_message()   # one string
+            with client.websocket_connect(url) as d:
+                msg = d.receive_json()["payload"]
+                assert msg["type"] == "Error" and msg["data"]["code"] == "too_many_clients"

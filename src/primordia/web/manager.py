@@ -22,6 +22,8 @@ MAX_BATCH_SECONDS = 0.05
 steady stream rather than bursts."""
 IDLE_SECONDS = 1800.0
 """A session nobody has asked about or watched for this long is deleted (``--idle-timeout``)."""
+MAX_CLIENTS = 64
+"""Stream connections one session serves at once; more are refused (each holds a queue)."""
 GIVE_WAY_SECONDS = 60.0
 """When the server is full, the longest-idle session that has been idle at least this long
 is deleted to make room for a new one."""
@@ -185,7 +187,7 @@ class SessionManager:
                                      {"organism_id": f, "alive": False, "turn": s.turn})
                           for f, v in focus.items()}
             metrics = message("Metrics", s.metrics())
-            resync = message("StateSnapshot", snap) if due else None
+            resync = s.snapshot_message() if due else None
             return deltas, snap, out, focus, focus_msgs, metrics, resync
 
         async def body():
@@ -217,7 +219,7 @@ class SessionManager:
         def work():
             s.reset(seed)
             snap = s.snapshot()
-            return snap, message("StateSnapshot", snap)
+            return snap, s.snapshot_message()
 
         async def body():
             snap, msg = await asyncio.to_thread(work)
@@ -277,11 +279,15 @@ class SessionManager:
 
     # ---- stream clients --------------------------------------------------------------------------
     async def subscribe(self, live: Live) -> Client:
-        """A new stream client, its queue starting with a snapshot."""
+        """A new stream client, its queue starting with a snapshot; ApiError 429 when the
+        session already has ``MAX_CLIENTS``."""
+        if len(live.clients) >= MAX_CLIENTS:
+            raise ApiError(429, "too_many_clients", f"this session already streams to "
+                           f"{MAX_CLIENTS} clients")
         client = Client(Outbox(self.outbox_messages, self.outbox_bytes))
 
         def work():
-            return message("StateSnapshot", live.session.snapshot())
+            return live.session.snapshot_message()
 
         async def body():
             client.outbox.resynced(await asyncio.to_thread(work))
@@ -302,7 +308,7 @@ class SessionManager:
     async def resync(self, live: Live, client: Client) -> None:
         """A fresh snapshot for a client whose queue overflowed."""
         def work():
-            return message("StateSnapshot", live.session.snapshot())
+            return live.session.snapshot_message()
 
         async def body():
             client.outbox.resynced(await asyncio.to_thread(work))

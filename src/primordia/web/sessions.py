@@ -10,7 +10,7 @@ from typing import Any
 from .adapters import ADAPTERS, WorldAdapter
 from .brain_view import brain_view
 from .errors import ApiError
-from .protocol import MAX_COUNT
+from .protocol import MAX_COUNT, message
 
 MAX_STEP_WORK = 262_144
 """Organism-turns one step request (REST or stream) may ask for: a step's deltas are held
@@ -39,6 +39,7 @@ class Session:
         self.adapter: WorldAdapter = adapter(self.config, brain)
         self._snapshot: dict[str, Any] = {}
         self._snapshot_key: tuple[int, int] | None = None
+        self._snapshot_message: tuple[tuple[int, int], str] | None = None
         self._resets = 0
 
     @property
@@ -74,6 +75,15 @@ class Session:
         if self._snapshot_key != key:
             self._snapshot, self._snapshot_key = self.adapter.snapshot(), key
         return self._snapshot
+
+    def snapshot_message(self) -> str:
+        """The snapshot as a serialised StateSnapshot stream message, made once a turn: every
+        stream client that needs it then holds the same string, not a copy each (a large
+        world's snapshot is about 12 MB)."""
+        key = (self._resets, self.turn)
+        if self._snapshot_message is None or self._snapshot_message[0] != key:
+            self._snapshot_message = (key, message("StateSnapshot", self.snapshot()))
+        return self._snapshot_message[1]
 
     def metrics(self) -> dict[str, Any]:
         return self.adapter.metrics()

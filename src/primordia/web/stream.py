@@ -21,6 +21,7 @@ from .protocol import CommandError, Pause, SetFocus, Start, Step, error_message,
 MAX_COMMAND_BYTES = 4096
 CLOSE_POLICY = 1008        # WebSocket close code: refused (bad token)
 CLOSE_GONE = 4404          # the session does not exist or was deleted
+CLOSE_BUSY = 1013          # try again later: the session streams to as many as it may
 
 
 async def stream(websocket: WebSocket, session_id: str, manager: SessionManager,
@@ -37,7 +38,12 @@ async def stream(websocket: WebSocket, session_id: str, manager: SessionManager,
         await websocket.send_text(error_message(exc.code, exc.message))
         await websocket.close(code=CLOSE_GONE)
         return
-    client = await manager.subscribe(live)
+    try:
+        client = await manager.subscribe(live)
+    except ApiError as exc:                  # too many clients, or deleted meanwhile
+        await websocket.send_text(error_message(exc.code, exc.message))
+        await websocket.close(code=CLOSE_BUSY if exc.status == 429 else CLOSE_GONE)
+        return
     writer = asyncio.create_task(_write(websocket, live, client, manager))
     reader = asyncio.create_task(_read(websocket, live, client, manager))
     try:
