@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from primordia.core.checks import ArraySpec
 from primordia.core.config import Config, describe, read_toml
-from primordia.core.errors import ConfigError, InputFileError
+from primordia.core.errors import ConfigError
 
 from .checkpoint import CheckpointFile, save_checkpoint
 from .recorder import Recorder
@@ -24,7 +24,6 @@ from .rundir import RunDirectory
 from .timeline import sample_every
 
 CHECKPOINT = "checkpoint.npz"
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 class RunMeta(BaseModel):
@@ -38,7 +37,9 @@ class RunMeta(BaseModel):
     record_every: int = Field(ge=1)
     checkpoint_every: int = Field(ge=0)
     record: str | None
-    record_bytes: int | None = Field(ge=1)   # a sealed recording is never empty
+    record_bytes: int | None = Field(ge=1)
+    """The recording's length when the checkpoint sealed it (never 0: a sealed recording
+    holds at least one gzip member); a resumed run cuts the file back to it."""
     wall_seconds: float = Field(ge=0, allow_inf_nan=False)
 
 
@@ -217,7 +218,6 @@ class WorldRun:
             run.samples = cls._checked_samples(path, meta.samples, at)
             run.wall_seconds = meta.wall_seconds
             run._resume_record_at = meta.record_bytes
-            run._check_recording(rundir)
             arrays = ckpt.read(run.checkpoint_layout())
         if values.get(key) != getattr(config, key) or count is not None:
             rundir.write_text("config.toml", config.to_toml())
@@ -239,24 +239,6 @@ class WorldRun:
                                   "samples.0")
             last = when
         return [dict(s) for s in samples]
-
-    def _check_recording(self, rundir: RunDirectory) -> None:
-        """A resumed run cuts its recording back to the checkpoint's length and appends:
-        the file must be a recording (gzip) at least that long."""
-        at = self._resume_record_at
-        if at is None:
-            return
-        path = self.record or rundir.file("record.jsonl.gz")
-        try:
-            size = path.stat().st_size
-            with open(path, "rb") as f:
-                head = f.read(2)
-        except OSError as exc:
-            raise InputFileError(f"{path}: cannot read the recording to resume it "
-                                 f"({exc.strerror or exc})") from None
-        if size < at or head != GZIP_MAGIC:
-            raise InputFileError(f"{path}: not the recording the checkpoint continues "
-                                 f"({size} bytes; the checkpoint sealed it at {at})")
 
     def _check_metrics(self) -> None:
         """The timeline's samples hold the metrics this world reports (after a resume)."""
