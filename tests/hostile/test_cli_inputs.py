@@ -159,3 +159,14 @@ def test_resume_after_an_intact_recording_appends_a_readable_stream(checkpointed
     with gzip.open(run / "record.jsonl.gz") as f:
         lines = f.read().splitlines()
     assert lines[0].startswith(b'{"type":"header"') and b'"t":300' in lines[-1]
+
+
+def test_resume_never_cuts_a_file_that_is_not_this_runs_recording(checkpointed_run, tmp_path):
+    """A checkpoint names its recording's path, and resume cuts that file back to where the
+    checkpoint sealed it: a path leading to another gzip file must leave it untouched."""
+    run = _copy(checkpointed_run, tmp_path)
+    rec = run / "record.jsonl.gz"
+    other = gzip.compress(b'{"type": "header", "world": "sandbox", "seed": 999}\n' * 20000)
+    rec.write_bytes(other)
+    assert_refused(cli("run", "--resume", str(run), "--ticks", "300"), "not the recording")
+    assert rec.read_bytes() == other

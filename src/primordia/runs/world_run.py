@@ -19,7 +19,7 @@ from primordia.core.config import Config, describe, read_toml
 from primordia.core.errors import ConfigError
 
 from .checkpoint import CheckpointFile, save_checkpoint
-from .recorder import Recorder
+from .recorder import Recorder, check_header
 from .rundir import RunDirectory
 from .timeline import sample_every
 
@@ -136,6 +136,8 @@ class WorldRun:
             self.world = self.new_world()
         record_path = self.record or (rundir.file("record.jsonl.gz") if rundir else None)
         if record_path is not None:
+            if self._resume_record_at is not None:
+                check_header(Path(record_path), self.WORLD, self.config.seed)
             self._recorder = self.open_recorder(record_path, self._resume_record_at)
         every = sample_every(self.limit, self.timeline)
         for r in self.reporters:
