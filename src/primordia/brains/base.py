@@ -5,11 +5,12 @@ brain without knowing which kind it is."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from primordia.core.checks import ArraySpec
+from primordia.core.errors import ConfigError
 from primordia.core.rng import DrawStream
 
 DEFAULT_MAX_GENOME_BYTES = 1 << 20
@@ -114,3 +115,15 @@ def state_layout(brain: Brain) -> dict[str, ArraySpec]:
         return {}
     return {name: ArraySpec.exact(np.asarray(a).dtype, *np.shape(a))
             for name, a in arrays().items()}
+
+
+def load_state(brain: Brain, arrays: Mapping[str, np.ndarray], source: str) -> None:
+    """Give a restored brain the state a checkpoint saved for it (its ``brain.*`` arrays),
+    if it keeps any; a refusal names the checkpoint."""
+    load = getattr(brain, "load_state_arrays", None)
+    if load is None:
+        return
+    try:
+        load({k[len("brain."):]: v for k, v in arrays.items() if k.startswith("brain.")})
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None

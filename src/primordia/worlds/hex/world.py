@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from primordia.brains.base import Brain, BrainIO, Substrate, genome_limit, state_layout
+from primordia.brains.base import (Brain, BrainIO, Substrate, genome_limit, load_state,
+                                   state_layout)
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.hashing import state_digest
@@ -346,11 +347,6 @@ class HexWorld:
         live = np.flatnonzero(w.state.alive)
         w.brain = brain
         w.brain.add([w.genomes[i] for i in live.tolist()], slots=live)
-        load = getattr(w.brain, "load_state_arrays", None)
-        if load is not None:
-            try:
-                load({k[len("brain."):]: v for k, v in a.items() if k.startswith("brain.")})
-            except ConfigError as exc:
-                raise ConfigError(f"{source}: {exc}") from None
+        load_state(w.brain, a, source)
         w.last_delta = TickDelta(w.turn)
         return w

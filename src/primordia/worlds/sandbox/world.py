@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from primordia.brains.base import Brain, BrainIO, Substrate, genome_limit, state_layout
+from primordia.brains.base import (Brain, BrainIO, Substrate, genome_limit, load_state,
+                                   state_layout)
 from primordia.brains.rounds import round_state_of
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
@@ -486,12 +487,7 @@ class SandboxWorld:
         w.brain = brain
         live = np.flatnonzero(present)
         w.brain.add([w.genomes[i] for i in live.tolist()], slots=live)
-        load = getattr(w.brain, "load_state_arrays", None)
-        if load is not None:
-            try:
-                load({k[len("brain."):]: v for k, v in a.items() if k.startswith("brain.")})
-            except ConfigError as exc:
-                raise ConfigError(f"{source}: {exc}") from None
+        load_state(w.brain, a, source)
         return w
 
     # ---- views ---------------------------------------------------------------------------------
