@@ -38,6 +38,8 @@ def run(app: Any, *, max_examples: int, seed: int = 1, headers: dict[str, str] |
         "seed": seed,
         "generation": {"max-examples": max_examples, "deterministic": True,
                        "database": "none"},
+        # generous: on a busy machine the first world of a kind compiles its kernels
+        "request-timeout": 120,
         "phases": {name: {"enabled": name in phases}
                    for name in ("examples", "coverage", "fuzzing", "stateful")},
         **({"headers": headers} if headers else {}),
