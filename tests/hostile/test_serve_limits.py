@@ -32,7 +32,7 @@ def test_a_step_may_do_only_so_much_work(world, config, population):
         most = MAX_STEP_WORK // population
         assert meta["max_step"] == most < MAX_COUNT
         r = client.post(f"/v1/sessions/{meta['id']}/step", json={"count": most + 1})
-        assert r.status_code == 422 and r.json()["error"]["code"] == "step_too_large"
+        assert r.status_code == 409 and r.json()["error"]["code"] == "step_too_large"
         assert r.json()["error"]["field"] == "count"
         r = client.post(f"/v1/sessions/{meta['id']}/step", json={"count": 2})
         assert r.status_code == 200 and len(r.json()["payload"]["deltas"]) == 2
@@ -62,7 +62,7 @@ def test_the_largest_world_a_request_may_ask_for_steps_in_bounded_memory():
         sid = meta["id"]
         assert meta["max_step"] == 4
         r = server.raw_post(f"/v1/sessions/{sid}/step", {"count": 1000})
-        assert r.status_code == 422 and r.json()["error"]["code"] == "step_too_large"
+        assert r.status_code == 409 and r.json()["error"]["code"] == "step_too_large"
         r = server.raw_post(f"/v1/sessions/{sid}/step", {"count": 4})
         assert r.status_code == 200 and len(r.content) < 40 << 20
         assert server.peak_rss_mb() < 3000

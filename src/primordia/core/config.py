@@ -7,13 +7,15 @@ resolved config is written back as TOML so that it, with the seed, reproduces th
 from __future__ import annotations
 
 import functools
+import numbers
 import tomllib
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError,
+                      ValidationInfo, field_validator)
 
 from .errors import ConfigError, InputFileError
 
@@ -30,6 +32,35 @@ class NumbersAreNotBooleans(BaseModel):
         if isinstance(value, bool) and info.field_name in numeric_fields(cls):
             raise ValueError("expected a number, not a boolean")
         return value
+
+
+def _whole(value: Any) -> Any:
+    """An integral float (3.0) or integer-like number (numpy's) as an int; anything else as
+    it is, for the strict check after this to accept or refuse."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return value
+
+
+def integer(*constraints: Any, **bounds: Any) -> Any:
+    """An integer as JSON Schema's ``integer`` has it, within ``constraints`` (annotated_types
+    such as ``Ge(0)``) and ``bounds`` (``Field``'s ge, le, ...): 3, and 3.0 read as 3; never
+    3.5, "3" or ``true``. For wire models, whose published schema must accept what the server
+    accepts and no more (pydantic's lax int would also take "3"; its strict int would refuse
+    3.0). The conversion comes last, so that the bounds stay in the schema."""
+    parts = [Strict(), *constraints, *([Field(**bounds)] if bounds else []),
+             BeforeValidator(_whole)]
+    return Annotated[(int, *parts)]
+
+
+Integer = integer()
+
+Number = Annotated[float, Strict()]
+"""A number as JSON Schema's ``number`` has it: 3 or 3.5; never "3.5" or ``true``."""
 
 
 @functools.cache

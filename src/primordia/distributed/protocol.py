@@ -5,10 +5,11 @@ must quote."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from primordia.core.config import Number, integer
 from primordia.runs.island import IslandOutcome, IslandSpec
 
 PROTOCOL_VERSION = 1
@@ -17,13 +18,25 @@ MAX_WAIT = 30.0
 
 
 class Wire(BaseModel):
+    """Bodies with exactly these keys; numbers and booleans as JSON has them (3.0 is the
+    integer 3; "3", 1 for true and the like are refused), so that the published schema
+    accepts what the coordinator accepts and no more."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+def _this_protocol(version: int) -> int:
+    if version != PROTOCOL_VERSION:
+        raise ValueError(f"this coordinator speaks protocol {PROTOCOL_VERSION}")
+    return version
 
 
 class RegisterRequest(Wire):
     name: str = Field("worker", min_length=1, max_length=64, pattern=r"^[\w.@:-]+$")
-    procs: int = Field(1, ge=1, le=1024)
-    version: int = PROTOCOL_VERSION
+    procs: integer(ge=1, le=1024) = 1
+    version: integer(AfterValidator(_this_protocol), json_schema_extra={
+        "const": PROTOCOL_VERSION}, description="The protocol the worker speaks.") = \
+        PROTOCOL_VERSION
 
 
 class RegisterReply(Wire):
@@ -37,11 +50,11 @@ MAX_BATCH = 64
 
 
 class ClaimRequest(Wire):
-    wait: float = Field(20.0, ge=0, le=MAX_WAIT, description="Seconds to wait for a job.")
-    max_jobs: int = Field(1, ge=1, le=MAX_BATCH, description="Jobs to take at most.")
+    wait: Number = Field(20.0, ge=0, le=MAX_WAIT, description="Seconds to wait for a job.")
+    max_jobs: integer(ge=1, le=MAX_BATCH, description="Jobs to take at most.") = 1
     request: str | None = Field(None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$",
                                 description="An id the worker picked for this claim.")
-    resent: bool = Field(False, description="This claim was sent before and its reply "
+    resent: StrictBool = Field(False, description="This claim was sent before and its reply "
                          "may have been lost: the jobs that claim leased (still live) are "
                          "sent again instead of new ones.")
 
@@ -63,9 +76,12 @@ class ClaimReply(Wire):
     jobs: list[JobOffer] = Field(default_factory=list)
 
 
+FENCE = integer(ge=0, lt=2**62, description="The lease's fencing number, from its offer.")
+
+
 class ResultSubmission(Wire):
-    fence: int
-    seconds: float = Field(0.0, ge=0, le=10**7, description="The worker's run time.")
+    fence: FENCE
+    seconds: Number = Field(0.0, ge=0, le=10**7, description="The worker's run time.")
     outcome: IslandOutcome
 
 
@@ -75,7 +91,7 @@ class SubmitReply(Wire):
     error: str | None = None
 
 
-LeaseId = Annotated[int, Field(ge=1, lt=2**62)]
+LeaseId = integer(ge=1, lt=2**62)
 
 
 class BatchResult(ResultSubmission):
@@ -113,3 +129,57 @@ class HeartbeatRequest(Wire):
 class HeartbeatReply(Wire):
     live: list[int]
     gone: list[int]
+
+
+# ---- replies the routes build themselves (their schemas in the OpenAPI document) -------------
+
+class Health(Wire):
+    status: Literal["ok"]
+    version: str
+    protocol_version: Literal[PROTOCOL_VERSION]
+
+
+class Released(Wire):
+    released: bool = Field(description="False when the lease had already ended.")
+
+
+class ExperimentStatus(Wire):
+    name: str
+    status: str
+    generation: int
+    generations: int
+    closed: int = Field(description="Generations closed.")
+    jobs: dict[str, int] = Field(description="The open generation's jobs by state.")
+    genomes: int
+
+
+class WorkerStatus(Wire):
+    id: int
+    name: str
+    local: bool
+    procs: int
+    streak: int
+    verified: int
+    invalid: int
+    quarantined: bool
+    last_seen: float
+    active_leases: int
+
+
+class Status(Wire):
+    experiments: list[ExperimentStatus]
+    workers: list[WorkerStatus]
+    time: float
+
+
+class ErrorBody(Wire):
+    code: str = Field(description="Machine-readable: unauthorized, no_such_lease, ...")
+    message: str
+    field: str | None = Field(description="The request field that was wrong, if one was.")
+
+
+class ErrorReply(Wire):
+    """A refusal: ``{"protocol_version", "error": {code, message, field}}``."""
+
+    protocol_version: Literal[PROTOCOL_VERSION]
+    error: ErrorBody

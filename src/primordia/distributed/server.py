@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Union
 
 import orjson
 from fastapi import FastAPI, Header, Path, Request
@@ -17,14 +17,16 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from primordia import __version__
-from primordia.web.errors import ApiError, install_error_handlers
+from primordia.web.errors import ApiError, install_error_handlers, invalid_field
 from primordia.web.guard import BodyLimit, bearer, require_token
+from primordia.web.openapi import bearer as bearer_scheme
+from primordia.web.openapi import install_openapi
 
 from .coordinator import Coordinator, Refused
-from .protocol import (PROTOCOL_VERSION, BatchReply, ClaimRequest,
-                       HeartbeatReply, HeartbeatRequest, RegisterReply,
-                       RegisterRequest, ResultBatch, ResultBatchReply, ResultSubmission,
-                       SubmitReply)
+from .protocol import (PROTOCOL_VERSION, BatchReply, ClaimReply, ClaimRequest, ErrorReply,
+                       Health, HeartbeatReply, HeartbeatRequest, RegisterReply,
+                       RegisterRequest, Released, ResultBatch, ResultBatchReply,
+                       ResultSubmission, Status, SubmitReply)
 
 MAX_BODY_BYTES = 8 << 20
 """A result with its sampled genomes stays far below this."""
@@ -44,24 +46,74 @@ def refuse(exc: ApiError) -> Response:
                     status_code=exc.status, media_type="application/json", headers=headers)
 
 
-def _body(model) -> dict[str, Any]:
+def _body(model, required: bool = True) -> dict[str, Any]:
     """The OpenAPI description of a body a route reads itself."""
-    return {"requestBody": {"required": True, "content": {"application/json": {
+    return {"requestBody": {"required": required, "content": {"application/json": {
         "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
 
 
 async def body_of(request: Request, model, empty_ok: bool = False):
-    """The request's JSON body as ``model``; a 422 naming the first wrong field."""
+    """The request's JSON body as ``model``; a 422 naming the first wrong field (or the body,
+    sent as another media type than JSON, as the framework's own body parsing has it)."""
+    kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if kind != "application/json" and not kind.endswith("+json"):
+        raise ApiError(422, "invalid_request", f"body: JSON expected, not {kind!r}", "body")
     raw = await request.body()
     if empty_ok and not raw.strip():
         return model()
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = "body" if err["type"] == "json_invalid" else (
-            ".".join(str(p) for p in err["loc"]) or "body")
-        raise ApiError(422, "invalid_request", f"{field}: {err['msg']}", field) from None
+        field, message = invalid_field(exc.errors()[0], None)
+        raise ApiError(422, "invalid_request", f"{field}: {message}", field) from None
+
+
+WORKER_ROUTES = {"claim", "result", "results", "release", "heartbeat"}
+"""Routes (by function name) that need a worker's token."""
+ADMITTED = {"register", "status"}
+"""Routes that need the admission token when the coordinator has one."""
+DESCRIPTION = """The coordinator of island evolution (docs/distributed.md). Answers are the
+bodies below as they are; a refusal is `{"protocol_version": 1, "error": {"code", "message",
+"field"}}`."""
+ERRORS = {
+    401: "No token, or not one this coordinator knows (unauthorized).",
+    403: "The worker is quarantined: other workers contradicted its results (quarantined).",
+    404: "Not one of the worker's leases (no_such_lease).",
+    409: "The lease no longer takes this result: another was submitted (already_submitted), "
+         "the fence is not the lease's (stale_fence), or the lease ended (lease_expired, "
+         "lease_released, ...).",
+    413: "A body over the coordinator's limit (body_too_large).",
+    422: "A request that is not what the schema says (invalid_request, naming the field).",
+}
+LEASE_LINKS = {
+    name: {"operationId": op, "parameters": {"lease_id": "$response.body#/jobs/0/lease_id"},
+           **extra}
+    for name, op, extra in (
+        ("Release", "release", {}),
+        ("Submit", "submitResult", {"requestBody": {
+            "fence": "$response.body#/jobs/0/fence", "seconds": 1.0,
+            "outcome": {"world": "$response.body#/jobs/0/spec/world",
+                        "length": "$response.body#/jobs/0/spec/length", "lineages": [],
+                        "sample": [], "population": 0, "state_hash": "0" * 64}}}))}
+"""Where a claimed job leads: releasing its lease, or answering it (here with an outcome
+of the job's world and length that the coordinator's checks refuse: 422, accepted false)."""
+
+
+def answers(model: Any, *errors: int, invalid: Any = None,
+            links: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A route's ``responses``: ``model`` at 200 (with ``links``), the error envelope at each
+    of ``errors`` (at 422 also ``invalid``: a result refused for its content)."""
+    ok: dict[str, Any] = {"model": model, "description": "OK"}
+    if links:
+        ok["links"] = links
+    out: dict[int, dict[str, Any]] = {200: ok}
+    for code in errors:
+        out[code] = {"model": ErrorReply if code != 422 or invalid is None
+                     else Union[invalid, ErrorReply], "description": ERRORS[code]}
+    if invalid is not None:
+        out[422]["description"] += (" Or a result no run of the job could produce: "
+                                    "accepted false, with the error.")
+    return {"responses": out}
 
 
 class Wakeup:
@@ -124,6 +176,13 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
     app.state.coordinator = coordinator
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, render=refuse)
     install_error_handlers(app, refuse, max_body_bytes)
+    install_openapi(app, {
+        "worker": bearer_scheme("The token POST /v1/workers gave the worker."),
+        "admission": bearer_scheme("The admission token the coordinator was started with "
+                                   "(--token)."),
+    }, lambda route: (["worker"] if route.name in WORKER_ROUTES else
+                      ["admission"] if admission_token and route.name in ADMITTED else []),
+        DESCRIPTION)
 
     async def call(fn, *args):
         try:
@@ -136,18 +195,16 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
         known = coordinator.known_worker(token)
         return known if known is not None else await call(coordinator.authenticate, token)
 
-    @app.get("/health")
+    @app.get("/health", operation_id="health", **answers(Health))
     async def health() -> Response:
         return reply({"status": "ok", "version": __version__,
                       "protocol_version": PROTOCOL_VERSION})
 
-    @app.post("/v1/workers")
+    @app.post("/v1/workers", operation_id="register",
+              **answers(RegisterReply, 401, 413, 422))
     async def register(body: RegisterRequest,
                        authorization: str | None = Header(None)) -> Response:
         require_token(admission_token, authorization)
-        if body.version != PROTOCOL_VERSION:
-            raise ApiError(422, "protocol_version", f"version: this coordinator speaks "
-                           f"protocol {PROTOCOL_VERSION}", "version")
         wid, token = await call(coordinator.register, body.name, body.procs)
         return reply(RegisterReply(worker_id=wid, token=token))
 
@@ -172,13 +229,17 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
 
     # The three routes every job passes read their bodies with pydantic's JSON parser
     # directly (``body_of``): FastAPI's generic body handling cost as much as the database.
-    @app.post("/v1/jobs/claim", openapi_extra=_body(ClaimRequest))
+    @app.post("/v1/jobs/claim", operation_id="claim",
+              openapi_extra=_body(ClaimRequest, required=False),
+              **answers(ClaimReply, 401, 403, 413, 422, links=LEASE_LINKS))
     async def claim(request: Request) -> Response:
         wid = await worker_id(request.headers.get("authorization"))
         body = await body_of(request, ClaimRequest, empty_ok=True)
         return reply({"jobs": jobs(await offered(wid, body))})
 
-    @app.post("/v1/leases/{lease_id}/result", openapi_extra=_body(ResultSubmission))
+    @app.post("/v1/leases/{lease_id}/result", operation_id="submitResult",
+              openapi_extra=_body(ResultSubmission),
+              **answers(SubmitReply, 401, 403, 404, 409, 413, 422, invalid=SubmitReply))
     async def result(request: Request, lease_id: int = Path(ge=1, lt=2**62)) -> Response:
         wid = await worker_id(request.headers.get("authorization"))
         body = await body_of(request, ResultSubmission)
@@ -186,7 +247,8 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
                          body.seconds)
         return reply(SubmitReply(**out), status=200 if out["accepted"] else 422)
 
-    @app.post("/v1/results", openapi_extra=_body(ResultBatch))
+    @app.post("/v1/results", operation_id="submitResults", openapi_extra=_body(ResultBatch),
+              **answers(ResultBatchReply, 401, 403, 413, 422))
     async def results(request: Request) -> Response:
         wid = await worker_id(request.headers.get("authorization"))
         body = await body_of(request, ResultBatch)
@@ -203,20 +265,22 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
             for r, out in zip(body.results, replies)]).model_dump(mode="json"),
             "jobs": jobs(offers)})
 
-    @app.post("/v1/leases/{lease_id}/release")
+    @app.post("/v1/leases/{lease_id}/release", operation_id="release",
+              **answers(Released, 401, 403, 404, 422))
     async def release(lease_id: int = Path(ge=1, lt=2**62),
                       authorization: str | None = Header(None)) -> Response:
         wid = await worker_id(authorization)
         return reply({"released": await call(coordinator.release, wid, lease_id)})
 
-    @app.post("/v1/workers/heartbeat")
+    @app.post("/v1/workers/heartbeat", operation_id="heartbeat",
+              **answers(HeartbeatReply, 401, 403, 413, 422))
     async def heartbeat(body: HeartbeatRequest,
                         authorization: str | None = Header(None)) -> Response:
         wid = await worker_id(authorization)
         live, gone = await call(coordinator.heartbeat, wid, body.leases)
         return reply(HeartbeatReply(live=live, gone=gone))
 
-    @app.get("/v1/status")
+    @app.get("/v1/status", operation_id="status", **answers(Status, 401))
     async def status(authorization: str | None = Header(None)) -> Response:
         require_token(admission_token, authorization)
         return reply(await call(coordinator.status))

@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from primordia.brains.base import Substrate
 from primordia.brains.registry import SUBSTRATES
-from primordia.core.config import describe
+from primordia.core.config import describe, integer
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.sandbox import constants as sc
@@ -115,32 +115,35 @@ class IslandSpec(BaseModel):
             raise ConfigError(f"island spec: {describe(exc)}") from None
 
 
-COUNT = Field(ge=0, lt=2**62)
-"""Every count a worker reports fits a signed 64-bit column (and a digest's JSON)."""
+COUNT = integer(ge=0, lt=2**62)
+"""Every count a worker reports fits a signed 64-bit column (and a digest's JSON). The
+outcome's numbers are integers as JSON has them (3.0 is 3; "3" and true are refused): it
+arrives from workers, and the coordinator's published schema must say what it takes."""
+FOUNDER = integer(ge=1, lt=2**63)
 
 
 class LineageStats(BaseModel):
     """How one founder's lineage did (definitions in the module docstring)."""
 
     model_config = _MODEL
-    founder: int = Field(ge=1, lt=2**63)
-    organisms: int = COUNT
-    survivors: int = COUNT
-    lifetime: int = COUNT
-    net_energy: int = Field(gt=-2**62, lt=2**62)
-    offspring: int = COUNT
-    area: int = COUNT
-    interactions: int = COUNT
+    founder: FOUNDER
+    organisms: COUNT
+    survivors: COUNT
+    lifetime: COUNT
+    net_energy: integer(gt=-2**62, lt=2**62)
+    offspring: COUNT
+    area: COUNT
+    interactions: COUNT
 
 
 class SampledGenome(BaseModel):
     """A living member's genome: a founder copy (survivor) or one born on the island."""
 
     model_config = _MODEL
-    founder: int = Field(ge=1, lt=2**63)
+    founder: FOUNDER
     genome: str = Field(max_length=MAX_GENOME_HEX)
     kind: Literal["survivor", "offspring"]
-    age: int = COUNT
+    age: COUNT
 
 
 class IslandOutcome(BaseModel):
@@ -148,10 +151,10 @@ class IslandOutcome(BaseModel):
 
     model_config = _MODEL
     world: str = Field(max_length=16)
-    length: int = COUNT
+    length: COUNT
     lineages: list[LineageStats] = Field(max_length=4096)
     sample: list[SampledGenome] = Field(max_length=1024)
-    population: int = COUNT
+    population: COUNT
     state_hash: str = Field(max_length=64)
 
 

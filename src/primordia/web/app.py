@@ -19,9 +19,12 @@ from primordia import __version__
 from .errors import ApiError, install_error_handlers
 from .guard import BodyLimit, require_token
 from .manager import IDLE_SECONDS, Live, SessionManager
-from .protocol import (PROTOCOL_VERSION, CreateSession, FocusRequest, ResetRequest, StepRequest,
-                       envelope)
+from .openapi import bearer, install_openapi, takes_authorization
+from .protocol import (PROTOCOL_VERSION, CreateSession, FocusRequest, ResetRequest,
+                       SessionId, StepRequest, envelope)
 from .replay import RunLibrary
+from .replies import (Deleted, Focus, Health, RecordingPage, Runs, Session, Sessions,
+                      SessionStatus, Snapshot, Stepped, Worlds, answers)
 from .sessions import describe_worlds
 from .stream import stream
 
@@ -67,23 +70,29 @@ def create_app(token: str | None = None, max_sessions: int = 8,
         require_token(token, authorization)
 
     install_error_handlers(app, refuse, max_body_bytes)
+    install_openapi(app, {"bearer": bearer("The token the server was started with (--token)")},
+                    lambda route: ["bearer"] if token and takes_authorization(route) else [],
+                    DESCRIPTION)
 
     # ---- routes ----------------------------------------------------------------------------------
-    @app.get("/health")
+    @app.get("/health", operation_id="health", **answers(Health, "HealthReply"))
     async def health() -> Response:
         return reply({"status": "ok", "version": __version__, "sessions": len(manager.all())})
 
-    @app.get("/v1/worlds")
+    @app.get("/v1/worlds", operation_id="listWorlds", **answers(Worlds, "WorldsReply", 401))
     async def worlds(authorization: str | None = Header(None)) -> Response:
         guard(authorization)
         return reply(describe_worlds())
 
-    @app.get("/v1/sessions")
+    @app.get("/v1/sessions", operation_id="listSessions",
+             **answers(Sessions, "SessionsReply", 401, links=_links("sessions/0/metadata")))
     async def list_sessions(authorization: str | None = Header(None)) -> Response:
         guard(authorization)
         return reply({"sessions": [_info(live) for live in manager.all()]})
 
-    @app.post("/v1/sessions", status_code=201)
+    @app.post("/v1/sessions", operation_id="createSession",
+              **answers(Session, "SessionReply", 401, 413, 422, 429, status=201,
+                        links=_links("metadata", focus=True)))
     async def create(body: CreateSession,
                      authorization: str | None = Header(None)) -> Response:
         guard(authorization)
@@ -91,52 +100,64 @@ def create_app(token: str | None = None, max_sessions: int = 8,
         snap = await manager.snapshot(live)
         return reply({"metadata": live.session.metadata(), "snapshot": snap}, 201)
 
-    @app.get("/v1/sessions/{session_id}")
-    async def session_info(session_id: str, authorization: str | None = Header(None)
-                           ) -> Response:
+    @app.get("/v1/sessions/{session_id}", operation_id="getSession",
+             **answers(SessionStatus, "SessionStatusReply", 401, 404))
+    async def session_info(session_id: SessionId,
+                           authorization: str | None = Header(None)) -> Response:
         guard(authorization)
         return reply(_info(manager.get(session_id)))
 
-    @app.get("/v1/sessions/{session_id}/state")
-    async def state(session_id: str, authorization: str | None = Header(None)) -> Response:
+    @app.get("/v1/sessions/{session_id}/state", operation_id="getSessionState",
+             **answers(Snapshot, "SnapshotReply", 401, 404))
+    async def state(session_id: SessionId,
+                    authorization: str | None = Header(None)) -> Response:
         guard(authorization)
         return reply(await manager.snapshot(manager.get(session_id)))
 
-    @app.post("/v1/sessions/{session_id}/step")
-    async def step(session_id: str, body: StepRequest,
+    @app.post("/v1/sessions/{session_id}/step", operation_id="stepSession",
+              **answers(Stepped, "StepsReply", 401, 404, 409, 413, 422))
+    async def step(session_id: SessionId, body: StepRequest,
                    authorization: str | None = Header(None)) -> Response:
         guard(authorization)
         deltas, snap = await manager.advance(manager.get(session_id), body.count,
                                              snapshot=True)
         return reply({"deltas": deltas, "snapshot": snap})
 
-    @app.post("/v1/sessions/{session_id}/reset")
-    async def reset(session_id: str, body: ResetRequest | None = None,
+    @app.post("/v1/sessions/{session_id}/reset", operation_id="resetSession",
+              **answers(Session, "ResetReply", 401, 404, 413, 422))
+    async def reset(session_id: SessionId, body: ResetRequest | None = None,
                     authorization: str | None = Header(None)) -> Response:
         guard(authorization)
         live = manager.get(session_id)
         snap = await manager.reset(live, body.seed if body else None)
         return reply({"metadata": live.session.metadata(), "snapshot": snap})
 
-    @app.post("/v1/sessions/{session_id}/focus")
-    async def focus(session_id: str, body: FocusRequest,
+    @app.post("/v1/sessions/{session_id}/focus", operation_id="focusOrganism",
+              **answers(Focus, "FocusReply", 401, 404, 413, 422))
+    async def focus(session_id: SessionId, body: FocusRequest,
                     authorization: str | None = Header(None)) -> Response:
         guard(authorization)
         return reply(await manager.focus(manager.get(session_id), body.organism_id))
 
-    @app.delete("/v1/sessions/{session_id}")
-    async def delete(session_id: str, authorization: str | None = Header(None)) -> Response:
+    @app.delete("/v1/sessions/{session_id}", operation_id="deleteSession",
+                **answers(Deleted, "DeletedReply", 401, 404))
+    async def delete(session_id: SessionId,
+                     authorization: str | None = Header(None)) -> Response:
         guard(authorization)
         await manager.delete(session_id)
         return reply({"id": session_id, "deleted": True})
 
-    @app.get("/v1/runs")
+    @app.get("/v1/runs", operation_id="listRuns",
+             **answers(Runs, "RunsReply", 401, links={"GetRecording": {
+                 "operationId": "getRecording",
+                 "parameters": {"name": "$response.body#/payload/runs/0/name"}}}))
     async def list_runs(authorization: str | None = Header(None)) -> Response:
         guard(authorization)
         found = await asyncio.to_thread(library.runs)
         return reply({"enabled": library.root is not None, "runs": found})
 
-    @app.get("/v1/runs/{name:path}/recording")
+    @app.get("/v1/runs/{name:path}/recording", operation_id="getRecording",
+             **answers(RecordingPage, "RecordingReply", 400, 401, 404, 413, 422))
     async def recording(name: str, start: int = Query(0, alias="from", ge=0),
                         end: int | None = Query(None, alias="to", ge=0),
                         authorization: str | None = Header(None)) -> Response:
@@ -151,6 +172,27 @@ def create_app(token: str | None = None, max_sessions: int = 8,
     if static_dir is not None and (Path(static_dir) / "index.html").is_file():
         app.mount("/", StaticFiles(directory=static_dir, html=True), name="dashboard")
     return app
+
+
+DESCRIPTION = """Live sessions of every world (docs/web.md). Every answer is an envelope:
+`{"protocol_version": 2, "payload": ...}`, or for a refusal `{"protocol_version": 2, "error":
+{"code", "message", "field"}}` naming the field that was wrong. The stream
+(`GET /v1/sessions/{session_id}/stream`, a WebSocket) is described in docs/web.md."""
+
+
+def _links(at: str, focus: bool = False) -> dict[str, Any]:
+    """OpenAPI links from an answer holding a session's metadata at ``payload/<at>`` to the
+    operations on that session (and, with ``focus``, to focusing its first organism)."""
+    sid = {"session_id": f"$response.body#/payload/{at}/id"}
+    links: dict[str, Any] = {
+        name: {"operationId": op, "parameters": sid}
+        for name, op in (("GetSession", "getSession"), ("GetState", "getSessionState"),
+                         ("Step", "stepSession"), ("Reset", "resetSession"),
+                         ("Delete", "deleteSession"))}
+    if focus:
+        links["Focus"] = {"operationId": "focusOrganism", "parameters": sid, "requestBody": {
+            "organism_id": "$response.body#/payload/snapshot/organisms/0/id"}}
+    return links
 
 
 def _info(live: Live) -> dict[str, Any]:

@@ -7,14 +7,28 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Union
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
+from fastapi import Path
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter,
+                      ValidationError, create_model)
+
+from primordia.core.config import integer
+
+from .adapters import ADAPTERS, WorldAdapter
 
 PROTOCOL_VERSION = 2
 MAX_COUNT = 1000
 MAX_TICKS_PER_SECOND = 1000
-MAX_NAME = 64
-SEED = Annotated[StrictInt, Field(ge=0, lt=2**63)]
-ORGANISM_ID = Annotated[StrictInt, Field(ge=0, lt=2**63)]
+SEED = integer(ge=0, lt=2**63)
+ORGANISM_ID = integer(ge=0, lt=2**63)
+COUNT = integer(ge=1, le=MAX_COUNT)
+"""Integers as JSON has them: 3.0 is 3, while 3.5, "3" and true are refused."""
+
+
+SessionId = Annotated[str, Path(description="A session's id: 32 lowercase hex digits (from "
+                                "POST /v1/sessions); any other is a 404.",
+                                json_schema_extra={"pattern": "^[0-9a-f]{32}$"})]
+"""A session id in a route's path. The pattern is published, not checked: an id that does not
+match is refused like one that matches no session (404)."""
 
 
 class Body(BaseModel):
@@ -23,17 +37,41 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CreateSession(Body):
-    world: str = Field("hex", max_length=MAX_NAME, description="A name from GET /v1/worlds.")
-    brain: str | None = Field(None, max_length=MAX_NAME,
-                              description="A brain the world runs (default: its first).")
-    config: dict[str, Any] = Field(default_factory=dict,
-                                   description="The world's knobs; the rest keep defaults.")
-    seed: SEED | None = Field(None, description="Overrides config.seed.")
+def session_request(adapter: type[WorldAdapter]) -> type[Body]:
+    """POST /v1/sessions for one world: its brains, and its config as the server takes it
+    (bounds tightened to the adapter's caps)."""
+    world, brains = adapter.NAME, tuple(adapter.BRAINS)
+    return create_model(
+        f"Create{world.capitalize()}Session", __base__=Body,
+        __doc__=f"A {world} session: {' '.join((adapter.CONFIG.__doc__ or '').split())}",
+        world=(Literal[world], Field(world, description="The world (GET /v1/worlds).")) if
+        world == DEFAULT_WORLD else (Literal[world], Field(description="The world.")),
+        brain=(Literal[brains] | None, Field(None, description=f"The brain (default: "
+                                             f"{brains[0]}).")),
+        config=(adapter.request_config(), Field(
+            default_factory=adapter.request_config(),
+            description="The world's knobs; those not given keep their defaults.")),
+        seed=(SEED | None, Field(None, description="Overrides config.seed.")))
+
+
+def _world_of(body: Any) -> Any:
+    """The tag of a session request: its world, "hex" when it names none."""
+    if isinstance(body, dict):
+        return body.get("world", DEFAULT_WORLD)
+    return getattr(body, "world", None)
+
+
+_world_of.__name__ = _world_of.__qualname__ = "world"   # errors name the field, not this
+DEFAULT_WORLD = "hex"
+SESSION_REQUESTS = {name: session_request(a) for name, a in ADAPTERS.items()}
+CreateSession = Annotated[Union[tuple(Annotated[m, Tag(name)]
+                                      for name, m in SESSION_REQUESTS.items())],
+                          Discriminator(_world_of)]
+"""POST /v1/sessions: one model per world, told apart by ``world`` (default "hex")."""
 
 
 class StepRequest(Body):
-    count: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] = 1
+    count: COUNT = 1
 
 
 class ResetRequest(Body):
@@ -47,11 +85,11 @@ class FocusRequest(Body):
 # ---- stream commands: {"type", "data"}, bare or inside the envelope's payload -----------------
 
 class StartData(Body):
-    ticks_per_second: Annotated[StrictInt, Field(ge=1, le=MAX_TICKS_PER_SECOND)]
+    ticks_per_second: integer(ge=1, le=MAX_TICKS_PER_SECOND)
 
 
 class StepData(Body):
-    count: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] = 1
+    count: COUNT = 1
 
 
 class FocusData(Body):

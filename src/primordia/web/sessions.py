@@ -59,11 +59,12 @@ class Session:
         return max(1, min(MAX_COUNT, MAX_STEP_WORK // max(1, size)))
 
     def step(self, count: int) -> list[dict[str, Any]]:
-        """``count`` ticks; their deltas in order. More than ``max_step`` is refused, not cut
-        short: a client learns the limit from the session's metadata."""
+        """``count`` ticks; their deltas in order. More than ``max_step`` is refused (409: the
+        limit follows the session's population), not cut short: a client learns the limit
+        from the session's metadata."""
         limit = self.max_step
         if count > limit:
-            raise ApiError(422, "step_too_large", f"count: at most {limit} turns per step in "
+            raise ApiError(409, "step_too_large", f"count: at most {limit} turns per step in "
                            f"this world (its population times the turns may not exceed "
                            f"{MAX_STEP_WORK:,})", "count")
         return [self.adapter.tick() for _ in range(count)]

@@ -4,14 +4,15 @@ single organisms. One adapter class per world; a new world plugs in by adding on
 
 from __future__ import annotations
 
+import functools
 import typing
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import annotated_types
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from primordia.brains.base import BrainIO
-from primordia.core.config import Config
+from primordia.core.config import Config, Number, integer
 
 from ..errors import ApiError
 from ..lineage import Ancestry
@@ -36,6 +37,9 @@ class WorldAdapter:
     CAPS: ClassVar[dict[str, int]] = {}
     """Upper bounds the server puts on config keys (below the config's own), so that one
     request cannot ask for a world that takes the machine's memory."""
+    RULES: ClassVar[tuple[str, ...]] = ()
+    """The config's rules between keys, in words (its validators check them): JSON Schema
+    cannot say them, so the published schema's description does."""
 
     config: Any
     brain_name: str
@@ -101,10 +105,39 @@ class WorldAdapter:
         return {"kind": cls.GRID, "width": width, "height": height, "coords": list(cls.COORDS)}
 
     @classmethod
-    def make_config(cls, values: dict[str, Any], seed: int | None) -> Config:
+    @functools.cache
+    def request_config(cls) -> type[Config]:
+        """The config as a session request takes it: every key optional, integers and numbers
+        as JSON has them (3.0 is the integer 3; no strings, no booleans), and the bounds
+        tightened to ``CAPS``, so that the published schema's bounds are the server's."""
+        fields: dict[str, Any] = {}
+        for name, info in cls.CONFIG.model_fields.items():
+            constraints = list(info.metadata)
+            cap = cls.CAPS.get(name)
+            if cap is not None:
+                constraints = [m for m in constraints
+                               if not isinstance(m, (annotated_types.Le, annotated_types.Lt))]
+                constraints.append(annotated_types.Le(min(cap, _upper(info.metadata, cap))))
+            if info.annotation is int:
+                kind = integer(*constraints)
+            elif info.annotation is float:
+                kind = Annotated[(Number, *constraints)] if constraints else Number
+            else:
+                kind = Annotated[(info.annotation, *constraints)] if constraints \
+                    else info.annotation
+            fields[name] = (kind, Field(info.default, description=info.description))
+        doc = " ".join((cls.CONFIG.__doc__ or "").split())
+        if cls.RULES:
+            doc += " Between keys: " + "; ".join(cls.RULES) + "."
+        model = create_model(f"{cls.CONFIG.__name__}Request", __base__=cls.CONFIG,
+                             __doc__=doc, **fields)
+        return model
+
+    @classmethod
+    def make_config(cls, values: dict[str, Any] | BaseModel, seed: int | None) -> Config:
         """The world's config from request values (and ``seed``, which wins over the config's);
         a bad value is a 422 naming ``config.<key>``."""
-        values = dict(values)
+        values = values.model_dump() if isinstance(values, BaseModel) else dict(values)
         if seed is not None:
             values["seed"] = seed
         try:
@@ -128,6 +161,16 @@ class WorldAdapter:
                 "brains": list(cls.BRAINS), "default_brain": cls.BRAINS[0],
                 "doc": " ".join((cls.CONFIG.__doc__ or "").split()),
                 "knobs": knobs(cls.CONFIG, cls.CAPS, cls.HIDDEN)}
+
+
+def _upper(metadata: list[Any], default: int) -> int:
+    """The inclusive upper bound among a field's constraints (``default`` if none)."""
+    for m in metadata:
+        if isinstance(m, annotated_types.Le):
+            return m.le
+        if isinstance(m, annotated_types.Lt):
+            return m.lt - 1
+    return default
 
 
 def knobs(config: type[Config], caps: dict[str, int], hidden: tuple[str, ...]

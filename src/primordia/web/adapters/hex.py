@@ -28,6 +28,9 @@ class HexAdapter(WorldAdapter):
             "max_num_neurons": 64, "num_synapses": 64, "max_genome": 4096}
     """What one request may ask of this machine: a few hundred MB at most per session (the
     world's own limits are for runs someone chose to pay for)."""
+    RULES = ("num_organisms at most world_width squared",
+             "num_neurons at most max_num_neurons",
+             "center_spawn_min_fraction below center_spawn_max_fraction")
 
     def __init__(self, config: HexConfig, brain: str) -> None:
         self.config, self.brain_name = config, brain

@@ -37,6 +37,7 @@ class SandboxAdapter(WorldAdapter):
     HIDDEN = ("ticks",)
     CAPS = {"npcs": 20_000, "world": 1024, "max_genome": 4096, "genome_grow": 1024}
     """What one request may ask of this machine (see HexAdapter.CAPS)."""
+    RULES = ("npcs at most world squared when world is not 0",)
 
     def __init__(self, config: SandboxConfig, brain: str) -> None:
         self.config, self.brain_name = config, brain
