@@ -185,6 +185,7 @@ class Outcome:
     signature: str = ""
     detail: str = ""
     steps: tuple[int, int] = (0, 0)    # parser calls that returned, and that refused
+    rss_kb: tuple[int, int] = (0, 0)   # the process's RSS after the input, and its peak
 
     @property
     def finding(self) -> bool:
@@ -217,8 +218,15 @@ def _reset_peak() -> bool:
 
 def peak_rss_kb() -> int:
     """The process's peak RSS in KiB (since the last ``start_input``, where it can be reset)."""
-    (hwm,) = _status_kb("VmHWM")
-    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss_now_and_peak_kb()[1]
+
+
+def rss_now_and_peak_kb() -> tuple[int, int]:
+    """The resident set now and its peak (see ``peak_rss_kb``), in KiB."""
+    rss, hwm = _status_kb("VmRSS", "VmHWM")
+    if hwm is None:
+        hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss or 0, hwm
 
 
 def rss_kb() -> int:
@@ -270,7 +278,8 @@ def execute(fn: Callable[[bytes, Steps], None], data: bytes, watchdog: float = 5
     except BaseException as e:             # noqa: BLE001 -- sorting every outcome is the point
         exc = e
     seconds = time.perf_counter() - t0
-    growth = peak_rss_kb() - rss0
+    rss_end, peak = rss_now_and_peak_kb()
+    growth = peak - rss0
     if exc is not None:
         if isinstance(exc, Hang):
             kind = "hang"
@@ -281,16 +290,18 @@ def execute(fn: Callable[[bytes, Steps], None], data: bytes, watchdog: float = 5
         if isinstance(exc, MemoryError):
             kind = "memory"
         detail = "".join(traceback.format_exception(exc))
-        return Outcome(kind, seconds, growth, signature(kind, exc), detail)
+        return Outcome(kind, seconds, growth, signature(kind, exc), detail,
+                       rss_kb=(rss_end, peak))
     if growth > rss_growth_kb:
         return Outcome("memory", seconds, growth, f"memory:{fn_name(fn)}",
-                       f"peak RSS grew by {growth / 1024:.0f} MiB during the input")
+                       f"peak RSS grew by {growth / 1024:.0f} MiB during the input",
+                       rss_kb=(rss_end, peak))
     if watchdog > 0 and seconds > watchdog:
         return Outcome("hang", seconds, growth, f"hang:wall:{fn_name(fn)}",
-                       f"the input took {seconds:.1f} s of wall time")
+                       f"the input took {seconds:.1f} s of wall time", rss_kb=(rss_end, peak))
     refused = steps.refused and not steps.accepted      # every parser call refused it
     return Outcome("refused" if refused else "accepted", seconds, growth,
-                   steps=(steps.accepted, steps.refused))
+                   steps=(steps.accepted, steps.refused), rss_kb=(rss_end, peak))
 
 
 def fn_name(fn: Callable) -> str:
@@ -424,8 +435,8 @@ class Harness:
         us = int(out.seconds * 1e6)
         c.add("input_us_total", us)
         c.most("input_us_max", us)
-        c.most("rss_kb_peak", peak_rss_kb())
-        c.values[c.index["rss_kb_last"]] = rss_kb()
+        c.most("rss_kb_peak", out.rss_kb[1])
+        c.values[c.index["rss_kb_last"]] = out.rss_kb[0]
         if out.finding:
             if "atheris" in out.detail and "numba" in out.detail:
                 raise HarnessError("numba compiled a function atheris had instrumented; "
@@ -736,11 +747,16 @@ def target_psil_genome(ctx: Context) -> Callable[[bytes, Steps], None]:
 
     suffixes = (".hex", ".txt", ".bin", "", ".HEX", ".genome")
 
+    checked: set[PsilGenome] = set()
+
     def round_trips(g: PsilGenome) -> None:
-        _same(PsilGenome.from_hex(g.to_hex()), g, "from_hex(to_hex(g))")
-        _same(assemble(disassemble(g)), g, "assemble(disassemble(g))")
+        if g not in checked:                           # each genome of this input once
+            checked.add(g)
+            _same(PsilGenome.from_hex(g.to_hex()), g, "from_hex(to_hex(g))")
+            _same(assemble(disassemble(g)), g, "assemble(disassemble(g))")
 
     def run(data: bytes, steps: Steps) -> None:
+        checked.clear()
         text = data.decode("utf-8", "replace")          # what a command line could carry
         ok, g = steps.attempt(PsilGenome.from_hex, text)
         if ok:
@@ -1073,29 +1089,124 @@ def target_toml_config(ctx: Context) -> Callable[[bytes, Steps], None]:
     return run
 
 
+# --- dictionaries: the tokens of each format, for libFuzzer's -dict ----------------------------
+
+def _model_keys(*models) -> list[str]:
+    """Field names of pydantic models and of the models nested in them."""
+    out, todo, seen = [], list(models), set()
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, f in model.model_fields.items():
+            out.append(f.alias or name)
+            for sub in (f.annotation, *getattr(f.annotation, "__args__", ())):
+                if isinstance(sub, type) and hasattr(sub, "model_fields"):
+                    todo.append(sub)
+    return sorted(set(out))
+
+
+def dict_psil_genome() -> list[bytes]:
+    return [b";", b":", b";0:", b";1:", b"0x", b"00", b"ff", b".hex", b".mpsil"]
+
+
+def dict_psil_asm() -> list[bytes]:
+    from primordia.brains.psil import asm
+
+    words = sorted(asm._MNEMONICS) + ["QUOT", "ENDQUOT", "DEFINE", "ENDDEF", "INLINE",
+                                      "ENDINLINE", "db", "string", "[0]", "[q]", "0x", "0b",
+                                      "0o", "-32768", "32767", "255", "256", '"\\x41"', ":"]
+    return [w.encode() for w in words]
+
+
+def dict_mycos_chunk() -> list[bytes]:
+    from primordia.brains.mycos import chunkfile as cf
+
+    return [cf.MAGIC, cf.MAGIC + bytes([1, 0]), MYC_SPLIT, bytes([1, 0, 0, 0]),
+            bytes(4), b"\xff\xff\xff\xff", bytes([0, 1]), bytes([1, 2]), bytes([1, 1])]
+
+
+def dict_mycos_json() -> list[bytes]:
+    from primordia.brains.mycos import genome as mg
+
+    keys = set(mg.CONN_KEYS + mg.LINK_KEYS + mg.CHUNK_KEYS) | {"meta", "seed", "tag",
+                                                                "chunks", "links"}
+    return [f'"{k}":'.encode() for k in sorted(keys)] + [
+        b"{", b"}", b"[]", b"[{", b"}]", b",", b'""', b'"00"', b'"ff"', b"4294967295",
+        b"18446744073709551615", b"-1", b"1e9", b"null", b"true"]
+
+
+def dict_neural_genome() -> list[bytes]:
+    return [b'"sensors":', b'"inter":', b'"actions":', b'"synapses":', b"[1000,", b"[2000,",
+            b"[0,1000,", b"0.5", b"-8.0", b"8.000001", b"1e308", b"NaN", b"Infinity",
+            b"[]", b"[[", b"]]", b",", b"{", b"}", b"99999"]
+
+
+def dict_checkpoint() -> list[bytes]:
+    return [b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b".npy", b"\x93NUMPY\x01\x00",
+            b"\x93NUMPY\x02\x00", b"'descr':", b"'fortran_order':", b"'shape':", b"'<i8'",
+            b"'<f8'", b"'|u1'", b"'|b1'", b"'|O'", b"True", b"False", b"(8,)", b"(0,)",
+            b"__meta__", b"state.", b"brain.", b"lineage.", b"scalars", b"genome_bytes"]
+
+
+def dict_recording() -> list[bytes]:
+    from primordia.runs import recording_schema as rs
+
+    keys = _model_keys(rs.HexHeader, rs.HexSnapshot, rs.HexDelta, rs.SandboxHeader,
+                       rs.SandboxFrame)
+    return [f'"{k}":'.encode() for k in keys] + [
+        b'"header"', b'"snapshot"', b'"delta"', b'"tick"', b'"full"', b'"hex"', b'"sandbox"',
+        b"\n", b"{", b"}", b"[]", b"null", b"-1", b"4096", b"9007199254740992", b'"AAAA"']
+
+
+def dict_toml_config() -> list[bytes]:
+    from primordia.distributed.experiment import ExperimentConfig
+    from primordia.worlds.hex.config import HexConfig
+    from primordia.worlds.sandbox.config import SandboxConfig
+
+    keys = _model_keys(SandboxConfig, HexConfig, ExperimentConfig)
+    return [f"{k} = ".encode() for k in keys] + [
+        b"[selection]", b"[verification]", b"[leases]", b"[world_config]", b"[[niches]]",
+        b"[niches.config]", b'"""', b"'" * 3, b"true", b"inf", b"nan", b"-0", b"0x", b"1e",
+        b"1979-05-27T07:32:00Z", b"{ ", b" }", b"[", b"]", b"\n", b" = "]
+
+
+def dict_line(token: bytes) -> str:
+    """A libFuzzer dictionary entry."""
+    body = "".join(chr(c) if 0x20 <= c < 0x7F and c not in (0x22, 0x5C) else f"\\x{c:02x}"
+                   for c in token)
+    return f'"{body}"'
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
     build: Callable[[Context], Callable[[bytes, Steps], None]]
     seeds: Callable[[dict[str, Path]], list[bytes]]
     max_len: int
+    dictionary: Callable[[], list[bytes]] | None = None
+    """Tokens of the format, handed to libFuzzer (``-dict``) to splice into inputs."""
     also: tuple[str, ...] = ()
     """Modules besides primordia whose Python code the target leans on (instrumented too)."""
 
 
+NPZ = ("zipfile", "numpy.lib._npyio_impl", "numpy.lib._format_impl")
 TARGETS: dict[str, Target] = {t.name: t for t in (
-    Target("psil_genome", target_psil_genome, seeds_psil_genome, 4096),
-    Target("psil_asm", target_psil_asm, seeds_psil_asm, 8192),
-    Target("mycos_chunk", target_mycos_chunk, seeds_mycos_chunk, 8192),
-    Target("mycos_json", target_mycos_json, seeds_mycos_json, 8192, ("json.decoder",)),
-    Target("neural_genome", target_neural_genome, seeds_neural_genome, 8192,
+    Target("psil_genome", target_psil_genome, seeds_psil_genome, 4096, dict_psil_genome),
+    Target("psil_asm", target_psil_asm, seeds_psil_asm, 8192, dict_psil_asm),
+    Target("mycos_chunk", target_mycos_chunk, seeds_mycos_chunk, 8192, dict_mycos_chunk),
+    Target("mycos_json", target_mycos_json, seeds_mycos_json, 8192, dict_mycos_json,
            ("json.decoder",)),
-    Target("checkpoint", target_checkpoint, seeds_checkpoint, 32768,
-           ("zipfile", "numpy.lib._npyio_impl", "numpy.lib._format_impl")),
+    Target("neural_genome", target_neural_genome, seeds_neural_genome, 8192,
+           dict_neural_genome, ("json.decoder",)),
+    Target("checkpoint", target_checkpoint, seeds_checkpoint, 32768, dict_checkpoint, NPZ),
     Target("checkpoint_arrays", target_checkpoint_arrays, seeds_checkpoint_arrays, 256,
-           ("zipfile", "numpy.lib._npyio_impl", "numpy.lib._format_impl")),
-    Target("recording", target_recording, seeds_recording, 16384, ("gzip", "_compression")),
-    Target("toml_config", target_toml_config, seeds_toml_config, 8192, ("tomllib._parser",)),
+           None, NPZ),
+    Target("recording", target_recording, seeds_recording, 16384, dict_recording,
+           ("gzip", "_compression")),
+    Target("toml_config", target_toml_config, seeds_toml_config, 8192, dict_toml_config,
+           ("tomllib._parser",)),
 )}
 
 
@@ -1183,6 +1294,8 @@ def worker_main(opts) -> int:
             f"-artifact_prefix={out / 'findings'}/libfuzzer-", "-print_final_stats=1"]
     if opts.max_time:
         args.append(f"-max_total_time={opts.max_time}")
+    if (out / "dict.txt").exists():
+        args.append(f"-dict={out / 'dict.txt'}")
     atheris.Setup(args, harness)
     # load every kernel (numba caches) before the watchdog counts: one unwatched pass
     for p in sorted(corpus.iterdir())[:50]:
@@ -1264,6 +1377,10 @@ def run_campaign(target: Target, opts, materials_index: Path,
             stale.unlink(missing_ok=True)
     camp = Campaign(target.name, opts.runs)
     camp.corpus_start = prepare_corpus(target, materials, out / "corpus")
+    (out / "dict.txt").unlink(missing_ok=True)
+    if target.dictionary is not None:
+        (out / "dict.txt").write_text("".join(dict_line(t) + "\n"
+                                              for t in target.dictionary()))
     log_path = out / "worker.log"
     t0 = time.perf_counter()
     restarts = 0
