@@ -78,14 +78,14 @@ def test_malformed_checkpoints_are_clear_errors(tmp_path):
     import pytest
 
     from primordia.core.errors import ConfigError, InputFileError
-    from primordia.runs.mycos_run import load_checkpoint
+    from primordia.runs.mycos_run import load_checkpoint, seal
 
     with pytest.raises(InputFileError):
         load_checkpoint(tmp_path)
     (tmp_path / "checkpoint.json").write_text("[1, 2]")
     with pytest.raises(ConfigError, match="not a checkpoint"):
         load_checkpoint(tmp_path)
-    (tmp_path / "checkpoint.json").write_text('{"version": 2, "config": {}}')
+    (tmp_path / "checkpoint.json").write_text(json.dumps(seal({"version": 3, "config": {}})))
     with pytest.raises(ConfigError, match="malformed"):
         load_checkpoint(tmp_path)
 
@@ -94,7 +94,7 @@ def test_hostile_checkpoints_are_clear_errors(tmp_path):
     import pytest
 
     from primordia.core.errors import ConfigError
-    from primordia.runs.mycos_run import checkpoint, load_checkpoint
+    from primordia.runs.mycos_run import checkpoint, load_checkpoint, seal
 
     run = evolve(MycosEvolveConfig(pop=8, gens=2, seed=1, target_score=1.0),
                  load_task("T00_wire_echo"))
@@ -120,7 +120,7 @@ def test_hostile_checkpoints_are_clear_errors(tmp_path):
         (broken(lambda d: d["novelty"].update(archive=[[1.0, 2.0, 3.0]])), "novelty.archive"),
     ]
     for content, words in cases:
-        raw = content if isinstance(content, bytes) else json.dumps(content).encode()
+        raw = content if isinstance(content, bytes) else json.dumps(seal(content)).encode()
         (tmp_path / "checkpoint.json").write_bytes(raw)
         with pytest.raises(ConfigError, match=words):
             load_checkpoint(tmp_path)

@@ -5,11 +5,17 @@ brain without knowing which kind it is."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from primordia.core.checks import ArraySpec
+from primordia.core.errors import ConfigError
 from primordia.core.rng import DrawStream
+
+DEFAULT_MAX_GENOME_BYTES = 1 << 20
+"""The longest genome a checkpoint may hold for a substrate that does not say
+(``max_genome_bytes``)."""
 
 
 @dataclass(frozen=True)
@@ -90,3 +96,34 @@ class Substrate(Protocol):
     def compile(self, genomes: Sequence[Any], io: BrainIO, threads: int = 1,
                 capacity: int | None = None) -> Brain:
         """A Brain running these genomes in slots 0.. for a world with this layout."""
+
+
+def genome_limit(substrate: Substrate) -> int:
+    """The longest encoded genome of ``substrate`` (its ``max_genome_bytes``, if it says)."""
+    return int(getattr(substrate, "max_genome_bytes", DEFAULT_MAX_GENOME_BYTES))
+
+
+def state_layout(brain: Brain) -> dict[str, ArraySpec]:
+    """The arrays a brain's ``state_arrays`` may give, at their largest: its own
+    ``state_layout``, else the shapes of what it gives now, else none (a brain without
+    state between ticks)."""
+    layout = getattr(brain, "state_layout", None)
+    if layout is not None:
+        return dict(layout())
+    arrays = getattr(brain, "state_arrays", None)
+    if arrays is None:
+        return {}
+    return {name: ArraySpec.exact(np.asarray(a).dtype, *np.shape(a))
+            for name, a in arrays().items()}
+
+
+def load_state(brain: Brain, arrays: Mapping[str, np.ndarray], source: str) -> None:
+    """Give a restored brain the state a checkpoint saved for it (its ``brain.*`` arrays),
+    if it keeps any; a refusal names the checkpoint."""
+    load = getattr(brain, "load_state_arrays", None)
+    if load is None:
+        return
+    try:
+        load({k[len("brain."):]: v for k, v in arrays.items() if k.startswith("brain.")})
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None

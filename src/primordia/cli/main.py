@@ -52,7 +52,13 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     except typer.Exit as e:
         raise SystemExit(e.exit_code) from None
-    except typer.Abort:
+    except typer.Abort as e:
+        if isinstance(e.__cause__, EOFError):
+            # click turns an EOFError raised anywhere in a command into Abort, as if the
+            # user had closed stdin at a prompt; Primordia never prompts, so it was a file
+            # that ended early, which some reader failed to report
+            print(f"error: a file ended unexpectedly ({e.__cause__})", file=sys.stderr)
+            raise SystemExit(2) from None
         print("aborted", file=sys.stderr)
         raise SystemExit(130) from None
     except KeyboardInterrupt:

@@ -343,8 +343,7 @@ def run_group(
 
 def _world_of(run_dir: Path) -> str:
     """The world a run directory's checkpoint belongs to (from its metadata)."""
-    from primordia.runs.checkpoint import load_checkpoint
+    from primordia.runs.checkpoint import read_meta
     from primordia.runs.sandbox_run import CHECKPOINT
 
-    _, meta = load_checkpoint(Path(run_dir) / CHECKPOINT)
-    return str(meta.get("world", "sandbox"))
+    return str(read_meta(Path(run_dir) / CHECKPOINT).get("world", "sandbox"))

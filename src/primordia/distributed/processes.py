@@ -10,6 +10,7 @@ by a result another process took; it looks again within ``server.RECHECK_SECONDS
 from __future__ import annotations
 
 import multiprocessing
+import socket
 import signal
 from typing import Callable
 

@@ -7,22 +7,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Mapping
 
 import numpy as np
+from pydantic import Field
 
 from primordia.brains.base import Substrate
 from primordia.brains.registry import SUBSTRATES
+from primordia.core.checks import ArrayChecks, ArraySpec
 from primordia.core.errors import ConfigError
 from primordia.worlds.hex.config import HexConfig
+from primordia.worlds.hex.snapshot import most_ids
 from primordia.worlds.hex.world import HEX_IO, HexWorld, TickDelta
 
 from .phylogeny import PHYLOGENY_HEADER, phylogeny_rows
 from .recorder import Recorder
 from .rundir import RunDirectory
-from .world_run import Reporter, WorldRun
+from .world_run import CHECKPOINT, Reporter, RunMeta, WorldRun
 
 BRAINS = ("neural", "psil")
+LINEAGE = ("id", "parent", "origin", "destruction")
 
 
 def hex_substrate(brain: str, config: HexConfig) -> Substrate:
@@ -79,11 +83,42 @@ class Lineage:
                 "lineage.destruction": np.array([self.destruction.get(i, -1) for i in ids],
                                                 dtype=np.int64)}
 
+    @staticmethod
+    def layout(config: HexConfig) -> dict[str, ArraySpec]:
+        """The lineage's arrays in a checkpoint, at their largest for ``config``."""
+        return {f"lineage.{k}": ArraySpec.upto(np.int64, most_ids(config)) for k in LINEAGE}
+
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "Lineage":
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], world: HexWorld,
+                    source: str = "checkpoint") -> "Lineage":
+        """The lineage a checkpoint holds, once it fits ``world`` (the world restored from
+        the same checkpoint): ids given out in order, each parent -1 or an id older than its
+        child, births and deaths up to now, and every living organism in it as the world
+        has it (ConfigError naming ``source`` otherwise)."""
+        ck = ArrayChecks(arrays, source)
+        lin = {k: ck.get(f"lineage.{k}", spec)
+               for k, spec in zip(LINEAGE, cls.layout(world.config).values())}
+        ids, parent, origin, died = (lin[k] for k in LINEAGE)
+        for k in LINEAGE[1:]:
+            ck.require(lin[k].size == ids.size, f"lineage.{k} has {lin[k].size} entries; "
+                                                f"lineage.id has {ids.size}")
+        ck.within("lineage.id", ids, 0, world.next_id - 1, "ids given out")
+        ck.each("lineage.id", ids, np.diff(ids, prepend=-1) <= 0, "lineage ids go up")
+        ck.each("lineage.parent", parent,
+                (parent != -1) & (~np.isin(parent, ids) | (parent >= ids)),
+                "a parent is -1 (none) or an id in the lineage, older than its child")
+        ck.within("lineage.origin", origin, 0, world.turn, "birth turns")
+        ck.each("lineage.destruction", died,
+                (died != -1) & ((died < origin) | (died > world.turn)),
+                "a death turn is -1 (alive) or from the birth to now")
+        s = world.state
+        live = s.alive == 1
+        ck.living_in_lineage(s.oid, live, s.born, ids, origin, died, "organism")
+        at = np.searchsorted(ids, s.oid[live])
+        ck.each("state.parent", s.parent[live], parent[at] != s.parent[live],
+                "a living organism's parent is the one its lineage row names")
         out = cls()
-        for i, p, o, d in zip(*(np.asarray(arrays[f"lineage.{k}"]).tolist()
-                                for k in ("id", "parent", "origin", "destruction"))):
+        for i, p, o, d in zip(ids.tolist(), parent.tolist(), origin.tolist(), died.tolist()):
             out.parent[i], out.origin[i] = p, o
             if d >= 0:
                 out.destruction[i] = d
@@ -94,6 +129,15 @@ class Lineage:
         return phylogeny_rows(ancestors, self.origin, self.destruction)
 
 
+class HexMeta(RunMeta):
+    """A hex checkpoint's metadata: the common keys, the turn, the brain and the
+    organism-turns so far."""
+
+    turn: int = Field(ge=0)
+    brain: Literal["neural", "psil"]
+    organism_turns: int = Field(ge=0)
+
+
 @dataclass
 class HexRun(WorldRun):
     """One run of the hex world into a run directory (``out``), or in memory (``out=None``)."""
@@ -102,6 +146,7 @@ class HexRun(WorldRun):
     UNIT = "turn"
     SAMPLE_KEY = "turns"
     CONFIG = HexConfig
+    META = HexMeta
 
     brain: str = "neural"
     lineage: Lineage = field(default_factory=Lineage)
@@ -146,21 +191,27 @@ class HexRun(WorldRun):
     def checkpoint_meta(self) -> dict[str, Any]:
         return {"brain": self.brain, "organism_turns": self.organism_turns}
 
+    def checkpoint_layout(self) -> dict[str, ArraySpec]:
+        return {**HexWorld.snapshot_layout(self.config, hex_substrate(self.brain, self.config)),
+                **Lineage.layout(self.config)}
+
     @classmethod
     def resume(cls, run_dir: Path, turns: int | None = None, threads: int = 1,
                reporters: list[Reporter] | None = None) -> "HexRun":
         """The run saved in ``run_dir``, restored at its last checkpoint, to continue up to
         ``turns`` in total (default: the configured number)."""
-        run, arrays, meta = cls.reopen(
+        run, arrays, _ = cls.reopen(
             run_dir, turns, threads, reporters,
-            lambda meta: {"brain": str(meta.get("brain", "neural")),
-                          "organism_turns": int(meta.get("organism_turns", 0))})
-        try:
-            run.lineage = Lineage.from_arrays(arrays)
-        except KeyError as exc:
-            raise ConfigError(f"checkpoint: missing {exc.args[0]}") from None
-        run.world = HexWorld.restore(run.config, hex_substrate(run.brain, run.config), arrays,
-                                     threads=threads)
+            lambda meta: {"brain": meta.brain, "organism_turns": meta.organism_turns})
+        source = str(run.out / CHECKPOINT)
+        world = {k: v for k, v in arrays.items() if not k.startswith("lineage.")}
+        run.world = HexWorld.restore(run.config, hex_substrate(run.brain, run.config), world,
+                                     threads=threads, source=source)
+        run.lineage = Lineage.from_arrays(arrays, run.world, source)
+        if run.organism_turns > run.world.turn * run.config.cells:
+            raise ConfigError(f"{source}: metadata: organism_turns is {run.organism_turns}, "
+                              f"more than {run.world.turn} turns of {run.config.cells} cells")
+        run._check_metrics()
         return run
 
     # ---- results --------------------------------------------------------------------------------

@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Callable, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from primordia.brains.mycos import variation as var
 from primordia.brains.mycos.compiler import compile_genome, write_phenotype
 from primordia.brains.mycos.genome import MycosGenome, from_dict, to_dict, to_json
-from primordia.core.errors import ConfigError, GenomeError, InputFileError
+from primordia.core.config import describe
+from primordia.core.errors import ConfigError, GenomeError, InputFileError, PrimordiaError
 from primordia.brains.mycos.reference import FREEZE, Guards
 from primordia.core.rng import DrawStream, Rng, stream_id
 from primordia.evolve import nsga2
@@ -42,6 +43,7 @@ from primordia.evolve.species import Speciation
 from primordia.tasks.scoring import Penalties, evaluate_task
 from primordia.tasks.task import Task
 
+from .checkpoint import DIGEST, checkpoint_digest
 from .rundir import RunDirectory, write_atomic
 
 STREAM_INIT = stream_id("mycos.init")
@@ -282,7 +284,10 @@ def write_run(run: MycosRun, out: RunDirectory, wall_seconds: float) -> dict:
 
 
 CHECKPOINT = "checkpoint.json"
-CHECKPOINT_VERSION = 2
+CHECKPOINT_VERSION = 3
+"""3: sealed with a digest (``seal``)."""
+MAX_CHECKPOINT_BYTES = 1 << 30
+"""Largest checkpoint.json read."""
 
 
 def checkpoint(run: MycosRun) -> dict:
@@ -317,9 +322,17 @@ def restore(data: dict) -> MycosRun:
         task = Task.model_validate(data["task"])
         sp = data["speciation"]
         for name, low, high in (("generation", 0, 2**62), ("evaluations", 0, 2**62)):
-            if not isinstance(data[name], int) or not low <= data[name] <= high:
+            if type(data[name]) is not int or not low <= data[name] <= high:
                 raise ConfigError(f"checkpoint: {name} {data[name]!r} is not an integer in "
                                   f"{low}..{high}")
+        # lengths before any genome is decoded: the config bounds the work
+        for name, low, high, what in (
+                ("population", config.pop, config.pop, "the config's pop"),
+                ("parents", 0, config.pop, "at most the config's pop"),
+                ("history", data["generation"], data["generation"], "one per generation")):
+            if not isinstance(data[name], list) or not low <= len(data[name]) <= high:
+                raise ConfigError(f"checkpoint: {name} must be a list of {what} ({low}.."
+                                  f"{high} entries)")
         if not (isinstance(sp["target"], int) and sp["target"] >= 1
                 and all(isinstance(sp[k], (int, float)) and math.isfinite(sp[k]) and sp[k] > 0
                         for k in ("threshold", "step", "min_threshold"))):
@@ -350,8 +363,11 @@ def restore(data: dict) -> MycosRun:
             parent_objectives=_finite(data["parent_objectives"], "parent_objectives"))
     except GenomeError as exc:
         raise GenomeError(f"checkpoint: {exc}") from None
+    except ValidationError as exc:
+        raise ConfigError(f"checkpoint: malformed ({describe(exc)})") from None
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-        raise ConfigError(f"checkpoint: malformed ({type(exc).__name__}: {exc})") from None
+        said = " ".join(str(exc).split())[:200]
+        raise ConfigError(f"checkpoint: malformed ({type(exc).__name__}: {said})") from None
     width = len(task.episodes) * task.tick_budget * len(task.io.outputs)
     if run.novelty.archive.size and run.novelty.archive.shape[1] != width:
         raise ConfigError(f"checkpoint: novelty.archive rows must have {width} values (one "
@@ -393,23 +409,45 @@ def _novelty(data: dict) -> NoveltyArchive:
     return NoveltyArchive(k=k, threshold=float(threshold), idle=idle, archive=archive)
 
 
+def seal(doc: dict) -> dict:
+    """The checkpoint document with its digest (of its canonical JSON; see
+    ``runs.checkpoint.checkpoint_digest``), as it is written."""
+    body = json.loads(json.dumps(doc))
+    return {**body, DIGEST: checkpoint_digest({}, body)}
+
+
 def save_checkpoint(run: MycosRun, out: RunDirectory) -> None:
-    write_atomic(out.file(CHECKPOINT), json.dumps(checkpoint(run)).encode())
+    write_atomic(out.file(CHECKPOINT), json.dumps(seal(checkpoint(run))).encode())
 
 
 def load_checkpoint(directory: str | Path) -> MycosRun:
+    """The run a checkpoint.json holds: read (up to MAX_CHECKPOINT_BYTES), checked against
+    its digest, then every value checked (``restore``)."""
     path = Path(directory) / CHECKPOINT
     try:
-        text = path.read_bytes()
+        with path.open("rb") as f:
+            text = f.read(MAX_CHECKPOINT_BYTES + 1)
     except OSError as exc:
         raise InputFileError(f"{path}: {exc.strerror or exc}") from None
+    if len(text) > MAX_CHECKPOINT_BYTES:
+        raise InputFileError(f"{path}: larger than {MAX_CHECKPOINT_BYTES} bytes, more than a "
+                             "checkpoint holds")
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise ConfigError(f"{path}: not JSON ({str(exc)[:120]})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: not a checkpoint")
-    return restore(data)
+    digest = data.pop(DIGEST, None)
+    if not isinstance(digest, str):
+        raise InputFileError(f"{path}: has no digest, so it cannot be checked (an older "
+                             "Primordia or another program wrote it); start the run again")
+    if checkpoint_digest({}, data) != digest:
+        raise InputFileError(f"{path} is damaged: its digest does not match its contents")
+    try:
+        return restore(data)
+    except PrimordiaError as exc:
+        raise type(exc)(f"{path}: {str(exc).removeprefix('checkpoint: ')}") from None
 
 
 def timed_evolve(config: MycosEvolveConfig, task: Task, out: RunDirectory | None = None,

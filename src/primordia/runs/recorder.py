@@ -88,6 +88,23 @@ class Recorder:
         self.raw.close()
 
 
+def check_header(path: Path, world: str, seed: int) -> None:
+    """Refuse to resume into a file that is not this run's recording: its first line must be
+    the header of a ``world`` run with ``seed``. (A checkpoint names its recording's path;
+    resuming cuts that file back, so it must never be some other file the path reaches.)"""
+    try:
+        first = next(read_recording(path, max_line=1 << 20), None)
+    except InputFileError:        # cut or damaged: check_sealed says which, before any write
+        return
+    if first is None:
+        return
+    if not isinstance(first, dict) or first.get("type") != "header" \
+            or first.get("world") != world or first.get("seed") != seed:
+        raise InputFileError(f"{path}: not the recording of this run (its first line is not "
+                             f"the header of a {world} run with seed {seed}); resume leaves "
+                             "it untouched")
+
+
 def check_sealed(f, length: Any, path: Path) -> None:
     """Refuse to resume a recording whose first ``length`` bytes (what the checkpoint sealed)
     are not whole gzip members: appending after a cut or damaged file would hide a gap."""

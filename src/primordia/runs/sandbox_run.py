@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
 from primordia.brains.registry import SUBSTRATES
+from primordia.core.checks import ArraySpec
 from primordia.worlds.sandbox.config import SandboxConfig
 from primordia.worlds.sandbox.world import SandboxWorld
 
 from .phylogeny import PHYLOGENY_HEADER, phylogeny_rows
 from .recorder import Recorder
 from .rundir import RunDirectory
-from .world_run import CHECKPOINT, Reporter, WorldRun
+from .world_run import CHECKPOINT, Reporter, RunMeta, WorldRun
 
 __all__ = ["CHECKPOINT", "Reporter", "SandboxRun", "warm_up"]
 
@@ -31,6 +33,13 @@ def warm_up(substrate: str = "psil") -> float:
     return time.perf_counter() - t0
 
 
+class SandboxMeta(RunMeta):
+    """A sandbox checkpoint's metadata: the common keys, the tick and the substrate."""
+
+    tick: int = Field(ge=0)
+    substrate: str
+
+
 @dataclass
 class SandboxRun(WorldRun):
     """One run of the sandbox into a run directory (``out``), or in memory (``out=None``)."""
@@ -39,6 +48,7 @@ class SandboxRun(WorldRun):
     UNIT = "tick"
     SAMPLE_KEY = "tick"
     CONFIG = SandboxConfig
+    META = SandboxMeta
 
     substrate: str = "psil"
     founders: list[Any] | None = None     # genomes for the first NPCs (an island's seeds)
@@ -71,16 +81,19 @@ class SandboxRun(WorldRun):
     def checkpoint_meta(self) -> dict[str, Any]:
         return {"substrate": self.substrate}
 
+    def checkpoint_layout(self) -> dict[str, ArraySpec]:
+        return SandboxWorld.snapshot_layout(self.config, SUBSTRATES.get(self.substrate))
+
     @classmethod
     def resume(cls, run_dir: Path, ticks: int | None = None, threads: int = 1,
                reporters: list[Reporter] | None = None) -> "SandboxRun":
         """The run saved in ``run_dir``, restored at its last checkpoint, to continue up to
         ``ticks`` in total (default: the configured number)."""
-        run, arrays, _ = cls.reopen(
-            run_dir, ticks, threads, reporters,
-            lambda meta: {"substrate": str(meta.get("substrate", "psil"))})
+        run, arrays, _ = cls.reopen(run_dir, ticks, threads, reporters,
+                                    lambda meta: {"substrate": meta.substrate})
         run.world = SandboxWorld.restore(run.config, SUBSTRATES.get(run.substrate), arrays,
-                                         threads=threads)
+                                         threads=threads, source=str(run.out / CHECKPOINT))
+        run._check_metrics()
         return run
 
     # ---- results --------------------------------------------------------------------------------

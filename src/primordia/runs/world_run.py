@@ -12,15 +12,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar
 
-from primordia.core.config import Config, read_toml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from primordia.core.checks import ArraySpec
+from primordia.core.config import Config, describe, read_toml
 from primordia.core.errors import ConfigError
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .recorder import Recorder
+from .checkpoint import CheckpointFile, save_checkpoint
+from .recorder import Recorder, check_header
 from .rundir import RunDirectory
 from .timeline import sample_every
 
 CHECKPOINT = "checkpoint.npz"
+
+
+class RunMeta(BaseModel):
+    """The metadata of every world's checkpoint (a world's run adds its own keys: its
+    position, ``tick`` or ``turn``, and its brain). Checked before a run is rebuilt."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    world: str
+    samples: list[dict[str, int | float]]
+    timeline: int = Field(ge=0)
+    record_every: int = Field(ge=1)
+    checkpoint_every: int = Field(ge=0)
+    record: str | None
+    record_bytes: int | None = Field(ge=1)
+    """The recording's length when the checkpoint sealed it (never 0: a sealed recording
+    holds at least one gzip member); a resumed run cuts the file back to it."""
+    wall_seconds: float = Field(ge=0, allow_inf_nan=False)
 
 
 class Reporter:
@@ -44,6 +64,7 @@ class WorldRun:
     UNIT: ClassVar[str] = "tick"          # the config counts UNIT + "s"; meta and metrics UNIT
     SAMPLE_KEY: ClassVar[str] = "tick"    # the metrics key that says when a sample was taken
     CONFIG: ClassVar[type[Config]] = Config
+    META: ClassVar[type[RunMeta]] = RunMeta
 
     config: Any
     out: Path | None = None
@@ -89,6 +110,11 @@ class WorldRun:
         """The world's own entries in the checkpoint's metadata."""
         return {}
 
+    def checkpoint_layout(self) -> dict[str, ArraySpec]:
+        """Every array a checkpoint of this run may hold, with the largest shape its config
+        allows (a checkpoint is refused before larger arrays are read)."""
+        raise NotImplementedError
+
     def write(self, rundir: RunDirectory) -> None:
         raise NotImplementedError
 
@@ -110,6 +136,8 @@ class WorldRun:
             self.world = self.new_world()
         record_path = self.record or (rundir.file("record.jsonl.gz") if rundir else None)
         if record_path is not None:
+            if self._resume_record_at is not None:
+                check_header(Path(record_path), self.WORLD, self.config.seed)
             self._recorder = self.open_recorder(record_path, self._resume_record_at)
         every = sample_every(self.limit, self.timeline)
         for r in self.reporters:
@@ -158,33 +186,65 @@ class WorldRun:
     @classmethod
     def reopen(cls, run_dir: Path, count: int | None, threads: int,
                reporters: list[Reporter] | None,
-               settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda meta: {}
-               ) -> tuple["WorldRun", dict[str, Any], dict[str, Any]]:
-        """The common part of resuming: the checkpoint (arrays, metadata), the config with
-        ``count`` ticks (turns) in total if given, and the run rebuilt around them (its world
-        is the subclass's to restore). ``settings(meta)`` gives the subclass's own run
-        fields (its brain, say) from the metadata."""
+               settings: Callable[[Any], dict[str, Any]] = lambda meta: {}
+               ) -> tuple["WorldRun", dict[str, Any], Any]:
+        """The common part of resuming: the checkpoint's metadata (checked against
+        ``META``), the config with ``count`` ticks (turns) in total if given, the run rebuilt
+        around them, and the checkpoint's arrays -- bounded by ``checkpoint_layout`` before
+        they are read, and checked against the digest (the world checks their values when
+        it is restored from them). ``settings(meta)`` gives the subclass's own run fields
+        (its brain, say) from the metadata."""
         rundir = RunDirectory(run_dir)
-        arrays, meta = load_checkpoint(rundir.file(CHECKPOINT))
-        if meta.get("world") != cls.WORLD:
-            raise ConfigError(f"{run_dir}: checkpoint of world {meta.get('world')!r}")
-        key = cls.UNIT + "s"
-        values = read_toml(rundir.file("config.toml"))
-        if count is not None:
-            values[key] = count
-        config = cls.CONFIG.build(values, source=str(rundir.file("config.toml")))
-        if getattr(config, key) < int(meta[cls.UNIT]):
-            raise ConfigError(f"--{key} {getattr(config, key)} is before the checkpoint "
-                              f"({cls.UNIT} {meta[cls.UNIT]})")
-        run = cls(config, out=Path(run_dir), threads=threads,
-                  timeline=int(meta.get("timeline", 0)),
-                  record=Path(meta["record"]) if meta.get("record") else None,
-                  record_every=int(meta.get("record_every", 100)),
-                  checkpoint_every=int(meta.get("checkpoint_every", 0)),
-                  reporters=reporters or [], **settings(meta))
-        run.samples = list(meta.get("samples", []))
-        run.wall_seconds = float(meta.get("wall_seconds", 0.0))
-        run._resume_record_at = meta.get("record_bytes")
+        path = rundir.file(CHECKPOINT)
+        with CheckpointFile(path) as ckpt:
+            if ckpt.meta.get("world") != cls.WORLD:
+                raise ConfigError(f"{path}: checkpoint of world {ckpt.meta.get('world')!r}, "
+                                  f"not {cls.WORLD!r}")
+            try:
+                meta = cls.META.model_validate(ckpt.meta)
+            except ValidationError as exc:
+                raise ConfigError(f"{path}: metadata: {describe(exc)}") from None
+            key, at = cls.UNIT + "s", getattr(meta, cls.UNIT)
+            values = read_toml(rundir.file("config.toml"))
+            if count is not None:
+                values[key] = count
+            config = cls.CONFIG.build(values, source=str(rundir.file("config.toml")))
+            if getattr(config, key) < at:
+                raise ConfigError(f"--{key} {getattr(config, key)} is before the checkpoint "
+                                  f"({cls.UNIT} {at})")
+            run = cls(config, out=Path(run_dir), threads=threads, timeline=meta.timeline,
+                      record=Path(meta.record) if meta.record else None,
+                      record_every=meta.record_every,
+                      checkpoint_every=meta.checkpoint_every,
+                      reporters=reporters or [], **settings(meta))
+            run.samples = cls._checked_samples(path, meta.samples, at)
+            run.wall_seconds = meta.wall_seconds
+            run._resume_record_at = meta.record_bytes
+            arrays = ckpt.read(run.checkpoint_layout())
         if values.get(key) != getattr(config, key) or count is not None:
             rundir.write_text("config.toml", config.to_toml())
         return run, arrays, meta
+
+    @classmethod
+    def _checked_samples(cls, path: Path, samples: list[dict[str, Any]], at: int
+                         ) -> list[dict[str, Any]]:
+        """The timeline so far: samples with the same metrics, taken at increasing
+        ticks (turns) up to the checkpoint's."""
+        last = -1
+        for k, sample in enumerate(samples):
+            when = sample.get(cls.SAMPLE_KEY)
+            if type(when) is not int or not last < when <= at:
+                raise ConfigError(f"{path}: metadata: samples.{k}.{cls.SAMPLE_KEY} is "
+                                  f"{when!r}; samples go up from {last + 1} to {at}")
+            if sample.keys() != samples[0].keys():
+                raise ConfigError(f"{path}: metadata: samples.{k} has other metrics than "
+                                  "samples.0")
+            last = when
+        return [dict(s) for s in samples]
+
+    def _check_metrics(self) -> None:
+        """The timeline's samples hold the metrics this world reports (after a resume)."""
+        names = set(self.world.metrics())
+        if self.samples and set(self.samples[0]) != names:
+            raise ConfigError(f"{self.out}/{CHECKPOINT}: metadata: samples hold metrics "
+                              f"{sorted(self.samples[0])}, not the world's")

@@ -15,12 +15,13 @@ import numba
 import numpy as np
 
 from primordia.brains.base import BrainIO
+from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
 
 from . import breed
 from . import kernels as k
-from .genome import (ACTION_BASE, NeuralGenome, action_ids_for, check_fits, check_layout,
-                     confidence_slot, validate)
+from .genome import (ACTION_BASE, MAX_INTER, NeuralGenome, action_ids_for, check_fits,
+                     check_layout, confidence_slot, validate)
 from .packing import FlatStore, pack
 from .tanh import tanh_py
 
@@ -222,6 +223,12 @@ class NeuralBrain:
         organism with the most inter neurons."""
         width = int(self.store.n_inter[self.alive].max()) if self.alive.any() else 0
         return {"inter_activation": self.inter_act[:, :width].copy()}
+
+    def state_layout(self) -> dict[str, ArraySpec]:
+        """The arrays ``state_arrays`` gives, at their largest (what a checkpoint may hold
+        for this brain): a row per slot, up to one column per possible inter neuron."""
+        return {"inter_activation": ArraySpec.upto(np.float64, self.capacity, MAX_INTER,
+                                                   least=(self.capacity, 0))}
 
     def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Restore ``state_arrays`` (from a checkpoint) into the living slots."""

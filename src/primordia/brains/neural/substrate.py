@@ -28,6 +28,8 @@ class NeuralSubstrate:
     """The ``neural`` substrate (registered by name in ``primordia.brains.registry``)."""
 
     name = "neural"
+    max_genome_bytes = gn.MAX_GENOME_BYTES
+    """The longest encoded genome ``decode`` accepts."""
 
     def __init__(self, io: BrainIO | None = None, num_neurons: int = 2,
                  max_num_neurons: int = 20, num_synapses: int = 4,

@@ -17,6 +17,7 @@ from numba.extending import overload
 
 from primordia.brains.base import BrainIO
 from primordia.brains.rounds import brain_round
+from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError
 
 from . import kernels as k
@@ -366,12 +367,21 @@ class PsilBrain:
         memory[:, :self.io.n_sensors] = 0
         return {"memory": memory, "locals": np.where(live, self.locals, 0)}
 
+    def state_layout(self) -> dict[str, ArraySpec]:
+        """The arrays ``state_arrays`` gives (what a checkpoint may hold for this brain)."""
+        return {"memory": ArraySpec.exact(self.mem.dtype, *self.mem.shape),
+                "locals": ArraySpec.exact(self.locals.dtype, *self.locals.shape)}
+
     def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Restore ``state_arrays`` (from a checkpoint) into the living slots."""
         for name, target in (("memory", self.mem), ("locals", self.locals)):
+            if name not in arrays:
+                raise ConfigError(f"brain state: missing {name}")
             a = np.asarray(arrays[name])
             if a.shape != target.shape:
                 raise ConfigError(f"brain {name}: shape {a.shape}, expected {target.shape}")
+            if not np.can_cast(a.dtype, target.dtype, casting="safe"):
+                raise ConfigError(f"brain {name}: dtype {a.dtype}, expected {target.dtype}")
             target[:] = np.where(self.alive[:, None], a, 0).astype(target.dtype)
 
     def stack_of(self, slot: int) -> list[int]:

@@ -24,6 +24,8 @@ class PsilSubstrate:
 
     name = "psil"
     archetypes: dict[str, bytes] = dict(ARCHETYPES)
+    max_genome_bytes = MAX_CODE_BYTES
+    """The longest encoded genome ``decode`` accepts."""
 
     def random(self, draws: DrawStream, max_len: int) -> bytes:
         return variation.random_genome(draws, max_len)

@@ -14,8 +14,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from primordia.brains.base import Brain, BrainIO, Substrate
-from primordia.core.errors import ConfigError
+from primordia.brains.base import (Brain, BrainIO, Substrate, genome_limit, load_state,
+                                   state_layout)
+from primordia.core.checks import ArraySpec
+from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.hashing import state_digest
 from primordia.core.rng import DrawStream, Rng, stream_id
 
@@ -23,6 +25,7 @@ from .config import HexConfig
 from .grid import FACING_NAMES
 from .phases import (commit, intents, lifecycle, organism_table, resolve, sense,
                      spawn)
+from .snapshot import check, layout
 from .state import TOTALS, T_BIRTHS, T_REPLACEMENTS, T_SYNAPSE_OPS, HexState, empty_state
 
 HEX_IO = BrainIO(sensors=("look",),
@@ -39,7 +42,6 @@ STREAM_BRAIN = stream_id("hex.brain")
 STREAM_MUTATE = stream_id("hex.mutate")
 METRIC_NAMES = ("turns", "organisms", "synapse_ops_last_turn", "actions_applied_last_turn",
                 "meals_last_turn", "starvations_last_turn", "births_last_turn")
-SCALARS = ("turn", "next_id")
 
 
 ORGANISM_FIELDS = ("id", "q", "r", "facing", "turns_since_last_meal", "meals_eaten",
@@ -314,38 +316,37 @@ class HexWorld:
         return state_digest(self.arrays())
 
     @classmethod
+    def snapshot_layout(cls, config: HexConfig, substrate: Substrate) -> dict[str, ArraySpec]:
+        """Every array ``arrays()`` gives for ``config``, at its largest (``snapshot.py``)."""
+        brain = substrate.compile([], HEX_IO, capacity=config.cells)
+        return layout(config, state_layout(brain), genome_limit(substrate))
+
+    @classmethod
     def restore(cls, config: HexConfig, substrate: Substrate, arrays: dict[str, np.ndarray],
-                threads: int = 1) -> "HexWorld":
-        """The world ``arrays()`` describes (ConfigError if it does not fit ``config``)."""
+                threads: int = 1, source: str = "checkpoint") -> "HexWorld":
+        """The world ``arrays()`` describes. The arrays are untrusted: every rule of
+        ``snapshot.check`` is checked, and every genome decoded by the substrate's validating
+        decoder, before the world is built (ConfigError or GenomeError naming ``source``)."""
         w = cls.__new__(cls)
         w._init_empty(config, substrate)
-        try:
-            for name, target in w.state._asdict().items():
-                a = np.asarray(arrays[f"state.{name}"])
-                if a.shape != target.shape or a.dtype != target.dtype:
-                    raise ConfigError(f"checkpoint: state.{name} is {a.dtype}{a.shape}; the "
-                                      f"config needs {target.dtype}{target.shape}")
-                target[...] = a
-            w.turn, w.next_id = (int(v) for v in np.asarray(arrays["scalars"]).tolist())
-            w._population = int(np.count_nonzero(w.state.alive))
-            lengths = np.asarray(arrays["genome_lengths"], dtype=np.int64)
-            data = bytes(np.asarray(arrays["genome_bytes"], dtype=np.uint8))
-            if lengths.shape != (config.cells,) or int(lengths.clip(0).sum()) != len(data):
-                raise ConfigError("checkpoint: the genome table does not fit the config")
-            at = 0
-            for slot, n in enumerate(lengths.tolist()):
-                if n >= 0:
+        brain = substrate.compile([], HEX_IO, threads=threads, capacity=config.cells)
+        a = check(config, arrays, state_layout(brain), genome_limit(substrate), source)
+        data = a["genome_bytes"].tobytes()
+        at = 0
+        for slot, n in enumerate(a["genome_lengths"].tolist()):
+            if n >= 0:
+                try:
                     w.genomes[slot] = substrate.decode(data[at:at + n])
-                    at += n
-            live = np.flatnonzero(w.state.alive)
-            if [g is not None for g in w.genomes] != (w.state.alive != 0).tolist():
-                raise ConfigError("checkpoint: living organisms and genomes disagree")
-            w.brain = substrate.compile([], HEX_IO, threads=threads, capacity=config.cells)
-            w.brain.add([w.genomes[i] for i in live.tolist()], slots=live)
-            load = getattr(w.brain, "load_state_arrays", None)
-            if load is not None:
-                load({k[len("brain."):]: v for k, v in arrays.items() if k.startswith("brain.")})
-        except KeyError as exc:
-            raise ConfigError(f"checkpoint: missing {exc.args[0]}") from None
+                except GenomeError as exc:
+                    raise GenomeError(f"{source}: the genome of slot {slot}: {exc}") from None
+                at += n
+        for name, target in w.state._asdict().items():
+            target[...] = a[f"state.{name}"]
+        w.turn, w.next_id = (int(v) for v in a["scalars"].tolist())
+        w._population = int(np.count_nonzero(w.state.alive))
+        live = np.flatnonzero(w.state.alive)
+        w.brain = brain
+        w.brain.add([w.genomes[i] for i in live.tolist()], slots=live)
+        load_state(w.brain, a, source)
         w.last_delta = TickDelta(w.turn)
         return w

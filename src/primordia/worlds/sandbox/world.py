@@ -14,9 +14,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from primordia.brains.base import Brain, BrainIO, Substrate
+from primordia.brains.base import (Brain, BrainIO, Substrate, genome_limit, load_state,
+                                   state_layout)
 from primordia.brains.rounds import round_state_of
-from primordia.core.errors import ConfigError
+from primordia.core.checks import ArraySpec
+from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.rng import DrawStream, Rng, stream_id
 
 from . import constants as c
@@ -25,6 +27,7 @@ from .config import SandboxConfig
 from .lifecycle import end_of_tick, living_in_id_order, score
 from .rounds import action_rounds
 from .sensors import ALL_SENSORS, effective_gas_all, list_limit, new_sense_cache, sense
+from .snapshot import SCALARS, check, layout
 from .tile_index import index_tiles, new_tile_index
 from .state import SandboxState, empty_state, state_hash
 
@@ -40,8 +43,6 @@ SANDBOX_IO = BrainIO(sensors=SENSOR_NAMES, actions=ACTION_NAMES,
 a free code: substrates that map levels write 0-3 there (bytecode writes any int32)."""
 """What a sandbox NPC senses (Ring0 slots 0-30) and does (Ring1 slots 0-3)."""
 
-SCALARS = ("tick_no", "next_id", "max_genome", "base_gas", "refill_turn", "live_npc_ticks")
-"""The world's counters that a checkpoint keeps besides the arrays."""
 ITEM_TILES = np.array([c.TOOL_TILE, c.WEAPON_TILE, c.TREASURE_TILE, c.CRYSTAL_TILE])
 
 STREAM_SETUP = stream_id("sandbox.setup")
@@ -442,52 +443,51 @@ class SandboxWorld:
         return out
 
     @classmethod
+    def snapshot_layout(cls, config: SandboxConfig, substrate: Substrate
+                        ) -> dict[str, ArraySpec]:
+        """Every array a ``snapshot`` for ``config`` holds, at its largest (``snapshot.py``)."""
+        brain = substrate.compile([], SANDBOX_IO, capacity=config.npcs)
+        return layout(config, state_layout(brain), genome_limit(substrate))
+
+    @classmethod
     def restore(cls, config: SandboxConfig, substrate: Substrate, arrays: dict[str, np.ndarray],
-                threads: int = 1) -> "SandboxWorld":
-        """The world a ``snapshot`` describes (ConfigError if it does not fit ``config``)."""
+                threads: int = 1, source: str = "checkpoint") -> "SandboxWorld":
+        """The world a ``snapshot`` describes. The arrays are untrusted: every rule of
+        ``snapshot.check`` is checked, and every genome decoded by the substrate's validating
+        decoder, before the world is built (ConfigError or GenomeError naming ``source``)."""
         w = cls.__new__(cls)
         w._init_empty(config, substrate)
-        try:
-            for name, target in w.state._asdict().items():
-                a = np.asarray(arrays[f"state.{name}"])
-                if a.shape != target.shape:
-                    raise ConfigError(f"checkpoint: state.{name} has shape {a.shape}, the "
-                                      f"config needs {target.shape}")
-                target[...] = a
-            for name, value in zip(SCALARS, np.asarray(arrays["scalars"]).tolist()):
-                setattr(w, name, int(value))
-            w.food_rate = float(np.asarray(arrays["food_rate"])[0])
-            lengths = np.asarray(arrays["genome_lengths"], dtype=np.int64)
-            present = np.asarray(arrays["genome_present"], dtype=bool)
-            data = bytes(np.asarray(arrays["genome_bytes"], dtype=np.uint8))
-            if lengths.shape != (config.npcs,) or present.shape != (config.npcs,) \
-                    or int(lengths.sum()) != len(data) or (lengths < 0).any():
-                raise ConfigError("checkpoint: genome table does not fit the config")
-            ends = np.cumsum(lengths)
-            for slot in range(config.npcs):
-                if present[slot]:
-                    raw = data[int(ends[slot] - lengths[slot]):int(ends[slot])]
-                    w._set_genome(slot, substrate.decode(raw))
-            counts = np.asarray(arrays["lineage.parent_count"], dtype=np.int64)
-            parents = np.asarray(arrays["lineage.parents"], dtype=np.int64).tolist()
-            starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
-            for k, (oid, born, died) in enumerate(zip(
-                    np.asarray(arrays["lineage.id"]).tolist(),
-                    np.asarray(arrays["lineage.origin"]).tolist(),
-                    np.asarray(arrays["lineage.destruction"]).tolist())):
-                w.lineage.born(oid, tuple(parents[starts[k]:starts[k + 1]]), born)
-                if died >= 0:
-                    w.lineage.died(oid, died)
-            if (w.state.alive != 0).tolist() != present.tolist():
-                raise ConfigError("checkpoint: living NPCs and genomes disagree")
-            live = np.flatnonzero(present)
-            w.brain = substrate.compile([], SANDBOX_IO, threads=threads, capacity=config.npcs)
-            w.brain.add([w.genomes[i] for i in live.tolist()], slots=live)
-            load = getattr(w.brain, "load_state_arrays", None)
-            if load is not None:
-                load({k[len("brain."):]: v for k, v in arrays.items() if k.startswith("brain.")})
-        except KeyError as exc:
-            raise ConfigError(f"checkpoint: missing {exc.args[0]}") from None
+        brain = substrate.compile([], SANDBOX_IO, threads=threads, capacity=config.npcs)
+        a = check(config, arrays, state_layout(brain), genome_limit(substrate), source)
+        lengths, present = a["genome_lengths"], a["genome_present"]
+        data = a["genome_bytes"].tobytes()
+        ends = np.cumsum(lengths).tolist()
+        genomes: dict[int, Any] = {}
+        for slot in np.flatnonzero(present).tolist():
+            try:
+                genomes[slot] = substrate.decode(data[ends[slot] - int(lengths[slot]):ends[slot]])
+            except GenomeError as exc:
+                raise GenomeError(f"{source}: the genome of slot {slot}: {exc}") from None
+        for name, target in w.state._asdict().items():
+            target[...] = a[f"state.{name}"]
+        for name, value in zip(SCALARS, a["scalars"].tolist()):
+            setattr(w, name, int(value))
+        w.food_rate = float(a["food_rate"][0])
+        for slot, genome in genomes.items():
+            w._set_genome(slot, genome)
+        counts = a["lineage.parent_count"].tolist()
+        parents = a["lineage.parents"].tolist()
+        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64).tolist()
+        for k, (oid, born, died) in enumerate(zip(a["lineage.id"].tolist(),
+                                                  a["lineage.origin"].tolist(),
+                                                  a["lineage.destruction"].tolist())):
+            w.lineage.born(oid, tuple(parents[starts[k]:starts[k + 1]]), born)
+            if died >= 0:
+                w.lineage.died(oid, died)
+        w.brain = brain
+        live = np.flatnonzero(present)
+        w.brain.add([w.genomes[i] for i in live.tolist()], slots=live)
+        load_state(w.brain, a, source)
         return w
 
     # ---- views ---------------------------------------------------------------------------------
