@@ -8,9 +8,13 @@ memory. Each target here feeds one parser's public entry point with bytes from a
 (libFuzzer's coverage-guided mutator), starting from a corpus of real files the project writes,
 and sorts every input's outcome:
 
-* accepted: the parser returned (and the round trips it promises held: a genome's text form,
-  disassembly, canonical JSON, a config written back as TOML, ...);
-* refused: it raised a PrimordiaError (or a 4xx ApiError) with a one-line message;
+* accepted: a parser entry point returned (and the round trips it promises held: a genome's
+  text form, disassembly, canonical JSON, a config written back as TOML, ...); a target
+  that tries several entry points on one input (a config as a sandbox config, a hex config
+  and an experiment) counts it accepted when one of them took it, and a resume only when
+  the run went on to its end (reading the metadata first is a stage on the way);
+* refused: every entry point raised a PrimordiaError (or a 4xx ApiError) with a one-line
+  message;
 * a finding: any other exception (crash), a message that is empty, spans lines or runs past
   1,000 characters, a broken round trip (invariant), a 5xx, a hang (the input ran over
   ``--watchdog`` seconds of CPU or wall time) or memory (the process's peak RSS grew by more
@@ -157,6 +161,13 @@ class Steps:
             return False, None
         self.accepted += 1
         return True, result
+
+    def gate(self, fn: Callable, *args, **kwargs) -> tuple[bool, Any]:
+        """``attempt`` for a stage on the way to the parser call that matters (reading a
+        checkpoint's metadata before resuming): its refusal counts, its success does not."""
+        ok, result = self.attempt(fn, *args, **kwargs)
+        self.accepted -= ok
+        return ok, result
 
     def refuse(self, message: str, exc: BaseException) -> None:
         """Count a refusal after checking its message reads as one line of an error."""
@@ -877,15 +888,16 @@ def _resume_and_continue(ctx: Context, steps: Steps, run_dir: Path) -> None:
     checkpoint, the world's resume, and the ticks (turns) left -- the warm-up skipped, the
     kernels are loaded. The run directory's config.toml and recording are the tiny run's
     the checkpoint's metadata names."""
-    from primordia.runs.checkpoint import load_checkpoint
+    from primordia.runs import checkpoint
     from primordia.runs.hex_run import HexRun
     from primordia.runs.sandbox_run import SandboxRun
 
-    ok, got = steps.attempt(load_checkpoint, run_dir / "checkpoint.npz")
+    # as cli/run.py's _world_of: the metadata alone where the checkpoint module can read it
+    read_meta = getattr(checkpoint, "read_meta", lambda p: checkpoint.load_checkpoint(p)[1])
+    ok, meta = steps.gate(read_meta, run_dir / "checkpoint.npz")
     if not ok:
         return
-    meta = got[1]
-    world = str(meta.get("world", "sandbox"))           # as cli/run.py's _world_of
+    world = str(meta.get("world", "sandbox"))
     source = ctx.materials[template_of(meta)]
     for name in ("config.toml", "record.jsonl.gz"):
         if not (run_dir / name).exists():
@@ -897,7 +909,7 @@ def _resume_and_continue(ctx: Context, steps: Steps, run_dir: Path) -> None:
             raise Unsafe(f"the checkpoint names the recording {record!r}, outside its run "
                          "directory: resuming would cut and append to that file")
     cls = HexRun if world == "hex" else SandboxRun
-    ok, run = steps.attempt(cls.resume, run_dir)
+    ok, run = steps.gate(cls.resume, run_dir)
     if not ok:
         return
     run.warm_up = lambda: None
@@ -1047,7 +1059,7 @@ def target_recording(ctx: Context) -> Callable[[bytes, Steps], None]:
 
     def run(data: bytes, steps: Steps) -> None:
         path.write_bytes(data if data[:2] == b"\x1f\x8b" else gzip.compress(data, 1, mtime=0))
-        steps.attempt(lambda: sum(1 for _ in read_recording(
+        steps.gate(lambda: sum(1 for _ in read_recording(
             path, max_total=replay.MAX_RECORDING_TEXT)))
         replay.world_of(path)
         try:
@@ -1077,7 +1089,7 @@ def target_toml_config(ctx: Context) -> Callable[[bytes, Steps], None]:
 
     def run(data: bytes, steps: Steps) -> None:
         path.write_bytes(data)
-        ok, values = steps.attempt(read_toml, path)
+        ok, values = steps.gate(read_toml, path)
         if ok:
             for cls in (SandboxConfig, HexConfig):
                 ok, cfg = steps.attempt(cls.build, dict(values), str(path))
