@@ -41,6 +41,9 @@ Targets (``--target``, repeatable; default: all):
                     edited (values, shapes, dtypes, missing and extra arrays, metadata keys,
                     the recording's length) and saved again with save_checkpoint, so the edit
                     reaches the checks behind the file's own (a digest, once it has one)
+  mycos_checkpoint  a Mycos evolution's checkpoint.json with edited values, keys and list
+                    elements, sealed again (mostly) with its digest, resumed for one more
+                    generation as ``primordia evolve mycos --resume`` does
   recording         record.jsonl.gz (raw, or text the harness compresses): recorder.
                     read_recording, web.replay.load and world_of, and the replay pages the
                     server sends for it
@@ -588,7 +591,25 @@ def make_materials(root: Path) -> dict[str, Path]:
             (run.out / "config.toml").write_text(
                 run.config.replace(**{unit: TINY_TICKS + 2}).to_toml())
         out[name] = run.out
+    out["mycos"] = make_mycos_run(root / "mycos")
     return out
+
+
+def make_mycos_run(folder: Path) -> Path:
+    """A tiny Mycos evolution (T00, population 8, two generations) with its checkpoint."""
+    from primordia.runs.mycos_run import CHECKPOINT, MycosEvolveConfig, timed_evolve
+    from primordia.runs.rundir import RunDirectory
+    from primordia.tasks.task import load_task
+
+    if not (folder / CHECKPOINT).exists():
+        timed_evolve(MycosEvolveConfig(pop=8, gens=2, seed=1, target_score=1.0),
+                     load_task("T00_wire_echo"), RunDirectory(folder))
+    return folder
+
+
+def world_runs(materials: dict[str, Path]) -> dict[str, Path]:
+    """The tiny world runs (those with a checkpoint.npz)."""
+    return {k: v for k, v in materials.items() if (v / "checkpoint.npz").exists()}
 
 
 def template_of(meta: dict[str, Any]) -> str:
@@ -705,16 +726,24 @@ def seeds_neural_genome(materials: dict[str, Path]) -> list[bytes]:
 
 
 def seeds_checkpoint(materials: dict[str, Path]) -> list[bytes]:
-    return [(d / "checkpoint.npz").read_bytes() for d in materials.values()]
+    return [(d / "checkpoint.npz").read_bytes() for d in world_runs(materials).values()]
 
 
 def seeds_checkpoint_arrays(materials: dict[str, Path]) -> list[bytes]:
     # edit programs (see target_checkpoint_arrays): no edit, then one of each kind per run
     out = []
-    for t in range(len(materials)):
+    for t in range(len(world_runs(materials))):
         out.append(bytes([t, 0xFF]))
         for op in range(len(ARRAY_EDITS)):
             out.append(bytes([t, 0, 0, op, 1, 2, 3, 4, 5, 6, 7, 8]))
+    return out
+
+
+def seeds_mycos_checkpoint(materials: dict[str, Path]) -> list[bytes]:
+    # edit programs (see target_mycos_checkpoint): unedited, unsealed, then a few edits
+    out = [bytes([0, 0xFF]), bytes([0xFE, 0xFF])]
+    for k in range(12):
+        out.append(bytes([0, 0, 0]) + bytes((k * 37 + j * 11) % 256 for j in range(12)))
     return out
 
 
@@ -722,7 +751,7 @@ def seeds_recording(materials: dict[str, Path]) -> list[bytes]:
     import gzip
 
     out = []
-    for d in materials.values():
+    for d in world_runs(materials).values():
         raw = (d / "record.jsonl.gz").read_bytes()
         text = gzip.decompress(raw)
         out += [raw, text]
@@ -732,7 +761,7 @@ def seeds_recording(materials: dict[str, Path]) -> list[bytes]:
 
 
 def seeds_toml_config(materials: dict[str, Path]) -> list[bytes]:
-    out = [(d / "config.toml").read_bytes() for d in materials.values()]
+    out = [(d / "config.toml").read_bytes() for d in world_runs(materials).values()]
     out += [p.read_bytes() for p in sorted((REPO / "examples").glob("*.toml"))]
     return out
 
@@ -1019,7 +1048,7 @@ def edit_checkpoint(d: Draw, arrays: dict[str, np.ndarray], meta: dict[str, Any]
 def target_checkpoint_arrays(ctx: Context) -> Callable[[bytes, Steps], None]:
     from primordia.runs.checkpoint import load_checkpoint, save_checkpoint
 
-    names = sorted(ctx.materials)
+    names = sorted(world_runs(ctx.materials))
     loaded = {}
     for name in names:
         arrays, meta = load_checkpoint(ctx.materials[name] / "checkpoint.npz")
@@ -1041,6 +1070,58 @@ def target_checkpoint_arrays(ctx: Context) -> Callable[[bytes, Steps], None]:
         meta.pop("digest", None)
         save_checkpoint(run_dir / "checkpoint.npz", arrays, meta)
         _resume_and_continue(ctx, steps, run_dir)
+
+    return run
+
+
+def edit_json(d: Draw, doc: Any) -> Any:
+    """Edits of a JSON document the input's bytes name: a value anywhere replaced (by an
+    edge of any type or a variation of itself), a key or an element dropped or repeated."""
+    for _ in range(1 + d.below(4)):
+        if not d.left:
+            break
+        parent, key, node = None, None, doc
+        while isinstance(node, (dict, list)) and node and d.byte() % 4:
+            keys = sorted(node) if isinstance(node, dict) else range(len(node))
+            parent, key = node, d.pick(list(keys))
+            node = node[key]
+        if parent is None:
+            continue
+        op = d.below(4)
+        if op == 0 and isinstance(parent, dict):
+            del parent[key]
+        elif op == 1 and isinstance(parent, list):
+            parent.insert(key, json.loads(json.dumps(node)))
+        elif op == 2 and isinstance(parent, list):
+            parent.pop(key)
+        else:
+            parent[key] = draw_json(d, node)
+    return doc
+
+
+def target_mycos_checkpoint(ctx: Context) -> Callable[[bytes, Steps], None]:
+    """A Mycos run's checkpoint.json, edited and sealed again (or not), resumed as
+    ``primordia evolve mycos --resume DIR --gens N`` does for one more generation."""
+    from primordia.runs.mycos_run import CHECKPOINT, load_checkpoint, seal, timed_evolve
+    from primordia.runs.rundir import RunDirectory
+
+    base = json.loads((ctx.materials["mycos"] / CHECKPOINT).read_text())
+    base.pop("digest", None)
+
+    def run(data: bytes, steps: Steps) -> None:
+        d = Draw(data)
+        sealed = d.byte() != 0xFE
+        doc = json.loads(json.dumps(base))
+        if d.byte() != 0xFF:
+            doc = edit_json(d, doc)
+        run_dir = _fresh_run_dir(ctx)
+        (run_dir / CHECKPOINT).write_text(json.dumps(seal(doc) if sealed else doc))
+        ok, got = steps.gate(load_checkpoint, run_dir)
+        if not ok:
+            return
+        got.config = got.config.model_copy(update={"gens": got.generation + 1})
+        steps.attempt(timed_evolve, got.config, got.task, RunDirectory(run_dir), None,
+                      run=got)
 
     return run
 
@@ -1215,6 +1296,8 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("checkpoint", target_checkpoint, seeds_checkpoint, 32768, dict_checkpoint, NPZ),
     Target("checkpoint_arrays", target_checkpoint_arrays, seeds_checkpoint_arrays, 256,
            None, NPZ),
+    Target("mycos_checkpoint", target_mycos_checkpoint, seeds_mycos_checkpoint, 256, None,
+           ("json.decoder",)),
     Target("recording", target_recording, seeds_recording, 16384, dict_recording,
            ("gzip", "_compression")),
     Target("toml_config", target_toml_config, seeds_toml_config, 8192, dict_toml_config,
