@@ -700,7 +700,7 @@ def seeds_mycos_json(materials: dict[str, Path]) -> list[bytes]:
                 continue
             shutil.copy(p, Path(tmp) / "chunk_000.myc")
             out.append(to_json(read_phenotype(tmp, NO_CAPS)).encode())
-    return out
+    return out + edit_seeds(len(out))
 
 
 def seeds_neural_genome(materials: dict[str, Path]) -> list[bytes]:
@@ -722,7 +722,8 @@ def seeds_neural_genome(materials: dict[str, Path]) -> list[bytes]:
     for n in lengths[:4]:
         out.append(blob[at:at + n])
         at += n
-    return [s for s in out if s]
+    out = [s for s in out if s]
+    return out + edit_seeds(len(out))
 
 
 def seeds_checkpoint(materials: dict[str, Path]) -> list[bytes]:
@@ -757,7 +758,7 @@ def seeds_recording(materials: dict[str, Path]) -> list[bytes]:
         out += [raw, text]
         lines = text.splitlines(keepends=True)
         out.append(b"".join(lines[:3]))
-    return out
+    return out + edit_seeds(2 * len(world_runs(materials)))
 
 
 def seeds_toml_config(materials: dict[str, Path]) -> list[bytes]:
@@ -874,12 +875,62 @@ def target_mycos_chunk(ctx: Context) -> Callable[[bytes, Steps], None]:
     return run
 
 
+EDIT = b"\x00edit:"
+"""An input that starts with this names a real document and edits of it (``edit_json``)
+instead of being the bytes to parse: byte-level mutations rarely keep JSON well-formed."""
+
+
+def edited_json(data: bytes, docs: list) -> bytes:
+    """``data`` itself, or -- when it starts with EDIT -- one of ``docs`` with the edits the
+    rest of its bytes name, as JSON."""
+    if not data.startswith(EDIT) or not docs:
+        return data
+    d = Draw(data[len(EDIT):])
+    doc = json.loads(json.dumps(docs[d.byte() % len(docs)]))
+    return json.dumps(edit_json(d, doc), separators=(",", ":")).encode()
+
+
+def edited_jsonl(data: bytes, texts: list[bytes]) -> bytes:
+    """``edited_json`` for JSON lines: one of ``texts`` with lines edited, dropped, repeated
+    or swapped."""
+    if not data.startswith(EDIT) or not texts:
+        return data
+    d = Draw(data[len(EDIT):])
+    lines = [json.loads(line) for line in texts[d.byte() % len(texts)].splitlines()]
+    for _ in range(1 + d.below(4)):
+        if not d.left or not lines:
+            break
+        k, op = d.below(len(lines)), d.below(6)
+        if op == 0:
+            lines.pop(k)
+        elif op == 1:
+            lines.insert(k, json.loads(json.dumps(lines[k])))
+        elif op == 2:
+            j = d.below(len(lines))
+            lines[k], lines[j] = lines[j], lines[k]
+        else:
+            lines[k] = edit_json(d, lines[k])
+    return b"".join(json.dumps(line, separators=(",", ":")).encode() + b"\n" for line in lines)
+
+
+def edit_seeds(n: int) -> list[bytes]:
+    """Inputs in the EDIT form: document k unedited, then with a few edits."""
+    out = []
+    for k in range(n):
+        out.append(EDIT + bytes([k]))
+        out.append(EDIT + bytes([k, 0]) + bytes((k * 53 + j * 29) % 256 for j in range(16)))
+    return out
+
+
 def target_mycos_json(ctx: Context) -> Callable[[bytes, Steps], None]:
     from primordia.brains.mycos.chunkfile import chunk_from_bytes, links_from_bytes
     from primordia.brains.mycos.compiler import compile_genome, prune
     from primordia.brains.mycos.genome import from_json, load_genome, to_json, validate
 
+    docs = [json.loads(s) for s in seeds_mycos_json(ctx.materials) if not s.startswith(EDIT)]
+
     def run(data: bytes, steps: Steps) -> None:
+        data = edited_json(data, docs)
         ok, g = steps.attempt(from_json, data)
         if ok:
             text = to_json(g)
@@ -901,7 +952,11 @@ def target_mycos_json(ctx: Context) -> Callable[[bytes, Steps], None]:
 def target_neural_genome(ctx: Context) -> Callable[[bytes, Steps], None]:
     from primordia.brains.neural.genome import decode, encode, to_text
 
+    docs = [json.loads(s) for s in seeds_neural_genome(ctx.materials)
+            if not s.startswith(EDIT)]
+
     def run(data: bytes, steps: Steps) -> None:
+        data = edited_json(data, docs)
         ok, g = steps.attempt(decode, data)
         if ok:
             blob = encode(g)
@@ -1137,8 +1192,11 @@ def target_recording(ctx: Context) -> Callable[[bytes, Steps], None]:
     from primordia.web.errors import ApiError
 
     path = ctx.scratch / "record.jsonl.gz"
+    texts = [s for s in seeds_recording(ctx.materials)
+             if not s.startswith((EDIT, b"\x1f\x8b"))]
 
     def run(data: bytes, steps: Steps) -> None:
+        data = edited_jsonl(data, texts)
         path.write_bytes(data if data[:2] == b"\x1f\x8b" else gzip.compress(data, 1, mtime=0))
         steps.gate(lambda: sum(1 for _ in read_recording(
             path, max_total=replay.MAX_RECORDING_TEXT)))

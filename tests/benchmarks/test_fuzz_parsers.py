@@ -100,6 +100,8 @@ def test_every_seed_is_accepted(name, seeds, build):
         if name in ("checkpoint_arrays", "mycos_checkpoint") and (
                 data[1:2] != b"\xff" or data[0] == 0xFE):
             continue          # seeds with an edit, or unsealed: the sample below runs them
+        if data.startswith(fz.EDIT) and len(data) > len(fz.EDIT) + 1:
+            continue          # a document with edits (an unedited one must be accepted)
         out = fz.execute(fn, data, watchdog=30)
         assert out.kind == "accepted", (out.kind, out.detail)
 
