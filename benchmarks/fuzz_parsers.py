@@ -1562,9 +1562,11 @@ def run_campaign(target: Target, opts, materials_index: Path,
                 proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=log, text=True,
                                         errors="replace")
                 tail: list[str] = []
+                ready = False
                 last_print = time.monotonic()
                 for line in proc.stderr:
                     log.write(line)
+                    ready = ready or line.startswith("WORKER_READY")
                     tail = (tail + [line])[-60:]
                     m = STATUS.match(line)
                     if m:
@@ -1581,7 +1583,7 @@ def run_campaign(target: Target, opts, materials_index: Path,
             text = "".join(tail)
             if status == 0:
                 break
-            if "WORKER_READY" not in log_path.read_text():
+            if not ready:
                 raise HarnessError(f"{target.name}: the worker failed before fuzzing "
                                    f"(exit status {status}):\n{text[-3000:]}")
             if "numba compiled a function atheris had instrumented" in text:
