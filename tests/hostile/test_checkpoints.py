@@ -286,6 +286,21 @@ FILE_CASES = [
 ]
 
 
+
+def test_a_member_header_naming_megabytes_is_quoted_in_a_short_line(sandbox_run, tmp_path):
+    # found by benchmarks/fuzz_parsers.py (checkpoint): zipfile's error quotes the local
+    # header's file name, as long as the header's length field says (25,635 characters
+    # went into the message)
+    d = copy(sandbox_run[0], tmp_path)
+    path = d / CHECKPOINT
+    with zipfile.ZipFile(path) as z:
+        first = min(z.infolist(), key=lambda i: i.header_offset)
+    raw = bytearray(path.read_bytes())
+    raw[first.header_offset + 26:first.header_offset + 28] = struct.pack("<H", 0xFFFF)
+    path.write_bytes(bytes(raw))
+    error = refused(lambda: SandboxRun.resume(d), "not a readable checkpoint")
+    assert len(str(error)) < len(str(path)) + 250 and str(error).endswith("...)")
+
 @pytest.mark.parametrize("world", ["sandbox", "hex"])
 @pytest.mark.parametrize("damage,words", [(f, w) for _, f, w in FILE_CASES],
                          ids=[name for name, _, _ in FILE_CASES])

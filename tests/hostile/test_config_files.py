@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from primordia.core.errors import PrimordiaError
+from primordia.core.errors import ConfigError, PrimordiaError
 from primordia.distributed.experiment import load_experiment
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.sandbox.config import SandboxConfig
@@ -68,3 +68,13 @@ def test_any_value_in_any_experiment_key(tmp_path, data):
 def test_the_example_experiments_are_valid():
     for path in EXAMPLES.glob("islands-*.toml"):
         assert load_experiment(path).name
+
+
+def test_an_integer_longer_than_python_reads_is_a_config_error(tmp_path):
+    # found reading read_toml for benchmarks/fuzz_parsers.py (toml_config): tomllib hands a
+    # 4,301-digit integer to int(), whose ValueError is not a TOMLDecodeError
+    path = tmp_path / "config.toml"
+    path.write_text("npcs = " + "1" * 5000 + "\n")
+    for load in (SandboxConfig.from_toml, HexConfig.from_toml, load_experiment):
+        with pytest.raises(ConfigError, match=r"config.toml: not valid TOML \(Exceeds the limit"):
+            load(path)

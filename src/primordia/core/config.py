@@ -131,6 +131,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
     except UnicodeDecodeError as exc:
         raise InputFileError(f"{p}: cannot read ({exc})") from None
+    except ValueError as exc:      # int() of more digits than Python converts: not a TOML error
+        raise ConfigError(f"{p}: not valid TOML ({str(exc).split(':')[0]})") from None
     except RecursionError:
         raise ConfigError(f"{p}: nested too deeply to be a config") from None
 

@@ -136,10 +136,13 @@ class CheckpointFile:
 
     # ---- reading ------------------------------------------------------------------------------
     def _unreadable(self, exc: BaseException) -> InputFileError:
-        if (isinstance(exc, zipfile.BadZipFile) and "CRC" in str(exc)) or \
+        # zipfile quotes what it read (a member's header, its name): the file's own bytes
+        said = str(exc)
+        said = said if len(said) <= 160 else said[:160] + "..."
+        if (isinstance(exc, zipfile.BadZipFile) and "CRC" in said) or \
                 isinstance(exc, zlib.error):
-            return InputFileError(f"{self.path} is damaged ({exc})")
-        return InputFileError(f"{self.path}: not a readable checkpoint ({exc})")
+            return InputFileError(f"{self.path} is damaged ({said})")
+        return InputFileError(f"{self.path}: not a readable checkpoint ({said})")
 
     def _index(self) -> dict[str, _Entry]:
         infos = self._zip.infolist()

@@ -336,6 +336,22 @@ def test_errors_name_the_line_and_the_token(text, line, token, message):
         assert repr(token) in str(info.value)
 
 
+@pytest.mark.parametrize("text", [
+    "frob" + "\0" * 5000,                 # unknown mnemonic
+    '"%%' + "\1" * 5000,                  # unterminated string
+    "push.b +2" + "*" * 5000,             # bad number
+    'nop "' + "x" * 5000 + '"',            # unexpected operand
+])
+def test_an_error_quotes_at_most_the_start_of_a_long_token(text):
+    # found by benchmarks/fuzz_parsers.py (psil_asm): the whole token, thousands of
+    # characters of a hostile line, went into the one-line message
+    with pytest.raises(AssemblyError) as info:
+        assemble(text, source="prog.mpsil")
+    message = str(info.value)
+    assert len(message) < 200 and message.endswith("...") and "\n" not in message
+    assert len(info.value.token) > 4000            # the token itself is kept whole
+
+
 def test_error_message_format_matches_the_cli_convention():
     with pytest.raises(AssemblyError) as info:
         assemble("nop\n\n\n\n\n\nfrob", source="prog.mpsil")

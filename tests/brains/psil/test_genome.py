@@ -47,6 +47,11 @@ def test_genomes_are_immutable():
     ("21;x:21", "INDEX:HEX"),
     ("21;300:21", "outside"),
     ("21;0:21;0:22", "twice"),
+    # found by review of benchmarks/fuzz_parsers.py's psil_genome target: digits str.isdigit
+    # accepts and int() refuses, and indices too long for int() -- both were ValueErrors
+    ("21;\u00b2:21", "INDEX:HEX"),
+    ("21;\u0663:21", "INDEX:HEX"),
+    ("21;" + "1" * 5000 + ":21", "outside"),
 ])
 def test_malformed_text_names_the_problem(text, words):
     with pytest.raises(GenomeError, match=words):

@@ -69,8 +69,12 @@ class PsilGenome:
         quots = []
         for part in rest:
             idx_text, sep, body_hex = part.partition(":")
-            if not sep or not idx_text.isdigit():
+            # str.isdigit is true of digits int() refuses ("²") and of any number of them
+            if not sep or not idx_text.isascii() or not idx_text.isdigit():
                 raise GenomeError(f"bad quotation segment {part[:40]!r}: expected INDEX:HEX")
+            if len(idx_text) > 9:
+                raise GenomeError(f"quotation index {idx_text[:12]}... is outside "
+                                  f"0..{QUOTATION_TABLE - 1}")
             quots.append((int(idx_text), _decode_hex(body_hex, f"quotation {idx_text}")))
         return cls(code, tuple(quots))
 
