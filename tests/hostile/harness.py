@@ -1,6 +1,6 @@
 """Throwing bad input at the real ``primordia`` command: each call is a fresh process, and its
-peak memory comes from the kernel (``wait4``'s rusage of that one child), so a test can say
-"refused in one line, exit 2, and it never grew past N MB" about what a user would see."""
+peak memory is its own high-water mark (VmHWM, read from /proc as it exits), so a test can
+say "refused in one line, exit 2, and it never grew past N MB" about what a user would see."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,15 +26,36 @@ class Ran:
     max_rss_mb: float
 
 
+BOOT = """
+import atexit, os, runpy, sys
+
+def _report():
+    # VmHWM is the peak of this program's own memory map (exec starts a new one); the
+    # kernel's ru_maxrss would also count the forked copy of the test process it began as
+    with open("/proc/self/status") as f:
+        peak = next(line.split()[1] for line in f if line.startswith("VmHWM:"))
+    with open(os.environ["PRIMORDIA_TEST_PEAK_FILE"], "w") as out:
+        out.write(peak)
+
+atexit.register(_report)
+sys.argv = ["primordia", *sys.argv[1:]]
+runpy.run_module("primordia.cli.main", run_name="__main__")
+"""
+
+
 def cli(*args: str, stdin: bytes | str | None = None, timeout: float = 180,
         cwd: Path | None = None, env: dict[str, str] | None = None) -> Ran:
     """Run ``primordia ARGS`` in a new process group; kill the group (and fail) if it
-    outlives ``timeout``. The peak RSS is the kernel's figure for this one child."""
+    outlives ``timeout``. The peak RSS is the program's own, read from /proc at its exit."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
-    proc = subprocess.Popen([sys.executable, "-m", "primordia.cli.main", *args],
+    with tempfile.NamedTemporaryFile(prefix="peak-", delete=False) as f:
+        peak_file = f.name
+    proc = subprocess.Popen([sys.executable, "-c", BOOT, *args],
                             stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
-                            env={**os.environ, **(env or {})}, start_new_session=True)
+                            env={**os.environ, **(env or {}),
+                                 "PRIMORDIA_TEST_PEAK_FILE": peak_file},
+                            start_new_session=True)
     outputs: dict[str, bytes] = {}
 
     def drain(name: str, stream) -> None:
@@ -52,17 +74,21 @@ def cli(*args: str, stdin: bytes | str | None = None, timeout: float = 180,
     timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
     timer.start()
     try:
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc.wait()
     finally:
         timed_out = not timer.is_alive()
         timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join()
+    try:
+        peak_text = Path(peak_file).read_text().strip()
+    finally:
+        os.unlink(peak_file)
     if timed_out:
         raise AssertionError(f"primordia {' '.join(args)[:200]} ran past {timeout} s")
     return Ran(proc.returncode, outputs["out"].decode(errors="replace"),
-               outputs["err"].decode(errors="replace"), usage.ru_maxrss / 1024)
+               outputs["err"].decode(errors="replace"),
+               int(peak_text) / 1024 if peak_text else float("inf"))
 
 
 def assert_refused(r: Ran, *words: str, max_rss_mb: float = RSS_LIMIT_MB) -> str:
