@@ -271,6 +271,21 @@ def _flip(path: Path) -> None:
     path.write_bytes(bytes(raw))
 
 
+def _npy_header(text: str) -> bytes:
+    """A version 1.0 .npy header holding ``text`` as its dictionary, padded as numpy pads."""
+    body = text.encode("latin1")
+    body += b" " * (63 - (10 + len(body)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(body)) + body
+
+
+def _header(text: str) -> Callable[[Path], None]:
+    """Add an array whose header dictionary is ``text`` (four int32 of data after it)."""
+    def damage(path: Path) -> None:
+        with zipfile.ZipFile(path, "a") as z:
+            z.writestr("odd.npy", _npy_header(text) + np.arange(4, dtype="<i4").tobytes())
+    return damage
+
+
 FILE_CASES = [
     ("zero-length", lambda p: p.write_bytes(b""), ("an empty file, not a checkpoint",)),
     ("an empty zip", lambda p: zipfile.ZipFile(p, "w").close(), ("no metadata",)),
@@ -283,6 +298,18 @@ FILE_CASES = [
     ("a file that is not an array", _not_an_array, ("'notes.txt', which is not a numpy",)),
     ("a flipped byte", _flip, ("checkpoint.npz is damaged",)),
     ("a directory", lambda p: (p.unlink(), p.mkdir()), ("not a file",)),
+    # found by benchmarks/fuzz_parsers.py (checkpoint_arrays): numpy evaluates the header as
+    # a Python literal, so these escaped as tokenize.TokenError, TypeError and a reshape error
+    ("a header with an open string",
+     _header("{'descr': '<i4', 'fortran_order': False, 'shape': (4,), " + "'" * 3),
+     ("not a readable checkpoint", "EOF in multi-line string")),
+    ("a header that opens brackets", _header("[" * 5000), ("not a readable checkpoint",)),
+    ("a header with unsortable keys",
+     _header("{1: 2, 'descr': '<i4', 'fortran_order': False, 'shape': (4,), }"),
+     ("not a readable checkpoint", "not supported between")),
+    ("a header with negative sizes whose product is right",
+     _header("{'descr': '<i4', 'fortran_order': False, 'shape': (-4, -1), }"),
+     ("not a readable checkpoint", "'odd' has shape (-4, -1)")),
 ]
 
 

@@ -16,6 +16,8 @@ import io
 import json
 import math
 import struct
+import tokenize
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -44,6 +46,11 @@ READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EO
                NotImplementedError, RuntimeError, zlib.error, struct.error, OverflowError,
                KeyError, UnicodeDecodeError)
 """What zipfile, zlib and numpy's header parser raise on a damaged file."""
+HEADER_ERRORS = READ_ERRORS + (SyntaxError, tokenize.TokenError, TypeError, RecursionError,
+                               MemoryError)
+"""What numpy's .npy header parser can also raise on a hostile header: it evaluates the
+header as a Python literal (with a tokenizer fallback for old files), so an unclosed string
+or bracket, or a dict whose keys cannot be sorted, escapes its own ValueError."""
 
 
 def canonical_json(value: Any) -> bytes:
@@ -158,7 +165,9 @@ class CheckpointFile:
             if name in entries:
                 raise InputFileError(f"{self.path}: holds {name!r} twice")
             try:
-                with self._zip.open(info) as fp:
+                with self._zip.open(info) as fp, warnings.catch_warnings():
+                    # an old (Python 2) header parses, with a warning nobody can act on
+                    warnings.simplefilter("ignore", UserWarning)
                     version = npy.read_magic(fp)
                     if version == (1, 0):
                         shape, fortran, dtype = npy.read_array_header_1_0(fp)
@@ -167,8 +176,12 @@ class CheckpointFile:
                     else:
                         raise ValueError(f"{name}: .npy format version {version}")
                     offset = fp.tell()
-            except READ_ERRORS as exc:
+            except HEADER_ERRORS as exc:
                 raise self._unreadable(exc) from None
+            if any(int(d) < 0 for d in shape):
+                # numpy's parser allows negative sizes; their product can still look right
+                raise InputFileError(f"{self.path}: not a readable checkpoint ({name!r} has "
+                                     f"shape {tuple(shape)})")
             if dtype.hasobject or dtype.kind not in PLAIN_KINDS or dtype.fields is not None:
                 raise InputFileError(f"{self.path}: {name} has dtype {dtype}; a checkpoint "
                                      "holds only bool, integer and float arrays")
