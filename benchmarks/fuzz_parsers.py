@@ -574,7 +574,7 @@ def make_materials(root: Path) -> dict[str, Path]:
     runs = {
         "sandbox-psil": SandboxRun(SandboxConfig(npcs=8, ticks=TINY_TICKS, seed=3,
                                                  evolve_every=10),
-                                   out=root / "sandbox-psil", substrate="psil", timeline=5,
+                                   out=root / "sandbox-psil", brain="psil", timeline=5,
                                    record_every=5, checkpoint_every=10),
         "hex-neural": HexRun(HexConfig(world_width=6, num_organisms=8, turns=TINY_TICKS,
                                        seed=3), out=root / "hex-neural", brain="neural",

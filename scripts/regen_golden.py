@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from primordia.brains.registry import SUBSTRATES
+from primordia.runs.hex_run import HexRun
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HexWorld
 from primordia.worlds.sandbox.config import SandboxConfig
@@ -51,16 +52,7 @@ HEX_SNAPSHOT = {"brain": "neural", "seed": 42, "turn": 30}
 
 def hex_world(brain: str, threads: int = 1, **config) -> HexWorld:
     cfg = HexConfig(**config)
-    return HexWorld(cfg, SUBSTRATES.get(brain, **_brain_options(brain, cfg)), threads=threads)
-
-
-def _brain_options(brain: str, cfg: HexConfig) -> dict:
-    if brain != "neural":
-        return {}
-    from primordia.worlds.hex.world import HEX_IO
-    return {"io": HEX_IO, "num_neurons": cfg.num_neurons,
-            "max_num_neurons": cfg.max_num_neurons, "num_synapses": cfg.num_synapses,
-            "mutation_magnitude": cfg.mutation_magnitude}
+    return HexWorld(cfg, HexRun.substrate(brain, cfg), threads=threads)
 
 
 def hex_hashes(case: dict, threads: int = 1) -> dict[str, str]:

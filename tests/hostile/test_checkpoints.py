@@ -44,7 +44,7 @@ Edit = Callable[[dict, dict], None]
 def sandbox_run(tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("sandbox") / "run"
     run = SandboxRun(SandboxConfig(npcs=12, ticks=30, seed=7, evolve_every=10), out=out,
-                     substrate="psil", record_every=10)
+                     brain="psil", record_every=10)
     run.execute()
     return out, run.world.state_hash()
 
@@ -187,8 +187,8 @@ SANDBOX_CASES = [
      ("metadata: wall_seconds",)),
     ("an empty recording", lambda a, m: m.__setitem__("record_bytes", 0),
      ("metadata: record_bytes",)),
-    ("an unknown substrate", lambda a, m: m.__setitem__("substrate", "nope"),
-     ("unknown substrate 'nope'",)),
+    ("an unknown brain", lambda a, m: m.__setitem__("brain", "nope"),
+     ("metadata: brain: 'nope' is not a brain Primordia knows",)),
     ("another world", lambda a, m: m.__setitem__("world", "hex"),
      ("checkpoint of world 'hex'",)),
     ("a negative position in time", lambda a, m: m.__setitem__("tick", -4),

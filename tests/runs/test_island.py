@@ -275,7 +275,7 @@ def test_fitness_vector_follows_objectives():
      "id 2"),
     ({"config": {**SANDBOX, "seed": 3}}, ConfigError, "config.seed"),
     ({"config": {**SANDBOX, "ticks": 3}}, ConfigError, "config.ticks"),
-    ({"brain": "neural"}, ConfigError, "brain"),
+    ({"world": "nowhere"}, ConfigError, "world 'nowhere'"),
     ({"brain": "nope"}, ConfigError, "brain"),
     ({"founders": [{"id": 0, "genome": "00"}]}, ConfigError, "founders.0.id"),
     ({"founders": []}, ConfigError, "founders"),

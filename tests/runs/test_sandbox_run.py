@@ -23,7 +23,7 @@ if "test-forager" not in SUBSTRATES.names():
 
 def make_run(tmp_path, ticks=120, **kw):
     cfg = SandboxConfig(npcs=16, ticks=ticks, seed=3, evolve_every=25)
-    return SandboxRun(cfg, out=tmp_path / "run", substrate="test-forager", timeline=10,
+    return SandboxRun(cfg, out=tmp_path / "run", brain="test-forager", timeline=10,
                       record_every=10, **kw)
 
 

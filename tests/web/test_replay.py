@@ -244,7 +244,7 @@ def test_broken_sandbox_recordings_are_422_naming_the_problem(client, root, name
 
 def test_recordings_of_other_worlds_are_422(client):
     r = client.get("/v1/runs/mycos/recording")
-    assert r.status_code == 422 and "hex or sandbox" in r.json()["error"]["message"]
+    assert r.status_code == 422 and "primordia run hex|sandbox" in r.json()["error"]["message"]
 
 
 def test_bad_query_is_422_naming_the_field(client):

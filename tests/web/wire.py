@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-SMALL = {"hex": {"world_width": 6, "num_organisms": 20, "turns_to_starve": 3},
-         "sandbox": {"npcs": 16, "evolve_every": 5}}
+from primordia.worlds.registry import WORLDS
+
+SMALL = {kind.name: dict(kind.run_class.SMALL) for kind in WORLDS.kinds()}
 """Worlds small enough for fast tests, busy enough that organisms move, die and are born
-within a few turns."""
-WORLD_BRAINS = [("hex", "neural"), ("hex", "psil"), ("sandbox", "psil"), ("sandbox", "neural")]
+within a few turns (each world's run says how: ``WorldRun.SMALL``)."""
+WORLD_BRAINS = [(kind.name, brain) for kind in WORLDS.kinds() for brain in kind.brains]
 
 
 def organisms(snapshot: dict[str, Any]) -> dict[int, tuple[int, int]]:

@@ -1,51 +1,40 @@
-"""``primordia run WORLD``: run a world from flags or a TOML config into a run directory."""
+"""``primordia run WORLD``: run any registered world from flags or a TOML config into a run
+directory, or resume a run. The commands are made from the world registry: each world's
+options are the common ones plus its run's ``FLAGS``, and what is printed comes from its run
+(``status``, ``report_rows``, ``highlight``, ``SPARKS``), so a new world needs nothing here."""
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 from pathlib import Path
 from typing import Any, Optional
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from primordia.core.errors import ConfigError
-from primordia.runs.hex_run import HexRun
-from primordia.runs.sandbox_run import SandboxRun
-from primordia.runs.world_run import Reporter, WorldRun
+from primordia.runs.checkpoint import read_meta
 from primordia.runs.timeline import sparkline
-from primordia.worlds.sandbox import constants as c
-from primordia.worlds.hex.config import HexConfig
-from primordia.worlds.sandbox.config import SandboxConfig
-
-app = typer.Typer(help="Run a world, or resume a run.")
-
-SPARK_KEYS = ("alive", "trades", "teaches", "attacks", "heals", "gold", "stress",
-              "best_fitness", "mean_fitness", "genome_mean")
-CUMULATIVE = ("trades", "teaches", "attacks", "heals")
-"""Counters shown per sample (the change since the previous one), not as running totals."""
+from primordia.runs.world_run import CHECKPOINT, Reporter, WorldRun
+from primordia.worlds.registry import WORLDS, WorldKind
 
 
 class ConsoleReporter(Reporter):
-    """Progress bar and CSV rows while any world's run goes; a world's reporter adds what it
-    shows per tick (``show``) and per timeline sample (``line``)."""
+    """Progress bar, CSV rows, a line per timeline sample and the world's picture every
+    ``snap_every`` ticks, for any world's run."""
 
-    def __init__(self, console: Console, csv_out: bool, verbose: bool) -> None:
+    def __init__(self, console: Console, csv_out: bool, verbose: bool,
+                 snap_every: int = 0) -> None:
         self.console, self.csv_out, self.verbose = console, csv_out, verbose
+        self.snap_every = snap_every
         self.progress: Progress | None = None
         self.header_done = False
-
-    def status(self, run: WorldRun) -> str:
-        return ""
-
-    def line(self, m: dict[str, Any]) -> str:
-        return ""
-
-    def show(self, run: WorldRun) -> None:
-        pass
 
     def started(self, run: WorldRun) -> None:
         if self.console.is_terminal:
@@ -61,8 +50,11 @@ class ConsoleReporter(Reporter):
         if self.progress is not None and (time.perf_counter() - self.last > 0.1
                                           or run.position() == run.limit):
             self.last = time.perf_counter()
-            self.progress.update(self.task, completed=run.position(), status=self.status(run))
-        self.show(run)
+            self.progress.update(self.task, completed=run.position(), status=run.status())
+        if self.snap_every and run.position() % self.snap_every == 0:
+            picture = run.picture()
+            if picture is not None:
+                self.console.print(picture, highlight=False, markup=False)
 
     def sampled(self, run: WorldRun, m: dict[str, Any]) -> None:
         if self.csv_out:
@@ -71,77 +63,32 @@ class ConsoleReporter(Reporter):
                 self.header_done = True
             print(",".join(str(v) for v in m.values()), flush=True)
         if self.verbose:
-            self.console.print(self.line(m), highlight=False)
+            self.console.print(run.sample_line(m), highlight=False)
 
     def finished(self, run: WorldRun) -> None:
         if self.progress is not None:
             self.progress.stop()
 
 
-class SandboxReporter(ConsoleReporter):
-    """The sandbox's: NPCs alive, ASCII maps every ``snap_every`` ticks."""
-
-    def __init__(self, console: Console, csv_out: bool, snap_every: int, verbose: bool) -> None:
-        super().__init__(console, csv_out, verbose)
-        self.snap_every = snap_every
-
-    def status(self, run: WorldRun) -> str:
-        return f"{int(run.world.state.alive.sum())} alive"
-
-    def show(self, run: WorldRun) -> None:
-        w = run.world
-        if self.snap_every and w.tick_no % self.snap_every == 0:
-            self.console.print(f"tick {w.tick_no}", highlight=False)
-            self.console.print(w.ascii_map(), highlight=False, markup=False)
-
-    def line(self, m: dict[str, Any]) -> str:
-        return (f"t={m['tick']} alive={m['alive']} food={m['food']} trades={m['trades']} "
-                f"best={m['best_fitness']} genome={m['genome_mean']}")
-
-
-class HexReporter(ConsoleReporter):
-    """The hex world's: organisms alive."""
-
-    def status(self, run: WorldRun) -> str:
-        return f"{run.world.population} organisms"
-
-    def line(self, m: dict[str, Any]) -> str:
-        return (f"turn={m['turns']} organisms={m['organisms']} meals={m['meals_last_turn']} "
-                f"starved={m['starvations_last_turn']} generation={m['max_generation']}")
-
-
-def _print_summary(console: Console, run: SandboxRun) -> None:
-    w, summary = run.world, run.summary()
-    m = summary["final"]
-    console.rule(f"[bold]sandbox: {m['tick']:,} ticks, seed {run.config.seed}")
+def print_report(console: Console, run: WorldRun) -> None:
+    """The end of a run: totals, speed and state hash, the notable organisms and the
+    timeline's sparklines."""
+    console.rule(f"[bold]{run.headline()}")
     table = Table(show_header=False, box=None)
-    for key in ("alive", "food", "trades", "teaches", "attacks", "kills", "heals", "harvests",
-                "terraforms", "crafts", "gold"):
-        table.add_row(key, f"{m[key]:,}")
-    table.add_row("live NPC-ticks", f"{w.live_npc_ticks:,}")
-    rate = summary["npc_ticks_per_second"]
-    table.add_row("speed", f"{rate:,} NPC-ticks/s, {run.wall_seconds:.2f} s "
-                  f"(+{run.jit_seconds:.1f} s JIT)" if rate else f"{run.wall_seconds:.2f} s")
-    table.add_row("state hash", summary["state_hash"][:32])
+    for label, value in run.report_rows():
+        table.add_row(label, value)
     console.print(table)
-    live = w.alive_slots()
-    if live.size:
-        s = w.state
-        top = live[__import__("numpy").lexsort((s.npc_id[live], -s.fitness[live]))][:5]
-        t = Table(title="Top NPCs", title_justify="left")
-        for col in ("id", "fitness", "age", "food", "gold", "item", "crafts", "teaches",
-                    "genome"):
+    h = run.highlight()
+    if h is not None:
+        t = Table(title=h.title, title_justify="left")
+        for col in h.columns:
             t.add_column(col, justify="right")
-        for i in top.tolist():
-            t.add_row(str(s.npc_id[i]), str(s.fitness[i]), str(s.age[i]), str(s.food_eaten[i]),
-                      str(s.gold[i]), c.ITEM_NAMES[s.item[i]], str(s.crafts[i]),
-                      str(s.teaches[i]), f"{len(w.substrate.encode(w.genomes[i]))} B")
+        for row in h.rows:
+            t.add_row(*row)
         console.print(t)
-        best = int(top[0])
-        console.print(f"best NPC {s.npc_id[best]} (fitness {s.fitness[best]}), its genome:",
-                      highlight=False)
-        console.print(w.substrate.to_text(w.genomes[best]), highlight=False, markup=False)
-    timeline(console, run.samples, "tick", "tick", SPARK_KEYS, CUMULATIVE)
+        console.print(h.note, highlight=False)
+        console.print(h.text, highlight=False, markup=False)
+    timeline(console, run.samples, run.SAMPLE_KEY, run.UNIT, run.SPARKS, run.CUMULATIVE)
 
 
 def timeline(console: Console, samples: list[dict[str, Any]], clock: str, unit: str,
@@ -166,142 +113,117 @@ def timeline(console: Console, samples: list[dict[str, Any]], clock: str, unit: 
     console.print(t)
 
 
-@app.command("sandbox")
-def sandbox(
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML file of settings."),
-    npcs: Optional[int] = typer.Option(None, "--npcs", help="Initial population (20)."),
-    world: Optional[int] = typer.Option(None, "--world", help="World side; 0 = auto."),
-    ticks: Optional[int] = typer.Option(None, "--ticks", help="Ticks to run (10000)."),
-    gas: Optional[int] = typer.Option(None, "--gas", help="Base gas per think (200)."),
-    evolve_every: Optional[int] = typer.Option(None, "--evolve-every", help="GA every N (100)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed (42)."),
-    crossover: Optional[str] = typer.Option(None, "--crossover", help="growth | classic."),
-    classic_rate: Optional[float] = typer.Option(None, "--classic-rate", help="(0.20)"),
-    max_genome: Optional[int] = typer.Option(None, "--max-genome", help="Bytes (128)."),
-    genome_grow: Optional[int] = typer.Option(None, "--genome-grow", help="Bytes (64)."),
-    genome_grow_every: Optional[int] = typer.Option(None, "--genome-grow-every"),
-    gas_grow: Optional[int] = typer.Option(None, "--gas-grow", help="(10)"),
-    gas_grow_every: Optional[int] = typer.Option(None, "--gas-grow-every"),
-    snap_every: int = typer.Option(0, "--snap-every", help="Print the map every N ticks."),
-    timeline: int = typer.Option(0, "--timeline", help="Sample every N ticks; 0 = ~80."),
-    csv_out: bool = typer.Option(False, "--csv", help="Timeline as CSV on stdout."),
-    verbose: bool = typer.Option(False, "--verbose", help="A line per timeline sample."),
-    record: Optional[Path] = typer.Option(None, "--record",
-                                          help="Recording path (default OUT/record.jsonl.gz)."),
-    record_every: int = typer.Option(100, "--record-every", help="Ticks between frames."),
-    checkpoint_every: int = typer.Option(0, "--checkpoint-every",
-                                         help="Ticks between checkpoints (0: at the end)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
-    threads: int = typer.Option(1, "--threads", help="Threads for the brains."),
-) -> None:
-    """Run the NPC sandbox: micro-PSIL brains that sense, act, trade and evolve."""
-    given = {"npcs": npcs, "world": world, "ticks": ticks, "gas": gas,
-             "evolve_every": evolve_every, "seed": seed, "crossover": crossover,
-             "classic_rate": classic_rate, "max_genome": max_genome,
-             "genome_grow": genome_grow, "genome_grow_every": genome_grow_every,
-             "gas_grow": gas_grow, "gas_grow_every": gas_grow_every}
-    overrides = {k: v for k, v in given.items() if v is not None}
-    cfg = (SandboxConfig.from_toml(config, overrides) if config is not None
-           else SandboxConfig.build(overrides, source="options"))
+def _finish(console: Console, run: WorldRun) -> None:
+    run.execute()
+    print_report(console, run)
+    console.print(f"run directory: {run.out}", highlight=False)
+    sys.stdout.flush()
+
+
+def _start(kind: WorldKind, values: dict[str, Any]) -> None:
+    """Run ``kind`` with the options of its command (see ``world_command``)."""
+    run_class = kind.run_class
+    flags = {f.key for f in run_class.FLAGS} | {"seed", kind.length_key}
+    overrides = {k: v for k, v in values.items() if k in flags and v is not None}
+    config, threads = values["config"], values["threads"]
+    cfg = (kind.config_class.from_toml(config, overrides) if config is not None
+           else kind.config_class.build(overrides, source="options"))
     if not 1 <= threads <= 256:
         raise ConfigError("--threads must be in 1..256")
-    if snap_every < 0 or timeline < 0:
+    snap_every = values.get("snap_every") or 0
+    if snap_every < 0 or values["timeline"] < 0:
         raise ConfigError("--snap-every and --timeline must be >= 0")
-    console = Console(stderr=csv_out)
+    console = Console(stderr=values["csv_out"])
+    out = values["out"]
     if out is None:
-        out = Path("runs") / f"sandbox-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-    run = SandboxRun(cfg, out=out, threads=threads, timeline=timeline, record=record,
-                     record_every=record_every, checkpoint_every=checkpoint_every,
-                     reporters=[SandboxReporter(console, csv_out, snap_every, verbose)])
+        out = Path("runs") / f"{kind.name}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run = run_class(cfg, out=out, brain=values["brain"], threads=threads,
+                    timeline=values["timeline"], record=values["record"],
+                    record_every=values["record_every"],
+                    checkpoint_every=values["checkpoint_every"],
+                    reporters=[ConsoleReporter(console, values["csv_out"], values["verbose"],
+                                               snap_every)])
     _finish(console, run)
 
 
-def _finish(console: Console, run: SandboxRun) -> None:
-    run.execute()
-    _print_summary(console, run)
-    console.print(f"run directory: {run.out}", highlight=False)
-    sys.stdout.flush()
+def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=annotation)
 
 
-HEX_SPARKS = ("organisms", "actions_applied_last_turn", "meals_last_turn",
-              "starvations_last_turn", "births_last_turn", "synapse_ops_last_turn",
-              "max_generation")
+def world_command(kind: WorldKind) -> click.Command:
+    """``primordia run NAME``: the common options, then the world's own (its run's
+    ``FLAGS``), each setting a config key over the defaults or the --config file."""
+    run_class = kind.run_class
+    unit, key = run_class.UNIT, kind.length_key
+    length = kind.config_class.model_fields[key].default
+    seed = kind.config_class.model_fields["seed"].default
+    params = [
+        _option("config", Optional[Path], typer.Option(None, "--config",
+                                                       help="TOML file of settings.")),
+        _option(key, Optional[int], typer.Option(None, f"--{key}",
+                                                 help=f"{unit.title()}s to run ({length}).")),
+        _option("seed", Optional[int], typer.Option(None, "--seed", help=f"Seed ({seed}).")),
+        _option("brain", str, typer.Option(run_class.BRAINS[0], "--brain",
+                                           help=" | ".join(run_class.BRAINS) + "."))]
+    params += [_option(f.key, Optional[f.type], typer.Option(None, f.option, help=f.help))
+               for f in run_class.FLAGS]
+    if run_class.picture is not WorldRun.picture:
+        params.append(_option("snap_every", int, typer.Option(
+            0, "--snap-every", help=f"Print the world every N {unit}s.")))
+    params += [
+        _option("timeline", int, typer.Option(0, "--timeline",
+                                              help=f"Sample every N {unit}s; 0 = ~80.")),
+        _option("csv_out", bool, typer.Option(False, "--csv",
+                                              help="Timeline as CSV on stdout.")),
+        _option("verbose", bool, typer.Option(False, "--verbose",
+                                              help="A line per timeline sample.")),
+        _option("record", Optional[Path], typer.Option(
+            None, "--record", help="Recording path (default OUT/record.jsonl.gz).")),
+        _option("record_every", int, typer.Option(
+            100, "--record-every", help=f"{unit.title()}s between full snapshots in the "
+            "recording.")),
+        _option("checkpoint_every", int, typer.Option(
+            0, "--checkpoint-every", help=f"{unit.title()}s between checkpoints (0: at the "
+            "end).")),
+        _option("out", Optional[Path], typer.Option(None, "--out",
+                                                    help="Run directory to write.")),
+        _option("threads", int, typer.Option(1, "--threads", help="Threads for the brains.")),
+    ]
+
+    def command(**values: Any) -> None:
+        _start(kind, values)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__doc__ = f"Run {kind.title}."
+    single = typer.Typer(add_completion=False)
+    single.command(name=kind.name)(command)
+    return typer.main.get_command(single)
 
 
-def _print_hex_summary(console: Console, run: HexRun) -> None:
-    summary = run.summary()
-    m = summary["final"]
-    console.rule(f"[bold]hex: {m['turns']:,} turns, {run.brain} brains, seed "
-                 f"{run.config.seed}")
-    table = Table(show_header=False, box=None)
-    for key in ("organisms", "total_moves", "total_meals", "total_starvations",
-                "total_births", "total_replacements", "total_synapse_ops", "max_generation"):
-        table.add_row(key.removeprefix("total_"), f"{m[key]:,}")
-    table.add_row("organism-turns", f"{run.organism_turns:,}")
-    rate = summary["organism_turns_per_second"]
-    table.add_row("speed", f"{rate:,} organism-turns/s, {run.wall_seconds:.2f} s "
-                  f"(+{run.jit_seconds:.1f} s JIT)" if rate else f"{run.wall_seconds:.2f} s")
-    table.add_row("state hash", summary["state_hash"][:32])
-    console.print(table)
-    w = run.world
-    live = w.alive_slots()
-    if live.size:
-        s = w.state
-        top = live[__import__("numpy").lexsort((s.oid[live], -s.meals[live]))][:5]
-        t = Table(title="Most meals", title_justify="left")
-        for col in ("id", "meals", "hunger", "generation", "born", "q", "r"):
-            t.add_column(col, justify="right")
-        for i in top.tolist():
-            t.add_row(*(str(v) for v in (s.oid[i], s.meals[i], s.hunger[i], s.generation[i],
-                                         s.born[i], s.q[i], s.r[i])))
-        console.print(t)
-        console.print(f"organism {s.oid[top[0]]}'s brain:", highlight=False)
-        console.print(w.substrate.to_text(w.genome(int(top[0]))), highlight=False,
-                      markup=False)
-    timeline(console, run.samples, "turns", "turn", HEX_SPARKS)
+class WorldCommands(TyperGroup):
+    """``primordia run``'s subcommands: one per registered world, made when asked for (so
+    a world registered after import, by a plugin or a test, has its command too)."""
+
+    def _sync(self) -> None:
+        for name in WORLDS.names():
+            if name not in self.commands:
+                self.commands[name] = world_command(WORLDS.get(name))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._sync()
+        return WORLDS.names()
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._sync()
+        return self.commands.get(name)
 
 
-@app.command("hex")
-def hex_world(
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML file of settings."),
-    turns: Optional[int] = typer.Option(None, "--turns", help="Turns to run (1000)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed (42)."),
-    width: Optional[int] = typer.Option(None, "--width", help="Cells per side (20)."),
-    organisms: Optional[int] = typer.Option(None, "--organisms", help="Population (200)."),
-    brain: str = typer.Option("neural", "--brain", help="neural | psil."),
-    timeline: int = typer.Option(0, "--timeline", help="Sample every N turns; 0 = ~80."),
-    csv_out: bool = typer.Option(False, "--csv", help="Timeline as CSV on stdout."),
-    verbose: bool = typer.Option(False, "--verbose", help="A line per timeline sample."),
-    record: Optional[Path] = typer.Option(None, "--record",
-                                          help="Recording path (default OUT/record.jsonl.gz)."),
-    record_every: int = typer.Option(100, "--record-every",
-                                     help="Turns between full snapshots in the recording."),
-    checkpoint_every: int = typer.Option(0, "--checkpoint-every",
-                                         help="Turns between checkpoints (0: at the end)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Run directory to write."),
-    threads: int = typer.Option(1, "--threads", help="Threads for the brains."),
-) -> None:
-    """Run the NeuroGenesis hex world: organisms that see, turn, move, eat and starve."""
-    given = {"turns": turns, "seed": seed, "world_width": width, "num_organisms": organisms}
-    overrides = {k: v for k, v in given.items() if v is not None}
-    cfg = (HexConfig.from_toml(config, overrides) if config is not None
-           else HexConfig.build(overrides, source="options"))
-    if not 1 <= threads <= 256:
-        raise ConfigError("--threads must be in 1..256")
-    console = Console(stderr=csv_out)
-    if out is None:
-        out = Path("runs") / f"hex-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-    run = HexRun(cfg, out=out, brain=brain, threads=threads, timeline=timeline, record=record,
-                 record_every=record_every, checkpoint_every=checkpoint_every,
-                 reporters=[HexReporter(console, csv_out, verbose)])
-    _finish_hex(console, run)
-
-
-def _finish_hex(console: Console, run: HexRun) -> None:
-    run.execute()
-    _print_hex_summary(console, run)
-    console.print(f"run directory: {run.out}", highlight=False)
-    sys.stdout.flush()
+app = typer.Typer(cls=WorldCommands, help="Run a world, or resume a run.")
 
 
 @app.callback(invoke_without_command=True)
@@ -315,7 +237,7 @@ def run_group(
                                         "--ticks, for turn-based worlds."),
     threads: int = typer.Option(1, "--threads", help="With --resume: threads for the brains."),
 ) -> None:
-    """Run a world (``primordia run sandbox|hex ...``) or resume a run (``--resume DIR``)."""
+    """Run a world (``primordia run WORLD ...``) or resume a run (``--resume DIR``)."""
     if ctx.invoked_subcommand is not None:
         if resume is not None:
             raise ConfigError("--resume takes no world: primordia run --resume RUN_DIR")
@@ -327,23 +249,14 @@ def run_group(
     if ticks is not None and ticks < 0:
         raise ConfigError("--ticks must be >= 0")
     console = Console()
-    if _world_of(resume) == "hex":
-        hex_run = HexRun.resume(resume, turns=ticks, threads=threads,
-                                reporters=[HexReporter(console, False, False)])
-        console.print(f"resuming {resume} at turn {hex_run.world.turn:,} "
-                      f"of {hex_run.config.turns:,}", highlight=False)
-        _finish_hex(console, hex_run)
-        return
-    run = SandboxRun.resume(resume, ticks=ticks, threads=threads,
-                            reporters=[SandboxReporter(console, False, 0, False)])
-    console.print(f"resuming {resume} at tick {run.world.tick_no:,} "
-                  f"of {run.config.ticks:,}", highlight=False)
+    kind = WORLDS.get(_world_of(resume))
+    run = kind.run_class.resume(resume, ticks, threads,
+                                [ConsoleReporter(console, False, False)])
+    console.print(f"resuming {resume} at {run.UNIT} {run.position():,} of {run.limit:,}",
+                  highlight=False)
     _finish(console, run)
 
 
 def _world_of(run_dir: Path) -> str:
     """The world a run directory's checkpoint belongs to (from its metadata)."""
-    from primordia.runs.checkpoint import read_meta
-    from primordia.runs.sandbox_run import CHECKPOINT
-
     return str(read_meta(Path(run_dir) / CHECKPOINT).get("world", "sandbox"))

@@ -6,12 +6,13 @@ workers are checked. Validated by pydantic; stored in the database as JSON."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from primordia.core.config import NumbersAreNotBooleans, describe, read_toml
 from primordia.core.errors import ConfigError
+from primordia.worlds.registry import WORLDS
 
 RESERVED_WORLD_KEYS = {"seed", "ticks", "turns"}
 """Set per island by the coordinator, never by a niche."""
@@ -72,7 +73,8 @@ class ExperimentConfig(Strict):
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     seed: int = Field(0, ge=0, lt=2**63)
-    world: Literal["sandbox", "hex"] = "sandbox"
+    world: str = Field("sandbox", max_length=64, description="A registered world "
+                       "(primordia.worlds.registry: sandbox, hex, ...).")
     brain: str = "psil"
     world_config: dict[str, Any] = Field(default_factory=dict)
     niches: list[Niche] = Field(default_factory=lambda: [Niche(name="default")],
@@ -91,6 +93,9 @@ class ExperimentConfig(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentConfig":
+        if self.world not in WORLDS:
+            raise ValueError(f"world {self.world!r}: not a world Primordia knows (known: "
+                             f"{', '.join(WORLDS.names())})")
         if self.islands * self.founders < self.pool:
             raise ValueError(f"islands x founders ({self.islands * self.founders}) must cover "
                              f"the pool ({self.pool})")

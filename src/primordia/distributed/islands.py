@@ -8,32 +8,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from primordia.brains.base import Substrate
-from primordia.brains.registry import SUBSTRATES
 from primordia.core.config import Config
 from primordia.core.errors import ConfigError, PrimordiaError
+from primordia.worlds.registry import WORLDS
 
 from .experiment import ExperimentConfig
-
-BRAINS = {"sandbox": ("psil",), "hex": ("neural", "psil")}
 
 
 def world_config(world: str, values: dict[str, Any], seed: int, length: int) -> Config:
     """The world's validated config for one island (ConfigError naming the key)."""
-    if world == "sandbox":
-        from primordia.worlds.sandbox.config import SandboxConfig
-        return SandboxConfig.build({**values, "seed": seed, "ticks": length})
-    from primordia.worlds.hex.config import HexConfig
-    return HexConfig.build({**values, "seed": seed, "turns": length})
+    kind = WORLDS.get(world)
+    return kind.config_class.build({**values, "seed": seed, kind.length_key: length})
 
 
 def substrate_for(world: str, brain: str, config: Config) -> Substrate:
-    if brain not in BRAINS[world]:
-        raise ConfigError(f"brain {brain!r}: the {world} world takes "
-                          f"{', '.join(BRAINS[world])}")
-    if world == "hex":
-        from primordia.runs.hex_run import hex_substrate
-        return hex_substrate(brain, config)
-    return SUBSTRATES.get(brain)
+    run_class = WORLDS.get(world).run_class
+    problem = run_class.refusal(brain)
+    if problem:
+        raise ConfigError(f"brain: {problem}")
+    return run_class.substrate(brain, config)
 
 
 @dataclass(frozen=True)
@@ -51,13 +44,12 @@ bytecode); a sample larger than this is refused all the same."""
 
 def limits(world: str, brain: str, config: Config) -> Limits:
     cap = config.max_genome if brain == "psil" else NEURAL_GENOME_BYTES
-    if world == "sandbox":
-        return Limits(config.size * config.size, config.npcs, cap)
-    return Limits(config.cells, config.cells, cap)
+    cells, capacity = WORLDS.get(world).run_class.bounds(config)
+    return Limits(cells, capacity, cap)
 
 
 def population(world: str, config: Config) -> int:
-    return config.npcs if world == "sandbox" else config.num_organisms
+    return WORLDS.get(world).run_class.population(config)
 
 
 def check_niches(exp: ExperimentConfig, source: str) -> None:

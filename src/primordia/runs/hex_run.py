@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 from pydantic import Field
@@ -23,9 +23,9 @@ from primordia.worlds.hex.world import HEX_IO, HexWorld, TickDelta
 from .phylogeny import PHYLOGENY_HEADER, phylogeny_rows
 from .recorder import Recorder
 from .rundir import RunDirectory
-from .world_run import CHECKPOINT, Reporter, RunMeta, WorldRun
+from .world_run import (CHECKPOINT, Flag, Highlight, LineageView, Reporter, RunMeta, WorldRun,
+                        speed_row)
 
-BRAINS = ("neural", "psil")
 LINEAGE = ("id", "parent", "origin", "destruction")
 
 
@@ -134,7 +134,6 @@ class HexMeta(RunMeta):
     organism-turns so far."""
 
     turn: int = Field(ge=0)
-    brain: Literal["neural", "psil"]
     organism_turns: int = Field(ge=0)
 
 
@@ -147,20 +146,18 @@ class HexRun(WorldRun):
     SAMPLE_KEY = "turns"
     CONFIG = HexConfig
     META = HexMeta
+    BRAINS = ("neural", "psil")
 
-    brain: str = "neural"
     lineage: Lineage = field(default_factory=Lineage)
     organism_turns: int = 0
-    founders: list[Any] | None = None     # genomes for the first organisms (island seeds)
 
-    def __post_init__(self) -> None:
-        if self.brain not in BRAINS:
-            raise ConfigError(f"--brain {self.brain!r}: choose one of {', '.join(BRAINS)}")
-        super().__post_init__()
+    @classmethod
+    def substrate(cls, brain: str, config: HexConfig) -> Substrate:
+        return hex_substrate(brain, config)
 
     def warm_up(self) -> None:
-        HexWorld(HexConfig(world_width=4, num_organisms=6, seed=1),
-                 hex_substrate(self.brain, self.config), threads=self.threads).run(3)
+        small = HexConfig(world_width=4, num_organisms=6, seed=1)
+        HexWorld(small, hex_substrate(self.brain, self.config), threads=self.threads).run(3)
 
     def new_world(self) -> HexWorld:
         world = HexWorld(self.config, hex_substrate(self.brain, self.config),
@@ -189,7 +186,7 @@ class HexRun(WorldRun):
         return {**self.world.arrays(), **self.lineage.arrays()}
 
     def checkpoint_meta(self) -> dict[str, Any]:
-        return {"brain": self.brain, "organism_turns": self.organism_turns}
+        return {"organism_turns": self.organism_turns}
 
     def checkpoint_layout(self) -> dict[str, ArraySpec]:
         return {**HexWorld.snapshot_layout(self.config, hex_substrate(self.brain, self.config)),
@@ -202,7 +199,7 @@ class HexRun(WorldRun):
         ``turns`` in total (default: the configured number)."""
         run, arrays, _ = cls.reopen(
             run_dir, turns, threads, reporters,
-            lambda meta: {"brain": meta.brain, "organism_turns": meta.organism_turns})
+            lambda meta: {"organism_turns": meta.organism_turns})
         source = str(run.out / CHECKPOINT)
         world = {k: v for k, v in arrays.items() if not k.startswith("lineage.")}
         run.world = HexWorld.restore(run.config, hex_substrate(run.brain, run.config), world,
@@ -213,6 +210,87 @@ class HexRun(WorldRun):
                               f"more than {run.world.turn} turns of {run.config.cells} cells")
         run._check_metrics()
         return run
+
+    # ---- what islands ask (runs/island.py) ------------------------------------------------------
+    @classmethod
+    def population(cls, config: HexConfig) -> int:
+        return config.num_organisms
+
+    @classmethod
+    def bounds(cls, config: HexConfig) -> tuple[int, int]:
+        return config.cells, config.cells
+
+    def lineage_view(self) -> LineageView:
+        """Net energy: meals eaten (minus one for starving, ``death_values``); interactions:
+        organisms eaten (plus one for being eaten)."""
+        s, width = self.world.state, self.world.config.world_width
+        return LineageView(s.alive, s.oid, s.r * width + s.q, np.stack([s.meals, s.meals],
+                                                                       axis=1), width * width)
+
+    def parents(self, slots: np.ndarray) -> np.ndarray:
+        return self.world.state.parent[slots]
+
+    def death_values(self, delta: TickDelta | None, tracked_ids: np.ndarray
+                     ) -> np.ndarray | None:
+        """-1 net energy for a member that starved, +1 interaction for one eaten (the turn's
+        removals list the eaten first)."""
+        if delta is None or delta.removed_ids.size == 0:
+            return None
+        eaten = int(delta.metrics.get("meals_last_turn", 0))
+        death = np.zeros((tracked_ids.shape[0], 2), dtype=np.int64)
+        death[np.isin(tracked_ids, delta.removed_ids[eaten:]), 0] = -1
+        death[np.isin(tracked_ids, delta.removed_ids[:eaten]), 1] = 1
+        return death
+
+    def birth_times(self) -> np.ndarray:
+        return self.world.state.born
+
+    def genome_bytes(self, slot: int) -> bytes:
+        return self.world.substrate.encode(self.world.genome(slot))
+
+    def living(self) -> int:
+        return self.world.population
+
+    # ---- what the run shows (cli/run.py) -------------------------------------------------------
+    SMALL = {"world_width": 6, "num_organisms": 20, "turns_to_starve": 3}
+    FLAGS = (Flag("--width", "world_width", int, "Cells per side (20)."),
+             Flag("--organisms", "num_organisms", int, "Population (200)."))
+    SPARKS = ("organisms", "actions_applied_last_turn", "meals_last_turn",
+              "starvations_last_turn", "births_last_turn", "synapse_ops_last_turn",
+              "max_generation")
+
+    def status(self) -> str:
+        return f"{self.world.population} organisms"
+
+    def sample_line(self, m: dict[str, Any]) -> str:
+        return (f"turn={m['turns']} organisms={m['organisms']} meals={m['meals_last_turn']} "
+                f"starved={m['starvations_last_turn']} generation={m['max_generation']}")
+
+    def headline(self) -> str:
+        return (f"hex: {self.world.turn:,} turns, {self.brain} brains, seed "
+                f"{self.config.seed}")
+
+    def report_rows(self) -> list[tuple[str, str]]:
+        m = self.world.metrics()
+        rows = [(key.removeprefix("total_"), f"{m[key]:,}") for key in (
+            "organisms", "total_moves", "total_meals", "total_starvations", "total_births",
+            "total_replacements", "total_synapse_ops", "max_generation")]
+        return rows + [("organism-turns", f"{self.organism_turns:,}"),
+                       speed_row(self.organism_turns, "organism-turns", self),
+                       ("state hash", self.world.state_hash()[:32])]
+
+    def highlight(self) -> Highlight | None:
+        w = self.world
+        live = w.alive_slots()
+        if not live.size:
+            return None
+        s = w.state
+        top = live[np.lexsort((s.oid[live], -s.meals[live]))][:5]
+        rows = [tuple(str(v) for v in (s.oid[i], s.meals[i], s.hunger[i], s.generation[i],
+                                       s.born[i], s.q[i], s.r[i])) for i in top.tolist()]
+        return Highlight("Most meals", ("id", "meals", "hunger", "generation", "born", "q",
+                                        "r"), rows, f"organism {s.oid[top[0]]}'s brain:",
+                         w.substrate.to_text(w.genome(int(top[0]))))
 
     # ---- results --------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:

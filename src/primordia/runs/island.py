@@ -46,26 +46,15 @@ from numba import njit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from primordia.brains.base import Substrate
-from primordia.brains.registry import SUBSTRATES
 from primordia.core.config import describe, integer
 from primordia.core.errors import ConfigError, GenomeError
-from primordia.worlds.hex.config import HexConfig
-from primordia.worlds.sandbox import constants as sc
-from primordia.worlds.sandbox.config import SandboxConfig
+from primordia.worlds.registry import WORLDS
 
-from .hex_run import BRAINS as HEX_BRAINS
-from .hex_run import HexRun, hex_substrate
-from .sandbox_run import SandboxRun
 from .world_run import Reporter, WorldRun
 
 OBJECTIVES = ("lifetime", "net_energy", "offspring", "area", "interactions")
 """The order of ``fitness_vector``: all to be maximised."""
-BRAINS = {"sandbox": ("psil",), "hex": HEX_BRAINS}
-"""The substrates each world can be run with."""
 MAX_GENOME_HEX = 2 * 65536
-LENGTH_KEY = {"sandbox": "ticks", "hex": "turns"}
-SANDBOX_MEAL = 30
-"""Energy a sandbox meal gives (``actions.try_eat``)."""
 
 _MODEL = ConfigDict(extra="forbid", frozen=True)
 
@@ -82,8 +71,8 @@ class IslandSpec(BaseModel):
     """Everything that determines an island (same spec, same outcome, on any machine)."""
 
     model_config = _MODEL
-    world: Literal["sandbox", "hex"]
-    brain: str
+    world: str = Field(max_length=64, description="A registered world (GET /v1/worlds).")
+    brain: str = Field(max_length=64)
     config: dict[str, Any] = Field(default_factory=dict)
     seed: int = Field(ge=0, lt=2**63)
     length: int = Field(ge=1, le=1_000_000, description="Ticks (sandbox) or turns (hex).")
@@ -93,10 +82,14 @@ class IslandSpec(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "IslandSpec":
-        if self.brain not in BRAINS[self.world]:
-            raise ValueError(f"brain {self.brain!r}: the {self.world} world runs "
-                             f"{', '.join(BRAINS[self.world])}")
-        for key in ("seed", LENGTH_KEY[self.world]):
+        if self.world not in WORLDS:
+            raise ValueError(f"world {self.world!r}: not a world Primordia knows (known: "
+                             f"{', '.join(WORLDS.names())})")
+        kind = WORLDS.get(self.world)
+        problem = kind.run_class.refusal(self.brain)
+        if problem:
+            raise ValueError(f"brain: {problem}")
+        for key in ("seed", kind.length_key):
             if key in self.config:
                 raise ValueError(f"config.{key}: set by the spec's "
                                  f"{'seed' if key == 'seed' else 'length'} field")
@@ -246,49 +239,14 @@ class LineageObserver(Reporter):
         self.founders, self.copies = founders, copies
         self.world: Any = None
 
-    # ---- what the world says -------------------------------------------------------------------
-    def _view(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-        """(alive, ids, cells, per-slot values [N, 2], cells in the world)."""
-        w = self.world
-        s = w.state
-        if self.kind == "sandbox":
-            size = w.config.size
-            cells = s.y.astype(np.int64) * size + s.x
-            values = np.empty((s.alive.shape[0], 2), dtype=np.int64)
-            np.add(SANDBOX_MEAL * s.food_eaten.astype(np.int64) - sc.START_ENERGY, s.energy,
-                   out=values[:, 0])
-            np.add(s.teaches, s.taught, out=values[:, 1], dtype=np.int64)
-            return s.alive, s.npc_id, cells, values, size * size
-        width = w.config.world_width
-        return s.alive, s.oid, s.r * width + s.q, np.stack([s.meals, s.meals], axis=1), \
-            width * width
-
-    def _parents(self, slots: np.ndarray) -> np.ndarray:
-        """The (first) parent's id of the organisms newly in ``slots`` (-1: none)."""
-        w = self.world
-        if self.kind == "hex":
-            return w.state.parent[slots]
-        anc = w.lineage.ancestors                 # sandbox births are rare: a look-up each
-        return np.array([(anc.get(i) or (-1,))[0] for i in w.state.npc_id[slots].tolist()],
-                        dtype=np.int64)
-
     def _death(self, delta: Any) -> np.ndarray:
-        """Values added to members that died this tick: hex -1 net energy for a starved
-        member, +1 interaction for an eaten one."""
-        n = self.tracked_id.shape[0]
-        if self.kind != "hex" or delta is None or delta.removed_ids.size == 0:
-            return self._no_death
-        eaten = int(delta.metrics.get("meals_last_turn", 0))
-        death = np.zeros((n, 2), dtype=np.int64)
-        death[np.isin(self.tracked_id, delta.removed_ids[eaten:]), 0] = -1
-        death[np.isin(self.tracked_id, delta.removed_ids[:eaten]), 1] = 1
-        return death
+        death = self.run.death_values(delta, self.tracked_id)
+        return self._no_death if death is None else death
 
     # ---- the hooks -----------------------------------------------------------------------------
     def started(self, run: WorldRun) -> None:
-        self.world = run.world
-        self.kind = run.WORLD
-        view = self._view()
+        self.run = run
+        view = run.lineage_view()
         alive, ids, _, values, _ = view
         n, lineages = alive.shape[0], self.founders
         self.tracked_id = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
@@ -307,13 +265,13 @@ class LineageObserver(Reporter):
         self._observe(view, born, self._no_death, True)
 
     def ticked(self, run: WorldRun, delta: Any = None) -> None:
-        view = self._view()
+        view = run.lineage_view()
         alive, ids = view[:2]
         new = np.flatnonzero((alive != 0) & (ids != self.tracked_id))
         born = np.full(alive.shape[0], -1, dtype=np.int64)
         members = np.flatnonzero(self.lin_of >= 0)
         if new.size and members.size:             # the parents lived at the last observation
-            parents = self._parents(new)
+            parents = run.parents(new)
             by_id = members[np.argsort(self.tracked_id[members])]
             known = self.tracked_id[by_id]
             at = np.minimum(np.searchsorted(known, parents), known.size - 1)
@@ -355,13 +313,11 @@ class LineageObserver(Reporter):
 
     def sample(self, count: int, founder_ids: list[int], encode) -> list[SampledGenome]:
         """Up to ``count`` living members' genomes by the module's sample rule."""
-        w = self.world
-        s = w.state
         live = np.flatnonzero(self.lin_of >= 0)
         if count == 0 or live.size == 0:
             return []
-        now = w.tick_no if self.kind == "sandbox" else w.turn
-        birth = s.birth if self.kind == "sandbox" else s.born
+        now = self.run.position()
+        birth = self.run.birth_times()
         ids = self.tracked_id[live]
         age = now - birth[live]
         offspring = ~self.founder_copy[live]
@@ -396,18 +352,16 @@ class LineageObserver(Reporter):
 
 # ---- running an island -------------------------------------------------------------------------
 
-def island_config(spec: IslandSpec) -> SandboxConfig | HexConfig:
+def island_config(spec: IslandSpec) -> Any:
     """The world's config: the spec's keys, with its seed and length."""
-    values = {**spec.config, "seed": spec.seed, LENGTH_KEY[spec.world]: spec.length}
-    cls = SandboxConfig if spec.world == "sandbox" else HexConfig
-    return cls.build(values, source="config")
+    kind = WORLDS.get(spec.world)
+    values = {**spec.config, "seed": spec.seed, kind.length_key: spec.length}
+    return kind.config_class.build(values, source="config")
 
 
-def island_substrate(spec: IslandSpec, config: SandboxConfig | HexConfig) -> Substrate:
-    """The substrate the island's world runs (the hex world's with its brain settings)."""
-    if spec.world == "hex":
-        return hex_substrate(spec.brain, config)
-    return SUBSTRATES.get(spec.brain)
+def island_substrate(spec: IslandSpec, config: Any) -> Substrate:
+    """The substrate the island's world runs (with the brain settings its config holds)."""
+    return WORLDS.get(spec.world).run_class.substrate(spec.brain, config)
 
 
 def decode_founder(substrate: Substrate, founder: Founder) -> Any:
@@ -431,7 +385,8 @@ def run_island(spec: IslandSpec, threads: int = 1,
     """Run the island the spec describes and report its founders' lineages. ``reporters``
     also watch the run (after the lineage observer)."""
     config = island_config(spec)
-    population = config.npcs if spec.world == "sandbox" else config.num_organisms
+    run_class = WORLDS.get(spec.world).run_class
+    population = run_class.population(config)
     placed = len(spec.founders) * spec.copies
     if placed > population:
         raise ConfigError(f"founders: {len(spec.founders)} founders x {spec.copies} copies "
@@ -440,24 +395,11 @@ def run_island(spec: IslandSpec, threads: int = 1,
     genomes = [decode_founder(substrate, f) for f in spec.founders]
     founders = [g for g in genomes for _ in range(spec.copies)]
     observer = LineageObserver(len(genomes), spec.copies)
-    run: WorldRun
-    if spec.world == "sandbox":
-        run = SandboxRun(config, threads=threads, substrate=spec.brain, founders=founders,
-                         reporters=[observer, *(reporters or [])])
-    else:
-        run = HexRun(config, threads=threads, brain=spec.brain, founders=founders,
-                     reporters=[observer, *(reporters or [])])
+    run = run_class(config, threads=threads, brain=spec.brain, founders=founders,
+                    reporters=[observer, *(reporters or [])])
     world = run.execute()
-    if spec.world == "sandbox":
-        def encode(slot: int) -> bytes:
-            return world.substrate.encode(world.genomes[slot])
-        alive = int(world.state.alive.astype(bool).sum())
-    else:
-        def encode(slot: int) -> bytes:
-            return world.substrate.encode(world.genome(slot))
-        alive = world.population
     ids = [f.id for f in spec.founders]
     lineages = sorted(observer.stats(ids), key=lambda s: s.founder)
     return IslandOutcome(world=spec.world, length=spec.length, lineages=lineages,
-                         sample=observer.sample(spec.sample, ids, encode), population=alive,
-                         state_hash=world.state_hash())
+                         sample=observer.sample(spec.sample, ids, run.genome_bytes),
+                         population=run.living(), state_hash=world.state_hash())

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any, Literal, Union
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, \
     StrictStr, TypeAdapter, ValidationError
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from primordia.core.config import describe
 from primordia.core.errors import InputFileError
 from primordia.worlds.hex.grid import FACING_NAMES
+from primordia.worlds.registry import WORLDS
 from primordia.worlds.sandbox import constants as c
 
 from .recorder import STAT_KEYS
@@ -165,23 +167,66 @@ class SandboxFrame(Strict):
 
 # ---- checking a whole file ----------------------------------------------------------------------
 
-HEADERS: dict[str, TypeAdapter] = {"hex": TypeAdapter(HexHeader),
-                                   "sandbox": TypeAdapter(SandboxHeader)}
-LINES: dict[str, TypeAdapter] = {"hex": TypeAdapter(HexLine),
-                                 "sandbox": TypeAdapter(SandboxFrame)}
+@dataclass(frozen=True)
+class RecordingFormat:
+    """One world's recording lines: the header's model, every later line's model, and the
+    rules between a line and the header (``problem(header, line)``: what is wrong, or None).
+    A world names its format in the world registry."""
+
+    header: TypeAdapter
+    line: TypeAdapter
+    problem: Callable[[Any, Any], str | None]
+
+
+def _hex_problem(header: HexHeader, item: HexSnapshot | HexDelta) -> str | None:
+    w, h = header.width, header.height
+    if item.data.turn != item.t:
+        return f"t {item.t} and data.turn {item.data.turn} differ"
+    if isinstance(item, HexSnapshot):
+        cells = [(o.q, o.r) for o in item.data.organisms] + \
+            [(x.q, x.r) for x in item.data.occupancy]
+    else:
+        cells = [tuple(m.from_) for m in item.data.moves] + \
+            [tuple(m.to) for m in item.data.moves] + \
+            [(o.q, o.r) for o in item.data.spawned]
+    off = next(((q, r) for q, r in cells if q >= w or r >= h), None)
+    return None if off is None else f"cell {list(off)} is outside the {w} x {h} grid"
+
+
+def _sandbox_problem(header: SandboxHeader, item: SandboxFrame) -> str | None:
+    w, h = header.width, header.height
+    off = next((npc for npc in item.npcs if npc.x >= w or npc.y >= h), None)
+    if off is not None:
+        return f"NPC {off.id} at ({off.x}, {off.y}) is off the {w} x {h} map"
+    try:
+        tiles = base64.b64decode(item.grid, validate=True)
+    except (binascii.Error, ValueError):
+        return "grid is not base64"
+    if len(tiles) != w * h:
+        return f"grid holds {len(tiles)} tiles, not {w} x {h}"
+    if max(tiles, default=0) >= len(c.TILE_NAMES):
+        return f"grid holds tile code {max(tiles)}, beyond the {len(c.TILE_NAMES)} tiles"
+    return None
+
+
+HEX_RECORDING = RecordingFormat(TypeAdapter(HexHeader), TypeAdapter(HexLine), _hex_problem)
+SANDBOX_RECORDING = RecordingFormat(TypeAdapter(SandboxHeader), TypeAdapter(SandboxFrame),
+                                    _sandbox_problem)
 
 
 class LineChecker:
-    """Checks the lines of one recording in order against its world's schema and its header;
+    """Checks the lines of one recording in order against its world's format and its header;
     ``check(n, line)`` raises InputFileError naming line ``n`` and what is wrong."""
 
     def __init__(self, source: str, header: dict[str, Any]) -> None:
         self.source = source
         world = header.get("world") if isinstance(header, dict) else None
-        if world not in HEADERS:
-            raise InputFileError(f"{source}: line 1 is not the header of a hex or sandbox run")
+        if not isinstance(world, str) or world not in WORLDS:
+            raise InputFileError(f"{source}: line 1 is not the header of a run of a world "
+                                 f"Primordia knows ({', '.join(WORLDS.names())})")
         self.world = world
-        self.header = self._validate(HEADERS[world], 1, header)
+        self.format: RecordingFormat = WORLDS.get(world).recording_format
+        self.header = self._validate(self.format.header, 1, header)
         self.last_t = -1
 
     def _validate(self, adapter: TypeAdapter, n: int, line: Any) -> Any:
@@ -191,39 +236,10 @@ class LineChecker:
             raise InputFileError(f"{self.source}: line {n}: {describe(exc)}") from None
 
     def check(self, n: int, line: Any) -> None:
-        item = self._validate(LINES[self.world], n, line)
-        bad = self._hex(item) if self.world == "hex" else self._sandbox(item)
+        item = self._validate(self.format.line, n, line)
+        bad = self.format.problem(self.header, item)
         if item.t < self.last_t or (item.t == self.last_t and item.type != "snapshot"):
             bad = bad or f"turn {item.t} comes after turn {self.last_t}"
         self.last_t = item.t
         if bad:
             raise InputFileError(f"{self.source}: line {n}: {bad}")
-
-    def _hex(self, item: HexSnapshot | HexDelta) -> str | None:
-        w, h = self.header.width, self.header.height
-        if item.data.turn != item.t:
-            return f"t {item.t} and data.turn {item.data.turn} differ"
-        if isinstance(item, HexSnapshot):
-            cells = [(o.q, o.r) for o in item.data.organisms] + \
-                [(x.q, x.r) for x in item.data.occupancy]
-        else:
-            cells = [tuple(m.from_) for m in item.data.moves] + \
-                [tuple(m.to) for m in item.data.moves] + \
-                [(o.q, o.r) for o in item.data.spawned]
-        off = next(((q, r) for q, r in cells if q >= w or r >= h), None)
-        return None if off is None else f"cell {list(off)} is outside the {w} x {h} grid"
-
-    def _sandbox(self, item: SandboxFrame) -> str | None:
-        w, h = self.header.width, self.header.height
-        off = next((npc for npc in item.npcs if npc.x >= w or npc.y >= h), None)
-        if off is not None:
-            return f"NPC {off.id} at ({off.x}, {off.y}) is off the {w} x {h} map"
-        try:
-            tiles = base64.b64decode(item.grid, validate=True)
-        except (binascii.Error, ValueError):
-            return "grid is not base64"
-        if len(tiles) != w * h:
-            return f"grid holds {len(tiles)} tiles, not {w} x {h}"
-        if max(tiles, default=0) >= len(c.TILE_NAMES):
-            return f"grid holds tile code {max(tiles)}, beyond the {len(c.TILE_NAMES)} tiles"
-        return None

@@ -10,34 +10,42 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import Field
+
+from primordia.brains.base import Substrate
 from primordia.brains.registry import SUBSTRATES
 from primordia.core.checks import ArraySpec
+from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.config import SandboxConfig
-from primordia.worlds.sandbox.world import SandboxWorld
+from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
 
 from .phylogeny import PHYLOGENY_HEADER, phylogeny_rows
 from .recorder import Recorder
 from .rundir import RunDirectory
-from .world_run import CHECKPOINT, Reporter, RunMeta, WorldRun
+from .world_run import (CHECKPOINT, Flag, Highlight, LineageView, Reporter, RunMeta, WorldRun,
+                        speed_row)
 
 __all__ = ["CHECKPOINT", "Reporter", "SandboxRun", "warm_up"]
 
+MEAL_ENERGY = 30
+"""Energy a meal gives (``worlds/sandbox/actions.try_eat``)."""
 
-def warm_up(substrate: str = "psil") -> float:
+
+def warm_up(brain: str = "psil") -> float:
     """Compile (or load from cache) every kernel of the sandbox on a tiny world; seconds."""
     t0 = time.perf_counter()
-    w = SandboxWorld(SandboxConfig(npcs=8, ticks=3, evolve_every=2), SUBSTRATES.get(substrate))
+    config = SandboxConfig(npcs=8, ticks=3, evolve_every=2)
+    w = SandboxWorld(config, SandboxRun.substrate(brain, config))
     w.run(3)
     SandboxWorld.restore(w.config, w.substrate, w.snapshot()).state_hash()
     return time.perf_counter() - t0
 
 
 class SandboxMeta(RunMeta):
-    """A sandbox checkpoint's metadata: the common keys, the tick and the substrate."""
+    """A sandbox checkpoint's metadata: the common keys and the tick."""
 
     tick: int = Field(ge=0)
-    substrate: str
 
 
 @dataclass
@@ -49,16 +57,20 @@ class SandboxRun(WorldRun):
     SAMPLE_KEY = "tick"
     CONFIG = SandboxConfig
     META = SandboxMeta
+    BRAINS = ("psil", "neural")
 
-    substrate: str = "psil"
-    founders: list[Any] | None = None     # genomes for the first NPCs (an island's seeds)
+    @classmethod
+    def substrate(cls, brain: str, config: SandboxConfig) -> Substrate:
+        if brain == "neural":
+            return SUBSTRATES.get("neural", io=SANDBOX_IO)
+        return SUBSTRATES.get(brain)
 
     def warm_up(self) -> None:
-        warm_up(self.substrate)
+        warm_up(self.brain)
 
     def new_world(self) -> SandboxWorld:
-        return SandboxWorld(self.config, SUBSTRATES.get(self.substrate), threads=self.threads,
-                            founders=self.founders)
+        return SandboxWorld(self.config, self.substrate(self.brain, self.config),
+                            threads=self.threads, founders=self.founders)
 
     def position(self) -> int:
         return self.world.tick_no
@@ -78,30 +90,118 @@ class SandboxRun(WorldRun):
     def checkpoint_arrays(self) -> dict[str, Any]:
         return self.world.snapshot()
 
-    def checkpoint_meta(self) -> dict[str, Any]:
-        return {"substrate": self.substrate}
-
     def checkpoint_layout(self) -> dict[str, ArraySpec]:
-        return SandboxWorld.snapshot_layout(self.config, SUBSTRATES.get(self.substrate))
+        return SandboxWorld.snapshot_layout(self.config, self.substrate(self.brain, self.config))
 
     @classmethod
     def resume(cls, run_dir: Path, ticks: int | None = None, threads: int = 1,
                reporters: list[Reporter] | None = None) -> "SandboxRun":
         """The run saved in ``run_dir``, restored at its last checkpoint, to continue up to
         ``ticks`` in total (default: the configured number)."""
-        run, arrays, _ = cls.reopen(run_dir, ticks, threads, reporters,
-                                    lambda meta: {"substrate": meta.substrate})
-        run.world = SandboxWorld.restore(run.config, SUBSTRATES.get(run.substrate), arrays,
-                                         threads=threads, source=str(run.out / CHECKPOINT))
+        run, arrays, _ = cls.reopen(run_dir, ticks, threads, reporters)
+        run.world = SandboxWorld.restore(run.config, run.substrate(run.brain, run.config),
+                                         arrays, threads=threads,
+                                         source=str(run.out / CHECKPOINT))
         run._check_metrics()
         return run
+
+    # ---- what islands ask (runs/island.py) ------------------------------------------------------
+    @classmethod
+    def population(cls, config: SandboxConfig) -> int:
+        return config.npcs
+
+    @classmethod
+    def bounds(cls, config: SandboxConfig) -> tuple[int, int]:
+        return config.size * config.size, config.npcs
+
+    def lineage_view(self) -> LineageView:
+        """Net energy: 30 energy a meal eaten + energy now - the start energy; interactions:
+        teachings given and received (the sandbox's only per-NPC record of contact)."""
+        w = self.world
+        s, size = w.state, w.config.size
+        values = np.empty((s.alive.shape[0], 2), dtype=np.int64)
+        np.add(MEAL_ENERGY * s.food_eaten.astype(np.int64) - c.START_ENERGY, s.energy,
+               out=values[:, 0])
+        np.add(s.teaches, s.taught, out=values[:, 1], dtype=np.int64)
+        return LineageView(s.alive, s.npc_id, s.y.astype(np.int64) * size + s.x, values,
+                           size * size)
+
+    def parents(self, slots: np.ndarray) -> np.ndarray:
+        anc = self.world.lineage.ancestors        # births are rare: a look-up each
+        return np.array([(anc.get(i) or (-1,))[0]
+                         for i in self.world.state.npc_id[slots].tolist()], dtype=np.int64)
+
+    def birth_times(self) -> np.ndarray:
+        return self.world.state.birth
+
+    def genome_bytes(self, slot: int) -> bytes:
+        return self.world.substrate.encode(self.world.genomes[slot])
+
+    def living(self) -> int:
+        return int(self.world.state.alive.astype(bool).sum())
+
+    # ---- what the run shows (cli/run.py) -------------------------------------------------------
+    SMALL = {"npcs": 16, "evolve_every": 5}
+    FLAGS = (Flag("--npcs", "npcs", int, "Initial population (20)."),
+             Flag("--world", "world", int, "World side; 0 = auto."),
+             Flag("--gas", "gas", int, "Base gas per think (200)."),
+             Flag("--evolve-every", "evolve_every", int, "GA every N (100)."),
+             Flag("--crossover", "crossover", str, "growth | classic."),
+             Flag("--classic-rate", "classic_rate", float, "(0.20)"),
+             Flag("--max-genome", "max_genome", int, "Bytes (128)."),
+             Flag("--genome-grow", "genome_grow", int, "Bytes (64)."),
+             Flag("--genome-grow-every", "genome_grow_every", int, ""),
+             Flag("--gas-grow", "gas_grow", int, "(10)"),
+             Flag("--gas-grow-every", "gas_grow_every", int, ""))
+    SPARKS = ("alive", "trades", "teaches", "attacks", "heals", "gold", "stress",
+              "best_fitness", "mean_fitness", "genome_mean")
+    CUMULATIVE = ("trades", "teaches", "attacks", "heals")
+
+    def status(self) -> str:
+        return f"{int(self.world.state.alive.sum())} alive"
+
+    def sample_line(self, m: dict[str, Any]) -> str:
+        return (f"t={m['tick']} alive={m['alive']} food={m['food']} trades={m['trades']} "
+                f"best={m['best_fitness']} genome={m['genome_mean']}")
+
+    def picture(self) -> str:
+        return f"tick {self.world.tick_no}\n{self.world.ascii_map()}"
+
+    def headline(self) -> str:
+        return f"sandbox: {self.world.tick_no:,} ticks, seed {self.config.seed}"
+
+    def report_rows(self) -> list[tuple[str, str]]:
+        w = self.world
+        m = w.metrics()
+        rows = [(key, f"{m[key]:,}") for key in (
+            "alive", "food", "trades", "teaches", "attacks", "kills", "heals", "harvests",
+            "terraforms", "crafts", "gold")]
+        return rows + [("live NPC-ticks", f"{w.live_npc_ticks:,}"),
+                       speed_row(w.live_npc_ticks, "NPC-ticks", self),
+                       ("state hash", w.state_hash()[:32])]
+
+    def highlight(self) -> Highlight | None:
+        w = self.world
+        live = w.alive_slots()
+        if not live.size:
+            return None
+        s = w.state
+        top = live[np.lexsort((s.npc_id[live], -s.fitness[live]))][:5]
+        rows = [(str(s.npc_id[i]), str(s.fitness[i]), str(s.age[i]), str(s.food_eaten[i]),
+                 str(s.gold[i]), c.ITEM_NAMES[s.item[i]], str(s.crafts[i]), str(s.teaches[i]),
+                 f"{len(w.substrate.encode(w.genomes[i]))} B") for i in top.tolist()]
+        best = int(top[0])
+        return Highlight("Top NPCs", ("id", "fitness", "age", "food", "gold", "item", "crafts",
+                                      "teaches", "genome"), rows,
+                         f"best NPC {s.npc_id[best]} (fitness {s.fitness[best]}), its genome:",
+                         w.substrate.to_text(w.genomes[best]))
 
     # ---- results --------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         w = self.world
         best = w.best_slot()
         return {
-            "world": "sandbox", "brain": self.substrate, "seed": self.config.seed,
+            "world": "sandbox", "brain": self.brain, "seed": self.config.seed,
             "ticks": w.tick_no, "live_npc_ticks": w.live_npc_ticks,
             "state_hash": w.state_hash(), "wall_seconds": round(self.wall_seconds, 3),
             "jit_seconds": round(self.jit_seconds, 3),

@@ -10,10 +10,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+import numpy as np
+
+from primordia.brains.base import Substrate
+from primordia.brains.registry import SUBSTRATES
 from primordia.core.checks import ArraySpec
 from primordia.core.config import Config, describe, read_toml
 from primordia.core.errors import ConfigError
@@ -24,6 +28,16 @@ from .rundir import RunDirectory
 from .timeline import sample_every
 
 CHECKPOINT = "checkpoint.npz"
+
+
+class LineageView(NamedTuple):
+    """One look at every slot of a world, for following lineages (runs/island.py)."""
+
+    alive: np.ndarray          # nonzero where an organism lives
+    ids: np.ndarray            # its organism id
+    cells: np.ndarray          # the cell it stands on, 0 .. n_cells - 1
+    values: np.ndarray         # int64 [N, 2]: the world's net energy and interactions
+    n_cells: int
 
 
 class RunMeta(BaseModel):
@@ -41,6 +55,49 @@ class RunMeta(BaseModel):
     """The recording's length when the checkpoint sealed it (never 0: a sealed recording
     holds at least one gzip member); a resumed run cuts the file back to it."""
     wall_seconds: float = Field(ge=0, allow_inf_nan=False)
+    brain: str = Field(max_length=64)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_names(cls, data: Any) -> Any:
+        """Sandbox checkpoints written before worlds shared one vocabulary name the brain
+        ``substrate``."""
+        if isinstance(data, dict) and "substrate" in data and "brain" not in data:
+            data = {**data, "brain": data["substrate"]}
+            del data["substrate"]
+        return data
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A command-line option of ``primordia run WORLD`` that sets one config key."""
+
+    option: str                           # "--npcs"
+    key: str                              # the config key it sets
+    type: type                            # int, float or str
+    help: str
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """The organisms a run's report shows: a table of the most notable, and the readable
+    genome of the first (``note`` introduces it)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    note: str
+    text: str
+
+
+def speed_row(work: int, unit: str, run: "WorldRun") -> tuple[str, str]:
+    """The report's speed line: ``work`` units of ``unit`` per wall second, the wall time
+    and the compile time."""
+    rate = round(work / run.wall_seconds) if run.wall_seconds > 0 else 0
+    if not rate:
+        return "speed", f"{run.wall_seconds:.2f} s"
+    return "speed", (f"{rate:,} {unit}/s, {run.wall_seconds:.2f} s "
+                     f"(+{run.jit_seconds:.1f} s JIT)")
 
 
 class Reporter:
@@ -65,9 +122,14 @@ class WorldRun:
     SAMPLE_KEY: ClassVar[str] = "tick"    # the metrics key that says when a sample was taken
     CONFIG: ClassVar[type[Config]] = Config
     META: ClassVar[type[RunMeta]] = RunMeta
+    BRAINS: ClassVar[tuple[str, ...]] = ("psil",)
+    """The brains this world is offered with, the default first. Any registered brain
+    runs unless ``brain_problem`` says why it cannot."""
 
     config: Any
     out: Path | None = None
+    brain: str = ""                       # a registered substrate; "": the first of BRAINS
+    founders: list[Any] | None = None     # genomes for the first organisms (an island's)
     threads: int = 1
     timeline: int = 0
     record: Path | None = None            # default: out/record.jsonl.gz
@@ -81,9 +143,114 @@ class WorldRun:
     def __post_init__(self) -> None:
         if self.record_every < 1 or self.checkpoint_every < 0 or self.timeline < 0:
             raise ConfigError("record-every must be >= 1; checkpoint-every and timeline >= 0")
+        self.brain = self.brain or self.BRAINS[0]
+        self.check_brain(self.brain)
         self.world: Any = None
         self._recorder: Recorder | None = None
         self._resume_record_at: int | None = None
+
+    # ---- the world's brain -------------------------------------------------------------------
+    @classmethod
+    def brain_problem(cls, brain: str) -> str | None:
+        """Why ``brain`` cannot live in this world (one line), or None when it can."""
+        return None
+
+    @classmethod
+    def refusal(cls, brain: Any) -> str | None:
+        """Why this world will not run ``brain`` -- not a registered substrate, or
+        ``brain_problem`` -- or None when it will."""
+        if not isinstance(brain, str) or brain not in SUBSTRATES.names():
+            return (f"{brain!r} is not a brain Primordia knows (known: "
+                    f"{', '.join(SUBSTRATES.names())})")
+        return cls.brain_problem(brain)
+
+    @classmethod
+    def check_brain(cls, brain: str) -> None:
+        """ConfigError unless this world runs ``brain``."""
+        problem = cls.refusal(brain)
+        if problem:
+            raise ConfigError(f"--brain: {problem}")
+
+    @classmethod
+    def substrate(cls, brain: str, config: Any) -> Substrate:
+        """The substrate for ``brain`` in a world of ``config`` (with the settings the
+        config holds for it)."""
+        return SUBSTRATES.get(brain)
+
+    # ---- what islands ask of the world (runs/island.py) -------------------------------------
+    @classmethod
+    def population(cls, config: Any) -> int:
+        """Organisms the world starts with (room for an island's founders)."""
+        raise NotImplementedError
+
+    @classmethod
+    def bounds(cls, config: Any) -> tuple[int, int]:
+        """(cells of the world, organisms alive at once at most): what an honest island
+        result stays within."""
+        raise NotImplementedError
+
+    def lineage_view(self) -> LineageView:
+        """Every slot's life, id, cell and the two values islands sum per lineage (see
+        runs/island.py: net energy and interactions)."""
+        raise NotImplementedError
+
+    def parents(self, slots: np.ndarray) -> np.ndarray:
+        """The (first) parent id of the organisms now in ``slots`` (-1: none)."""
+        raise NotImplementedError
+
+    def death_values(self, delta: Any, tracked_ids: np.ndarray) -> np.ndarray | None:
+        """What members that died in the last tick add to their lineage's values, per slot
+        of ``tracked_ids`` (the ids the island last saw there); None: nothing."""
+        return None
+
+    def birth_times(self) -> np.ndarray:
+        """The tick (turn) each slot's organism was born in."""
+        raise NotImplementedError
+
+    def genome_bytes(self, slot: int) -> bytes:
+        """The canonical bytes of the genome in ``slot``."""
+        raise NotImplementedError
+
+    def living(self) -> int:
+        """Organisms alive now."""
+        raise NotImplementedError
+
+    # ---- what the run shows people (cli/run.py draws it) ---------------------------------------
+    SMALL: ClassVar[Mapping[str, Any]] = {}
+    """Config keys for a small world that is still busy -- organisms move, die and are born
+    within a few ticks: what tests and examples start from."""
+    FLAGS: ClassVar[tuple[Flag, ...]] = ()
+    """The world's own options of ``primordia run WORLD`` (besides --config, --seed, the
+    length, --brain and the run's options, which every world has)."""
+    SPARKS: ClassVar[tuple[str, ...]] = ()
+    """Metrics the report draws as sparklines over the timeline."""
+    CUMULATIVE: ClassVar[tuple[str, ...]] = ()
+    """Of those, running totals: drawn per sample (the change since the one before)."""
+
+    def status(self) -> str:
+        """A few words for the progress bar."""
+        return f"{self.living():,} alive"
+
+    def sample_line(self, metrics: dict[str, Any]) -> str:
+        """One line for a timeline sample (``--verbose``)."""
+        return " ".join(f"{k}={v}" for k, v in metrics.items())
+
+    def picture(self) -> str | None:
+        """The world as text, if it has a text form (``--snap-every``)."""
+        return None
+
+    def headline(self) -> str:
+        """The report's title."""
+        return (f"{self.WORLD}: {self.position():,} {self.UNIT}s, {self.brain} brains, "
+                f"seed {self.config.seed}")
+
+    def report_rows(self) -> list[tuple[str, str]]:
+        """The report's (label, value) lines: totals, speed and state hash."""
+        return [("state hash", self.world.state_hash()[:32])]
+
+    def highlight(self) -> Highlight | None:
+        """The organisms worth showing at the end, if any."""
+        return None
 
     # ---- what a world's run says ---------------------------------------------------------------
     def warm_up(self) -> None:
@@ -180,7 +347,8 @@ class WorldRun:
                 "checkpoint_every": self.checkpoint_every,
                 "record": str(self.record) if self.record else None,
                 "record_bytes": self._recorder.seal() if self._recorder else None,
-                "wall_seconds": self.wall_seconds + wall_so_far, **self.checkpoint_meta()}
+                "wall_seconds": self.wall_seconds + wall_so_far, "brain": self.brain,
+                **self.checkpoint_meta()}
         save_checkpoint(rundir.file(CHECKPOINT), self.checkpoint_arrays(), meta)
 
     @classmethod
@@ -204,6 +372,9 @@ class WorldRun:
                 meta = cls.META.model_validate(ckpt.meta)
             except ValidationError as exc:
                 raise ConfigError(f"{path}: metadata: {describe(exc)}") from None
+            problem = cls.refusal(meta.brain)
+            if problem:
+                raise ConfigError(f"{path}: metadata: brain: {problem}")
             key, at = cls.UNIT + "s", getattr(meta, cls.UNIT)
             values = read_toml(rundir.file("config.toml"))
             if count is not None:
@@ -215,7 +386,7 @@ class WorldRun:
             run = cls(config, out=Path(run_dir), threads=threads, timeline=meta.timeline,
                       record=Path(meta.record) if meta.record else None,
                       record_every=meta.record_every,
-                      checkpoint_every=meta.checkpoint_every,
+                      checkpoint_every=meta.checkpoint_every, brain=meta.brain,
                       reporters=reporters or [], **settings(meta))
             run.samples = cls._checked_samples(path, meta.samples, at)
             run.wall_seconds = meta.wall_seconds

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 from primordia.core.errors import InputFileError
 from primordia.runs.recorder import read_recording
 from primordia.runs.recording_schema import LineChecker
+from primordia.worlds.registry import WORLDS
 
 from .adapters.sandbox import frame_snapshot
 from .errors import ApiError
@@ -92,13 +93,12 @@ def load(path: Path) -> Recording:
                 from None
         world = first.get("world") if isinstance(first, dict) else None
         if not isinstance(first, dict) or first.get("type") != "header" \
-                or world not in ("hex", "sandbox"):
-            raise ApiError(422, "not_replayable", "recording: no header of a hex or sandbox "
-                           "run (primordia run hex|sandbox) on its first line", "name")
+                or not isinstance(world, str) or world not in WORLDS:
+            raise ApiError(422, "not_replayable", "recording: no header of a run (primordia "
+                           f"run {'|'.join(WORLDS.names())}) on its first line", "name")
         checker = LineChecker(str(path), first)
         header = {k: v for k, v in first.items() if k != "type"}
-        return (_load_hex if world == "hex" else _load_sandbox)(header, _checked(lines,
-                                                                                  checker))
+        return WORLDS.get(world).replay_reader(header, _checked(lines, checker))
     except InputFileError as exc:         # the message names the file, not where it is
         raise ApiError(422, "not_replayable", f"recording: {exc}".replace(str(path), RECORDING),
                        "name") from None
@@ -114,7 +114,7 @@ def _checked(lines: Iterator[dict[str, Any]], checker: LineChecker
         yield line
 
 
-def _load_hex(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recording:
+def load_hex(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recording:
     """Snapshots every N turns and a delta for every turn."""
     snapshots: dict[int, dict[str, Any]] = {}
     deltas: dict[int, dict[str, Any]] = {}
@@ -149,7 +149,7 @@ def _load_hex(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Record
     return Recording(header, snapshots, deltas, first, max([first, *deltas]))
 
 
-def _load_sandbox(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recording:
+def load_sandbox(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recording:
     """A frame every N ticks ("tick" or "full", runs/recorder.py), each a snapshot."""
     snapshots: dict[int, dict[str, Any]] = {}
     for n, line in enumerate(lines, start=2):

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from primordia.brains.base import BrainIO
-from primordia.brains.registry import SUBSTRATES
 from primordia.runs.recorder import STAT_KEYS
+from primordia.runs.sandbox_run import SandboxRun
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.config import SandboxConfig
 from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
@@ -41,9 +41,7 @@ class SandboxAdapter(WorldAdapter):
 
     def __init__(self, config: SandboxConfig, brain: str) -> None:
         self.config, self.brain_name = config, brain
-        substrate = (SUBSTRATES.get("neural", io=SANDBOX_IO) if brain == "neural"
-                     else SUBSTRATES.get(brain))
-        self.world = SandboxWorld(config, substrate)
+        self.world = SandboxWorld(config, SandboxRun.substrate(brain, config))
         self.lineage = LineageRoots()
         self._births = self._deaths = 0
         self._remember()
