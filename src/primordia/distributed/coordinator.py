@@ -40,7 +40,6 @@ from primordia.runs.island import Founder, IslandOutcome, IslandSpec, fitness_ve
 
 from . import breeding
 from .experiment import ExperimentConfig
-from .islands import breeding_substrate
 from .models import (Experiment, Generation, Genome, GenomeParent, Job, Lease, Member, Result,
                      Worker)
 from .validate import check_outcome, outcome_digest
@@ -353,7 +352,7 @@ class Coordinator:
             eid = c.execute(insert(E).values(name=exp.name, config=wanted, seed=exp.seed,
                                              status="running", generation=0,
                                              created_at=now)).inserted_primary_key[0]
-            substrate, max_len = breeding_substrate(exp)
+            substrate, max_len = breeding.breeding_substrate(exp)
             ids = [self._bank(c, eid, substrate.encode(g), exp.brain, 0, "random", ())
                    for g in breeding.first_pool(exp, substrate, max_len)]
             self._open_generation(c, eid, exp, 0, ids)
@@ -919,7 +918,7 @@ class Coordinator:
     def _close(self, c: Connection, gen, exp: ExperimentConfig, jobs, outcomes, candidates,
                vectors) -> None:
         eid, number = gen.experiment_id, gen.number
-        substrate, max_len = breeding_substrate(exp)
+        substrate, max_len = breeding.breeding_substrate(exp)
         member_rows = c.execute(select(GN.c.id, GN.c.data, GN.c.digest).where(
             GN.c.id.in_([cand.genome_id for cand in candidates]))).all()
         genomes = {int(r.id): substrate.decode(bytes(r.data)) for r in member_rows}

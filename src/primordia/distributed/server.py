@@ -17,10 +17,11 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from primordia import __version__
-from primordia.web.errors import ApiError, install_error_handlers, invalid_field
-from primordia.web.guard import BodyLimit, bearer, require_token
-from primordia.web.openapi import bearer as bearer_scheme
-from primordia.web.openapi import install_openapi
+from primordia.http.body_limit import BodyLimit
+from primordia.http.errors import ApiError, install_error_handlers, invalid_field, refusal
+from primordia.http.openapi import bearer as bearer_scheme
+from primordia.http.openapi import install_openapi
+from primordia.http.tokens import bearer, require_token
 
 from .coordinator import Coordinator, Refused
 from .protocol import (PROTOCOL_VERSION, BatchReply, ClaimReply, ClaimRequest, ErrorReply,
@@ -40,10 +41,7 @@ def reply(model: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
-def refuse(exc: ApiError) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return Response(orjson.dumps({"protocol_version": PROTOCOL_VERSION, "error": exc.body()}),
-                    status_code=exc.status, media_type="application/json", headers=headers)
+refuse = refusal(PROTOCOL_VERSION)
 
 
 def _body(model, required: bool = True) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from typing import Any, Iterator
 
 from primordia.core.errors import InputFileError
 from primordia.runs.recorder import read_recording
+from primordia.http.errors import ApiError
 from primordia.runs.recording_schema import LineChecker
 
 from .adapters.sandbox import frame_snapshot
-from .errors import ApiError
 from .lineage import LineageRoots
 
 RECORDING = "record.jsonl.gz"
