@@ -1189,7 +1189,7 @@ def target_recording(ctx: Context) -> Callable[[bytes, Steps], None]:
     from primordia.runs.recorder import read_recording
     from primordia.web import replay
     from primordia.web.app import reply
-    from primordia.web.errors import ApiError
+    from primordia.http.errors import ApiError
 
     path = ctx.scratch / "record.jsonl.gz"
     texts = [s for s in seeds_recording(ctx.materials)

@@ -7,7 +7,7 @@ import pytest
 
 from primordia.brains.registry import SUBSTRATES
 from primordia.runs.hex_run import hex_substrate
-from primordia.web.errors import ApiError
+from primordia.http.errors import ApiError
 from primordia.web.sessions import Session, describe_worlds
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HexWorld

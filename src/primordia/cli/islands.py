@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from primordia.core.errors import ConfigError
+from primordia.http.options import host_option, port_option, token_option
 
 app = typer.Typer(help="Island experiments: status of a coordinator.", no_args_is_help=True)
 
@@ -20,11 +21,9 @@ def coordinator(
                            "postgresql+psycopg://user@host/db."),
     experiment: list[Path] = typer.Option([], "--experiment", help="Experiment TOML to "
                                           "start (or resume); repeatable."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; anything but "
-                             "loopback needs --token."),
-    port: int = typer.Option(8100, "--port", help="TCP port."),
-    token: Optional[str] = typer.Option(None, "--token", envvar="PRIMORDIA_TOKEN",
-                                        help="Admission token workers register with (and "
+    host: str = host_option(),
+    port: int = port_option(8100),
+    token: Optional[str] = token_option("Admission token workers register with (and "
                                         "/v1/status needs)."),
     processes: int = typer.Option(1, "--processes", help="Server processes sharing the "
                                   "port and the database (PostgreSQL only): the API's "
@@ -35,13 +34,9 @@ def coordinator(
     from primordia.distributed.db import connect, database_url
     from primordia.distributed.experiment import load_experiment
     from primordia.distributed.server import create_app
-    from primordia.web.guard import is_loopback, listening_socket
+    from primordia.http.listening import check_address, listening_socket
 
-    if not is_loopback(host) and not token:
-        raise ConfigError(f"--host {host} is reachable from other machines: give --token T "
-                          "(workers then register with it)")
-    if not 0 <= port <= 65535:
-        raise ConfigError("--port must be in 0..65535")
+    check_address(host, port, token, "workers then register with it")
     if not 1 <= processes <= 64:
         raise ConfigError("--processes must be in 1..64")
     if processes > 1 and not database_url(db).startswith("postgresql"):
@@ -74,8 +69,7 @@ def coordinator(
 
 def worker(
     server: str = typer.Option(..., "--server", help="The coordinator's URL."),
-    token: Optional[str] = typer.Option(None, "--token", envvar="PRIMORDIA_TOKEN",
-                                        help="The coordinator's admission token."),
+    token: Optional[str] = token_option("The coordinator's admission token."),
     procs: int = typer.Option(1, "--procs", help="Islands run at once (processes)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name shown in the status."),
     max_jobs: Optional[int] = typer.Option(None, "--max-jobs", help="Stop after this many."),
@@ -102,8 +96,7 @@ def worker(
 def status(
     db: Optional[str] = typer.Option(None, "--db", help="Read this database directly."),
     server: Optional[str] = typer.Option(None, "--server", help="Or ask this coordinator."),
-    token: Optional[str] = typer.Option(None, "--token", envvar="PRIMORDIA_TOKEN",
-                                        help="The coordinator's admission token."),
+    token: Optional[str] = token_option("The coordinator's admission token."),
     as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
 ) -> None:
     """Generations, jobs, workers and their trust."""

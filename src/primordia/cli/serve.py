@@ -9,17 +9,16 @@ from typing import Optional
 import typer
 
 from primordia.core.errors import ConfigError
+from primordia.http.options import host_option, port_option, token_option
 
 WS_MAX_BYTES = 64 * 1024
 """Largest stream message a client may send (commands are a few dozen bytes)."""
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; anything but "
-                             "loopback needs --token."),
-    port: int = typer.Option(8000, "--port", help="TCP port."),
-    token: Optional[str] = typer.Option(None, "--token", envvar="PRIMORDIA_TOKEN",
-                                        help="Bearer token that routes changing sessions and "
+    host: str = host_option(),
+    port: int = port_option(8000),
+    token: Optional[str] = token_option("Bearer token that routes changing sessions and "
                                         "the stream require (or PRIMORDIA_TOKEN)."),
     max_sessions: int = typer.Option(8, "--max-sessions", help="Sessions held at once."),
     max_body_bytes: int = typer.Option(64 * 1024, "--max-body-bytes",
@@ -30,13 +29,9 @@ def serve(
                                        "session nobody uses or watches is deleted."),
 ) -> None:
     """Serve live sessions of every world: REST, a WebSocket stream and the dashboard."""
-    from primordia.web.guard import is_loopback
+    from primordia.http.listening import check_address, listening_socket
 
-    if not is_loopback(host) and not token:
-        raise ConfigError(f"--host {host} is reachable from other machines: give --token T "
-                          "(clients then send 'Authorization: Bearer T')")
-    if not 0 <= port <= 65535:
-        raise ConfigError("--port must be in 0..65535")
+    check_address(host, port, token, "clients then send 'Authorization: Bearer T'")
     if not 1 <= max_sessions <= 1024:
         raise ConfigError("--max-sessions must be in 1..1024")
     if max_body_bytes < 1024:
@@ -48,7 +43,6 @@ def serve(
     import uvicorn
 
     from primordia.web.app import create_app
-    from primordia.web.guard import listening_socket
 
     sock = listening_socket(host, port)
     app = create_app(token=token, max_sessions=max_sessions, max_body_bytes=max_body_bytes,

@@ -18,6 +18,7 @@ from primordia.core.rng import DrawStream, Rng, stream_id
 from primordia.evolve import nsga2
 
 from .experiment import ExperimentConfig
+from .islands import limits, substrate_for, world_config
 
 STREAM_INIT = stream_id("islands.init")
 STREAM_KEEP = stream_id("islands.keep")
@@ -25,6 +26,14 @@ STREAM_BREED = stream_id("islands.breed")
 STREAM_ASSIGN = stream_id("islands.assign")
 STREAM_ISLAND = stream_id("islands.seed")
 STREAM_SPOT = stream_id("islands.spot")
+
+
+def breeding_substrate(exp: ExperimentConfig) -> tuple[Substrate, int]:
+    """The substrate that varies the pool's genomes and the genome cap every niche takes."""
+    configs = [world_config(exp.world, exp.niche_config(n), exp.seed, exp.length)
+               for n in exp.niches]
+    return (substrate_for(exp.world, exp.brain, configs[0]),
+            min(limits(exp.world, exp.brain, c).max_genome for c in configs))
 
 
 def first_pool(exp: ExperimentConfig, substrate: Substrate, max_len: int) -> list[Any]:

@@ -12,179 +12,46 @@ and started again carries on with nothing lost or counted twice.
   (``trust_after`` verified results in a row) on a job not drawn for a spot check;
   disagreement asks for one more copy, up to ``max_results``. Workers outvoted are
   quarantined and their unverified results discarded. The coordinator's own (local)
-  workers are trusted by construction.
+  workers are trusted by construction. The rules are pure functions in ``verdicts``;
+  this module reads what they need and writes what they decide.
 - closing a generation when every job is decided: members that would enter the elite must
   rest on verified results (their accepted jobs are sent out again), then the sampled
   genomes go into the bank, NSGA-II ranks the pool, the next pool is bred and dealt out to
   new jobs (``breeding``).
+
+Its SQL is in ``statements``; what it answers (offers, answers, refusals) in ``replies``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, Callable, Iterator
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, and_, func, insert, select, text, update
 
 from primordia.core.errors import ConfigError, PrimordiaError
 from primordia.runs.island import Founder, IslandOutcome, IslandSpec, fitness_vector
 
 from . import breeding
 from .experiment import ExperimentConfig
-from .islands import breeding_substrate
-from .models import (Experiment, Generation, Genome, GenomeParent, Job, Lease, Member, Result,
-                     Worker)
+from .replies import Answer, Offer, Refused, accepted, invalid, refused
+from .statements import (CLAIM, CLAIM_PG, GENERATION, JOB, LEASES, LEASES_PG, RECEIVED,
+                         RECOUNT, RESENT, RESULT_INSERT, RESULTS_OF, RESULTS_OF_MANY, SET_JOB,
+                         SUBMITTED_MANY, TAKE_MANY, TRUST, UNDECIDED, VALID_MANY, WORKER, E,
+                         G, GN, GP, J, L, M, R, W, retrying)
 from .validate import check_outcome, outcome_digest
+from .verdicts import (DECIDED, JobCounts, ResultRow, TrustLedger, Verdict, agreed_by,
+                       elite_rechecks, placed, redecided_after_quarantine, verdict)
 
-E, G, GN, GP, J, L, M, R, W = (t.__table__ for t in (Experiment, Generation, Genome,
-                                                      GenomeParent, Job, Lease, Member,
-                                                      Result, Worker))
-DECIDED = ("verified", "accepted", "failed")
-"""Job states that need no more results; ``open`` (wants a lease) and ``running`` (every
-wanted copy leased or in) are undecided. A closed generation's jobs are not reopened
-(quarantine leaves them alone; a late copy may verify them but not reopen them), so a
-claim needs no look at generations. (A filter on the generation's status made
-PostgreSQL's planner sort every open job per claim under load.)"""
-RETRY_STATES = {"40P01", "40001"}
-"""PostgreSQL's deadlock and serialization failures: the transaction is simply retried."""
-
-CLAIM_SQL = """
-SELECT j.id, j.epoch, j.island, j.niche, j.spec, j.inflight, j.received, j.wanted,
-       g.number, g.experiment_id
-FROM jobs j JOIN generations g ON g.id = j.generation_id
-WHERE j.state = 'open'
-  AND NOT (SELECT w.quarantined FROM workers w WHERE w.id = :w)
-  AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.job_id = j.id AND l.worker_id = :w
-                  AND l.state IN ('active', 'submitted'))
-ORDER BY j.id"""
-RESENT_SQL = """
-SELECT l.id, l.fence, l.deadline, l.job_id, j.island, j.niche, j.spec, g.number,
-       g.experiment_id
-FROM leases l JOIN jobs j ON j.id = l.job_id JOIN generations g ON g.id = j.generation_id
-WHERE l.worker_id = :w AND l.request = :r AND l.state = 'active' ORDER BY l.id"""
-LEASES_SQL = """
-SELECT l.id, l.worker_id, l.state, l.fence, l.job_id, j.spec, j.generation_id,
-       j.state AS job_state, j.wanted, j.inflight, j.received, j.spot, j.must_verify,
-       j.result_id, g.status AS generation_status
-FROM leases l JOIN jobs j ON j.id = l.job_id JOIN generations g ON g.id = j.generation_id
-WHERE l.id IN :ids ORDER BY l.id"""
-RECOUNT_SQL = """
-UPDATE jobs SET state = CASE WHEN inflight + received < wanted THEN 'open' ELSE 'running' END
-WHERE id = :id AND state IN ('open', 'running')"""
-JOB_SQL = "SELECT * FROM jobs WHERE id = :id"
-TAKE_SQL = """
-UPDATE jobs SET inflight = inflight + 1, epoch = epoch + 1,
-  state = CASE WHEN inflight + 1 + received >= wanted THEN 'running' ELSE 'open' END
-WHERE id IN :ids"""
-SUBMITTED_SQL = "UPDATE leases SET state = 'submitted' WHERE id IN :ids"
-RECEIVED_SQL = """
-UPDATE jobs SET inflight = inflight - 1, received = received + 1, state = :state,
-                wanted = :wanted, result_id = :result WHERE id = :id"""
-RESULTS_OF_SQL = """
-SELECT r.id, r.worker_id, r.digest, r.status, w.local, w.streak
-FROM results r JOIN workers w ON w.id = r.worker_id
-WHERE r.job_id = :id AND r.status != 'discarded' ORDER BY r.id"""
-RESULTS_OF_MANY_SQL = """
-SELECT r.job_id, r.id, r.worker_id, r.digest, r.status, w.local, w.streak
-FROM results r JOIN workers w ON w.id = r.worker_id
-WHERE r.job_id IN :ids AND r.status != 'discarded' ORDER BY r.id"""
-SET_JOB_SQL = """
-UPDATE jobs SET state = :state, result_id = :result, wanted = :wanted WHERE id = :id"""
-TRUST_SQL = """
-UPDATE workers SET
-  streak = CASE WHEN quarantined THEN streak WHEN :restart THEN :streak
-                ELSE streak + :streak END,
-  verified = verified + :n, invalid = invalid + :bad,
-  last_seen = CASE WHEN :bad > 0 THEN :now ELSE last_seen END
-WHERE id = :id"""
-WORKER_SQL = "SELECT local, streak, quarantined FROM workers WHERE id = :id"
-GENERATION_SQL = "SELECT * FROM generations WHERE id = :id"
-UNDECIDED_SQL = """
-SELECT 1 FROM jobs WHERE generation_id = :g AND state IN ('open', 'running') LIMIT 1"""
-
-
-_CLAIM = text(CLAIM_SQL + " LIMIT :n")
-_CLAIM_PG = text(CLAIM_SQL + " LIMIT :n FOR UPDATE OF j SKIP LOCKED")
-_LEASES = text(LEASES_SQL).bindparams(bindparam("ids", expanding=True))
-_LEASES_PG = text(LEASES_SQL + " FOR UPDATE OF l, j").bindparams(
-    bindparam("ids", expanding=True))
-_TAKE_MANY, _SUBMITTED_MANY, _RESULTS_OF_MANY = (
-    text(q).bindparams(bindparam("ids", expanding=True))
-    for q in (TAKE_SQL, SUBMITTED_SQL, RESULTS_OF_MANY_SQL))
-_RECEIVED, _RECOUNT = text(RECEIVED_SQL), text(RECOUNT_SQL)
-_JOB, _RESULTS_OF, _SET_JOB, _TRUST, _WORKER, _GENERATION, _UNDECIDED, _RESENT = (
-    text(q) for q in (JOB_SQL, RESULTS_OF_SQL, SET_JOB_SQL, TRUST_SQL, WORKER_SQL,
-                      GENERATION_SQL, UNDECIDED_SQL, RESENT_SQL))
-_RESULT_INSERT = insert(Result.__table__).returning(Result.__table__.c.id,
-                                                     sort_by_parameter_order=True)
-_VALID_MANY = text("UPDATE results SET status = 'valid' WHERE id IN :ids").bindparams(
-    bindparam("ids", expanding=True))
-
-
-def retrying(method):
-    """Run a transactional method again when PostgreSQL picked it as a deadlock victim, or
-    when its connection turned out to be dead (the server restarted; the pool then drops
-    its connections, so no statement is spent checking each one out). Every method is
-    safe to repeat: a result stored before the connection died comes back a duplicate."""
-
-    @functools.wraps(method)
-    def run(self, *args, **kwargs):
-        for attempt in range(6):
-            try:
-                return method(self, *args, **kwargs)
-            except DBAPIError as exc:
-                again = (exc.connection_invalidated
-                         or getattr(exc.orig, "sqlstate", None) in RETRY_STATES)
-                if not again or attempt == 5:
-                    raise
-                time.sleep(0.01 * (attempt + 1))
-    return run
 SWEEP_EVERY = 1.0
 """Seconds between sweeps for expired leases made on the claim path."""
-
-
-class Refused(PrimordiaError):
-    """A request the coordinator turns down: ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code = status, code
-
-
-@dataclass(frozen=True)
-class Offer:
-    """A leased job, as the worker receives it."""
-
-    lease_id: int
-    fence: int
-    job_id: int
-    experiment: str
-    generation: int
-    island: int
-    niche: str
-    deadline_in: float
-    spec: str                      # IslandSpec JSON
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What a job's results decide: its state, the result it rests on, how many results it
-    wants, and the pending results that agree with the quorum or were outvoted."""
-
-    state: str
-    result_id: int | None
-    wanted: int
-    agree: tuple = ()
-    disagree: tuple = ()
 
 
 @dataclass
@@ -198,107 +65,6 @@ class _Plan:
     streaks: list = field(default_factory=list)       # the worker's streak judging each
     verdicts: list = field(default_factory=list)      # (job state before, Verdict)
     one_by_one: bool = False
-
-
-class _Trust:
-    """What one transaction learnt of workers' trust, written at its end, workers in id
-    order, so that transactions touching the same workers hold their rows briefly and in
-    one order. A worker quarantined meanwhile keeps its streak at 0 but its counts."""
-
-    def __init__(self) -> None:
-        self.streak: dict[int, int] = {}      # gained since the start (or the restart)
-        self.verified: dict[int, int] = {}
-        self.invalid: dict[int, int] = {}
-        self.restarted: set[int] = set()
-
-    def agreed(self, worker_id: int) -> None:
-        self.streak[worker_id] = self.streak.get(worker_id, 0) + 1
-        self.verified[worker_id] = self.verified.get(worker_id, 0) + 1
-
-    def sent_invalid(self, worker_id: int) -> None:
-        self.invalid[worker_id] = self.invalid.get(worker_id, 0) + 1
-        self.restart(worker_id, 0)
-
-    def restart(self, worker_id: int, streak: int) -> None:
-        """The streak is what came after the worker's last invalid result."""
-        self.streak[worker_id] = streak
-        self.restarted.add(worker_id)
-
-    def write(self, c: Connection, now: float) -> None:
-        for wid in sorted(self.streak):
-            c.execute(_TRUST, {"id": wid, "restart": wid in self.restarted,
-                               "streak": self.streak[wid], "n": self.verified.get(wid, 0),
-                               "bad": self.invalid.get(wid, 0), "now": now})
-
-
-def _placed(v: Verdict, real: dict[int, int]) -> Verdict:
-    """``v`` with placeholder result ids (negative) replaced by the stored ones."""
-    fix = lambda rs: tuple(r._replace(id=real.get(r.id, r.id)) for r in rs)  # noqa: E731
-    return Verdict(v.state, real.get(v.result_id, v.result_id), v.wanted, fix(v.agree),
-                   fix(v.disagree))
-
-
-class JobCounts(NamedTuple):
-    state: str
-    wanted: int
-    inflight: int
-    received: int
-    spot: bool
-    must_verify: bool
-    result_id: int | None
-
-
-class ResultRow(NamedTuple):
-    id: int
-    worker_id: int
-    digest: str
-    status: str
-    local: bool
-    streak: int
-
-
-def verdict(job, rows, exp: ExperimentConfig, closed: bool = False) -> Verdict:
-    """Decide a job from its non-discarded results (``rows``: id, worker_id, digest,
-    status, local, streak), BOINC-style: two equal digests, or one from the coordinator's
-    own worker, verify it; a lone result of a trusted worker is accepted unless the job is
-    spot-checked or backs the elite; otherwise one more copy is wanted, up to
-    ``max_results``. ``job`` needs state, wanted, inflight, received, spot, must_verify
-    and result_id (counters as they will be after this result).
-
-    In a ``closed`` generation the job is history: a late copy that agrees verifies it,
-    and any other verdict leaves it as it was (one copy against another proves nothing,
-    and asking for more would hand out work no generation waits for)."""
-    v = _verdict(job, rows, exp)
-    if closed and v.state != "verified":
-        return Verdict(job.state, job.result_id, job.wanted)
-    return v
-
-
-def _verdict(job, rows, exp: ExperimentConfig) -> Verdict:
-    pending = lambda rs: tuple(r for r in rs if r.status == "pending")  # noqa: E731
-    if job.state == "verified":               # a late copy: judged against the quorum
-        good = next(r.digest for r in rows if r.id == job.result_id)
-        return Verdict("verified", job.result_id, job.wanted,
-                       pending(r for r in rows if r.digest == good),
-                       pending(r for r in rows if r.digest != good))
-    groups: dict[str, list] = {}
-    for r in rows:
-        groups.setdefault(r.digest, []).append(r)
-    best = max(groups.values(), key=lambda g: len({r.worker_id for r in g})) if groups else []
-    if len({r.worker_id for r in best}) >= 2 or any(r.local for r in best):
-        order = sorted(rows, key=lambda r: r.worker_id)       # one lock order for all
-        return Verdict("verified", best[0].id, len(rows),
-                       pending(r for r in order if r.digest == best[0].digest),
-                       pending(r for r in order if r.digest != best[0].digest))
-    n = len(rows)
-    if (n == 1 and not job.spot and not job.must_verify
-            and rows[0].streak >= exp.verification.trust_after):
-        return Verdict("accepted", rows[0].id, job.wanted)
-    if n >= exp.verification.max_results:
-        return Verdict("failed", None, job.wanted)
-    wanted = max(job.wanted, n + 1)
-    return Verdict("open" if job.inflight + job.received < wanted else "running", None,
-                   wanted)
 
 
 def hash_token(token: str) -> str:
@@ -353,7 +119,7 @@ class Coordinator:
             eid = c.execute(insert(E).values(name=exp.name, config=wanted, seed=exp.seed,
                                              status="running", generation=0,
                                              created_at=now)).inserted_primary_key[0]
-            substrate, max_len = breeding_substrate(exp)
+            substrate, max_len = breeding.breeding_substrate(exp)
             ids = [self._bank(c, eid, substrate.encode(g), exp.brain, 0, "random", ())
                    for g in breeding.first_pool(exp, substrate, max_len)]
             self._open_generation(c, eid, exp, 0, ids)
@@ -471,16 +237,16 @@ class Coordinator:
     def _claim(self, c: Connection, worker_id: int, limit: int, now: float,
                request: str | None = None, resent: bool = False) -> list[Offer]:
         if resent and request:
-            again = c.execute(_RESENT, {"w": worker_id, "r": request}).all()
+            again = c.execute(RESENT, {"w": worker_id, "r": request}).all()
             if again:
                 return [Offer(int(x.id), int(x.fence), int(x.job_id),
                               self.config(c, x.experiment_id).name, int(x.number),
                               int(x.island), x.niche, max(0.0, x.deadline - now), x.spec)
                         for x in again]
-        jobs = c.execute(_CLAIM_PG if self.pg else _CLAIM, {"w": worker_id, "n": limit}).all()
+        jobs = c.execute(CLAIM_PG if self.pg else CLAIM, {"w": worker_id, "n": limit}).all()
         if not jobs:
             return []
-        c.execute(_TAKE_MANY, {"ids": [j.id for j in jobs]})
+        c.execute(TAKE_MANY, {"ids": [j.id for j in jobs]})
         configs = [self.config(c, j.experiment_id) for j in jobs]
         leases = c.execute(insert(L).returning(L.c.id, sort_by_parameter_order=True), [
             {"job_id": j.id, "worker_id": worker_id, "fence": j.epoch + 1,
@@ -492,18 +258,17 @@ class Coordinator:
                 for lease, j, exp in zip(leases, jobs, configs)]
 
     def submit(self, worker_id: int, lease_id: int, fence: int, outcome: IslandOutcome,
-               seconds: float = 0.0) -> dict[str, Any]:
+               seconds: float = 0.0) -> Answer:
         """Store a result for the worker's own live lease and decide its job. A repeat of a
         stored result is acknowledged and changes nothing. Refused (404, 409) when the
         lease is not the worker's, or no longer live."""
         reply = self.submit_many(worker_id, [(lease_id, fence, outcome, seconds)])[0]
         if "refused" in reply:
-            status, code, message = reply.pop("refused")
-            raise Refused(status, code, message)
+            raise Refused(*reply.pop("refused"))
         return reply
 
     def submit_many(self, worker_id: int,
-                    items: list[tuple[int, int, IslandOutcome, float]]) -> list[dict[str, Any]]:
+                    items: list[tuple[int, int, IslandOutcome, float]]) -> list[Answer]:
         """``submit`` for several results in one transaction (``report`` claiming
         nothing)."""
         return self.report(worker_id, items)[0]
@@ -511,13 +276,14 @@ class Coordinator:
     @retrying
     def report(self, worker_id: int, items: list[tuple[int, int, IslandOutcome, float]],
                claim: int = 0, request: str | None = None,
-               resent: bool = False) -> tuple[list[dict[str, Any]], list[Offer]]:
+               resent: bool = False) -> tuple[list[Answer], list[Offer]]:
         """Store several results and then lease up to ``claim`` new jobs, in one
         transaction: a worker reports what it finished and asks for as much new work (as
         a BOINC client's scheduler request does; ``request`` and ``resent`` as in
         ``claim_many``: a resent report's results come back duplicates, and its jobs are
         the ones leased the first time). A refusal answers its item
-        (``{"accepted": False, "refused": (status, code, message)}``) and not the others.
+        (``{"accepted": False, "refused": Refusal(status, code, message)}``) and not the
+        others.
 
         The batch is judged as if its results came one by one in lease order, against the
         worker's trust as it stood when the batch arrived. When no result in it can
@@ -529,23 +295,23 @@ class Coordinator:
         if claim:
             self._maybe_sweep()
         now = self.clock()
-        trust = _Trust()
+        trust = TrustLedger()
         order = sorted(range(len(items)), key=lambda k: items[k][0])   # one lock order
         with self._tx() as c:
-            me = c.execute(_WORKER, {"id": worker_id}).one()
+            me = c.execute(WORKER, {"id": worker_id}).one()
             if me.quarantined:
                 raise Refused(403, "quarantined", "this worker sent results that other "
                               "workers contradicted; its results are not taken")
             batch = self._plan(c, worker_id, me, items, order, now)
             if batch.one_by_one:
-                replies: dict[int, dict[str, Any]] = {}
+                replies: dict[int, Answer] = {}
                 for k in order:
-                    me = c.execute(_WORKER, {"id": worker_id}).one()   # an invalid one reset it
+                    me = c.execute(WORKER, {"id": worker_id}).one()   # an invalid one reset it
                     single = self._plan(c, worker_id, me, items, [k], now)
                     replies.update(self._apply(c, worker_id, single, trust))
             else:
                 replies = self._apply(c, worker_id, batch, trust)
-            trust.write(c, now)
+            self._write_trust(c, trust, now)
             offers = (self._claim(c, worker_id, claim, now, request, resent) if claim
                       else [])
         with self._lock:                # after the commit: no reader can bring them back
@@ -565,7 +331,7 @@ class Coordinator:
         plan.one_by_one = len(set(lease_ids)) < len(lease_ids)
         if plan.one_by_one:
             return plan
-        leases = {r.id: r for r in c.execute(_LEASES_PG if self.pg else _LEASES,
+        leases = {r.id: r for r in c.execute(LEASES_PG if self.pg else LEASES,
                                              {"ids": lease_ids})}
         firsts, later = [], []
         streak = me.streak                      # an invalid result restarts it at 0
@@ -577,8 +343,7 @@ class Coordinator:
             try:
                 answer = self._check_lease(c, worker_id, lease_id, fence, digest, lease)
             except Refused as exc:
-                answer = {"accepted": False, "error": str(exc),
-                          "refused": (exc.status, exc.code, str(exc))}
+                answer = refused(exc)
             if answer is not None:
                 plan.replies[k] = answer
                 continue
@@ -601,7 +366,7 @@ class Coordinator:
                 later.append(lease.job_id)
         prior: dict[int, list] = {}
         if later:
-            for r in c.execute(_RESULTS_OF_MANY, {"ids": later}):
+            for r in c.execute(RESULTS_OF_MANY, {"ids": later}):
                 prior.setdefault(r.job_id, []).append(ResultRow(*r[1:]))
         for (k, lease), row, streak in zip(plan.stored, plan.results, plan.streaks):
             job = JobCounts(lease.job_state, lease.wanted, lease.inflight - 1,
@@ -615,10 +380,10 @@ class Coordinator:
                 rows = [mine] if k in firsts else prior.get(lease.job_id, []) + [mine]
                 exp = self._experiment_of(c, lease.generation_id)
                 closed = lease.generation_status != "open"
-                v = verdict(job, rows, exp, closed)
+                v = verdict(job, rows, exp.verification, closed)
                 if (self.pg and not closed and job.state in DECIDED
                         and v.state not in DECIDED and self._closed(c, lease.generation_id)):
-                    v = verdict(job, rows, exp, closed=True)
+                    v = verdict(job, rows, exp.verification, closed=True)
                 if v.disagree:
                     plan.one_by_one = len(order) > 1    # a quarantine changes the rest
             plan.verdicts.append((job.state, v))
@@ -633,7 +398,7 @@ class Coordinator:
                          ).scalar_one() != "open"
 
     def _check_lease(self, c: Connection, worker_id: int, lease_id: int, fence: int,
-                     digest: str, lease) -> dict[str, Any] | None:
+                     digest: str, lease) -> Answer | None:
         """None if ``lease`` takes a result now; the answer to a repeat of a stored result;
         Refused if the lease is not the worker's or no longer live."""
         if lease is None or lease.worker_id != worker_id:
@@ -644,7 +409,7 @@ class Coordinator:
             if stored != digest:
                 raise Refused(409, "already_submitted", f"lease {lease_id}: a different "
                               "result was already submitted")
-            return {"accepted": True, "duplicate": True}
+            return accepted(duplicate=True)
         if lease.fence != fence:
             raise Refused(409, "stale_fence", f"lease {lease_id}: fence {fence} is not "
                           f"this lease's ({lease.fence})")
@@ -654,7 +419,7 @@ class Coordinator:
         return None
 
     def _apply(self, c: Connection, worker_id: int, plan: "_Plan",
-               trust: "_Trust") -> dict[int, dict[str, Any]]:
+               trust: TrustLedger) -> dict[int, Answer]:
         """Write what ``_plan`` decided: invalid results end their leases; the stored
         results go in with one statement per table, then their jobs' verdicts are judged
         and the generations whose last job this decided may close."""
@@ -663,27 +428,26 @@ class Coordinator:
             c.execute(update(L).where(L.c.id == lease.id).values(state="released"))
             self._attempt_failed(c, lease.job_id, lease.generation_id)
             trust.sent_invalid(worker_id)        # written with the trust, in worker order
-            replies[k] = {"accepted": False, "error": error}
+            replies[k] = invalid(error)
         if not plan.stored:
             return replies
-        ids = c.execute(_RESULT_INSERT, plan.results).scalars().all()
+        ids = c.execute(RESULT_INSERT, plan.results).scalars().all()
         real = {-1 - k: int(rid) for (k, _), rid in zip(plan.stored, ids)}
-        c.execute(_SUBMITTED_MANY, {"ids": [lease.id for _, lease in plan.stored]})
-        verdicts = [(was, _placed(v, real)) for was, v in plan.verdicts]
-        c.execute(_RECEIVED, [{"state": v.state, "wanted": v.wanted, "result": v.result_id,
+        c.execute(SUBMITTED_MANY, {"ids": [lease.id for _, lease in plan.stored]})
+        verdicts = [(was, placed(v, real)) for was, v in plan.verdicts]
+        c.execute(RECEIVED, [{"state": v.state, "wanted": v.wanted, "result": v.result_id,
                                "id": lease.job_id}
                               for (_, lease), (_, v) in zip(plan.stored, verdicts)])
         self._judge(c, [v for _, v in verdicts], trust)
         if plan.invalid:                # the streak restarts at the last invalid result
             cut = max(lease.id for _, lease, _ in plan.invalid)
-            trust.restart(worker_id, sum(
-                r.worker_id == worker_id for (_, lease), (_, v) in zip(plan.stored, verdicts)
-                if lease.id > cut for r in v.agree))
+            trust.restart(worker_id, agreed_by(worker_id, (
+                v for (_, lease), (_, v) in zip(plan.stored, verdicts) if lease.id > cut)))
         closing = set()
         for (k, lease), (was, v) in zip(plan.stored, verdicts):
             if v.state in DECIDED and was not in DECIDED:
                 closing.add(lease.generation_id)
-            replies[k] = {"accepted": True, "duplicate": False}
+            replies[k] = accepted()
         for generation_id in sorted(closing):
             self._maybe_close(c, generation_id)
         return replies
@@ -770,12 +534,19 @@ class Coordinator:
         was invalid): count it, and give the job up after ``leases.attempts`` of them."""
         c.execute(update(J).where(J.c.id == job_id).values(
             inflight=J.c.inflight - 1, expired=J.c.expired + 1))
-        c.execute(_RECOUNT, {"id": job_id})
-        job = c.execute(_JOB, {"id": job_id}).one()
+        c.execute(RECOUNT, {"id": job_id})
+        job = c.execute(JOB, {"id": job_id}).one()
         if (job.expired >= self._experiment_of(c, generation_id).leases.attempts
                 and job.state in ("open", "running")):
             c.execute(update(J).where(J.c.id == job_id).values(state="failed"))
             self._maybe_close(c, generation_id)
+
+    @staticmethod
+    def _write_trust(c: Connection, trust: TrustLedger, now: float) -> None:
+        """Write what ``trust`` learnt, workers in id order."""
+        for wid, restart, streak, verified, bad in trust.changes():
+            c.execute(TRUST, {"id": wid, "restart": restart, "streak": streak,
+                              "n": verified, "bad": bad, "now": now})
 
     def _forget(self, workers: set[int]) -> None:
         if workers:
@@ -809,28 +580,28 @@ class Coordinator:
     def _decide(self, c: Connection, job_id: int) -> str:
         """Verify, accept, or ask for more copies of a job from its results so far; the
         job's new state."""
-        job = c.execute(_JOB, {"id": job_id}).one()
+        job = c.execute(JOB, {"id": job_id}).one()
         if job.state == "failed":
             return job.state
         exp = self._experiment_of(c, job.generation_id)
-        rows = c.execute(_RESULTS_OF, {"id": job_id}).all()
-        v = verdict(job, rows, exp)
-        c.execute(_SET_JOB, {"state": v.state, "result": v.result_id, "wanted": v.wanted,
+        rows = c.execute(RESULTS_OF, {"id": job_id}).all()
+        v = verdict(job, rows, exp.verification)
+        c.execute(SET_JOB, {"state": v.state, "result": v.result_id, "wanted": v.wanted,
                              "id": job_id})
         self._judge(c, [v], None)
         return v.state
 
     def _judge(self, c: Connection, verdicts: list[Verdict],
-               trust: "_Trust | None") -> None:
+               trust: TrustLedger | None) -> None:
         """Mark the pending results the verdicts judged (the agreeing ones in one
         statement); raise the trust of workers that agreed (now, or into ``trust`` to be
         written at the end of the transaction) and quarantine those outvoted."""
         agree = [r for v in verdicts for r in v.agree]
         if agree:
-            c.execute(_VALID_MANY, {"ids": [r.id for r in agree]})
+            c.execute(VALID_MANY, {"ids": [r.id for r in agree]})
             for r in agree:
                 if trust is None:
-                    c.execute(_TRUST, {"id": r.worker_id, "restart": False, "streak": 1,
+                    c.execute(TRUST, {"id": r.worker_id, "restart": False, "streak": 1,
                                        "n": 1, "bad": 0, "now": 0.0})
                 else:
                     trust.agreed(r.worker_id)
@@ -856,11 +627,11 @@ class Coordinator:
             c.execute(update(J).where(J.c.id == lease.job_id).values(
                 inflight=J.c.inflight - 1))
         for job_id in sorted({r.job_id for r in pending} | {x.job_id for x in active}):
-            c.execute(_RECOUNT, {"id": job_id})
+            c.execute(RECOUNT, {"id": job_id})
             row = c.execute(select(J.c.state, G.c.status).join(G, G.c.id == J.c.generation_id)
                             .where(J.c.id == job_id)).one()
-            if row.state in ("open", "running", "accepted") and row.status == "open":
-                self._decide(c, job_id)  # a closed generation's evidence is history
+            if redecided_after_quarantine(row.state, row.status):
+                self._decide(c, job_id)
         with self._lock:
             self._caught.add(worker_id)
         self._forget({worker_id})
@@ -875,9 +646,9 @@ class Coordinator:
         about to reopen one (a late copy that disagrees) holds its lock, so the close
         waits for it and then sees the job undecided; one that comes later waits for
         the close and then sees the generation closed (``_closed``)."""
-        if c.execute(_UNDECIDED, {"g": generation_id}).first() is not None:
+        if c.execute(UNDECIDED, {"g": generation_id}).first() is not None:
             return
-        gen = c.execute(_GENERATION, {"id": generation_id}).one()
+        gen = c.execute(GENERATION, {"id": generation_id}).one()
         if gen.status != "open":
             return
         exp = self.config(c, gen.experiment_id)
@@ -901,13 +672,12 @@ class Coordinator:
                 backing[s.founder].add(j.id)
         candidates = [breeding.Candidate(g, _mean(vectors[g])) for g in sorted(vectors)]
         unverified = {j.id for j in jobs if j.state == "accepted"}
-        recheck = sorted({jid for g in breeding.elite_ids(exp, candidates)
-                          for jid in backing[g] & unverified})
-        if recheck:                       # the elite rests on verified results only
+        recheck = elite_rechecks(breeding.elite_ids(exp, candidates), backing, unverified)
+        if recheck:
             c.execute(update(J).where(J.c.id.in_(recheck)).values(
                 state="open", must_verify=True, wanted=2))
             for jid in recheck:
-                c.execute(_RECOUNT, {"id": jid})
+                c.execute(RECOUNT, {"id": jid})
             self._notify()
             return
         claimed = c.execute(update(G).where(G.c.id == gen.id, G.c.status == "open")
@@ -919,7 +689,7 @@ class Coordinator:
     def _close(self, c: Connection, gen, exp: ExperimentConfig, jobs, outcomes, candidates,
                vectors) -> None:
         eid, number = gen.experiment_id, gen.number
-        substrate, max_len = breeding_substrate(exp)
+        substrate, max_len = breeding.breeding_substrate(exp)
         member_rows = c.execute(select(GN.c.id, GN.c.data, GN.c.digest).where(
             GN.c.id.in_([cand.genome_id for cand in candidates]))).all()
         genomes = {int(r.id): substrate.decode(bytes(r.data)) for r in member_rows}

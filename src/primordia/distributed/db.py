@@ -33,7 +33,7 @@ def open_engine(db: str, pool_size: int = 20) -> Engine:
             _sqlite_setup(engine)
         elif url.startswith("postgresql"):
             # no pre-ping (a statement per checkout): the coordinator retries a
-            # transaction whose connection was dead (``coordinator.retrying``)
+            # transaction whose connection was dead (``statements.retrying``)
             engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
         else:
             raise ConfigError(f"--db {db!r}: give an SQLite path or a sqlite:// or "

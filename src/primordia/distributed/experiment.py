@@ -1,7 +1,8 @@
 """An island experiment: the TOML file that, with its seed, says everything the coordinator
 does -- which world and brain, the niches (world settings) islands run in, how big the
 pool is, how islands are filled, how the next generation is chosen, and how far untrusted
-workers are checked. Validated by pydantic; stored in the database as JSON."""
+workers are checked. Validated by pydantic, each niche against its world (``islands``);
+stored in the database as JSON."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from primordia.core.config import NumbersAreNotBooleans, describe, read_toml
-from primordia.core.errors import ConfigError
+from primordia.core.errors import ConfigError, PrimordiaError
 from primordia.worlds.registry import WORLDS
+
+from .islands import population, substrate_for, world_config
 
 RESERVED_WORLD_KEYS = {"seed", "ticks", "turns"}
 """Set per island by the coordinator, never by a niche."""
@@ -126,6 +129,20 @@ def build_experiment(values: dict[str, Any], source: str = "experiment") -> Expe
         config = ExperimentConfig.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(f"{source}: {describe(exc)}") from None
-    from .islands import check_niches
     check_niches(config, source)
     return config
+
+
+def check_niches(exp: ExperimentConfig, source: str) -> None:
+    """Every niche makes a valid world with room for an island's founders."""
+    for niche in exp.niches:
+        where = f"{source}: niches.{niche.name}"
+        try:
+            cfg = world_config(exp.world, exp.niche_config(niche), exp.seed, exp.length)
+            substrate_for(exp.world, exp.brain, cfg)
+        except PrimordiaError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        room = population(exp.world, cfg)
+        if exp.founders * exp.copies > room:
+            raise ConfigError(f"{where}: founders x copies ({exp.founders * exp.copies}) "
+                              f"exceed the population ({room})")

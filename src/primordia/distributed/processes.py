@@ -17,7 +17,7 @@ from typing import Callable
 import uvicorn
 
 from primordia.core.errors import ConfigError
-from primordia.web.guard import listening_socket
+from primordia.http.listening import listening_socket
 
 from .children import end_with_parent
 from .coordinator import Coordinator

@@ -2,7 +2,7 @@
 renew their leases, and post results; ``/v1/status`` shows experiments, jobs and trust.
 Waiting claims wait on the event loop, woken when jobs may have come free; database work
 runs in threads on PostgreSQL and on the loop on SQLite (``run`` says why); a background
-task expires leases past their deadline."""
+task expires leases past their deadline (``sweeper``)."""
 
 from __future__ import annotations
 
@@ -17,16 +17,19 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from primordia import __version__
-from primordia.web.errors import ApiError, install_error_handlers, invalid_field
-from primordia.web.guard import BodyLimit, bearer, require_token
-from primordia.web.openapi import bearer as bearer_scheme
-from primordia.web.openapi import install_openapi
+from primordia.http.body_limit import BodyLimit
+from primordia.http.errors import ApiError, install_error_handlers, invalid_field, refusal
+from primordia.http.openapi import bearer as bearer_scheme
+from primordia.http.openapi import install_openapi
+from primordia.http.tokens import bearer, require_token
 
-from .coordinator import Coordinator, Refused
+from .coordinator import Coordinator
 from .protocol import (PROTOCOL_VERSION, BatchReply, ClaimReply, ClaimRequest, ErrorReply,
                        Health, HeartbeatReply, HeartbeatRequest, RegisterReply,
                        RegisterRequest, Released, ResultBatch, ResultBatchReply,
                        ResultSubmission, Status, SubmitReply)
+from .replies import Refused
+from .sweeper import LeaseSweeper
 
 MAX_BODY_BYTES = 8 << 20
 """A result with its sampled genomes stays far below this."""
@@ -40,10 +43,7 @@ def reply(model: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
-def refuse(exc: ApiError) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return Response(orjson.dumps({"protocol_version": PROTOCOL_VERSION, "error": exc.body()}),
-                    status_code=exc.status, media_type="application/json", headers=headers)
+refuse = refusal(PROTOCOL_VERSION)
 
 
 def _body(model, required: bool = True) -> dict[str, Any]:
@@ -156,24 +156,22 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
             return await asyncio.to_thread(fn, *args)
         return fn(*args)
 
-    async def sweeper() -> None:
-        while True:
-            await asyncio.sleep(SWEEP_SECONDS)
-            try:
-                await run(coordinator.sweep)
-                await run(coordinator.close_ready)
-            except Exception:                       # noqa: BLE001 -- keep sweeping
-                pass
+    async def sweep() -> None:
+        await run(coordinator.sweep)
+        await run(coordinator.close_ready)
+
+    sweeper = LeaseSweeper(sweep, SWEEP_SECONDS)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         wake.loop = asyncio.get_running_loop()
-        task = asyncio.create_task(sweeper())
+        task = asyncio.create_task(sweeper.forever())
         yield
         task.cancel()
 
     app = FastAPI(title="Primordia coordinator", version=__version__, lifespan=lifespan)
     app.state.coordinator = coordinator
+    app.state.sweeper = sweeper             # its failures count what it survived
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, render=refuse)
     install_error_handlers(app, refuse, max_body_bytes)
     install_openapi(app, {
@@ -261,7 +259,7 @@ def create_app(coordinator: Coordinator, admission_token: str | None = None,
         return reply({**ResultBatchReply(results=[
             BatchReply(lease_id=r.lease_id, accepted=out["accepted"],
                        duplicate=out.get("duplicate", False), error=out.get("error"),
-                       code=out["refused"][1] if "refused" in out else None)
+                       code=out["refused"].code if "refused" in out else None)
             for r, out in zip(body.results, replies)]).model_dump(mode="json"),
             "jobs": jobs(offers)})
 

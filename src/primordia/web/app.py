@@ -15,11 +15,12 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from primordia import __version__
+from primordia.http.body_limit import BodyLimit
+from primordia.http.errors import ApiError, install_error_handlers, refusal
+from primordia.http.openapi import bearer, install_openapi, takes_authorization
+from primordia.http.tokens import require_token
 
-from .errors import ApiError, install_error_handlers
-from .guard import BodyLimit, require_token
 from .manager import IDLE_SECONDS, Live, SessionManager
-from .openapi import bearer, install_openapi, takes_authorization
 from .protocol import (PROTOCOL_VERSION, CreateSession, FocusRequest, ResetRequest,
                        SessionId, StepRequest, envelope)
 from .replay import RunLibrary
@@ -37,10 +38,7 @@ def reply(payload: Any, status: int = 200) -> Response:
                     status_code=status, media_type="application/json")
 
 
-def refuse(exc: ApiError) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return Response(orjson.dumps({"protocol_version": PROTOCOL_VERSION, "error": exc.body()}),
-                    status_code=exc.status, media_type="application/json", headers=headers)
+refuse = refusal(PROTOCOL_VERSION)
 
 
 def create_app(token: str | None = None, max_sessions: int = 8,

@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, TypeVar
 
-from .errors import ApiError
+from primordia.http.errors import ApiError
+
 from .outbox import Outbox
 from .protocol import error_message, message
 from .sessions import Session

@@ -15,11 +15,11 @@ from typing import Any, Iterator
 
 from primordia.core.errors import InputFileError
 from primordia.runs.recorder import read_recording
+from primordia.http.errors import ApiError
 from primordia.runs.recording_schema import LineChecker
 from primordia.worlds.registry import WORLDS
 
 from .adapters.sandbox import frame_snapshot
-from .errors import ApiError
 from .lineage import LineageRoots
 
 RECORDING = "record.jsonl.gz"

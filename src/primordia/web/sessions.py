@@ -7,9 +7,10 @@ import time
 import uuid
 from typing import Any
 
+from primordia.http.errors import ApiError
+
 from .adapters import ADAPTERS, WorldAdapter
 from .brain_view import brain_view
-from .errors import ApiError
 from .protocol import MAX_COUNT, message
 
 MAX_STEP_WORK = 262_144

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .errors import ApiError
-from .guard import bearer, token_matches
+from primordia.http.errors import ApiError
+from primordia.http.tokens import bearer, token_matches
+
 from .manager import Client, Live, SessionManager
 from .outbox import RESYNC
 from .protocol import CommandError, Pause, SetFocus, Start, Step, error_message, parse_command

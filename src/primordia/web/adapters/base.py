@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 
 from primordia.brains.base import BrainIO
 from primordia.core.config import Config, Number, integer
+from primordia.http.errors import ApiError
 
-from ..errors import ApiError
 from ..lineage import Ancestry
 
 

@@ -1,10 +1,13 @@
-"""The one error type the server's routes raise: an HTTP status, a machine-readable code, a
-one-line message and, where a request field was wrong, its name."""
+"""How both servers refuse a request: the one error type their routes raise (an HTTP status,
+a machine-readable code, a one-line message and, where a request field was wrong, its
+name), its ``{protocol_version, error}`` envelope, and the handlers that turn every other
+failure into one."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -26,11 +29,40 @@ class ApiError(Exception):
         return {"code": self.code, "message": self.message, "field": self.field}
 
 
-def install_error_handlers(app: FastAPI, refuse: Callable[[ApiError], Response],
-                           max_body_bytes: int) -> None:
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when a body passes the limit (an HTTPException, so that the
+    framework's body parsing lets it through rather than calling it a parse error)."""
+
+    def __init__(self) -> None:
+        super().__init__(413)
+
+
+def too_large(max_bytes: int) -> ApiError:
+    return ApiError(413, "body_too_large", f"body: at most {max_bytes} bytes", "body")
+
+
+Refuse = Callable[[ApiError], Response]
+"""Renders a refusal as a server answers it."""
+
+
+def refusal(protocol_version: int) -> Refuse:
+    """The renderer of a server speaking ``protocol_version``: the error envelope with the
+    refusal's status (and, for a 401, the ``WWW-Authenticate`` header that asks for a
+    bearer token)."""
+
+    def refuse(exc: ApiError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return Response(orjson.dumps({"protocol_version": protocol_version,
+                                      "error": exc.body()}),
+                        status_code=exc.status, media_type="application/json",
+                        headers=headers)
+
+    return refuse
+
+
+def install_error_handlers(app: FastAPI, refuse: Refuse, max_body_bytes: int) -> None:
     """Every refusal of ``app`` as one line and the field, rendered by ``refuse``; never a
     traceback (the live server and the coordinator share these)."""
-    from .guard import BodyTooLarge, too_large
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from primordia.web.guard import bearer, is_loopback, token_matches
+from primordia.http.listening import is_loopback
+from primordia.http.tokens import bearer, token_matches
 
 
 @pytest.mark.parametrize("host,local", [
