@@ -5,9 +5,10 @@ static files when they are there. Every refusal is a 4xx whose body names the wr
 from __future__ import annotations
 
 import asyncio
+import inspect
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 from fastapi import FastAPI, Header, Query, WebSocket
@@ -21,11 +22,10 @@ from primordia.http.openapi import bearer, install_openapi, takes_authorization
 from primordia.http.tokens import require_token
 
 from .manager import IDLE_SECONDS, Live, SessionManager
-from .protocol import (PROTOCOL_VERSION, CreateSession, FocusRequest, ResetRequest,
-                       SessionId, StepRequest, envelope)
+from .protocol import (PROTOCOL_VERSION, FocusRequest, ResetRequest, SessionId,
+                       StepRequest, create_session_body, envelope)
 from .replay import RunLibrary
-from .replies import (Deleted, Focus, Health, RecordingPage, Runs, Session, Sessions,
-                      SessionStatus, Snapshot, Stepped, Worlds, answers)
+from .replies import Deleted, Health, RecordingPage, Runs, answers, world_replies
 from .sessions import describe_worlds
 from .stream import stream
 
@@ -73,6 +73,12 @@ def create_app(token: str | None = None, max_sessions: int = 8,
                     DESCRIPTION)
 
     # ---- routes ----------------------------------------------------------------------------------
+    # the worlds registered now: each has its models in the published schema
+    per_world = world_replies()
+    Session, Stepped, Focus = per_world.session, per_world.stepped, per_world.focus
+    SessionStatus, Snapshot, Sessions = per_world.status, per_world.snapshot, per_world.sessions
+    Worlds = per_world.worlds
+
     @app.get("/health", operation_id="health", **answers(Health, "HealthReply"))
     async def health() -> Response:
         return reply({"status": "ok", "version": __version__, "sessions": len(manager.all())})
@@ -88,15 +94,16 @@ def create_app(token: str | None = None, max_sessions: int = 8,
         guard(authorization)
         return reply({"sessions": [_info(live) for live in manager.all()]})
 
-    @app.post("/v1/sessions", operation_id="createSession",
-              **answers(Session, "SessionReply", 401, 413, 422, 429, status=201,
-                        links=_links("metadata", focus=True)))
-    async def create(body: CreateSession,
-                     authorization: str | None = Header(None)) -> Response:
+    async def create(body: Any, authorization: str | None = Header(None)) -> Response:
         guard(authorization)
         live = await manager.create(body.world, body.config, body.seed, body.brain)
         snap = await manager.snapshot(live)
         return reply({"metadata": live.session.metadata(), "snapshot": snap}, 201)
+
+    app.post("/v1/sessions", operation_id="createSession",
+             **answers(Session, "SessionReply", 401, 413, 422, 429, status=201,
+                       links=_links("metadata", focus=True)))(
+        with_types(create, body=create_session_body()))
 
     @app.get("/v1/sessions/{session_id}", operation_id="getSession",
              **answers(SessionStatus, "SessionStatusReply", 401, 404))
@@ -176,6 +183,15 @@ DESCRIPTION = """Live sessions of every world (docs/web.md). Every answer is an 
 `{"protocol_version": 2, "payload": ...}`, or for a refusal `{"protocol_version": 2, "error":
 {"code", "message", "field"}}` naming the field that was wrong. The stream
 (`GET /v1/sessions/{session_id}/stream`, a WebSocket) is described in docs/web.md."""
+
+
+def with_types(route: Callable[..., Any], **types: Any) -> Callable[..., Any]:
+    """``route`` with these parameters' types set: FastAPI reads a route's signature, and a
+    model made when the app is made (one per registered world) cannot be named in it."""
+    sig = inspect.signature(route)
+    route.__signature__ = sig.replace(parameters=[  # type: ignore[attr-defined]
+        p.replace(annotation=types.get(p.name, p.annotation)) for p in sig.parameters.values()])
+    return route
 
 
 def _links(at: str, focus: bool = False) -> dict[str, Any]:

@@ -4,6 +4,7 @@ specs/neurogenesis.md "Server API")."""
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal, Union
 
 import orjson
@@ -63,11 +64,18 @@ def _world_of(body: Any) -> Any:
 
 _world_of.__name__ = _world_of.__qualname__ = "world"   # errors name the field, not this
 DEFAULT_WORLD = "hex"
-SESSION_REQUESTS = {name: session_request(a) for name, a in ADAPTERS.items()}
-CreateSession = Annotated[Union[tuple(Annotated[m, Tag(name)]
-                                      for name, m in SESSION_REQUESTS.items())],
-                          Discriminator(_world_of)]
-"""POST /v1/sessions: one model per world, told apart by ``world`` (default "hex")."""
+
+
+def create_session_body() -> Any:
+    """POST /v1/sessions: one model per registered world, told apart by ``world`` (default
+    "hex")."""
+    return _create_session_body(tuple(ADAPTERS))
+
+
+@functools.cache
+def _create_session_body(names: tuple[str, ...]) -> Any:
+    return Annotated[Union[tuple(Annotated[session_request(ADAPTERS[name]), Tag(name)]
+                                 for name in names)], Discriminator(_world_of)]
 
 
 class StepRequest(Body):

@@ -5,29 +5,20 @@ speed; tests/web/test_openapi.py checks with schemathesis that every answer matc
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from primordia.brains.registry import SUBSTRATES
-from primordia.worlds.hex.config import HexConfig
-from primordia.worlds.hex.grid import FACING_NAMES
-from primordia.worlds.sandbox import constants as sandbox_constants
-from primordia.worlds.sandbox.config import SandboxConfig
 
 from .adapters import ADAPTERS
+from .adapters.base import WorldAdapter
 from .brain_view import PSIL_STATUS
 from .protocol import MAX_COUNT, PROTOCOL_VERSION
+from .shapes import Reply
 
-
-class Reply(BaseModel):
-    """A reply's object: exactly these keys."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-HexBrain = Literal[ADAPTERS["hex"].BRAINS]
-SandboxBrain = Literal[ADAPTERS["sandbox"].BRAINS]
 Pair = tuple[int, int]
 
 
@@ -80,63 +71,6 @@ class Grid(Reply):
                                     "fields: q, r (axial) or x, y.")
 
 
-class HexOrganism(Reply):
-    id: int
-    q: int
-    r: int
-    facing: Literal[FACING_NAMES]
-    turns_since_last_meal: int
-    meals_eaten: int
-    generation: int
-    parent: int = Field(description="-1 for a founder.")
-    born: int
-    lineage: int = Field(description="The founder it descends from.")
-
-
-class SandboxOrganism(Reply):
-    id: int
-    x: int
-    y: int
-    heading: int
-    health: int
-    energy: int
-    age: int
-    hunger: int
-    food_eaten: int
-    gold: int
-    item: Literal[sandbox_constants.ITEM_NAMES]
-    stress: int
-    fitness: int
-    crafts: int
-    teaches: int
-    taught: int
-    birth: int
-    parents: list[int]
-    parent: int = Field(description="The first parent, -1 for a founder.")
-    lineage: int = Field(description="The founder it descends from.")
-
-
-class HexCell(Reply):
-    q: int
-    r: int
-    organism_ids: list[int]
-
-
-class SandboxCell(Reply):
-    x: int
-    y: int
-    organism_ids: list[int]
-
-
-class SandboxTerrain(Reply):
-    """Each grid a string of one character per cell, row-major: value = character code - 48."""
-
-    tiles: str
-    tile_names: list[str]
-    biomes: str
-    biome_names: list[str]
-
-
 class Move(Reply):
     id: int
     from_: Pair = Field(alias="from")
@@ -165,13 +99,6 @@ def _delta(world: str, organism: type, tiles_doc: str) -> type[Reply]:
         metrics=(Metrics, ...), fitness=(Fitness, ...))
 
 
-HexSnapshot = _snapshot("hex", HexBrain, HexConfig, HexOrganism, HexCell, None)
-SandboxSnapshot = _snapshot("sandbox", SandboxBrain, SandboxConfig, SandboxOrganism,
-                            SandboxCell, SandboxTerrain)
-HexTickDelta = _delta("hex", HexOrganism, "Always empty: the hex world has no tiles.")
-SandboxTickDelta = _delta("sandbox", SandboxOrganism, "Changed tiles as [x, y, tile].")
-
-
 def _metadata(world: str, brain: Any, config: type) -> type[Reply]:
     return create_model(
         f"{world.capitalize()}SessionMetadata", __base__=Reply,
@@ -179,10 +106,6 @@ def _metadata(world: str, brain: Any, config: type) -> type[Reply]:
         brain=(brain, ...), config=(config, ...),
         max_step=(int, Field(ge=1, le=MAX_COUNT, description="Turns one step may take in "
                              "this world now (more is a 409 step_too_large).")))
-
-
-HexSessionMetadata = _metadata("hex", HexBrain, HexConfig)
-SandboxSessionMetadata = _metadata("sandbox", SandboxBrain, SandboxConfig)
 
 
 # ---- brains and focus ------------------------------------------------------------------------
@@ -239,10 +162,6 @@ def _focus(world: str, organism: type) -> type[Reply]:
         ancestors=(list[Ancestor], Field(max_length=32)), older_ancestors=(bool, ...))
 
 
-HexFocus = _focus("hex", HexOrganism)
-SandboxFocus = _focus("sandbox", SandboxOrganism)
-
-
 # ---- payloads per route ----------------------------------------------------------------------
 
 class Health(Reply):
@@ -261,14 +180,11 @@ class Knob(Reply):
     maximum: float | None = None
 
 
-class WorldInfo(Reply):
-    name: Literal[tuple(ADAPTERS)]
-    grid: Literal["hex", "square"]
-    coords: tuple[str, str]
-    brains: list[str]
-    default_brain: str
-    doc: str
-    knobs: list[Knob]
+def _world_info(names: tuple[str, ...]) -> type[Reply]:
+    return create_model("WorldInfo", __base__=Reply, name=(Literal[names], ...),
+                        grid=(Literal["hex", "square"], ...), coords=(tuple[str, str], ...),
+                        brains=(list[str], ...), default_brain=(str, ...), doc=(str, ...),
+                        knobs=(list[Knob], ...))
 
 
 class BrainInfo(Reply):
@@ -276,35 +192,64 @@ class BrainInfo(Reply):
     worlds: list[str]
 
 
-class Worlds(Reply):
-    worlds: list[WorldInfo]
-    brains: list[BrainInfo]
+@dataclass(frozen=True)
+class WorldReplies:
+    """The replies whose shape depends on the world: one model per registered world (its
+    organisms, cells and terrain come from its adapter), and their unions."""
+
+    session: Any
+    stepped: Any
+    focus: Any
+    status: Any
+    snapshot: Any
+    sessions: Any
+    worlds: Any
 
 
-def _per_world(name: str, doc: str, **fields: tuple[type, type]) -> Any:
-    """One model per world (its fields' hex and sandbox types), the union of the two."""
-    models = [create_model(f"{world.capitalize()}{name}", __base__=Reply, __doc__=doc,
-                           **{k: (pair[i], ...) for k, pair in fields.items()})
-              for i, world in enumerate(("hex", "sandbox"))]
-    return Union[tuple(models)]
+def _world_models(adapter: type[WorldAdapter]) -> dict[str, type[Reply]]:
+    world = adapter.NAME
+    brain = Literal[tuple(adapter.BRAINS)]
+    metadata = _metadata(world, brain, adapter.CONFIG)
+    snapshot = _snapshot(world, brain, adapter.CONFIG, adapter.ORGANISM, adapter.CELL,
+                         adapter.TERRAIN)
+    delta = _delta(world, adapter.ORGANISM, adapter.TILES)
+    title = world.capitalize()
+
+    def model(name: str, doc: str, **fields: Any) -> type[Reply]:
+        return create_model(f"{title}{name}", __base__=Reply, __doc__=doc,
+                            **{k: (v, ...) for k, v in fields.items()})
+
+    return {
+        "session": model("Session", "A session with its world's snapshot.",
+                         metadata=metadata, snapshot=snapshot),
+        "stepped": model("Steps", "The turns taken, in order, and the world after them.",
+                         deltas=list[delta], snapshot=snapshot),
+        "focus": _focus(world, adapter.ORGANISM),
+        "status": model("SessionStatus", "A session and how it is being served.",
+                        metadata=metadata, turn=int, playing=bool, ticks_per_second=int,
+                        clients=int),
+        "snapshot": snapshot}
 
 
-Session = _per_world("Session", "A session with its world's snapshot.",
-                     metadata=(HexSessionMetadata, SandboxSessionMetadata),
-                     snapshot=(HexSnapshot, SandboxSnapshot))
-Stepped = _per_world("Steps", "The turns taken, in order, and the world after them.",
-                     deltas=(list[HexTickDelta], list[SandboxTickDelta]),
-                     snapshot=(HexSnapshot, SandboxSnapshot))
-Focus = Union[HexFocus, SandboxFocus]
-SessionStatus = _per_world("SessionStatus", "A session and how it is being served.",
-                           metadata=(HexSessionMetadata, SandboxSessionMetadata),
-                           turn=(int, int), playing=(bool, bool),
-                           ticks_per_second=(int, int), clients=(int, int))
-Snapshot = Union[HexSnapshot, SandboxSnapshot]
+def world_replies() -> WorldReplies:
+    """The world-dependent replies for the worlds registered now."""
+    return _world_replies(tuple(ADAPTERS))
 
 
-class Sessions(Reply):
-    sessions: list[SessionStatus]
+@functools.cache
+def _world_replies(names: tuple[str, ...]) -> WorldReplies:
+    per_world = [_world_models(ADAPTERS[name]) for name in names]
+
+    def union(key: str) -> Any:
+        return Union[tuple(m[key] for m in per_world)]
+
+    status = union("status")
+    sessions = create_model("Sessions", __base__=Reply, sessions=(list[status], ...))
+    worlds = create_model("Worlds", __base__=Reply, worlds=(list[_world_info(names)], ...),
+                          brains=(list[BrainInfo], ...))
+    return WorldReplies(session=union("session"), stepped=union("stepped"),
+                        focus=union("focus"), status=status, snapshot=union("snapshot"),
+                        sessions=sessions, worlds=worlds)
 
 
 class Deleted(Reply):

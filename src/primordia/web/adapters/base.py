@@ -37,6 +37,15 @@ class WorldAdapter:
     CAPS: ClassVar[dict[str, int]] = {}
     """Upper bounds the server puts on config keys (below the config's own), so that one
     request cannot ask for a world that takes the machine's memory."""
+    ORGANISM: ClassVar[type[BaseModel]] = BaseModel
+    """The reply model of one organism (``web.shapes.Reply``): what snapshots, deltas and
+    the focus reply say of it."""
+    CELL: ClassVar[type[BaseModel]] = BaseModel
+    """The reply model of a cell that more than one organism occupies."""
+    TERRAIN: ClassVar[Any] = None
+    """The reply model of the snapshot's ``terrain`` (None: the world has none)."""
+    TILES: ClassVar[str] = "Changed tiles as [x, y, tile]."
+    """What a delta's ``tiles`` hold in this world (for the published schema)."""
     RULES: ClassVar[tuple[str, ...]] = ()
     """The config's rules between keys, in words (its validators check them): JSON Schema
     cannot say them, so the published schema's description does."""

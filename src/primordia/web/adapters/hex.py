@@ -3,18 +3,40 @@ grid described and each organism's lineage root added."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from primordia.brains.base import BrainIO
-from primordia.runs.hex_run import hex_substrate
+from primordia.runs.hex_run import HexRun
 from primordia.worlds.hex.config import HexConfig
+from primordia.worlds.hex.grid import FACING_NAMES
 from primordia.worlds.hex.world import HEX_IO, HexWorld, organism_dicts, organism_rows
 
 from ..fitness import histogram
 from ..lineage import Ancestry, LineageRoots
+from ..shapes import Reply
 from .base import WorldAdapter
+
+
+class HexOrganism(Reply):
+    id: int
+    q: int
+    r: int
+    facing: Literal[FACING_NAMES]
+    turns_since_last_meal: int
+    meals_eaten: int
+    generation: int
+    parent: int = Field(description="-1 for a founder.")
+    born: int
+    lineage: int = Field(description="The founder it descends from.")
+
+
+class HexCell(Reply):
+    q: int
+    r: int
+    organism_ids: list[int]
 
 
 class HexAdapter(WorldAdapter):
@@ -28,13 +50,15 @@ class HexAdapter(WorldAdapter):
             "max_num_neurons": 64, "num_synapses": 64, "max_genome": 4096}
     """What one request may ask of this machine: a few hundred MB at most per session (the
     world's own limits are for runs someone chose to pay for)."""
+    ORGANISM, CELL, TERRAIN = HexOrganism, HexCell, None
+    TILES = "Always empty: the hex world has no tiles."
     RULES = ("num_organisms at most world_width squared",
              "num_neurons at most max_num_neurons",
              "center_spawn_min_fraction below center_spawn_max_fraction")
 
     def __init__(self, config: HexConfig, brain: str) -> None:
         self.config, self.brain_name = config, brain
-        self.world = HexWorld(config, hex_substrate(brain, config))
+        self.world = HexWorld(config, HexRun.substrate(brain, config))
         self.lineage = LineageRoots()
         founders = self.world.state.oid[self.world.alive_slots()].tolist()
         self.lineage.born(founders, [-1] * len(founders))

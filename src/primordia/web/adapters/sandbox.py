@@ -6,9 +6,10 @@ of the same shape here too, for replay."""
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from primordia.brains.base import BrainIO
 from primordia.runs.recorder import STAT_KEYS
@@ -19,6 +20,7 @@ from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
 
 from ..fitness import histogram
 from ..lineage import Ancestry, LineageRoots
+from ..shapes import Reply
 from .base import WorldAdapter, cell_string
 
 BIOME_NAMES = ("clearing", "forest", "mountain", "swamp", "village", "river", "bridge")
@@ -26,6 +28,44 @@ ORGANISM_FIELDS = ("id", "x", "y", "heading", "health", "energy", "age", "hunger
                    "food_eaten", "gold", "item", "stress", "fitness", "crafts", "teaches",
                    "taught", "birth")
 _STATE_FIELDS = ("npc_id",) + ORGANISM_FIELDS[1:]
+
+
+class SandboxOrganism(Reply):
+    id: int
+    x: int
+    y: int
+    heading: int
+    health: int
+    energy: int
+    age: int
+    hunger: int
+    food_eaten: int
+    gold: int
+    item: Literal[c.ITEM_NAMES]
+    stress: int
+    fitness: int
+    crafts: int
+    teaches: int
+    taught: int
+    birth: int
+    parents: list[int]
+    parent: int = Field(description="The first parent, -1 for a founder.")
+    lineage: int = Field(description="The founder it descends from.")
+
+
+class SandboxCell(Reply):
+    x: int
+    y: int
+    organism_ids: list[int]
+
+
+class SandboxTerrain(Reply):
+    """Each grid a string of one character per cell, row-major: value = character code - 48."""
+
+    tiles: str
+    tile_names: list[str]
+    biomes: str
+    biome_names: list[str]
 
 
 class SandboxAdapter(WorldAdapter):
@@ -37,6 +77,8 @@ class SandboxAdapter(WorldAdapter):
     HIDDEN = ("ticks",)
     CAPS = {"npcs": 20_000, "world": 1024, "max_genome": 4096, "genome_grow": 1024}
     """What one request may ask of this machine (see HexAdapter.CAPS)."""
+    ORGANISM, CELL, TERRAIN = SandboxOrganism, SandboxCell, SandboxTerrain
+    TILES = "Changed tiles as [x, y, tile]."
     RULES = ("npcs at most world squared when world is not 0",)
 
     def __init__(self, config: SandboxConfig, brain: str) -> None:
