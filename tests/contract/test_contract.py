@@ -23,15 +23,25 @@ from primordia.web.replay import load
 from primordia.web.replies import world_replies
 from primordia.worlds.registry import WORLDS
 
+from ..web.wire import apply, organisms, tiles
 from . import ring
-
-ring.register()
 
 BRAINS = [name for name in SUBSTRATES.names() if not name.startswith("test-")]
 """The brains Primordia registers (other tests add their own, for their own use)."""
-PAIRS = [(world, brain) for world in WORLDS.names() for brain in BRAINS
-         if WORLDS.get(world).run_class.refusal(brain) is None]
+KINDS = {kind.name: kind for kind in [*WORLDS.kinds(), ring.RING]}
+"""The registered worlds, and the ring world, registered while this module's tests run."""
+PAIRS = [(world, brain) for world, kind in KINDS.items() for brain in BRAINS
+         if kind.run_class.refusal(brain) is None]
 TICKS = 100
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ring_world():
+    """The ring world is registered for these tests only (other tests see the built-in
+    worlds, as a user without the ring world does)."""
+    ring.register()
+    yield
+    WORLDS.unregister(ring.NAME)
 
 
 def small(world: str, ticks: int = TICKS, seed: int = 5):
@@ -53,6 +63,20 @@ def test_every_world_runs_every_brain():
     # no world refuses a brain today; a refusal would be one line here, said by the world
     assert {(w, b) for w in WORLDS.names() for b in BRAINS} == set(PAIRS)
     assert {"hex", "sandbox", "ring"} <= set(WORLDS.names())
+
+
+@pytest.mark.parametrize("world,brain", PAIRS)
+def test_deltas_applied_to_a_snapshot_give_the_later_snapshot(world, brain):
+    with TestClient(create_app(static_dir=None)) as client:
+        r = client.post("/v1/sessions", json={"world": world, "brain": brain, "seed": 4,
+                                              "config": dict(KINDS[world].run_class.SMALL)})
+        first = r.json()["payload"]["snapshot"]
+        sid = r.json()["payload"]["metadata"]["id"]
+        r = client.post(f"/v1/sessions/{sid}/step", json={"count": 20})
+        later = r.json()["payload"]
+        live, grid, turn = apply(first, later["deltas"])
+        assert turn == later["snapshot"]["turn"] == 20
+        assert live == organisms(later["snapshot"]) and grid == tiles(later["snapshot"])
 
 
 def test_the_ring_world_lives_only_in_the_tests():

@@ -220,7 +220,7 @@ class WorldCommands(TyperGroup):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         self._sync()
-        return self.commands.get(name)
+        return self.commands.get(name) if name in WORLDS else None
 
 
 app = typer.Typer(cls=WorldCommands, help="Run a world, or resume a run.")
