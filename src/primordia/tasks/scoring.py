@@ -16,20 +16,20 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from primordia.brains.mycos.batch import evaluate
 from primordia.brains.mycos.genome import MycosGenome
 from primordia.brains.mycos.kernels import M_OSCILLATOR, M_PERIOD, M_ROUNDS
 from primordia.brains.mycos.reference import Guards
+from primordia.core.config import FrozenModel
 
 from .task import Task
 
 
-class Penalties(BaseModel):
+class Penalties(FrozenModel):
     """Weights of the soft penalties (the seed's defaults)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     conn: float = Field(1e-4, ge=0, description="Per connection.")
     bits: float = Field(1e-4, ge=0, description="Per internal bit.")
     links: float = Field(1e-4, ge=0, description="Per link.")
