@@ -35,7 +35,7 @@ class Niche(Section):
 
 
 class Selection(Section):
-    """How a generation's ranked pool becomes the next pool (seed 000 §7)."""
+    """How a generation's ranked pool becomes the next pool (docs/distributed.md)."""
 
     elite_share: float = Field(0.25, ge=0, le=1, description="Top share kept by NSGA-II rank.")
     random_share: float = Field(0.10, ge=0, le=1, description="Share kept at random from the "

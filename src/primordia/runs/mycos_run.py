@@ -1,4 +1,4 @@
-"""Evolving Mycos networks on a task: the generational loop of seed 004 with speciation,
+"""Evolving Mycos networks on a task: the generational loop of the Mycos design with speciation,
 per-species elitism and tournaments (or NSGA-II over the task's objective vector), optional
 novelty search, and its run directory.
 
@@ -51,7 +51,7 @@ STREAM_BREED = stream_id("mycos.breed")
 
 
 class MycosEvolveConfig(FrozenModel):
-    """Hyperparameters (the seed's defaults)."""
+    """Hyperparameters (the Mycos design's defaults)."""
 
     pop: int = Field(512, ge=4, le=100_000, description="Population size.")
     gens: int = Field(200, ge=1, le=1_000_000, description="Generations at most.")

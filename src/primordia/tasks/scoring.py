@@ -1,5 +1,5 @@
-"""Scores, penalties and objectives of bit networks on a task (seed 004, "Tasks, Episodes,
-Fitness" and "Regularization").
+"""Scores, penalties and objectives of bit networks on a task, as the Mycos design scores them
+(docs/evolve.md).
 
 - Episode scores: ``hamming`` (1 - wrong output bits / (outputs x ticks)) or ``latency``
   (exp(-alpha x first tick with every output right), 0 if never).
@@ -28,7 +28,7 @@ from .task import Task
 
 
 class Penalties(FrozenModel):
-    """Weights of the soft penalties (the seed's defaults)."""
+    """Weights of the soft penalties (the Mycos design's defaults)."""
 
     conn: float = Field(1e-4, ge=0, description="Per connection.")
     bits: float = Field(1e-4, ge=0, description="Per internal bit.")

@@ -1,4 +1,4 @@
-"""A task for bit networks (seed 004's Task schema): which input bits the task drives, which
+"""A task for bit networks (the Mycos design's Task schema): which input bits the task drives, which
 output bits it reads, the episodes (inputs per tick and the expected outputs), and how the
 outputs are scored. Tasks are JSON data files (``tasks/data``), validated on load.
 

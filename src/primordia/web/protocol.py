@@ -1,6 +1,6 @@
 """The wire: request bodies and stream commands as pydantic models with their limits, and the
-envelope every response and stream message travels in (protocol_version 2,
-specs/neurogenesis.md "Server API")."""
+envelope every response and stream message travels in (protocol_version 2; docs/web.md,
+"The API")."""
 
 from __future__ import annotations
 
