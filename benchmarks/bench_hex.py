@@ -1,4 +1,4 @@
-"""Benchmark the hex world: organism-turns per second at the seed's defaults (width 20, 200
+"""Benchmark the hex world: organism-turns per second at NeuroGenesis's defaults (width 20, 200
 organisms) and at width 256 with 20,000 organisms, on one and two threads.
 
     python benchmarks/bench_hex.py                         # neural brains, both sizes, 1 thread

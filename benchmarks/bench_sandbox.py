@@ -1,5 +1,5 @@
-"""Benchmark the sandbox: live NPC-ticks per second on the seed's workloads, JIT time apart,
-peak memory. Each workload runs in a fresh process (so its peak memory is its own).
+"""Benchmark the sandbox: live NPC-ticks per second on the reference sandbox's workloads, JIT
+time apart, peak memory. Each workload runs in a fresh process (so its peak memory is its own).
 
     python benchmarks/bench_sandbox.py                    # 100x10,000, 1,000x10,000, 10,000x1,000
     python benchmarks/bench_sandbox.py --workloads 1000x2000 --threads 1 2
@@ -22,7 +22,7 @@ import time
 from datetime import date
 
 SEED_FIGURES = {"100x10000": 3.5, "1000x10000": 41.0, "10000x1000": 69.0}
-"""Seconds the seed reports for its Go sandbox on these workloads (seed 001)."""
+"""Seconds the reference sandbox (oisee/psil) reports for its Go version on these workloads."""
 
 
 def one(npcs: int, ticks: int, threads: int) -> dict:

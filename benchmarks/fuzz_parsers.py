@@ -1,10 +1,10 @@
 """Coverage-guided fuzzing of every parser of untrusted input: genomes, .myc files, checkpoints,
 recordings and TOML configs.
 
-ARCHITECTURE.md section 7: input a user hands over (a file, a genome, a checkpoint) is refused
-with a one-line user error -- a PrimordiaError (the web replay: an ApiError with a 4xx status)
-that says what was wrong and where -- and never with any other exception, a hang or unbounded
-memory. Each target here feeds one parser's public entry point with bytes from atheris
+docs/architecture.md, "Bad input": input a user hands over (a file, a genome, a checkpoint) is
+refused with a one-line user error -- a PrimordiaError (the web replay: an ApiError with a 4xx
+status) that says what was wrong and where -- and never with any other exception, a hang or
+unbounded memory. Each target here feeds one parser's public entry point with bytes from atheris
 (libFuzzer's coverage-guided mutator), starting from a corpus of real files the project writes,
 and sorts every input's outcome:
 

@@ -1,8 +1,8 @@
 """Fuzz the micro-PSIL VMs: millions of random and mutated programs, zero crashes expected.
 
-ARCHITECTURE.md section 7: on any byte string, any sensor values and any gas up to the cap, both
-VMs return normally, within the gas budget, touching only that organism's state. This script
-checks that claim on a corpus named by a seed:
+docs/architecture.md, "Bad input": on any byte string, any sensor values and any gas up to the
+cap, both VMs return normally, within the gas budget, touching only that organism's state. This
+script checks that claim on a corpus named by a seed:
 
 * programs: 49.5% random bytes (lengths 0..256, 2% of them 257..4096; uniform bytes, a small
   random alphabet, or a soup of whole instructions looping back to the start; a quarter of

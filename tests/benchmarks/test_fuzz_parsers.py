@@ -1,11 +1,11 @@
 """The parser fuzz targets (benchmarks/fuzz_parsers.py) on a CI-sized sample, and the harness
 that sorts their outcomes.
 
-ARCHITECTURE.md section 7: a parser of untrusted input returns, or refuses with a one-line
-PrimordiaError (the replay: a 4xx ApiError) -- never another exception, a hang or unbounded
-memory -- and keeps the round trips it promises. The campaigns run each target for minutes
-under atheris (benchmarks/RESULTS.md); here every target runs on its seeds (real files the
-project writes) and on a few hundred hypothesis-made inputs -- random bytes and seeds with
+docs/architecture.md, "Bad input": a parser of untrusted input returns, or refuses with a
+one-line PrimordiaError (the replay: a 4xx ApiError) -- never another exception, a hang or
+unbounded memory -- and keeps the round trips it promises. The campaigns run each target for
+minutes under atheris (benchmarks/RESULTS.md); here every target runs on its seeds (real files
+the project writes) and on a few hundred hypothesis-made inputs -- random bytes and seeds with
 byte-level edits -- through the same function atheris calls, and must have no finding.
 """
 

@@ -1,8 +1,8 @@
 """The VM fuzz campaign (benchmarks/fuzz_psil.py) on a CI-sized sample, and its own machinery.
 
-ARCHITECTURE.md section 7: both VMs return normally on any genome, sensors and gas, within the
-budget, touching only their organism's state. The full campaign runs 10 million programs; CI
-runs 200,000 of them here, with a reference-VM check on about one in 25.
+docs/architecture.md, "Bad input": both VMs return normally on any genome, sensors and gas,
+within the budget, touching only their organism's state. The full campaign runs 10 million
+programs; CI runs 200,000 of them here, with a reference-VM check on about one in 25.
 """
 
 from __future__ import annotations

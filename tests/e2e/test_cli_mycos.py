@@ -28,7 +28,7 @@ def test_compile_writes_the_chunk_files_and_prunes_on_request(tmp_path):
     assert (tmp_path / "out" / "links.bin").read_bytes() == b""
     r = cli("mycos", "compile", str(src), "-o", str(tmp_path / "pruned"), "--prune")
     assert r.returncode == 0 and "2 connections" in r.stdout and "(1 pruned)" in r.stdout
-    # Int1 can never change: what is left is the seed project's tiny_toggle, but with Nn = 2
+    # Int1 can never change: what is left is the Mycos project's tiny_toggle, but with Nn = 2
     data = (tmp_path / "pruned" / "chunk_000.myc").read_bytes()
     assert data[36:] == (CONFORMANCE / "tiny_toggle.myc").read_bytes()[36:]
 

@@ -1,6 +1,6 @@
-"""The interfaces between worlds and brains (ARCHITECTURE.md §3): a world publishes its
-``BrainIO``, a substrate compiles genomes into a ``Brain`` for it, and the world steps that
-brain without knowing which kind it is."""
+"""The interfaces between worlds and brains (docs/architecture.md, "The interfaces"): a world
+publishes its ``BrainIO``, a substrate compiles genomes into a ``Brain`` for it, and the world
+steps that brain without knowing which kind it is."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The substrates Primordia knows, by name (ARCHITECTURE.md §3)."""
+"""The substrates Primordia knows, by name (docs/architecture.md, "The interfaces")."""
 
 from __future__ import annotations
 

@@ -22,6 +22,20 @@ from .errors import ConfigError, InputFileError
 C = TypeVar("C", bound="Config")
 
 
+class ClosedModel(BaseModel):
+    """A model that refuses unknown keys (a typo is an error, not an option). The shared base
+    of wire bodies and replies, whose fields stay assignable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FrozenModel(BaseModel):
+    """An immutable model that refuses unknown keys: the shared base of settings and records
+    that are made once and then only read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class NumbersAreNotBooleans(BaseModel):
     """A model whose numeric fields refuse ``true``/``false``: pydantic would read them as 1
     and 0, so ``npcs = true`` would quietly run one NPC."""

@@ -1,8 +1,8 @@
-"""Global evolution between generations (seed 000 §7), as pure functions of the experiment,
-the generation number and the verified evidence, so that every coordinator -- restarted or
-not, on SQLite or PostgreSQL -- breeds the same genomes: rank the pool by NSGA-II over the
-lineages' fitness vectors, keep the top share and a random share, refill by mutation and
-crossover (parents picked by crowded tournament, sometimes replaced by a genome their
+"""Global evolution between generations (docs/distributed.md, "A generation"), as pure functions
+of the experiment, the generation number and the verified evidence, so that every coordinator --
+restarted or not, on SQLite or PostgreSQL -- breeds the same genomes: rank the pool by NSGA-II
+over the lineages' fitness vectors, keep the top share and a random share, refill by mutation
+and crossover (parents picked by crowded tournament, sometimes replaced by a genome their
 lineage evolved on an island), and spread the next pool over islands and niches.
 All draws come from ``core.rng`` keyed by the experiment seed and the generation."""
 

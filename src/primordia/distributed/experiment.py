@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from primordia.core.config import NumbersAreNotBooleans, describe, read_toml
+from primordia.core.config import FrozenModel, NumbersAreNotBooleans, describe, read_toml
 from primordia.core.errors import ConfigError, PrimordiaError
 from primordia.worlds.registry import WORLDS
 
@@ -21,11 +21,12 @@ RESERVED_WORLD_KEYS = {"seed", "ticks", "turns"}
 """Set per island by the coordinator, never by a niche."""
 
 
-class Strict(NumbersAreNotBooleans):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Section(NumbersAreNotBooleans, FrozenModel):
+    """A part of the experiment file: immutable, no unknown keys, and numbers that are not
+    booleans."""
 
 
-class Niche(Strict):
+class Niche(Section):
     """A world setting islands run in: the experiment's ``world_config`` with these keys
     changed (a rich and a sparse world, say)."""
 
@@ -33,8 +34,8 @@ class Niche(Strict):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
-class Selection(Strict):
-    """How a generation's ranked pool becomes the next pool (seed 000 §7)."""
+class Selection(Section):
+    """How a generation's ranked pool becomes the next pool (docs/distributed.md)."""
 
     elite_share: float = Field(0.25, ge=0, le=1, description="Top share kept by NSGA-II rank.")
     random_share: float = Field(0.10, ge=0, le=1, description="Share kept at random from the "
@@ -51,7 +52,7 @@ class Selection(Strict):
         return self
 
 
-class Verification(Strict):
+class Verification(Section):
     """BOINC-style adaptive replication: a worker's results are re-run by another worker
     until it has ``trust_after`` verified results in a row; then only a ``spot_check``
     share is, plus every result that would enter the elite."""
@@ -64,14 +65,14 @@ class Verification(Strict):
                              "(replicas and tie-breakers) before it is given up.")
 
 
-class Leases(Strict):
+class Leases(Section):
     seconds: float = Field(300, gt=0, le=86_400, description="A lease's deadline, renewed "
                            "by heartbeats.")
     attempts: int = Field(5, ge=1, le=100, description="Expired leases before a job is "
                           "given up.")
 
 
-class ExperimentConfig(Strict):
+class ExperimentConfig(Section):
     """Everything that, with ``seed``, determines an island experiment."""
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, Field, StrictBool
 
-from primordia.core.config import Number, integer
+from primordia.core.config import ClosedModel, Number, integer
 from primordia.runs.island import IslandOutcome, IslandSpec
 
 PROTOCOL_VERSION = 1
@@ -17,12 +17,10 @@ MAX_WAIT = 30.0
 """Longest a claim waits for a job (long poll), seconds."""
 
 
-class Wire(BaseModel):
+class Wire(ClosedModel):
     """Bodies with exactly these keys; numbers and booleans as JSON has them (3.0 is the
     integer 3; "3", 1 for true and the like are refused), so that the published schema
     accepts what the coordinator accepts and no more."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 def _this_protocol(version: int) -> int:

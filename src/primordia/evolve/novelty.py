@@ -48,7 +48,7 @@ class NoveltyArchive:
 
 
 def blend(fitness: np.ndarray, novelty: np.ndarray, alpha: float) -> np.ndarray:
-    """The seed's combined objective: alpha x fitness + (1 - alpha) x novelty scaled to
+    """The Mycos design's combined objective: alpha x fitness + (1 - alpha) x novelty scaled to
     [0, 1] over the population."""
     span = novelty.max() - novelty.min() if novelty.size else 0.0
     scaled = (novelty - novelty.min()) / span if span > 0 else np.zeros_like(novelty)

@@ -43,10 +43,10 @@ from typing import Any, Literal
 
 import numpy as np
 from numba import njit
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from primordia.brains.base import Substrate
-from primordia.core.config import describe, integer
+from primordia.core.config import FrozenModel, describe, integer
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.worlds.registry import WORLDS
 
@@ -56,21 +56,16 @@ OBJECTIVES = ("lifetime", "net_energy", "offspring", "area", "interactions")
 """The order of ``fitness_vector``: all to be maximised."""
 MAX_GENOME_HEX = 2 * 65536
 
-_MODEL = ConfigDict(extra="forbid", frozen=True)
-
-
-class Founder(BaseModel):
+class Founder(FrozenModel):
     """A genome from the bank: its id there and its canonical bytes as hex."""
 
-    model_config = _MODEL
     id: int = Field(ge=1, lt=2**63)
     genome: str = Field(max_length=MAX_GENOME_HEX)
 
 
-class IslandSpec(BaseModel):
+class IslandSpec(FrozenModel):
     """Everything that determines an island (same spec, same outcome, on any machine)."""
 
-    model_config = _MODEL
     world: str = Field(max_length=64, description="A registered world (GET /v1/worlds).")
     brain: str = Field(max_length=64)
     config: dict[str, Any] = Field(default_factory=dict)
@@ -115,10 +110,9 @@ arrives from workers, and the coordinator's published schema must say what it ta
 FOUNDER = integer(ge=1, lt=2**63)
 
 
-class LineageStats(BaseModel):
+class LineageStats(FrozenModel):
     """How one founder's lineage did (definitions in the module docstring)."""
 
-    model_config = _MODEL
     founder: FOUNDER
     organisms: COUNT
     survivors: COUNT
@@ -129,20 +123,18 @@ class LineageStats(BaseModel):
     interactions: COUNT
 
 
-class SampledGenome(BaseModel):
+class SampledGenome(FrozenModel):
     """A living member's genome: a founder copy (survivor) or one born on the island."""
 
-    model_config = _MODEL
     founder: FOUNDER
     genome: str = Field(max_length=MAX_GENOME_HEX)
     kind: Literal["survivor", "offspring"]
     age: COUNT
 
 
-class IslandOutcome(BaseModel):
+class IslandOutcome(FrozenModel):
     """The result the coordinator receives: a deterministic function of the spec."""
 
-    model_config = _MODEL
     world: str = Field(max_length=16)
     length: COUNT
     lineages: list[LineageStats] = Field(max_length=4096)

@@ -1,4 +1,4 @@
-"""Evolving Mycos networks on a task: the generational loop of seed 004 with speciation,
+"""Evolving Mycos networks on a task: the generational loop of the Mycos design with speciation,
 per-species elitism and tournaments (or NSGA-II over the task's objective vector), optional
 novelty search, and its run directory.
 
@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Callable, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from primordia.brains.mycos import variation as var
 from primordia.brains.mycos.compiler import compile_genome, write_phenotype
 from primordia.brains.mycos.genome import MycosGenome, from_dict, to_dict, to_json
-from primordia.core.config import describe
+from primordia.core.config import FrozenModel, describe
 from primordia.core.errors import ConfigError, GenomeError, InputFileError, PrimordiaError
 from primordia.brains.mycos.reference import FREEZE, Guards
 from primordia.core.rng import DrawStream, Rng, stream_id
@@ -50,10 +50,9 @@ STREAM_INIT = stream_id("mycos.init")
 STREAM_BREED = stream_id("mycos.breed")
 
 
-class MycosEvolveConfig(BaseModel):
-    """Hyperparameters (the seed's defaults)."""
+class MycosEvolveConfig(FrozenModel):
+    """Hyperparameters (the Mycos design's defaults)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     pop: int = Field(512, ge=4, le=100_000, description="Population size.")
     gens: int = Field(200, ge=1, le=1_000_000, description="Generations at most.")
     seed: int = Field(0, ge=0, lt=2**63)

@@ -1,7 +1,8 @@
-"""Recording a sandbox run as gzip'd JSON lines (the reference sandbox's format, specs/psil.md):
-a header line, then a frame every ``every`` ticks; every tenth frame is "full" and carries each
-NPC's genome. Checkpoints close the current gzip member, so a resumed run can cut the file back
-to the checkpoint and append (gzip readers read concatenated members as one stream)."""
+"""Recording a sandbox run as gzip'd JSON lines (the reference sandbox's format;
+docs/worlds/sandbox.md): a header line, then a frame every ``every`` ticks; every tenth frame is
+"full" and carries each NPC's genome. Checkpoints close the current gzip member, so a resumed
+run can cut the file back to the checkpoint and append (gzip readers read concatenated members
+as one stream)."""
 
 from __future__ import annotations
 

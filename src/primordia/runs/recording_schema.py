@@ -42,6 +42,9 @@ Metrics = Annotated[dict[Annotated[StrictStr, Field(max_length=64)], Count],
 
 
 class Strict(BaseModel):
+    """A part of a recording line: exactly these keys, each of exactly its JSON type (pydantic's
+    strict mode: no "3" for 3), read by field name or alias."""
+
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 

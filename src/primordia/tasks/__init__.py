@@ -1,1 +1,1 @@
-"""Non-spatial environments: task specs, their episodes, and scoring (ARCHITECTURE.md §2)."""
+"""Non-spatial environments: task specs, their episodes, and scoring (docs/evolve.md, "Tasks")."""

@@ -1,5 +1,5 @@
-"""Scores, penalties and objectives of bit networks on a task (seed 004, "Tasks, Episodes,
-Fitness" and "Regularization").
+"""Scores, penalties and objectives of bit networks on a task, as the Mycos design scores them
+(docs/evolve.md).
 
 - Episode scores: ``hamming`` (1 - wrong output bits / (outputs x ticks)) or ``latency``
   (exp(-alpha x first tick with every output right), 0 if never).
@@ -16,20 +16,20 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from primordia.brains.mycos.batch import evaluate
 from primordia.brains.mycos.genome import MycosGenome
 from primordia.brains.mycos.kernels import M_OSCILLATOR, M_PERIOD, M_ROUNDS
 from primordia.brains.mycos.reference import Guards
+from primordia.core.config import FrozenModel
 
 from .task import Task
 
 
-class Penalties(BaseModel):
-    """Weights of the soft penalties (the seed's defaults)."""
+class Penalties(FrozenModel):
+    """Weights of the soft penalties (the Mycos design's defaults)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     conn: float = Field(1e-4, ge=0, description="Per connection.")
     bits: float = Field(1e-4, ge=0, description="Per internal bit.")
     links: float = Field(1e-4, ge=0, description="Per link.")

@@ -1,4 +1,4 @@
-"""A task for bit networks (seed 004's Task schema): which input bits the task drives, which
+"""A task for bit networks (the Mycos design's Task schema): which input bits the task drives, which
 output bits it reads, the episodes (inputs per tick and the expected outputs), and how the
 outputs are scored. Tasks are JSON data files (``tasks/data``), validated on load.
 
@@ -15,31 +15,30 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from primordia.brains.mycos.genome import DEFAULT_CAPS
+from primordia.core.config import FrozenModel
 from primordia.core.errors import ConfigError, InputFileError
 
 DATA = Path(__file__).resolve().parent / "data"
 
 
-class Scoring(BaseModel):
+class Scoring(FrozenModel):
     """How an episode's outputs score: ``hamming`` -- 1 minus the share of wrong output bits
     over all ticks; ``latency`` -- exp(-alpha x the first tick whose outputs are all right),
     0 if none is."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["hamming", "latency"] = "hamming"
     alpha: float = Field(0.5, gt=0, description="Decay per tick of the latency score.")
 
 
-class Episode(BaseModel):
+class Episode(FrozenModel):
     """Input values per tick (one per task input; a single row is held for every tick), the
     expected outputs after each tick (one per task output), and optional overrides of initial
     internal bits, (chunk, bit, value), for this episode (bits a network lacks are ignored;
     the last value given for a bit wins)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     inputs: list[list[Literal[0, 1]]] = Field(min_length=1)
     expected: list[list[Literal[0, 1]]] = Field(min_length=1)
     internals: list[tuple[int, int, Literal[0, 1]]] = Field(default_factory=list,
@@ -55,10 +54,9 @@ class Episode(BaseModel):
         return self
 
 
-class TaskIO(BaseModel):
+class TaskIO(FrozenModel):
     """(chunk, bit) of each input the task drives and each output it reads."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     inputs: list[tuple[int, int]] = Field(min_length=1)
     outputs: list[tuple[int, int]] = Field(min_length=1)
 
@@ -76,10 +74,9 @@ class TaskIO(BaseModel):
         return self
 
 
-class Task(BaseModel):
+class Task(FrozenModel):
     """One task: IO, ticks per episode, input mode, episodes and scoring."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(min_length=1)
     description: str = ""
     io: TaskIO

@@ -1,2 +1,2 @@
 """The live simulation server: sessions of any world over REST and WebSocket
-(``primordia serve``; routes and messages in docs and specs/neurogenesis.md "Server API")."""
+(``primordia serve``; routes and messages in docs/web.md)."""

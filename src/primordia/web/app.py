@@ -1,6 +1,7 @@
-"""The FastAPI app of ``primordia serve``: the session routes of specs/neurogenesis.md
-"Server API" for every world, GET /v1/worlds for start pages, the stream, and the dashboard's
-static files when they are there. Every refusal is a 4xx whose body names the wrong field."""
+"""The FastAPI app of ``primordia serve``: the session routes of NeuroGenesis's server
+(docs/web.md, "The API") for every world, GET /v1/worlds for start pages, the stream, and the
+dashboard's static files when they are there. Every refusal is a 4xx whose body names the wrong
+field."""
 
 from __future__ import annotations
 

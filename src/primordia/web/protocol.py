@@ -1,6 +1,6 @@
 """The wire: request bodies and stream commands as pydantic models with their limits, and the
-envelope every response and stream message travels in (protocol_version 2,
-specs/neurogenesis.md "Server API")."""
+envelope every response and stream message travels in (protocol_version 2; docs/web.md,
+"The API")."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from typing import Annotated, Any, Literal, Union
 
 import orjson
 from fastapi import Path
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter,
-                      ValidationError, create_model)
+from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError, create_model
 
-from primordia.core.config import integer
+from primordia.core.config import ClosedModel, integer
 
 from .adapters import ADAPTERS, WorldAdapter
 
@@ -32,10 +31,8 @@ SessionId = Annotated[str, Path(description="A session's id: 32 lowercase hex di
 match is refused like one that matches no session (404)."""
 
 
-class Body(BaseModel):
+class Body(ClosedModel):
     """Strict request bodies: unknown keys are typos, not options."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 def session_request(adapter: type[WorldAdapter]) -> type[Body]:

@@ -3,10 +3,8 @@ cell and terrain models each world's adapter brings): a reply holds exactly its 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from primordia.core.config import ClosedModel
 
 
-class Reply(BaseModel):
+class Reply(ClosedModel):
     """A reply's object: exactly these keys."""
-
-    model_config = ConfigDict(extra="forbid")

@@ -1,4 +1,4 @@
-"""The binary phenotype: Primordia reads the seed project's chunk files and writes the same
+"""The binary phenotype: Primordia reads the Mycos project's chunk files and writes the same
 bytes from the same networks; malformed or truncated files are errors, never bad reads."""
 
 from __future__ import annotations

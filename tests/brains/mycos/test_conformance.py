@@ -1,5 +1,5 @@
-"""The seed's six normative conformance tests (seed 004, "Conformance Tests"), one each.
-Other files test each part in depth; these state the seed's checks as it wrote them."""
+"""The Mycos design's six normative conformance tests, one each. Other files test each part
+in depth; these state the design's checks as it wrote them."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def test_5_crossover_validity_children_compile():
 
 
 def test_6_end_to_end_xor_is_solved_within_100_generations_at_the_defaults():
-    """A fixed seed at the seed's defaults (population 512); benchmarks/bench_mycos.py runs
+    """A fixed seed at the Mycos design's defaults (population 512); benchmarks/bench_mycos.py runs
     20 seeds."""
     run = evolve(MycosEvolveConfig(seed=1, gens=100), load_task("T01_xor2"))
     assert run.generation_solved is not None and run.generation_solved < 100

@@ -77,7 +77,7 @@ def test_the_twelve_operators_and_their_default_rates():
         "add_connection", "remove_connection", "rewire_target", "flip_trigger", "flip_action",
         "bump_order", "add_internal_bits", "remove_unused_internal_bits", "add_link",
         "remove_link", "init_state_tweak", "gate_insert"]
-    # independent chances, not a distribution: the seed's add everything up to 0.97
+    # independent chances, not a distribution: the Mycos design's add everything up to 0.97
     assert (v.DEFAULT_RATES["add_connection"], v.DEFAULT_RATES["gate_insert"]) == (0.20, 0.02)
     assert sum(v.DEFAULT_RATES.values()) == pytest.approx(0.97)
 

@@ -1,4 +1,4 @@
-"""The reference turn follows the seed's equations: previous-turn inter activations feed the
+"""The reference turn follows NeuroGenesis's equations: previous-turn inter activations feed the
 inter neurons, this turn's feed the actions, confidence is read before the update, and
 activations become action values by the world's levels."""
 

@@ -1,5 +1,5 @@
 """Neural nets drive the sandbox: a world built for bytecode needs nothing more from a brain
-than the interfaces (ARCHITECTURE.md §3)."""
+than the interfaces (docs/architecture.md, "The interfaces")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Random nets, mutation and crossover: always valid, as the seed describes them, and a pure
+"""Random nets, mutation and crossover: always valid, as NeuroGenesis describes them, and a pure
 function of the draw stream."""
 
 from __future__ import annotations

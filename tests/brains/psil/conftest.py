@@ -13,6 +13,6 @@ VECTORS = Path(__file__).resolve().parents[2] / "conformance" / "psil" / "vm-vec
 
 @pytest.fixture(scope="session")
 def conformance_cases() -> list[dict]:
-    """The 10,900 thinks recorded from the seed project's VM."""
+    """The 10,900 thinks recorded from the reference sandbox's VM (oisee/psil)."""
     with gzip.open(VECTORS, "rt") as f:
         return [json.loads(line) for line in f]

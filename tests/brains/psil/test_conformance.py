@@ -1,4 +1,5 @@
-"""Both VMs reproduce every field of every conformance case recorded from the seed project's VM."""
+"""Both VMs reproduce every field of every conformance case recorded from the reference
+sandbox's VM (oisee/psil)."""
 
 from __future__ import annotations
 

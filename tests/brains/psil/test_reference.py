@@ -21,7 +21,7 @@ def sensors_with(**slots):
     return s
 
 
-# --- the cross-check cases of specs/psil.md ----------------------------------------------------
+# --- the reference sandbox's cross-check cases -----------------------------------------------
 
 def test_forager_moves_toward_food_and_eats():
     r = run_hex("8A 05 23 8C 00 21 8C 01 F1", sensors_with(food_dist=3))

@@ -1,5 +1,5 @@
-"""The sensing kernel (tile index, list scans, ring walks, cache) equals the seed's plain ring
-search."""
+"""The sensing kernel (tile index, list scans, ring walks, cache) equals the reference sandbox's
+plain ring search."""
 
 from __future__ import annotations
 

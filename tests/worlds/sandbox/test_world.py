@@ -148,8 +148,8 @@ def test_rounds_in_one_kernel_equal_rounds_stepped_one_by_one():
 
 def test_every_reading_in_a_live_world_equals_the_plain_ring_search(monkeypatch):
     """Round after round of a real run (cached answers, index updates from actions and the
-    world's turn, NPCs dying and being born), every sensor a brain can read equals the seed's
-    plain search."""
+    world's turn, NPCs dying and being born), every sensor a brain can read equals the reference
+    sandbox's plain search."""
     import primordia.worlds.sandbox.world as world_module
     from primordia.brains.registry import SUBSTRATES
     from primordia.worlds.sandbox.reference import sense_one

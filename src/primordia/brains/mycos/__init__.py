@@ -1,1 +1,2 @@
-"""Mycos bit networks (seed 004): genomes, their binary phenotype, evaluation and variation."""
+"""Mycos bit networks (docs/brains/mycos.md): genomes, their binary phenotype, evaluation and
+variation."""

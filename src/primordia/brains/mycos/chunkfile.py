@@ -1,5 +1,5 @@
 """MycosChunk v1 (``.myc``) and ``links.bin``: the binary phenotype, byte for byte as
-specs/mycos.md gives it, all integers little-endian.
+the Mycos design gives it (docs/brains/mycos.md, "Phenotype files"), all integers little-endian.
 
 A chunk file: a 32-byte header (magic ``MYCOSCH0``, u16 version 1, u16 flags, u32 Ni, No, Nn,
 Nc, u32 reserved), the input, output and internal bit sections (ceil(n / 8) bytes each, LSB
@@ -34,7 +34,7 @@ def _pad4(n: int) -> int:
 def record_order(conn: ConnGene) -> tuple[int, ...]:
     """Records are written in ascending order tag (ties: source, then target, trigger,
     action). Within one source this is the genome's order; across sources the order carries
-    no meaning, and this one reproduces every chunk file of the seed project."""
+    no meaning, and this one reproduces every chunk file of the Mycos project."""
     return (conn.order_tag, conn.from_section, conn.from_index, conn.to_section, conn.to_index,
             conn.trigger, conn.action)
 

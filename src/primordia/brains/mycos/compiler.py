@@ -1,4 +1,4 @@
-"""Genome -> phenotype: one MycosChunk v1 file per chunk plus ``links.bin`` (the seed's
+"""Genome -> phenotype: one MycosChunk v1 file per chunk plus ``links.bin`` (the Mycos design's
 ``compile``), optional pruning of what can never fire, and a phenotype directory on disk.
 
 Pruning keeps the network's behaviour: a bit changes only when an effect reaches it, every

@@ -1,4 +1,4 @@
-"""The Mycos genome (seed 004, specs/mycos.md): chunks of input, internal and output bits wired
+"""The Mycos genome (docs/brains/mycos.md): chunks of input, internal and output bits wired
 by event-driven connections, and links from one chunk's outputs to another's inputs.
 
 Genomes are immutable values. ``validate`` checks every invariant and names the offending
@@ -34,7 +34,7 @@ U64 = 2**64 - 1
 
 @dataclass(frozen=True)
 class Caps:
-    """Hard caps on a genome's size (the seed's defaults); evolution never exceeds them."""
+    """Hard caps on a genome's size (the Mycos design's defaults); evolution never exceeds them."""
 
     max_chunks: int = 64
     max_conns_per_chunk: int = 256
@@ -273,7 +273,7 @@ CONN_KEYS = ("from_section", "to_section", "trigger", "action", "from_index", "t
 LINK_KEYS = ("from_chunk", "from_out_idx", "trigger", "action", "to_chunk", "to_in_idx",
              "order_tag")
 CHUNK_KEYS = ("ni", "no", "nn", "inputs_init", "outputs_init", "internals_init", "conns")
-"""Key order of the canonical form: the seed's schema order."""
+"""Key order of the canonical form: the Mycos design's schema order."""
 
 
 def bits_to_hex(bits: int, size: int) -> str:

@@ -1,4 +1,4 @@
-"""The Mycos tick in plain Python: the wavefront rounds K1-K5 of specs/mycos.md, written for
+"""The Mycos tick in plain Python: the wavefront rounds K1-K5 (docs/brains/mycos.md), written for
 reading. It is the oracle the batched numba evaluator is tested against, bit for bit.
 
 One tick: the task writes its input bits; then rounds run until nothing is proposed:
@@ -15,7 +15,7 @@ One tick: the task writes its input bits; then rounds run until nothing is propo
 Guards: at most ``max_rounds`` rounds per tick and ``max_effects`` effects per tick. A cycle
 is found when the whole state (every bit, and the edges about to fire) repeats one of the
 last ``window`` rounds; the period is how many rounds ago (Primordia compares the states
-themselves where the seed hashes them: the same answers, without collisions). Then the
+themselves where the Mycos design hashes them: the same answers, without collisions). Then the
 policy decides:
 - FREEZE (freeze_last_stable): internals and outputs go back to where the tick began (the
   last state the network settled in); the tick ends.

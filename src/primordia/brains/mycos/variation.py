@@ -1,5 +1,5 @@
-"""Variation of Mycos genomes (seed 004, "Mutation Operators" and "Crossover"): twelve
-mutation operators with the seed's default probabilities, crossover by gene alignment, and
+"""Variation of Mycos genomes (docs/brains/mycos.md, "Variation"): twelve mutation operators
+with the Mycos design's default probabilities, crossover by gene alignment, and
 random starting genomes. Every result is a valid genome within the caps: an operator that
 would break an invariant or a cap is retried (up to 3 attempts) and otherwise skipped.
 
@@ -216,7 +216,7 @@ MUTATIONS: tuple[tuple[str, float, Callable], ...] = (
     ("init_state_tweak", 0.05, init_state_tweak),
     ("gate_insert", 0.02, gate_insert),
 )
-"""(name, default probability, operator), in the seed's order."""
+"""(name, default probability, operator), in the Mycos design's order."""
 DEFAULT_RATES = {name: p for name, p, _ in MUTATIONS}
 
 
@@ -231,8 +231,9 @@ def _valid(g: MycosGenome | None, caps: Caps) -> bool:
 
 
 def apply(operator: Callable, g: MycosGenome, d: DrawStream, caps: Caps) -> MycosGenome:
-    """One operator with the seed's retry rule: up to 3 attempts at a valid result within the
-    caps; otherwise the genome is returned unchanged (the operation is rolled back)."""
+    """One operator with the Mycos design's retry rule: up to 3 attempts at a valid result
+    within the caps; otherwise the genome is returned unchanged (the operation is rolled
+    back)."""
     for _ in range(RETRIES):
         out = operator(g, d)
         if _valid(out, caps):
@@ -242,7 +243,7 @@ def apply(operator: Callable, g: MycosGenome, d: DrawStream, caps: Caps) -> Myco
 
 def mutate(g: MycosGenome, d: DrawStream, caps: Caps = DEFAULT_CAPS,
            rates: dict[str, float] | None = None) -> MycosGenome:
-    """Each operator, in the seed's order, with its probability (``rates`` overrides)."""
+    """Each operator, in the Mycos design's order, with its probability (``rates`` overrides)."""
     rates = DEFAULT_RATES if rates is None else {**DEFAULT_RATES, **rates}
     for name, _, operator in MUTATIONS:
         if d.chance(rates[name]):
@@ -402,7 +403,7 @@ def row_distances(row: np.ndarray, block: np.ndarray) -> np.ndarray:
 
 
 def distance(a: MycosGenome, b: MycosGenome) -> float:
-    """The seed's D = wC x |chunks difference| + wK x |connections difference| / the larger
+    """The Mycos design's D = wC x |chunks difference| + wK x |connections difference| / the larger
     count + wL x |links difference| + wTA x L1 distance of the trigger/action histograms
     (weights 1, 1, 0.5, 1)."""
     return feature_distance(features(a), features(b))

@@ -1,2 +1,2 @@
-"""Recurrent neural nets (seed 003, NeuroGenesis): sensory, inter and action neurons with tanh
+"""Recurrent neural nets (NeuroGenesis): sensory, inter and action neurons with tanh
 activations, evaluated once per tick for a whole population by a numba kernel."""

@@ -1,7 +1,7 @@
-"""The neural genome (seed 003, specs/neurogenesis.md "Brain"): a small recurrent net of
+"""The neural genome (NeuroGenesis's brain; docs/brains/neural.md): a small recurrent net of
 sensory, inter and action neurons joined by weighted synapses.
 
-Neuron ids say the kind, as in the seed: sensory neuron ``i`` (0 .. S-1) reads sensor slot
+Neuron ids say the kind, as in NeuroGenesis: sensory neuron ``i`` (0 .. S-1) reads sensor slot
 ``i``; inter neurons are 1000 + i (not contiguous after removals); action neuron 2000 + k
 drives action slot ``k`` of the world's ``BrainIO``. Genomes are immutable values kept in
 canonical order (neurons by id, synapses by (pre, post)); ``validate`` checks every invariant

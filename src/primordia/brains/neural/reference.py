@@ -1,6 +1,6 @@
 """One neural organism's turn in plain Python: the readable oracle for ``kernels.py``.
 
-The rules (specs/neurogenesis.md "Brain"), for each turn:
+The rules (NeuroGenesis's brain; docs/brains/neural.md, "One turn"), for each turn:
 
     confidence = max of the inter activations at the start of the turn (0.0 with none)
     inter_i    = tanh(b_i + sum sensory * w + sum previous-turn inter * w)

@@ -63,7 +63,7 @@ class NeuralSubstrate:
             except GenomeError as exc:
                 raise ConfigError(str(exc)) from None
         self.io = io
-        # No named nets: worlds that seed roles from archetypes get random nets instead.
+        # No named nets: worlds that start roles from archetypes get random nets instead.
         self.archetypes: dict[str, NeuralGenome] = {}
 
     def _io(self) -> BrainIO:

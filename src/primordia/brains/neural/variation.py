@@ -1,11 +1,11 @@
-"""Random nets, mutation and crossover (specs/neurogenesis.md "Brain" and "Mutation").
+"""Random nets, mutation and crossover (docs/brains/neural.md, "Variation").
 
 Every random number comes from the caller's ``DrawStream``, in a fixed order, so a child is a
 pure function of its parents and the stream's key. Results are always valid genomes: weights
 and biases are clamped to [-8, 8], and an operation that cannot apply (remove from an empty
 list, add beyond ``max_inter``, add a synapse where every pair is taken) is skipped.
 
-Whether a birth mutates at all (the seed's ``mutation_chance``) is the world's decision;
+Whether a birth mutates at all (NeuroGenesis's ``mutation_chance``) is the world's decision;
 ``mutate`` always mutates.
 """
 
@@ -32,7 +32,7 @@ def clamp(v: float, limit: float) -> float:
 
 
 def round_half_up(x: float) -> int:
-    """round() as the seed's Rust f32::round does it for x >= 0 (halves away from zero), not
+    """round() as NeuroGenesis's Rust f32::round does it for x >= 0 (halves away from zero), not
     Python's round-half-even."""
     return int(x + 0.5)
 

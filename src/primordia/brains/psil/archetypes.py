@@ -1,4 +1,5 @@
-"""Hand-written micro-PSIL brains from the seed project: seeds for populations and test fixtures."""
+"""Hand-written micro-PSIL brains from the reference sandbox (oisee/psil): founders of
+populations and test fixtures."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ ARCHETYPES_HEX = {
     "fighter": "8a07 22 0c 8804 9306 f0 9400 9305 9600 f0",
     "healer": "8a07 22 0c 880a 9305 9600 f0 00000000 8a1c 8a07 22 0c 8802 f0 9500 f0",
 }
-"""The seven archetypes of specs/psil.md, as hex (spaces separate instructions)."""
+"""The seven archetypes of the reference sandbox, as hex (spaces separate instructions)."""
 
 ARCHETYPES: dict[str, bytes] = {
     name: bytes.fromhex(text.replace(" ", "")) for name, text in ARCHETYPES_HEX.items()

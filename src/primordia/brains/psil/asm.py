@@ -1,6 +1,6 @@
 r"""micro-PSIL text <-> bytes: the ``.mpsil`` assembler and a disassembler that round-trips.
 
-Syntax (one instruction per line; specs/psil.md "Assembler" plus Primordia's additions)::
+Syntax (one instruction per line; the reference sandbox's assembler plus Primordia's additions)::
 
     ; comment, % comment          tokens split on whitespace or commas; mnemonics ignore case
     top:  r0@ food_dir           labels ``name:`` alone or before an instruction

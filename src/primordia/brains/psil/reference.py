@@ -4,8 +4,9 @@ One ``Machine`` is one organism's VM: its own stack, 256-slot memory (Ring0 sens
 0-30, Ring1 actions in 64-67), 16 locals, gas and flags. ``run()`` executes until the program
 yields, halts, errs or spends its gas; calling it again after a yield resumes where it stopped.
 
-Semantics follow specs/psil.md and the conformance vectors; where Primordia chooses (nested
-quotations, errors inside them), the choice is written next to the code.
+Semantics follow the reference sandbox (oisee/psil; docs/brains/psil.md) and the conformance
+vectors; where Primordia chooses (nested quotations, errors inside them), the choice is written
+next to the code.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Variation operators of the sandbox's GA (specs/psil.md, "GA"): random instructions and
-genomes, six mutations, classic and growth/exchange crossover, and teaching's fragment copy.
+"""Variation operators of the sandbox's GA (docs/worlds/sandbox.md, "The tick"): random
+instructions and genomes, six mutations, classic and growth/exchange crossover, and teaching's
+fragment copy.
 
 All work on whole instructions, and every result is *well formed*: its instruction walk ends
 exactly at its length, it is at least MIN_GENOME and at most the cap bytes long. All
@@ -108,9 +109,9 @@ def fit(code: bytes, max_len: int) -> bytes:
 
 
 def random_instruction(draws: DrawStream) -> bytes:
-    """One instruction; the first byte follows the seed's weights: 30% commands 00-1F, 30%
-    small numbers 20-3F, 15% r0@ / r1!, 10% symbols 40-59, 10% quotations 60-67, 5% yield
-    or halt. r0@ reads a sensor slot (0-30), r1! writes an action slot (0-3)."""
+    """One instruction; the first byte follows the reference sandbox's weights: 30% commands
+    00-1F, 30% small numbers 20-3F, 15% r0@ / r1!, 10% symbols 40-59, 10% quotations 60-67, 5%
+    yield or halt. r0@ reads a sensor slot (0-30), r1! writes an action slot (0-3)."""
     r = draws.random()
     if r < 0.30:
         return bytes([draws.integer(0x00, 0x20)])

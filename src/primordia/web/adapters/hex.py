@@ -1,4 +1,4 @@
-"""The hex world (seed 003) as the server sees it: its own TickDelta and Snapshot, with the
+"""The hex world (NeuroGenesis) as the server sees it: its own TickDelta and Snapshot, with the
 grid described and each organism's lineage root added."""
 
 from __future__ import annotations

@@ -1,2 +1,2 @@
-"""The NeuroGenesis hex world (seed 003): organisms on a bounded axial hex grid, one decision
+"""The NeuroGenesis hex world: organisms on a bounded axial hex grid, one decision
 per turn, simultaneous moves resolved globally, eat-and-replace, starvation and respawns."""

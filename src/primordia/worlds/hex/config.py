@@ -1,4 +1,4 @@
-"""The hex world's settings, with seed 003's defaults (specs/neurogenesis.md)."""
+"""The hex world's settings, with NeuroGenesis's defaults (docs/worlds/hex.md)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """The hex world: a bounded axial hex grid where every organism decides once per turn against
 the same snapshot, moves are settled globally and committed at once, the hungry starve and
-every death is refilled from a spawn queue (seed 003, specs/neurogenesis.md).
+every death is refilled from a spawn queue (NeuroGenesis; docs/worlds/hex.md).
 
-``tick`` is the reference shape of Primordia's phased turn (ARCHITECTURE.md §4); each phase
-is one numba kernel in ``phases.py`` and is named where it runs. Genomes are the only Python
-work per organism, and only for births.
+``tick`` is the reference shape of Primordia's phased turn (docs/architecture.md, "One tick");
+each phase is one numba kernel in ``phases.py`` and is named where it runs. Genomes are the only
+Python work per organism, and only for births.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ class TickDelta:
         return organism_dicts(self.spawned_rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """The wire shape (specs/neurogenesis.md): moves as {id, from: [q, r], to: [q, r]}."""
+        """The wire shape (docs/worlds/hex.md, "The turn"): moves as
+        {id, from: [q, r], to: [q, r]}."""
         return {"turn": self.turn,
                 "moves": [{"id": i, "from": [a, b], "to": [c, d]}
                           for i, a, b, c, d in self.move_rows.tolist()],
@@ -103,7 +104,7 @@ class HexWorld:
 
     def __init__(self, config: HexConfig, substrate: Substrate, threads: int = 1,
                  founders: Sequence[Any] | None = None) -> None:
-        """``founders``: genomes for the first organisms (an island's seeds). They are placed
+        """``founders``: genomes for the first organisms (an island's founders). They are placed
         by the normal founding spawn, whose genomes they then replace, so positions, facings
         and the other organisms are the same as without them."""
         n = config.num_organisms
@@ -267,7 +268,7 @@ class HexWorld:
 
     # ---- views ---------------------------------------------------------------------------------
     def metrics(self) -> dict[str, int]:
-        """The last turn's metrics (specs/neurogenesis.md) and the running totals."""
+        """The last turn's metrics (docs/worlds/hex.md, "The turn") and the running totals."""
         out = dict(self.last_delta.metrics) if self.last_delta.metrics else {
             "turns": self.turn, "organisms": self._population,
             "synapse_ops_last_turn": 0, "actions_applied_last_turn": 0, "meals_last_turn": 0,

@@ -1,4 +1,5 @@
-"""The sandbox's settings, with the reference sandbox's defaults (specs/psil.md, CLI flags)."""
+"""The sandbox's settings, with the reference sandbox's defaults (its CLI flags;
+docs/worlds/sandbox.md)."""
 
 from __future__ import annotations
 

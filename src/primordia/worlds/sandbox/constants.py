@@ -1,5 +1,5 @@
-"""The sandbox's vocabulary and constants (specs/psil.md): tiles, items, actions, modifiers,
-sensor slots. One source of truth for the kernels, the reference and the docs."""
+"""The sandbox's vocabulary and constants (docs/worlds/sandbox.md): tiles, items, actions,
+modifiers, sensor slots. One source of truth for the kernels, the reference and the docs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Readable twins of the sandbox kernels, for tests: sensing by the seed's plain ring search."""
+"""Readable twins of the sandbox kernels, for tests: sensing by the reference sandbox's plain
+ring search."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from primordia.core.rng import random_u64_py
 
 
 def ring(cx: int, cy: int, d: int):
-    """Cells at Manhattan distance d in the seed's scan order."""
+    """Cells at Manhattan distance d in the reference sandbox's scan order."""
     if d == 0:
         yield cx, cy
         return

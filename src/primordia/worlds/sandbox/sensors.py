@@ -1,12 +1,12 @@
 """Sensing: fill Ring0 (31 sensor slots) for a round's NPCs from the world as it stands.
 
-The seed's sensors search Manhattan rings d = 0..31 around the NPC in a fixed order and take
-the first hit: up to 1,985 cells per search when nothing is near. The kernel gives the same
-answers at a bounded cost: each round lists the cells holding food, items and poison (one
+The reference sandbox's sensors search Manhattan rings d = 0..31 around the NPC in a fixed order
+and take the first hit: up to 1,985 cells per search when nothing is near. The kernel gives the
+same answers at a bounded cost: each round lists the cells holding food, items and poison (one
 pass over the grid); a scarce kind is found by scanning its list for the nearest cell, ties
-broken by place in the seed's ring order (``ring_index``); a plentiful kind is met within a
-few rings by the plain walk. Poison's distance always comes from its list. Other NPCs are
-found by the ring walk. ``reference.py`` has the naive version; tests hold the two equal.
+broken by place in the reference sandbox's ring order (``ring_index``); a plentiful kind is met
+within a few rings by the plain walk. Poison's distance always comes from its list. Other NPCs
+are found by the ring walk. ``reference.py`` has the naive version; tests hold the two equal.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ LIST_MIN = 48
 
 @njit(cache=True, nogil=True, inline="always")
 def ring_cell(cx, cy, d, k):
-    """The k-th cell (0 <= k < 4d) of the Manhattan ring of radius d >= 1, in the seed's
-    order: for i = 0..d-1 the four edges in turn (top-right, right-bottom, bottom-left,
-    left-top)."""
+    """The k-th cell (0 <= k < 4d) of the Manhattan ring of radius d >= 1, in the reference
+    sandbox's order: for i = 0..d-1 the four edges in turn (top-right, right-bottom,
+    bottom-left, left-top)."""
     i = k >> 2
     e = k & 3
     if e == 0:
@@ -146,7 +146,7 @@ def nearest_in_list(cells, n, cx, cy):
 
 @njit(cache=True, nogil=True)
 def first_on_rings(tile, cx, cy, want, max_d):
-    """The first tile of kind ``want`` (food or item) that the seed's walk of rings
+    """The first tile of kind ``want`` (food or item) that the reference sandbox's walk of rings
     0..max_d meets: (distance, ring index, cell), or (NONE, 0, -1)."""
     h, w = tile.shape
     if kind_of(tile[cy, cx]) == want:
@@ -176,9 +176,9 @@ def ring_index(dx, dy, d):
 
 @njit(cache=True, nogil=True, inline="always")
 def ring_key(dx, dy):
-    """(d << 32) | ring index for the cell (cx + dx, cy + dy), d = |dx| + |dy|: the seed's walk
-    meets cells in increasing key order. ``ring_index`` written with selects instead of
-    branches, so that a scan over a list of cells vectorises."""
+    """(d << 32) | ring index for the cell (cx + dx, cy + dy), d = |dx| + |dy|: the reference
+    sandbox's walk meets cells in increasing key order. ``ring_index`` written with selects
+    instead of branches, so that a scan over a list of cells vectorises."""
     d = abs(dx) + abs(dy)
     k = 3 - 4 * dy
     k = 2 - 4 * dx if (dx <= 0) & (dy > 0) else k
@@ -209,9 +209,10 @@ def first_listed(cells, n, cx, cy, best_d, best_k, best_cell):
 @njit(cache=True, nogil=True, inline="always")
 def nearest_kind(tile, cells, count, added, n_added, gone, version, list_max, c_version,
                  c_dist, c_ring, c_cell, want, i, cx, cy, moved):
-    """The nearest food (want 0) or item (1) for NPC slot i at (cx, cy), as the seed's walk
-    finds it: (distance, ring index, cell) or (NONE, 0, -1). The arrays are a TileIndex's
-    and a SenseCache's fields, passed one by one (cheaper than the tuples in a hot loop).
+    """The nearest food (want 0) or item (1) for NPC slot i at (cx, cy), as the reference
+    sandbox's walk finds it: (distance, ring index, cell) or (NONE, 0, -1). The arrays are a
+    TileIndex's and a SenseCache's fields, passed one by one (cheaper than the tuples in a hot
+    loop).
 
     If the NPC has not moved since its last sensing and only one index update has happened
     since, the last answer still holds unless its cell was emptied, and only the cells that

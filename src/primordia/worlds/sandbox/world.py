@@ -1,4 +1,4 @@
-"""The sandbox world: state, brain and the phased tick (ARCHITECTURE.md §4).
+"""The sandbox world: state, brain and the phased tick (docs/architecture.md, "One tick").
 
 A tick: every NPC starts a think with its gas; then action rounds run until no brain wants to
 act again -- each round senses (numba), steps the brain, and applies the round's actions in id
@@ -78,7 +78,7 @@ class SandboxWorld:
 
     def __init__(self, config: SandboxConfig, substrate: Substrate, threads: int = 1,
                  founders: Sequence[Any] | None = None) -> None:
-        """``founders``: genomes for the first NPCs (an island's seeds); the rest of the start
+        """``founders``: genomes for the first NPCs (an island's founders); the rest of the start
         (positions, items, the other NPCs) comes from the same draws as without them."""
         if founders is not None and len(founders) > config.npcs:
             raise ConfigError(f"founders: {len(founders)} do not fit in a population of "
@@ -145,7 +145,8 @@ class SandboxWorld:
                 s.tile[y, x] = c.FOOD
 
     def _starting_population(self, draws: DrawStream) -> tuple[list[Any], list[int]]:
-        """Traders, foragers, crafters and teachers in the seed's shares; the rest random."""
+        """Traders, foragers, crafters and teachers in the reference sandbox's shares; the rest
+        random."""
         n, cfg = self.config.npcs, self.config
         roles = (["trader"] * int(n * cfg.traders) + ["forager"] * (n // 4)
                  + ["crafter"] * (n // 10) + ["teacher"] * max(1, n // 20))[:n]
