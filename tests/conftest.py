@@ -35,3 +35,17 @@ if _worker is None and _base.is_dir():
     for old in _base.iterdir():
         if old.is_dir() and old.name != _digest:
             shutil.rmtree(old, ignore_errors=True)
+
+
+# ---- hypothesis: one profile for CI, one for working locally --------------------------------
+# Tests pin their example counts where the count is the point (a property over 1,000 genomes);
+# the profiles set what they leave open. CI prints the blob that reproduces a failure; locally
+# the example database remembers failures between runs. HYPOTHESIS_PROFILE picks another.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", deadline=None, print_blob=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None, max_examples=50,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get(
+    "HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI", "").lower() == "true" else "dev"))

@@ -1,12 +1,11 @@
-"""Recording a sandbox run as gzip'd JSON lines (the reference sandbox's format;
-docs/worlds/sandbox.md): a header line, then a frame every ``every`` ticks; every tenth frame is
-"full" and carries each NPC's genome. Checkpoints close the current gzip member, so a resumed
-run can cut the file back to the checkpoint and append (gzip readers read concatenated members
-as one stream)."""
+"""Recordings of any world: gzip'd JSON lines, a header first, then what the world's recorder
+writes (``sandbox_recorder.SandboxRecorder``: frames; ``hex_run.DeltaRecorder``: snapshots
+and deltas). Checkpoints close the current gzip member, so a resumed run can cut the file back
+to the checkpoint and append (gzip readers read concatenated members as one stream); reading
+one back is bounded and checked line by line."""
 
 from __future__ import annotations
 
-import base64
 import gzip
 import os
 import zlib
@@ -16,33 +15,10 @@ from typing import Any, Iterator
 import orjson
 
 from primordia.core.errors import InputFileError
-from primordia.worlds.sandbox import constants as c
-
-STAT_KEYS = {"atk": c.C_ATTACKS, "kil": c.C_KILLS, "hea": c.C_HEALS, "har": c.C_HARVESTS,
-             "ter": c.C_TERRAFORMS, "trd": c.C_TRADES, "tch": c.C_TEACHES}
-
-
-def frame(world, full: bool) -> dict[str, Any]:
-    """One frame of the world as it stands (NPCs in id order)."""
-    s = world.state
-    npcs = []
-    for i in world.alive_slots().tolist():
-        code = world.substrate.encode(world.genomes[i])
-        row = {"id": int(s.npc_id[i]), "x": int(s.x[i]), "y": int(s.y[i]),
-               "hp": int(s.health[i]), "e": int(s.energy[i]), "it": int(s.item[i]),
-               "g": int(s.gold[i]), "a": int(s.age[i]), "f": int(s.fitness[i]),
-               "s": int(s.stress[i]), "gl": len(code)}
-        if full:
-            row["gen"] = base64.b64encode(code).decode("ascii")
-        npcs.append(row)
-    return {"type": "full" if full else "tick", "t": world.tick_no, "npcs": npcs,
-            "grid": base64.b64encode(s.tile.tobytes()).decode("ascii"),
-            "s": {k: int(s.stats[v]) for k, v in STAT_KEYS.items()},
-            "fr": world.food_rate}
-
 
 class Recorder:
-    """Writes frames of a world every ``every`` ticks to ``path``."""
+    """Writes JSON lines to ``path``, a gzip member per checkpoint; a world's recorder says
+    which lines (``every``: its ticks between frames or full snapshots)."""
 
     def __init__(self, path: str | Path, every: int, resume_at: int | None = None) -> None:
         self.path = Path(path)
@@ -59,17 +35,6 @@ class Recorder:
             raise InputFileError(f"{self.path}: cannot write the recording ({exc})") from None
         self.gz = gzip.GzipFile(fileobj=self.raw, mode="wb", mtime=0)
         self.frames = 0
-
-    def header(self, world) -> None:
-        cfg = world.config
-        self._line({"type": "header", "seed": cfg.seed, "npcs": cfg.npcs,
-                    "world_size": cfg.size, "ticks": cfg.ticks, "every_n": self.every,
-                    "biomes": False, "biome_grid": None, "world": "sandbox",
-                    "width": cfg.size, "height": cfg.size})
-
-    def maybe_record(self, world) -> None:
-        if world.tick_no % self.every == 0:
-            self._line(frame(world, full=world.tick_no % (self.every * 10) == 0))
 
     def _line(self, obj: dict[str, Any]) -> None:
         self.gz.write(orjson.dumps(obj) + b"\n")

@@ -24,7 +24,7 @@ from primordia.worlds.hex.grid import FACING_NAMES
 from primordia.worlds.registry import WORLDS
 from primordia.worlds.sandbox import constants as c
 
-from .recorder import STAT_KEYS
+from .sandbox_recorder import STAT_KEYS
 
 MAX_SIDE = 4096
 """Largest grid side a recording may claim (the worlds' own limit)."""

@@ -21,7 +21,7 @@ from primordia.worlds.sandbox.config import SandboxConfig
 from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
 
 from .phylogeny import PHYLOGENY_HEADER, phylogeny_rows
-from .recorder import Recorder
+from .sandbox_recorder import SandboxRecorder
 from .rundir import RunDirectory
 from .world_run import (CHECKPOINT, Flag, Highlight, LineageView, Reporter, RunMeta, WorldRun,
                         speed_row)
@@ -75,8 +75,8 @@ class SandboxRun(WorldRun):
     def position(self) -> int:
         return self.world.tick_no
 
-    def open_recorder(self, path: Path, resume_at: int | None) -> Recorder:
-        recorder = Recorder(path, self.record_every, resume_at)
+    def open_recorder(self, path: Path, resume_at: int | None) -> SandboxRecorder:
+        recorder = SandboxRecorder(path, self.record_every, resume_at)
         if resume_at is None:
             recorder.header(self.world)
             recorder.maybe_record(self.world)

@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import Field
 
 from primordia.brains.base import BrainIO
-from primordia.runs.recorder import STAT_KEYS
+from primordia.runs.sandbox_recorder import STAT_KEYS
 from primordia.runs.sandbox_run import SandboxRun
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.config import SandboxConfig
