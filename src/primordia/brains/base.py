@@ -5,6 +5,7 @@ steps that brain without knowing which kind it is."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -71,9 +72,15 @@ class Brain(Protocol):
 
 @runtime_checkable
 class Substrate(Protocol):
-    """One brain kind: how its genomes are made, varied, stored and compiled."""
+    """One brain kind: how its genomes are made, varied, checked, stored and compiled, and
+    how the dashboard shows one organism's brain. ``SubstrateBase`` gives the members a
+    substrate may leave at their defaults."""
 
     name: str
+    archetypes: Mapping[str, Any]
+    """Named starting genomes a world may seed roles with (empty: it has none)."""
+    max_genome_bytes: int
+    """The longest encoded genome a checkpoint may hold."""
 
     def random(self, draws: DrawStream, max_len: int) -> Any:
         """A random genome."""
@@ -83,6 +90,9 @@ class Substrate(Protocol):
 
     def crossover(self, a: Any, b: Any, draws: DrawStream, max_len: int, **options) -> Any:
         """A child of two parents (never invalid)."""
+
+    def validate(self, genome: Any) -> None:
+        """Raise GenomeError, saying why, unless ``genome`` is a valid genome."""
 
     def encode(self, genome: Any) -> bytes:
         """Canonical bytes of a genome."""
@@ -97,6 +107,80 @@ class Substrate(Protocol):
                 capacity: int | None = None) -> Brain:
         """A Brain running these genomes in slots 0.. for a world with this layout."""
 
+    def view(self, brain: Brain, slot: int, genome: Any, io: BrainIO) -> dict[str, Any]:
+        """The organism in ``slot`` as the dashboard shows its brain: a dict whose ``kind``
+        is the substrate's name (docs/web.md has the shapes)."""
+
+
+class SubstrateBase:
+    """Defaults for a substrate's optional members: no named genomes, the common genome
+    cap, and its text form as the dashboard's view."""
+
+    name = ""
+    VIEW: Any = None
+    """The pydantic model of ``view``'s dict, for the published schema (None: a text view,
+    ``{"kind", "text"}``)."""
+    archetypes: Mapping[str, Any] = MappingProxyType({})
+    max_genome_bytes = DEFAULT_MAX_GENOME_BYTES
+
+    def to_text(self, genome: Any) -> str:
+        return repr(genome)
+
+    def view(self, brain: Brain, slot: int, genome: Any, io: BrainIO) -> dict[str, Any]:
+        return {"kind": self.name, "text": self.to_text(genome)}
+
+
+# ---- what some substrates and brains also offer ---------------------------------------------
+
+@runtime_checkable
+class Teaches(Protocol):
+    """A substrate whose genomes can pass on part of themselves (the sandbox's teaching)."""
+
+    def transfer(self, teacher: Any, student: Any, draws: DrawStream) -> Any:
+        """The student's genome with a fragment of the teacher's (never invalid)."""
+
+
+@runtime_checkable
+class KeepsState(Protocol):
+    """A brain with state between ticks (VM memory, activations): hashed and checkpointed."""
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The state, as named arrays (slot-major)."""
+
+    def state_layout(self) -> dict[str, ArraySpec]:
+        """Every array ``state_arrays`` may give, at its largest."""
+
+    def load_state_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Take the state a checkpoint saved (ConfigError saying what is wrong)."""
+
+
+@runtime_checkable
+class KnowsReach(Protocol):
+    """A brain that knows which sensors each organism can ever read, so a world may skip
+    computing the others."""
+
+    sensor_reach: np.ndarray
+    """Per slot, a bitmask: bit k set if the organism can read sensor k."""
+
+
+@runtime_checkable
+class Spawns(Protocol):
+    """A brain that breeds in place: new random or mutated genomes in free slots, from the
+    same draws as the substrate's ``random``/``mutate``, without a Python object per birth."""
+
+    def spawn(self, slots: np.ndarray, parents: np.ndarray, new_ids: np.ndarray, seed: int,
+              random_stream: int, mutate_stream: int, tick: int, chance: float) -> None: ...
+
+    def genome(self, slot: int) -> Any:
+        """The genome in ``slot``, built when asked."""
+
+
+@runtime_checkable
+class CountsWork(Protocol):
+    """A brain that counts the synapse operations of its last step (a world's metric)."""
+
+    synapse_ops_last_step: int
+
 
 def genome_limit(substrate: Substrate) -> int:
     """The longest encoded genome of ``substrate`` (its ``max_genome_bytes``, if it says)."""
@@ -104,26 +188,23 @@ def genome_limit(substrate: Substrate) -> int:
 
 
 def state_layout(brain: Brain) -> dict[str, ArraySpec]:
-    """The arrays a brain's ``state_arrays`` may give, at their largest: its own
-    ``state_layout``, else the shapes of what it gives now, else none (a brain without
+    """The arrays a brain's state may give, at their largest (none for a brain without
     state between ticks)."""
-    layout = getattr(brain, "state_layout", None)
-    if layout is not None:
-        return dict(layout())
-    arrays = getattr(brain, "state_arrays", None)
-    if arrays is None:
-        return {}
-    return {name: ArraySpec.exact(np.asarray(a).dtype, *np.shape(a))
-            for name, a in arrays().items()}
+    return dict(brain.state_layout()) if isinstance(brain, KeepsState) else {}
+
+
+def state_arrays(brain: Brain) -> dict[str, np.ndarray]:
+    """A brain's state between ticks, as named arrays (none for a brain without)."""
+    return brain.state_arrays() if isinstance(brain, KeepsState) else {}
 
 
 def load_state(brain: Brain, arrays: Mapping[str, np.ndarray], source: str) -> None:
     """Give a restored brain the state a checkpoint saved for it (its ``brain.*`` arrays),
     if it keeps any; a refusal names the checkpoint."""
-    load = getattr(brain, "load_state_arrays", None)
-    if load is None:
+    if not isinstance(brain, KeepsState):
         return
     try:
-        load({k[len("brain."):]: v for k, v in arrays.items() if k.startswith("brain.")})
+        brain.load_state_arrays({k[len("brain."):]: v for k, v in arrays.items()
+                                 if k.startswith("brain.")})
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None

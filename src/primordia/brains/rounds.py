@@ -11,7 +11,7 @@ paths give the same results.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 
 def brain_round(state, slots, n, sensors, actions, more) -> None:
@@ -21,12 +21,19 @@ def brain_round(state, slots, n, sensors, actions, more) -> None:
     raise TypeError(f"no brain_round for a brain state of type {type(state).__name__}")
 
 
+@runtime_checkable
+class RoundsInKernel(Protocol):
+    """A brain whose action rounds a world can run inside one kernel (``brain_round``)."""
+
+    def round_state(self) -> Any:
+        """The arrays ``brain_round`` works on, valid until the population changes."""
+
+
 def round_state_of(brain: Any) -> Any | None:
     """The brain's kernel round state (its ``round_state()``: the arrays ``brain_round``
     works on, valid until the population changes), or None if it only offers
     ``Brain.step``."""
-    round_state = getattr(brain, "round_state", None)
-    return round_state() if round_state is not None else None
+    return brain.round_state() if isinstance(brain, RoundsInKernel) else None
 
 
-__all__ = ["brain_round", "round_state_of"]
+__all__ = ["RoundsInKernel", "brain_round", "round_state_of"]

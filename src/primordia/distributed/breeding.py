@@ -39,7 +39,7 @@ def breeding_substrate(exp: ExperimentConfig) -> tuple[Substrate, int]:
 def first_pool(exp: ExperimentConfig, substrate: Substrate, max_len: int) -> list[Any]:
     """Generation 0: the substrate's archetypes (by name) while they last, then random
     genomes."""
-    named = getattr(substrate, "archetypes", {}) or {}
+    named = substrate.archetypes
     out = [named[k] for k in sorted(named)][:exp.pool]
     rng = Rng(exp.seed)
     for k in range(len(out), exp.pool):

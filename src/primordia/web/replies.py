@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -15,7 +15,6 @@ from primordia.brains.registry import SUBSTRATES
 
 from .adapters import ADAPTERS
 from .adapters.base import WorldAdapter
-from .brain_view import PSIL_STATUS
 from .protocol import MAX_COUNT, PROTOCOL_VERSION
 from .shapes import Reply
 
@@ -110,39 +109,21 @@ def _metadata(world: str, brain: Any, config: type) -> type[Reply]:
 
 # ---- brains and focus ------------------------------------------------------------------------
 
-class Neuron(Reply):
-    id: int
-    kind: Literal["sensory", "inter", "action"]
-    name: str
-    bias: float | None = Field(description="None for a sensory neuron.")
-    activation: float
+class TextView(Reply):
+    """A brain shown as its substrate's text form."""
 
-
-class Synapse(Reply):
-    pre: int
-    post: int
-    weight: float
-
-
-class NeuralView(Reply):
-    kind: Literal["neural"]
-    neurons: list[Neuron]
-    synapses: list[Synapse]
-
-
-class PsilLine(Reply):
-    addr: int
-    bytes: str = Field(description="The instruction's bytes as hex.")
+    kind: str
     text: str
 
 
-class PsilView(Reply):
-    kind: Literal["psil"]
-    pc: int
-    status: Literal[PSIL_STATUS]
-    stack: list[int]
-    code_bytes: int
-    lines: list[PsilLine]
+def brain_views() -> Any:
+    """The published models of every registered substrate's view, told apart by ``kind``."""
+    views = []
+    for name in SUBSTRATES.names():
+        model = getattr(type(SUBSTRATES.get(name)), "VIEW", None)
+        if model is not None and model not in views:
+            views.append(model)
+    return Annotated[Union[tuple(views)], Field(discriminator="kind")] if views else TextView
 
 
 class Ancestor(Reply):
@@ -158,7 +139,7 @@ def _focus(world: str, organism: type) -> type[Reply]:
         __doc__="A living organism: its numbers, its brain, and its line, parent first.",
         organism_id=(int, ...), alive=(Literal[True], ...), turn=(int, ...),
         world=(Literal[world], ...), organism=(organism, ...),
-        brain=(Union[NeuralView, PsilView], Field(discriminator="kind")),
+        brain=(brain_views(), ...),
         ancestors=(list[Ancestor], Field(max_length=32)), older_ancestors=(bool, ...))
 
 

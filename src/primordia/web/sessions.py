@@ -10,7 +10,6 @@ from typing import Any
 from primordia.http.errors import ApiError
 
 from .adapters import ADAPTERS, WorldAdapter
-from .brain_view import brain_view
 from .protocol import MAX_COUNT, message
 
 MAX_STEP_WORK = 262_144
@@ -105,13 +104,10 @@ class Session:
         slot = a.slot_of(organism_id)
         if slot is None:
             return None
-        genome = a.genome(slot)
-        substrate = getattr(a.world, "substrate", None)
         ancestors, older = a.ancestry.chain(organism_id)
         return {"organism_id": organism_id, "alive": True, "turn": a.turn,
                 "world": self.world_name, "organism": a.organism(slot),
-                "brain": brain_view(self.brain_name, a.brain, slot, genome, a.io,
-                                    getattr(substrate, "to_text", None)),
+                "brain": a.world.substrate.view(a.brain, slot, a.genome(slot), a.io),
                 "ancestors": ancestors, "older_ancestors": older}
 
     def state_hash(self) -> str:

@@ -9,9 +9,9 @@ bytecode) do not apply and are ignored.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
-from primordia.brains.base import BrainIO
+from primordia.brains.base import Brain, BrainIO, SubstrateBase
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.rng import DrawStream
 
@@ -19,15 +19,21 @@ from . import genome as gn
 from . import variation
 from .brain import NeuralBrain
 from .genome import NeuralGenome
+from .view import NeuralView, neural_view
 
 MAX_MAGNITUDE = 1000.0
 """Mutation magnitude at most (it is also the number of operations per mutation)."""
 
 
-class NeuralSubstrate:
+class NeuralSubstrate(SubstrateBase):
     """The ``neural`` substrate (registered by name in ``primordia.brains.registry``)."""
 
     name = "neural"
+    VIEW = NeuralView
+    """The dashboard's view of one organism (``view``), as the published schema has it."""
+
+    def view(self, brain: Brain, slot: int, genome: Any, io: BrainIO) -> dict[str, Any]:
+        return neural_view(brain, slot, genome, io)
     max_genome_bytes = gn.MAX_GENOME_BYTES
     """The longest encoded genome ``decode`` accepts."""
 

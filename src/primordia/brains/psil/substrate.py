@@ -6,9 +6,9 @@ and the sandbox's teachings work on. Any ``PsilGenome`` still compiles.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
-from primordia.brains.base import BrainIO
+from primordia.brains.base import Brain, BrainIO, SubstrateBase
 from primordia.core.errors import GenomeError
 from primordia.core.rng import DrawStream
 
@@ -17,15 +17,21 @@ from .archetypes import ARCHETYPES
 from .asm import disassemble
 from .brain import PsilBrain
 from .genome import MAX_CODE_BYTES
+from .view import PsilView, psil_view
 
 
-class PsilSubstrate:
+class PsilSubstrate(SubstrateBase):
     """The ``psil`` substrate (registered by name in ``primordia.brains.registry``)."""
 
     name = "psil"
     archetypes: dict[str, bytes] = dict(ARCHETYPES)
     max_genome_bytes = MAX_CODE_BYTES
     """The longest encoded genome ``decode`` accepts."""
+    VIEW = PsilView
+    """The dashboard's view of one organism (``view``), as the published schema has it."""
+
+    def view(self, brain: Brain, slot: int, genome: Any, io: BrainIO) -> dict[str, Any]:
+        return psil_view(brain, slot, genome)
 
     def random(self, draws: DrawStream, max_len: int) -> bytes:
         return variation.random_genome(draws, max_len)

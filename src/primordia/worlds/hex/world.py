@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from primordia.brains.base import (Brain, BrainIO, Substrate, genome_limit, load_state,
-                                   state_layout)
+from primordia.brains.base import (Brain, BrainIO, CountsWork, Spawns, Substrate,
+                                   genome_limit, load_state, state_arrays, state_layout)
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.hashing import state_digest
@@ -177,7 +177,8 @@ class HexWorld:
         self.actions.fill(0)
         self.brain.begin_tick(self._budget, active)
         self.brain.step(self.sensors, self.actions, active)
-        synapse_ops = int(getattr(self.brain, "synapse_ops_last_step", 0))
+        synapse_ops = self.brain.synapse_ops_last_step if isinstance(self.brain, CountsWork) \
+            else 0
         intents(s, live, self.actions, w, A_MOVE, A_LEFT, A_RIGHT, A_CONFIDENCE, self._facing,
                 self._target, self._confidence)
         # 4. resolve: one winner per target cell; move in, or eat and replace
@@ -231,9 +232,8 @@ class HexWorld:
         mothers = parents[:count]
         s.totals[T_BIRTHS] += int((mothers >= 0).sum())
         s.totals[T_REPLACEMENTS] += int((mothers < 0).sum())
-        breed = getattr(self.brain, "spawn", None)
-        if breed is not None and count:
-            breed(placed, mothers, self.next_id + np.arange(count, dtype=np.int64), self.seed,
+        if isinstance(self.brain, Spawns) and count:
+            self.brain.spawn(placed, mothers, self.next_id + np.arange(count, dtype=np.int64), self.seed,
                   STREAM_BRAIN, STREAM_MUTATE, turn, cfg.mutation_chance)
         elif count:
             genomes = []
@@ -307,9 +307,7 @@ class HexWorld:
         out = {f"state.{k}": np.array(v) for k, v in self.state._asdict().items()}
         out["scalars"] = np.array([self.turn, self.next_id], dtype=np.int64)
         out["genome_bytes"], out["genome_lengths"] = self._genome_table()
-        brain_state = getattr(self.brain, "state_arrays", None)
-        if brain_state is not None:
-            out.update({f"brain.{k}": np.asarray(v) for k, v in brain_state().items()})
+        out.update({f"brain.{k}": np.asarray(v) for k, v in state_arrays(self.brain).items()})
         return out
 
     def state_hash(self) -> str:

@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from primordia.brains.base import (Brain, BrainIO, Substrate, genome_limit, load_state,
-                                   state_layout)
+from primordia.brains.base import (Brain, BrainIO, KnowsReach, Substrate, Teaches,
+                                   genome_limit, load_state, state_arrays, state_layout)
 from primordia.brains.rounds import round_state_of
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
@@ -272,10 +272,9 @@ class SandboxWorld:
     def _reach(self) -> np.ndarray:
         """Per slot, the sensors its brain can read (bit k: sensor k); all of them for brains
         that do not say (``sensor_reach``)."""
-        reach = getattr(self.brain, "sensor_reach", None)
-        if reach is None:
-            return self._all_sensors
-        return reach
+        if isinstance(self.brain, KnowsReach):
+            return self.brain.sensor_reach
+        return self._all_sensors
 
     def _rounds_stepped(self, alive, pool, off, length):
         """The same rounds through ``Brain.step``, for brains that only offer that."""
@@ -341,9 +340,9 @@ class SandboxWorld:
     def _apply_teachings(self, events: list[tuple[int, int]]) -> None:
         """Each successful teaching copies a fragment of the teacher's genome into the
         student's (in the order they happened); the student's brain restarts on it."""
-        transfer = getattr(self.substrate, "transfer", None)
-        if transfer is None:
+        if not isinstance(self.substrate, Teaches):
             return
+        transfer = self.substrate.transfer
         s, changed = self.state, {}
         for k, (teacher, student) in enumerate(events):
             if not s.alive[student]:
@@ -438,9 +437,7 @@ class SandboxWorld:
         parents = [self.lineage.ancestors.get(i, ()) for i in ids.tolist()]
         out["lineage.parent_count"] = np.array([len(p) for p in parents], dtype=np.int64)
         out["lineage.parents"] = np.array([q for p in parents for q in p], dtype=np.int64)
-        brain_state = getattr(self.brain, "state_arrays", None)
-        if brain_state is not None:
-            out.update({f"brain.{k}": v for k, v in brain_state().items()})
+        out.update({f"brain.{k}": v for k, v in state_arrays(self.brain).items()})
         return out
 
     @classmethod
@@ -541,9 +538,7 @@ class SandboxWorld:
             "genome_lengths": self._pool()[2],
             "genomes": self._pool()[0],
         }
-        brain_state = getattr(self.brain, "state_arrays", None)
-        if brain_state is not None:
-            for name, arr in brain_state().items():
-                extra["brain." + name] = arr
+        for name, arr in state_arrays(self.brain).items():
+            extra["brain." + name] = arr
         return state_hash(self.state, extra)
 
