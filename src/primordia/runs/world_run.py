@@ -148,6 +148,10 @@ class WorldRun:
         self.world: Any = None
         self._recorder: Recorder | None = None
         self._resume_record_at: int | None = None
+        self._started = False
+        self._rundir: RunDirectory | None = None
+        self._every = 1
+        self._t0 = 0.0
 
     # ---- the world's brain -------------------------------------------------------------------
     @classmethod
@@ -292,44 +296,109 @@ class WorldRun:
 
     def execute(self) -> Any:
         """Run to the configured number of ticks (from the start, or from a restored world)."""
+        self.start()
+        try:
+            self.step(self.limit - self.position())
+            return self.finish()
+        finally:
+            self.close()
+
+    def start(self) -> None:
+        """Warm up, make the world (unless it was restored), open the recording and tell the
+        reporters; then ``step`` advances it and ``finish`` saves the run."""
         t0 = time.perf_counter()
         self.warm_up()
         self.jit_seconds = time.perf_counter() - t0
-        rundir = RunDirectory(self.out) if self.out is not None else None
-        if rundir and self.world is None:
-            rundir.write_text("config.toml", self.config.to_toml())
-        t0 = time.perf_counter()
+        self._rundir = RunDirectory(self.out) if self.out is not None else None
+        if self._rundir and self.world is None:
+            self._rundir.write_text("config.toml", self.config.to_toml())
+        self._t0 = time.perf_counter()
         if self.world is None:
             self.world = self.new_world()
+        rundir = self._rundir
         record_path = self.record or (rundir.file("record.jsonl.gz") if rundir else None)
         if record_path is not None:
             if self._resume_record_at is not None:
                 check_header(Path(record_path), self.WORLD, self.config.seed)
             self._recorder = self.open_recorder(record_path, self._resume_record_at)
-        every = sample_every(self.limit, self.timeline)
+        self._every = sample_every(self.limit, self.timeline)
+        self._started = True
         for r in self.reporters:
             r.started(self)
         self._sample()
-        try:
-            while self.position() < self.limit:
-                delta = self.advance()
-                for r in self.reporters:
-                    r.ticked(self, delta)
-                at = self.position()
-                if at % every == 0 or at == self.limit:
-                    self._sample()
-                if rundir and self.checkpoint_every and at % self.checkpoint_every == 0:
-                    self.checkpoint(rundir, time.perf_counter() - t0)
-            self.wall_seconds += time.perf_counter() - t0
-            if rundir:
-                self.checkpoint(rundir, 0.0)
-                self.write(rundir)
-        finally:
-            if self._recorder:
-                self._recorder.close()
+
+    def step(self, count: int = 1) -> Any:
+        """Advance ``count`` ticks (turns), recording, sampling and checkpointing as the run
+        is set up to; the last tick's delta (None for worlds that make none). Starts the run
+        first if ``start`` was not called."""
+        if not self._started:
+            self.start()
+        delta = None
+        for _ in range(count):
+            delta = self.advance()
+            for r in self.reporters:
+                r.ticked(self, delta)
+            at = self.position()
+            if at % self._every == 0 or at == self.limit:
+                self._sample()
+            if self._rundir and self.checkpoint_every and at % self.checkpoint_every == 0:
+                self.checkpoint(self._rundir, time.perf_counter() - self._t0)
+        return delta
+
+    def finish(self) -> Any:
+        """Save the run -- a last checkpoint, metrics, phylogeny, summary -- close the
+        recording and tell the reporters; the world."""
+        if not self._started:
+            self.start()
+        now = time.perf_counter()
+        self.wall_seconds += now - self._t0
+        self._t0 = now
+        if self._rundir:
+            self.checkpoint(self._rundir, 0.0)
+            self.write(self._rundir)
+        self.close()
         for r in self.reporters:
             r.finished(self)
         return self.world
+
+    def close(self) -> None:
+        """Close the recording (its last gzip member), if one is open."""
+        if self._recorder:
+            self._recorder.close()
+            self._recorder = None
+
+    # ---- reading a run from Python (primordia.api) ---------------------------------------------
+    def state(self) -> dict[str, np.ndarray]:
+        """The world's state as named numpy arrays -- organisms by slot, the grid, genomes as
+        bytes, the brain's own state: what a checkpoint holds and the state hash digests."""
+        if self.world is None:
+            self.start()
+        return dict(self.checkpoint_arrays())
+
+    def metrics(self) -> dict[str, Any]:
+        """The world's counters now."""
+        if self.world is None:
+            self.start()
+        return self.world.metrics()
+
+    def table(self) -> Any:
+        """The timeline's samples: a pandas DataFrame when pandas is installed, else a list
+        of dicts (one per sample, the same columns as metrics.csv)."""
+        try:
+            import pandas
+        except ImportError:
+            return [dict(s) for s in self.samples]
+        return pandas.DataFrame(self.samples)
+
+    def save(self) -> Path:
+        """Checkpoint the run now into its run directory (``out``); the checkpoint's path.
+        ``resume`` continues from it."""
+        if self.out is None:
+            raise ConfigError("this run has no run directory: make it with out=...")
+        if not self._started:
+            self.start()
+        self.checkpoint(RunDirectory(self.out), time.perf_counter() - self._t0)
+        return self.out / CHECKPOINT
 
     def _sample(self) -> None:
         m = self.world.metrics()
