@@ -5,8 +5,11 @@ numba's on-disk cache has two traps for a test run:
   caller's source file, so after an edit to a called kernel the old machine code can run;
 - two processes compiling different versions of one function at once can both claim the
   same entry of the cache index, which then points at the other's machine code (a crash).
-So tests compile into `.numba-cache/<digest of the package source>/<xdist worker>`: an edit
-anywhere in `src/` starts a fresh cache, and no two workers share one. Processes a test starts
+So tests compile into `.numba-cache/<digest of the kernels' source>/<xdist worker>`: an edit
+to any file kernels can see starts a fresh cache, and no two workers share one. Kernels see
+only `core`, `brains` and `worlds` (the layers below them import nothing above) and their own
+module, so the digest covers those packages and every other module that uses numba; an edit
+to the server, the command line or a run keeps the compiled kernels. Processes a test starts
 inherit the directory. The controller process removes caches of older sources.
 """
 
@@ -20,10 +23,16 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 
 
+_KERNEL_LAYERS = ("core", "brains", "worlds")
+
+
 def _source_digest() -> str:
     h = hashlib.sha256()
-    for path in sorted((_ROOT / "src").rglob("*.py")):
-        h.update(str(path.relative_to(_ROOT)).encode() + b"\0" + path.read_bytes())
+    package = _ROOT / "src" / "primordia"
+    for path in sorted(package.rglob("*.py")):
+        text = path.read_bytes()
+        if path.relative_to(package).parts[0] in _KERNEL_LAYERS or b"numba" in text:
+            h.update(str(path.relative_to(_ROOT)).encode() + b"\0" + text)
     return h.hexdigest()[:16]
 
 
@@ -49,3 +58,20 @@ settings.register_profile("dev", deadline=None, max_examples=50,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get(
     "HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI", "").lower() == "true" else "dev"))
+
+
+# ---- the quick run -----------------------------------------------------------------------------
+# tests/slow_tests.txt lists the tests a full run measured over a few seconds (written by
+# scripts/slow_tests.py); they are marked slow, so `scripts/test.sh -m "not slow"` leaves them
+# out. A test not in the list is quick until the list is written again.
+_SLOW = frozenset(
+    line.strip() for line in (_ROOT / "tests" / "slow_tests.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#"))
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001 (pytest's signature)
+    import pytest
+
+    for item in items:
+        if item.nodeid in _SLOW:
+            item.add_marker(pytest.mark.slow)
