@@ -182,6 +182,21 @@ class CountsWork(Protocol):
     synapse_ops_last_step: int
 
 
+_OFFERS: dict[tuple[type, type], bool] = {}
+
+
+def offers(obj: Any, feature: type) -> bool:
+    """Whether ``obj`` offers ``feature`` (one of the protocols above): ``isinstance``,
+    remembered per class, because a runtime-checkable protocol's check costs about 20 us and
+    worlds ask every tick. A brain's or substrate's features are its class's (its
+    ``__init__`` sets the attributes they read)."""
+    key = (type(obj), feature)
+    found = _OFFERS.get(key)
+    if found is None:
+        found = _OFFERS[key] = isinstance(obj, feature)
+    return found
+
+
 def genome_limit(substrate: Substrate) -> int:
     """The longest encoded genome of ``substrate`` (its ``max_genome_bytes``, if it says)."""
     return int(getattr(substrate, "max_genome_bytes", DEFAULT_MAX_GENOME_BYTES))
@@ -190,18 +205,18 @@ def genome_limit(substrate: Substrate) -> int:
 def state_layout(brain: Brain) -> dict[str, ArraySpec]:
     """The arrays a brain's state may give, at their largest (none for a brain without
     state between ticks)."""
-    return dict(brain.state_layout()) if isinstance(brain, KeepsState) else {}
+    return dict(brain.state_layout()) if offers(brain, KeepsState) else {}
 
 
 def state_arrays(brain: Brain) -> dict[str, np.ndarray]:
     """A brain's state between ticks, as named arrays (none for a brain without)."""
-    return brain.state_arrays() if isinstance(brain, KeepsState) else {}
+    return brain.state_arrays() if offers(brain, KeepsState) else {}
 
 
 def load_state(brain: Brain, arrays: Mapping[str, np.ndarray], source: str) -> None:
     """Give a restored brain the state a checkpoint saved for it (its ``brain.*`` arrays),
     if it keeps any; a refusal names the checkpoint."""
-    if not isinstance(brain, KeepsState):
+    if not offers(brain, KeepsState):
         return
     try:
         brain.load_state_arrays({k[len("brain."):]: v for k, v in arrays.items()

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from primordia.brains.base import offers
+
 
 def brain_round(state, slots, n, sensors, actions, more) -> None:
     """For ``slots[:n]`` (distinct, in any order): read ``sensors[slot]``, decide, write
@@ -33,7 +35,7 @@ def round_state_of(brain: Any) -> Any | None:
     """The brain's kernel round state (its ``round_state()``: the arrays ``brain_round``
     works on, valid until the population changes), or None if it only offers
     ``Brain.step``."""
-    return brain.round_state() if isinstance(brain, RoundsInKernel) else None
+    return brain.round_state() if offers(brain, RoundsInKernel) else None
 
 
 __all__ = ["RoundsInKernel", "brain_round", "round_state_of"]

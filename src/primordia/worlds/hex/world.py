@@ -15,7 +15,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from primordia.brains.base import (Brain, BrainIO, CountsWork, Spawns, Substrate,
-                                   genome_limit, load_state, state_arrays, state_layout)
+                                   genome_limit, load_state, offers, state_arrays,
+                                   state_layout)
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.hashing import state_digest
@@ -177,7 +178,7 @@ class HexWorld:
         self.actions.fill(0)
         self.brain.begin_tick(self._budget, active)
         self.brain.step(self.sensors, self.actions, active)
-        synapse_ops = self.brain.synapse_ops_last_step if isinstance(self.brain, CountsWork) \
+        synapse_ops = self.brain.synapse_ops_last_step if offers(self.brain, CountsWork) \
             else 0
         intents(s, live, self.actions, w, A_MOVE, A_LEFT, A_RIGHT, A_CONFIDENCE, self._facing,
                 self._target, self._confidence)
@@ -232,7 +233,7 @@ class HexWorld:
         mothers = parents[:count]
         s.totals[T_BIRTHS] += int((mothers >= 0).sum())
         s.totals[T_REPLACEMENTS] += int((mothers < 0).sum())
-        if isinstance(self.brain, Spawns) and count:
+        if offers(self.brain, Spawns) and count:
             self.brain.spawn(placed, mothers, self.next_id + np.arange(count, dtype=np.int64), self.seed,
                   STREAM_BRAIN, STREAM_MUTATE, turn, cfg.mutation_chance)
         elif count:

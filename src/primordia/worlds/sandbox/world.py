@@ -15,7 +15,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from primordia.brains.base import (Brain, BrainIO, KnowsReach, Substrate, Teaches,
-                                   genome_limit, load_state, state_arrays, state_layout)
+                                   genome_limit, load_state, offers, state_arrays,
+                                   state_layout)
 from primordia.brains.rounds import round_state_of
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
@@ -272,7 +273,7 @@ class SandboxWorld:
     def _reach(self) -> np.ndarray:
         """Per slot, the sensors its brain can read (bit k: sensor k); all of them for brains
         that do not say (``sensor_reach``)."""
-        if isinstance(self.brain, KnowsReach):
+        if offers(self.brain, KnowsReach):
             return self.brain.sensor_reach
         return self._all_sensors
 
@@ -340,7 +341,7 @@ class SandboxWorld:
     def _apply_teachings(self, events: list[tuple[int, int]]) -> None:
         """Each successful teaching copies a fragment of the teacher's genome into the
         student's (in the order they happened); the student's brain restarts on it."""
-        if not isinstance(self.substrate, Teaches):
+        if not offers(self.substrate, Teaches):
             return
         transfer = self.substrate.transfer
         s, changed = self.state, {}
