@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from primordia.core.config import FrozenModel, NumbersAreNotBooleans, describe, read_toml
 from primordia.core.errors import ConfigError, PrimordiaError
@@ -95,11 +95,16 @@ class ExperimentConfig(Section):
     verification: Verification = Verification()
     leases: Leases = Leases()
 
+    @field_validator("world")
+    @classmethod
+    def _known_world(cls, world: str) -> str:
+        if world not in WORLDS:
+            raise ValueError(f"{world!r} is not a world Primordia knows (known: "
+                             f"{', '.join(WORLDS.names())})")
+        return world
+
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentConfig":
-        if self.world not in WORLDS:
-            raise ValueError(f"world {self.world!r}: not a world Primordia knows (known: "
-                             f"{', '.join(WORLDS.names())})")
         if self.islands * self.founders < self.pool:
             raise ValueError(f"islands x founders ({self.islands * self.founders}) must cover "
                              f"the pool ({self.pool})")
