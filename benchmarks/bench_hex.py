@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from primordia.runs.hex_run import hex_substrate  # noqa: E402
+from primordia.runs.hex_run import HexRun  # noqa: E402
 from primordia.worlds.hex.config import HexConfig  # noqa: E402
 from primordia.worlds.hex.world import HexWorld  # noqa: E402
 
@@ -60,8 +60,8 @@ def measure(size: str, brain: str, threads: int, turns: int | None,
             phases: bool = False) -> dict:
     spec = SIZES[size]
     cfg = HexConfig(world_width=spec["world_width"], num_organisms=spec["num_organisms"],
-                    seed=1)
-    world = HexWorld(cfg, hex_substrate(brain, cfg), threads=threads)
+                    seed=1, brain={"kind": brain})
+    world = HexWorld(cfg, HexRun.substrate(cfg), threads=threads)
     world.run(3)
     spent = _time_calls(world) if phases else {}
     n = turns or spec["turns"]

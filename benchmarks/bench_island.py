@@ -14,7 +14,7 @@ import time
 
 from primordia.brains.registry import SUBSTRATES
 from primordia.core.rng import DrawStream, Rng
-from primordia.runs.hex_run import hex_substrate
+from primordia.runs.hex_run import HexRun
 from primordia.runs.island import IslandSpec, run_island
 from primordia.worlds.hex.config import HexConfig
 
@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--length", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
-    psil, net = SUBSTRATES.get("psil"), hex_substrate("neural", HexConfig())
+    psil, net = SUBSTRATES.get("psil"), HexRun.substrate(HexConfig())
     cases = [("sandbox psil, 20 NPCs", spec("sandbox", "psil", psil, args.length)),
              ("sandbox psil, 200 NPCs", spec("sandbox", "psil", psil, args.length,
                                              {"npcs": 200})),

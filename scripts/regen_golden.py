@@ -51,8 +51,8 @@ HEX_SNAPSHOT = {"brain": "neural", "seed": 42, "turn": 30}
 
 
 def hex_world(brain: str, threads: int = 1, **config) -> HexWorld:
-    cfg = HexConfig(**config)
-    return HexWorld(cfg, HexRun.substrate(brain, cfg), threads=threads)
+    cfg = HexConfig(**config, brain={"kind": brain})
+    return HexWorld(cfg, HexRun.substrate(cfg), threads=threads)
 
 
 def hex_hashes(case: dict, threads: int = 1) -> dict[str, str]:

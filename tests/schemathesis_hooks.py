@@ -17,9 +17,9 @@ from typing import Any
 import schemathesis
 
 CREATE = "POST /v1/sessions"
-HEX_DEFAULTS = {"world_width": 20, "num_organisms": 200, "num_neurons": 2,
-                "max_num_neurons": 20, "center_spawn_min_fraction": 0.25,
+HEX_DEFAULTS = {"world_width": 20, "num_organisms": 200, "center_spawn_min_fraction": 0.25,
                 "center_spawn_max_fraction": 0.75}
+NEURAL_DEFAULTS = {"num_neurons": 2, "max_num_neurons": 20}
 SANDBOX_DEFAULTS = {"npcs": 20, "world": 0}
 
 
@@ -32,6 +32,11 @@ def meant_valid(case: Any) -> bool:
 def keep_rules(world: Any, config: dict[str, Any]) -> dict[str, Any]:
     """``config`` mended to keep the world's rules between keys (a copy)."""
     config = dict(config)
+    brain = config.get("brain")
+    if isinstance(brain, dict) and brain.get("kind") == "neural":
+        b = {**NEURAL_DEFAULTS, **brain}
+        if b["num_neurons"] > b["max_num_neurons"]:
+            config["brain"] = {**brain, "max_num_neurons": b["num_neurons"]}
     if world == "sandbox":
         v = {**SANDBOX_DEFAULTS, **config}
         if v["world"] and v["npcs"] > v["world"] ** 2:
@@ -40,8 +45,6 @@ def keep_rules(world: Any, config: dict[str, Any]) -> dict[str, Any]:
     v = {**HEX_DEFAULTS, **config}
     if v["num_organisms"] > v["world_width"] ** 2:
         config["world_width"] = math.isqrt(int(v["num_organisms"]) - 1) + 1
-    if v["num_neurons"] > v["max_num_neurons"]:
-        config["max_num_neurons"] = v["num_neurons"]
     lo, hi = v["center_spawn_min_fraction"], v["center_spawn_max_fraction"]
     if lo >= hi:
         if hi > 0:
@@ -58,7 +61,12 @@ def mend(case: Any) -> Any:
     if case.operation.label == CREATE and meant_valid(case) and isinstance(body, dict) \
             and isinstance(body.get("config", {}), dict):
         world = body.get("world", "hex")
-        case.body = {**body, "config": keep_rules(world, body.get("config", {}))}
+        config = keep_rules(world, body.get("config", {}))
+        table = config.get("brain")
+        named = table.get("kind") if isinstance(table, dict) else None
+        if named and body.get("brain") not in (None, named):
+            body = {**body, "brain": named}     # the request and its config name one brain
+        case.body = {**body, "config": config}
     return case
 
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from primordia.brains.base import Substrate
 from primordia.brains.registry import SUBSTRATES
-from primordia.core.config import describe
+from primordia.core.config import Config, describe, merged
 from primordia.core.errors import ConfigError
 from primordia.runs.checkpoint import read_meta
 from primordia.runs.world_run import CHECKPOINT, Reporter, WorldRun
@@ -38,9 +38,11 @@ def list_brains() -> list[str]:
 def world(name: str, brain: str | None = None, *, out: str | Path | None = None,
           seed: int | None = None, threads: int = 1, timeline: int = 0,
           record_every: int = 100, checkpoint_every: int = 0,
-          reporters: Iterable[Reporter] = (), **settings: Any) -> WorldRun:
-    """A run of world ``name`` with ``brain`` (default: the world's first), its config made
-    from ``settings`` (the world's config keys: ``npcs=50``, ``world_width=30``, its length
+          reporters: Iterable[Reporter] = (), brain_settings: Mapping[str, Any] | None = None,
+          **settings: Any) -> WorldRun:
+    """A run of world ``name`` with ``brain`` (default: the world's own) and that brain's
+    ``brain_settings`` (its ``[brain]`` table: ``{"num_neurons": 4}``), its config made from
+    ``settings`` (the world's config keys: ``npcs=50``, ``world_width=30``, its length
     ``ticks``/``turns``, ...) and ``seed``. With ``out`` it writes a run directory (config,
     recording, checkpoints, metrics, summary) as ``primordia run`` does; without, it lives in
     memory. Call ``step(n)`` to advance it, or ``execute()`` to run it to its length."""
@@ -48,9 +50,14 @@ def world(name: str, brain: str | None = None, *, out: str | Path | None = None,
     values = dict(settings)
     if seed is not None:
         values["seed"] = seed
+    table = dict(brain_settings or {})
+    if brain is not None:
+        table["kind"] = brain
+    if table:
+        values = merged(values, {"brain": table})
     config = kind.config_class.build(values, source=f"{name} settings")
     return kind.run_class(config, out=Path(out) if out is not None else None,
-                          brain=brain or "", threads=threads, timeline=timeline,
+                          threads=threads, timeline=timeline,
                           record_every=record_every, checkpoint_every=checkpoint_every,
                           reporters=list(reporters))
 
@@ -104,10 +111,15 @@ def evolve_islands(experiment: str | Path | Mapping[str, Any], out: str | Path, 
                         on_status=on_status or (lambda status: None))
 
 
-def register_brain(name: str, factory: Callable[..., Substrate]) -> None:
+def register_brain(name: str, factory: Callable[..., Substrate],
+                   settings: type[Config] | None = None) -> None:
     """Make a brain of your own available by name everywhere (``world(..., brain=name)``,
-    islands, the server): ``factory(**options)`` returns a ``brains.base.Substrate``."""
-    SUBSTRATES.register(name, factory)
+    islands, the server): ``factory(io=..., settings=...)`` returns a
+    ``brains.base.Substrate`` for a world with layout ``io``, with ``settings`` of the model
+    given here (a ``core.config.Config``; by default the factory's ``SETTINGS``, if it is a
+    substrate class that has them; else none)."""
+    settings = settings or getattr(factory, "SETTINGS", None)
+    SUBSTRATES.register(name, factory, **({"settings": settings} if settings else {}))
 
 
 def register_world(kind: WorldKind) -> None:

@@ -14,9 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
 from primordia.brains.base import BrainIO, Substrate, genome_limit, load_state, state_layout
-from primordia.brains.registry import SUBSTRATES
 from primordia.core.checks import ArraySpec
-from primordia.core.config import Config
 from primordia.core.errors import ConfigError
 from primordia.core.hashing import state_digest
 from primordia.core.rng import DrawStream, Rng, random_floats_for, stream_id
@@ -28,6 +26,7 @@ from primordia.web.fitness import histogram
 from primordia.web.lineage import Ancestry, LineageRoots
 from primordia.web.replay import Recording
 from primordia.web.shapes import Reply
+from primordia.worlds.config import WorldConfig
 from primordia.worlds.registry import WORLDS, WorldKind
 
 NAME = "ring"
@@ -39,7 +38,7 @@ SIGHT, MEAL, SPLIT_AT, START_ENERGY, GROW_CHANCE = 8, 12, 40, 20, 0.05
 FOOD, BIRTH, MUTATE = stream_id("ring.food"), stream_id("ring.birth"), stream_id("ring.mutate")
 
 
-class RingConfig(Config):
+class RingConfig(WorldConfig):
     """A ring of cells with food that regrows; organisms split when well fed."""
 
     seed: int = Field(42, ge=0, lt=2**63)
@@ -226,17 +225,13 @@ class RingRun(WorldRun):
     SAMPLE_KEY = "tick"
     CONFIG = RingConfig
     META = RingMeta
-    BRAINS = ("psil", "neural")
+    IO = RING_IO
     SMALL = {"cells": 48, "organisms": 10, "capacity": 40}
     FLAGS = (Flag("--cells", "cells", int, "Cells around the ring (64)."),)
     SPARKS = ("organisms", "food")
 
-    @classmethod
-    def substrate(cls, brain: str, config: RingConfig) -> Substrate:
-        return SUBSTRATES.get(brain, io=RING_IO) if brain == "neural" else SUBSTRATES.get(brain)
-
     def new_world(self) -> RingWorld:
-        return RingWorld(self.config, self.substrate(self.brain, self.config), self.threads,
+        return RingWorld(self.config, self.substrate(self.config), self.threads,
                          self.founders)
 
     def position(self) -> int:
@@ -259,13 +254,13 @@ class RingRun(WorldRun):
         return self.world.arrays()
 
     def checkpoint_layout(self) -> dict[str, ArraySpec]:
-        return RingWorld.layout(self.config, self.substrate(self.brain, self.config))
+        return RingWorld.layout(self.config, self.substrate(self.config))
 
     @classmethod
     def resume(cls, run_dir: Path, ticks: int | None = None, threads: int = 1,
                reporters: list | None = None) -> "RingRun":
         run, arrays, _ = cls.reopen(run_dir, ticks, threads, reporters)
-        run.world = RingWorld.restore(run.config, run.substrate(run.brain, run.config), arrays,
+        run.world = RingWorld.restore(run.config, run.substrate(run.config), arrays,
                                       threads, str(run_dir))
         return run
 
@@ -355,7 +350,7 @@ class RingAdapter(WorldAdapter):
     GRID = "square"
     COORDS = ("x", "y")
     CONFIG = RingConfig
-    BRAINS = RingRun.BRAINS
+    RUN = RingRun
     HIDDEN = ("ticks",)
     CAPS = {"cells": 1024, "capacity": 1024}
     ORGANISM, CELL, TERRAIN = RingOrganism, RingCell, None
@@ -363,7 +358,7 @@ class RingAdapter(WorldAdapter):
 
     def __init__(self, config: RingConfig, brain: str) -> None:
         self.config, self.brain_name = config, brain
-        self.world = RingWorld(config, RingRun.substrate(brain, config))
+        self.world = RingWorld(config, RingRun.substrate(config))
         self.lineage, self.ancestry = LineageRoots(), Ancestry()
         ids = self.world.oid[self.world.alive_slots()].tolist()
         self.lineage.born(ids, [-1] * len(ids))

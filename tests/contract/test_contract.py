@@ -149,8 +149,8 @@ def test_a_session_is_served_as_its_schema_says(world, brain):
 
 @pytest.mark.parametrize("world,brain", PAIRS)
 def test_an_island_runs_the_same_everywhere(world, brain):
-    config = small(world)
-    substrate = WORLDS.get(world).run_class.substrate(brain, config)
+    config = small(world).replace(brain={"kind": brain})
+    substrate = WORLDS.get(world).run_class.substrate(config)
     rng = Rng(11)
     genomes = [substrate.random(DrawStream(rng, stream_id("contract"), 0, k), 128)
                for k in range(2)]

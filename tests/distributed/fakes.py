@@ -29,8 +29,8 @@ def honest(spec: IslandSpec | str) -> IslandOutcome:
     """The outcome every honest worker computes for ``spec``."""
     if isinstance(spec, str):
         spec = IslandSpec.model_validate_json(spec)
-    lim = limits(spec.world, spec.brain, world_config(spec.world, spec.config, spec.seed,
-                                                     spec.length))
+    lim = limits(spec.world, world_config(spec.world, spec.brain, spec.config, spec.seed,
+                                         spec.length))
     lineages, sample = [], []
     for f in sorted(spec.founders, key=lambda f: f.id):
         organisms = spec.copies + _n(spec.seed, f.id, "o", mod=5)

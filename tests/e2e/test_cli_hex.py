@@ -72,7 +72,7 @@ def test_bad_hex_settings_are_one_line_errors(tmp_path):
     assert_user_error(cli("run", "hex", "--width", "3", "--organisms", "10",
                           "--out", str(tmp_path / "x")), "do not fit")
     assert_user_error(cli("run", "hex", "--brain", "crystal", "--out", str(tmp_path / "x")),
-                      "--brain")
+                      "brain: kind: 'crystal' is not a brain Primordia knows")
     bad = tmp_path / "bad.toml"
     bad.write_text("world_width = 10\nmutation_chance = 3\n")
     assert_user_error(cli("run", "hex", "--config", str(bad)), "mutation_chance")

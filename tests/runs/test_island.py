@@ -13,7 +13,7 @@ from primordia.brains.psil.asm import assemble
 from primordia.brains.registry import SUBSTRATES
 from primordia.core.errors import ConfigError, GenomeError, PrimordiaError
 from primordia.core.rng import DrawStream, Rng
-from primordia.runs.hex_run import hex_substrate
+from primordia.runs.hex_run import HexRun
 from primordia.runs.island import (OBJECTIVES, IslandSpec, LineageStats, fitness_vector,
                                    island_config, run_island)
 from primordia.runs.world_run import Reporter
@@ -50,7 +50,7 @@ def hex_psil_founders() -> list[dict]:
 
 
 def neural_founders(count: int, first_id: int = 1) -> list[dict]:
-    sub = hex_substrate("neural", HexConfig(**HEX))
+    sub = HexRun.substrate(HexConfig(**HEX))
     return [{"id": first_id + k,
              "genome": sub.encode(sub.random(DrawStream(Rng(5), 2, 0, k), 0)).hex()}
             for k in range(count)]
@@ -211,7 +211,7 @@ def test_the_sample_is_living_members_round_robin_by_lineage():
 def test_hex_samples_decode_and_belong_to_founders():
     spec = hex_spec(config={**HEX, "turns_to_starve": 30}, length=20, sample=50)
     out = run_island(spec)
-    sub = hex_substrate("neural", island_config(spec))
+    sub = HexRun.substrate(island_config(spec))
     assert out.sample
     for g in out.sample:
         sub.decode(bytes.fromhex(g.genome))
@@ -243,7 +243,7 @@ def test_founders_take_the_first_organisms_and_leave_the_rest_alone():
     assert SandboxWorld(cfg, PSIL, founders=None).state_hash() == plain.state_hash()
 
     hcfg = HexConfig(**HEX, seed=3)
-    sub = hex_substrate("neural", hcfg)
+    sub = HexRun.substrate(hcfg)
     net = sub.decode(bytes.fromhex(neural_founders(1)[0]["genome"]))
     hplain, hseeded = HexWorld(hcfg, sub), HexWorld(hcfg, sub, founders=[net])
     first = int(np.flatnonzero(hseeded.state.oid == 0)[0])

@@ -81,7 +81,7 @@ def test_create_state_step_focus_reset_delete(client, world, brain):
 
 
 def test_a_session_stepped_over_rest_is_the_world_run_directly(client):
-    from primordia.runs.hex_run import hex_substrate
+    from primordia.runs.hex_run import HexRun
     from primordia.worlds.hex.config import HexConfig
     from primordia.worlds.hex.world import HexWorld
 
@@ -89,8 +89,8 @@ def test_a_session_stepped_over_rest_is_the_world_run_directly(client):
     for count in (1, 7, 12):
         client.post(f"/v1/sessions/{sid}/step", json={"count": count})
     session = client.app.state.manager.get(sid).session
-    config = HexConfig(**SMALL["hex"], seed=21)
-    direct = HexWorld(config, hex_substrate("psil", config))
+    config = HexConfig(**SMALL["hex"], seed=21, brain={"kind": "psil"})
+    direct = HexWorld(config, HexRun.substrate(config))
     direct.run(20)
     assert session.turn == 20 and session.state_hash() == direct.state_hash()
 
@@ -220,14 +220,20 @@ def test_a_sandbox_too_small_for_its_npcs_is_a_422_not_a_crash(client):
 
 
 @pytest.mark.parametrize("world,key,value", [("hex", "num_organisms", 65_537),
-                                             ("hex", "num_synapses", 100_000),
-                                             ("hex", "max_num_neurons", 1000),
+                                             ("hex", "brain.num_synapses", 100_000),
+                                             ("hex", "brain.max_num_neurons", 1000),
+                                             ("sandbox", "brain.max_num_neurons", 1000),
                                              ("sandbox", "max_genome", 65_536)])
 def test_sizes_that_would_take_the_machine_are_refused(client, world, key, value):
-    config = {key: value, "world_width": 512} if world == "hex" else {key: value}
+    # a brain's settings are capped as the world's are ([brain] table, kind neural)
+    table, _, name = key.rpartition(".")
+    config = {table: {"kind": "neural", name: value}} if table else {key: value}
+    if world == "hex":
+        config["world_width"] = 512
     r = client.post("/v1/sessions", json={"world": world, "config": config})
     assert r.status_code == 422
-    assert r.json()["error"]["field"] == f"config.{key}"
+    field = r.json()["error"]["field"]
+    assert field.startswith(f"config.{table or name}") and field.endswith(name), field
 
 
 @pytest.mark.parametrize("world", ["hex", "sandbox"])

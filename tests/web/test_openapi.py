@@ -168,7 +168,8 @@ def test_the_rules_between_keys_are_what_the_hooks_keep():
     accepted, and each rule it mends is one the server refuses."""
     with TestClient(create_app()) as client:
         for world, config in (("hex", {"num_organisms": 50, "world_width": 5}),
-                              ("hex", {"num_neurons": 30, "max_num_neurons": 3,
+                              ("hex", {"brain": {"kind": "neural", "num_neurons": 30,
+                                                 "max_num_neurons": 3},
                                        "num_organisms": 10}),
                               ("hex", {"center_spawn_min_fraction": 0.9, "num_organisms": 9}),
                               ("hex", {"center_spawn_max_fraction": 0.0, "num_organisms": 9}),

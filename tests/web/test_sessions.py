@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from primordia.brains.registry import SUBSTRATES
-from primordia.runs.hex_run import hex_substrate
+from primordia.runs.hex_run import HexRun
 from primordia.http.errors import ApiError
 from primordia.web.sessions import Session, describe_worlds
 from primordia.worlds.hex.config import HexConfig
@@ -51,7 +51,7 @@ def test_a_hex_session_is_the_hex_world_run_directly():
     s = Session("hex", cfg, seed=11, brain="neural")
     s.step(25)
     config = HexConfig(**cfg, seed=11)
-    direct = HexWorld(config, hex_substrate("neural", config))
+    direct = HexWorld(config, HexRun.substrate(config))
     direct.run(25)
     assert s.state_hash() == direct.state_hash()
 
@@ -133,8 +133,11 @@ def test_worlds_list_brains_and_knobs_with_defaults_and_bounds():
     assert hex_knobs["world_width"] == {**hex_knobs["world_width"], "default": 20, "minimum": 1,
                                         "maximum": 512, "type": "integer"}
     assert hex_knobs["mutation_chance"]["maximum"] == 1 and "turns" not in hex_knobs
-    sandbox_knobs = {k["name"]: k for k in by_name["sandbox"]["knobs"]}
-    assert sandbox_knobs["crossover"]["choices"] == ["growth", "classic"]
+    psil_knobs = {k["name"]: k for k in by_name["sandbox"]["brain_knobs"]["psil"]}
+    assert psil_knobs["crossover"]["choices"] == ["growth", "classic"]
+    neural_knobs = {k["name"]: k for k in by_name["hex"]["brain_knobs"]["neural"]}
+    assert neural_knobs["num_neurons"]["maximum"] == 32        # the server's cap
+    assert "brain" not in hex_knobs and "num_neurons" not in hex_knobs
     assert by_name["hex"]["default_brain"] == "neural"
     assert by_name["sandbox"]["default_brain"] == "psil"
     assert {b["name"] for b in d["brains"]} == {"neural", "psil"}

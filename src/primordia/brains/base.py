@@ -11,6 +11,7 @@ from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from primordia.core.checks import ArraySpec
+from primordia.core.config import Config
 from primordia.core.errors import ConfigError
 from primordia.core.rng import DrawStream
 
@@ -77,6 +78,11 @@ class Substrate(Protocol):
     substrate may leave at their defaults."""
 
     name: str
+    SETTINGS: type[Config]
+    """The substrate's settings model: the keys of a world's ``[brain]`` table besides
+    ``kind`` (brains/settings.py)."""
+    settings: Config
+    """The settings this substrate was made with."""
     archetypes: Mapping[str, Any]
     """Named starting genomes a world may seed roles with (empty: it has none)."""
     max_genome_bytes: int
@@ -88,11 +94,15 @@ class Substrate(Protocol):
     def mutate(self, genome: Any, draws: DrawStream, max_len: int) -> Any:
         """A mutated copy (never invalid)."""
 
-    def crossover(self, a: Any, b: Any, draws: DrawStream, max_len: int, **options) -> Any:
-        """A child of two parents (never invalid)."""
+    def crossover(self, a: Any, b: Any, draws: DrawStream, max_len: int) -> Any:
+        """A child of two parents (never invalid), as the substrate's settings say."""
 
     def validate(self, genome: Any) -> None:
         """Raise GenomeError, saying why, unless ``genome`` is a valid genome."""
+
+    def longest_genome(self, max_len: int) -> int:
+        """The longest encoded genome an organism can have in a world that caps genomes at
+        ``max_len`` (what a result from an island is held to)."""
 
     def encode(self, genome: Any) -> bytes:
         """Canonical bytes of a genome."""
@@ -112,11 +122,17 @@ class Substrate(Protocol):
         is the substrate's name (docs/web.md has the shapes)."""
 
 
+class NoSettings(Config):
+    """The settings of a substrate that has none."""
+
+
 class SubstrateBase:
-    """Defaults for a substrate's optional members: no named genomes, the common genome
-    cap, and its text form as the dashboard's view."""
+    """Defaults for a substrate's optional members: no settings, no named genomes, the
+    common genome cap, and its text form as the dashboard's view."""
 
     name = ""
+    SETTINGS: type[Config] = NoSettings
+    settings: Config = NoSettings()
     VIEW: Any = None
     """The pydantic model of ``view``'s dict, for the published schema (None: a text view,
     ``{"kind", "text"}``)."""
@@ -125,6 +141,10 @@ class SubstrateBase:
 
     def to_text(self, genome: Any) -> str:
         return repr(genome)
+
+    def longest_genome(self, max_len: int) -> int:
+        """Genomes that do not grow under the world's byte cap: the substrate's own cap."""
+        return self.max_genome_bytes
 
     def view(self, brain: Brain, slot: int, genome: Any, io: BrainIO) -> dict[str, Any]:
         return {"kind": self.name, "text": self.to_text(genome)}

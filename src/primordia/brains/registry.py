@@ -1,20 +1,25 @@
-"""The substrates Primordia knows, by name (docs/architecture.md, "The interfaces")."""
+"""The substrates Primordia knows, by name (docs/architecture.md, "The interfaces"). Each is
+registered with its settings model (``settings=``), which a world's ``[brain]`` table is
+checked against without making the substrate; the factory takes ``io`` (the world's layout)
+and ``settings``."""
 
 from __future__ import annotations
 
 from primordia.core.registry import Registry
 
 from .base import Substrate
+from .neural.settings import NeuralSettings
+from .psil.settings import PsilSettings
 
 SUBSTRATES: Registry[Substrate] = Registry("substrate")
 
 
-def _psil() -> Substrate:
+def _psil(**options) -> Substrate:
     from .psil.substrate import PsilSubstrate
-    return PsilSubstrate()
+    return PsilSubstrate(**options)
 
 
-SUBSTRATES.register("psil", _psil)
+SUBSTRATES.register("psil", _psil, settings=PsilSettings)
 
 
 def _neural(**options) -> Substrate:
@@ -22,4 +27,4 @@ def _neural(**options) -> Substrate:
     return NeuralSubstrate(**options)
 
 
-SUBSTRATES.register("neural", _neural)
+SUBSTRATES.register("neural", _neural, settings=NeuralSettings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any, Optional
 
@@ -21,7 +22,7 @@ from typer.core import TyperGroup
 from primordia.core.errors import ConfigError
 from primordia.runs.checkpoint import read_meta
 from primordia.runs.timeline import sparkline
-from primordia.runs.world_run import CHECKPOINT, Reporter, WorldRun
+from primordia.runs.world_run import CHECKPOINT, Flag, Reporter, WorldRun
 from primordia.worlds.registry import WORLDS, WorldKind
 
 
@@ -123,8 +124,7 @@ def _finish(console: Console, run: WorldRun) -> None:
 def _start(kind: WorldKind, values: dict[str, Any]) -> None:
     """Run ``kind`` with the options of its command (see ``world_command``)."""
     run_class = kind.run_class
-    flags = {f.key for f in run_class.FLAGS} | {"seed", kind.length_key}
-    overrides = {k: v for k, v in values.items() if k in flags and v is not None}
+    overrides = config_overrides(kind, values)
     config, threads = values["config"], values["threads"]
     cfg = (kind.config_class.from_toml(config, overrides) if config is not None
            else kind.config_class.build(overrides, source="options"))
@@ -137,13 +137,57 @@ def _start(kind: WorldKind, values: dict[str, Any]) -> None:
     out = values["out"]
     if out is None:
         out = Path("runs") / f"{kind.name}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-    run = run_class(cfg, out=out, brain=values["brain"], threads=threads,
+    run = run_class(cfg, out=out, threads=threads,
                     timeline=values["timeline"], record=values["record"],
                     record_every=values["record_every"],
                     checkpoint_every=values["checkpoint_every"],
                     reporters=[ConsoleReporter(console, values["csv_out"], values["verbose"],
                                                snap_every)])
     _finish(console, run)
+
+
+def _flag_name(flag: Flag) -> str:
+    """The parameter a world's flag is passed to the command as (``--classic-rate``:
+    ``classic_rate``)."""
+    return flag.option.lstrip("-").replace("-", "_")
+
+
+def _setting(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` of ``--brain-setting``: the value read as TOML (a number, true,
+    "text"), or else as the text itself."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--brain-setting {text!r}: write KEY=VALUE")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        value = raw.strip()
+    return key.strip(), value
+
+
+def config_overrides(kind: WorldKind, values: dict[str, Any]) -> dict[str, Any]:
+    """The config keys the command's options set: the seed, the length, the world's flags
+    (a key ``brain.X`` sets the brain's setting X), ``--brain`` (``brain.kind``) and every
+    ``--brain-setting KEY=VALUE``."""
+    out: dict[str, Any] = {k: values[k] for k in ("seed", kind.length_key)
+                           if values.get(k) is not None}
+    brain: dict[str, Any] = {}
+    for flag in kind.run_class.FLAGS:
+        value = values.get(_flag_name(flag))
+        if value is None:
+            continue
+        if flag.key.startswith("brain."):
+            brain[flag.key.removeprefix("brain.")] = value
+        else:
+            out[flag.key] = value
+    for text in values.get("brain_setting") or ():
+        key, value = _setting(text)
+        brain[key] = value
+    if values.get("brain") is not None:
+        brain["kind"] = values["brain"]
+    if brain:
+        out["brain"] = brain
+    return out
 
 
 def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -164,9 +208,14 @@ def world_command(kind: WorldKind) -> click.Command:
         _option(key, Optional[int], typer.Option(None, f"--{key}",
                                                  help=f"{unit.title()}s to run ({length}).")),
         _option("seed", Optional[int], typer.Option(None, "--seed", help=f"Seed ({seed}).")),
-        _option("brain", str, typer.Option(run_class.BRAINS[0], "--brain",
-                                           help=" | ".join(run_class.BRAINS) + "."))]
-    params += [_option(f.key, Optional[f.type], typer.Option(None, f.option, help=f.help))
+        _option("brain", Optional[str], typer.Option(
+            None, "--brain", help=" | ".join(run_class.brains()) + " (the first is the "
+            "default; docs/brains/).")),
+        _option("brain_setting", Optional[list[str]], typer.Option(
+            None, "--brain-setting", help="KEY=VALUE: one of the brain's settings (its "
+            "[brain] table); repeat for more."))]
+    params += [_option(_flag_name(f), Optional[f.type], typer.Option(None, f.option,
+                                                                      help=f.help))
                for f in run_class.FLAGS]
     if run_class.picture is not WorldRun.picture:
         params.append(_option("snap_every", int, typer.Option(

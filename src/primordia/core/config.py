@@ -106,20 +106,33 @@ class Config(NumbersAreNotBooleans):
     @classmethod
     def from_toml(cls: type[C], path: str | Path, overrides: dict[str, Any] | None = None) -> C:
         """Read a TOML file, apply ``overrides`` (e.g. command-line flags), validate."""
-        values = read_toml(path)
-        values.update(overrides or {})
-        return cls.build(values, source=str(path))
+        return cls.build(merged(read_toml(path), overrides or {}), source=str(path))
 
     def replace(self: C, **changes: Any) -> C:
         """A copy with some values changed, validated again."""
         return type(self).build({**self.model_dump(), **changes})
 
     def to_toml(self) -> str:
-        """The settings as TOML text (scalars only: every Config here is flat)."""
-        lines = []
-        for key, value in self.model_dump().items():
-            lines.append(f"{key} = {_toml_value(value)}")
+        """The settings as TOML text: scalars, then tables of scalars (a world's
+        ``[brain]``)."""
+        values = self.model_dump()
+        lines = [f"{k} = {_toml_value(v)}" for k, v in values.items() if not isinstance(v, dict)]
+        for key, table in values.items():
+            if isinstance(table, dict):
+                lines += ["", f"[{key}]", *(f"{k} = {_toml_value(v)}" for k, v in table.items())]
         return "\n".join(lines) + "\n"
+
+
+def merged(values: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``changes`` applied; a table in both is merged key by key (so that
+    ``--brain`` sets ``brain.kind`` and keeps the file's brain settings)."""
+    out = dict(values)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
 
 
 MAX_TOML_BYTES = 1024 * 1024
@@ -154,15 +167,17 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 def describe(exc: ValidationError) -> str:
     """The first validation problem as 'key.path: message (got value)'."""
     err = exc.errors()[0]
-    path = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    path = ".".join(str(p) for p in err["loc"])
     got = err.get("input")
-    shown = repr(got) if not isinstance(got, dict) else "a table"
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
     more = len(exc.errors()) - 1
     tail = f" (and {more} more)" if more else ""
     message = err["msg"].removeprefix("Value error, ")
-    return f"{path}: {message} (got {shown}){tail}"
+    if isinstance(got, dict):     # a check of a whole table: its message names the keys
+        return f"{path + ': ' if path else ''}{message}{tail}"
+    shown = repr(got)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{path or '(top level)'}: {message} (got {shown}){tail}"
 
 
 def _toml_value(value: Any) -> str:

@@ -30,10 +30,10 @@ STREAM_SPOT = stream_id("islands.spot")
 
 def breeding_substrate(exp: ExperimentConfig) -> tuple[Substrate, int]:
     """The substrate that varies the pool's genomes and the genome cap every niche takes."""
-    configs = [world_config(exp.world, exp.niche_config(n), exp.seed, exp.length)
+    configs = [world_config(exp.world, exp.brain, exp.niche_config(n), exp.seed, exp.length)
                for n in exp.niches]
-    return (substrate_for(exp.world, exp.brain, configs[0]),
-            min(limits(exp.world, exp.brain, c).max_genome for c in configs))
+    return (substrate_for(exp.world, configs[0]),
+            min(limits(exp.world, c).max_genome for c in configs))
 
 
 def first_pool(exp: ExperimentConfig, substrate: Substrate, max_len: int) -> list[Any]:

@@ -144,8 +144,9 @@ def check_niches(exp: ExperimentConfig, source: str) -> None:
     for niche in exp.niches:
         where = f"{source}: niches.{niche.name}"
         try:
-            cfg = world_config(exp.world, exp.niche_config(niche), exp.seed, exp.length)
-            substrate_for(exp.world, exp.brain, cfg)
+            cfg = world_config(exp.world, exp.brain, exp.niche_config(niche), exp.seed,
+                               exp.length)
+            substrate_for(exp.world, cfg)
         except PrimordiaError as exc:
             raise ConfigError(f"{where}: {exc}") from None
         room = population(exp.world, cfg)

@@ -8,23 +8,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from primordia.brains.base import Substrate
-from primordia.core.config import Config
+from primordia.core.config import Config, merged
 from primordia.core.errors import ConfigError
 from primordia.worlds.registry import WORLDS
 
 
-def world_config(world: str, values: dict[str, Any], seed: int, length: int) -> Config:
-    """The world's validated config for one island (ConfigError naming the key)."""
+def world_config(world: str, brain: str, values: dict[str, Any], seed: int,
+                 length: int) -> Config:
+    """The world's validated config for one island of ``brain`` (ConfigError naming the
+    key); ``values`` may hold a ``brain`` table with the brain's settings."""
     kind = WORLDS.get(world)
-    return kind.config_class.build({**values, "seed": seed, kind.length_key: length})
+    return kind.config_class.build(merged({**values, "seed": seed, kind.length_key: length},
+                                          {"brain": {"kind": brain}}))
 
 
-def substrate_for(world: str, brain: str, config: Config) -> Substrate:
-    run_class = WORLDS.get(world).run_class
-    problem = run_class.refusal(brain)
-    if problem:
-        raise ConfigError(f"brain: {problem}")
-    return run_class.substrate(brain, config)
+def substrate_for(world: str, config: Config) -> Substrate:
+    """The substrate of the config's brain, with its settings (ConfigError if the world
+    refuses it)."""
+    return WORLDS.get(world).run_class.substrate(config)
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,10 @@ class Limits:
     max_genome: int     # bytes of an encoded genome
 
 
-NEURAL_GENOME_BYTES = 1 << 20
-"""Neural genomes grow by neurons and synapses, not under ``max_genome`` (a cap for
-bytecode); a sample larger than this is refused all the same."""
-
-
-def limits(world: str, brain: str, config: Config) -> Limits:
-    cap = config.max_genome if brain == "psil" else NEURAL_GENOME_BYTES
-    cells, capacity = WORLDS.get(world).run_class.bounds(config)
+def limits(world: str, config: Config) -> Limits:
+    run_class = WORLDS.get(world).run_class
+    cap = substrate_for(world, config).longest_genome(run_class.genome_cap(config))
+    cells, capacity = run_class.bounds(config)
     return Limits(cells, capacity, cap)
 
 

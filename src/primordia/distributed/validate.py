@@ -33,8 +33,8 @@ def outcome_digest(outcome: IslandOutcome | dict) -> str:
 @functools.lru_cache(maxsize=256)
 def _facts(world: str, brain: str, config: str, length: int):
     """The limits and substrate of islands of one niche (the seed changes neither)."""
-    cfg = world_config(world, orjson.loads(config), 0, length)
-    return limits(world, brain, cfg), substrate_for(world, brain, cfg)
+    cfg = world_config(world, brain, orjson.loads(config), 0, length)
+    return limits(world, cfg), substrate_for(world, cfg)
 
 
 def check_outcome(spec: IslandSpec, outcome: IslandOutcome) -> None:

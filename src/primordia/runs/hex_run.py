@@ -12,8 +12,6 @@ from typing import Any, Mapping
 import numpy as np
 from pydantic import Field
 
-from primordia.brains.base import Substrate
-from primordia.brains.registry import SUBSTRATES
 from primordia.core.checks import ArrayChecks, ArraySpec
 from primordia.core.errors import ConfigError
 from primordia.worlds.hex.config import HexConfig
@@ -27,16 +25,6 @@ from .world_run import (CHECKPOINT, Flag, Highlight, LineageView, Reporter, RunM
                         speed_row)
 
 LINEAGE = ("id", "parent", "origin", "destruction")
-
-
-def hex_substrate(brain: str, config: HexConfig) -> Substrate:
-    """The substrate for ``brain``, with the config's brain settings where it takes them."""
-    if brain == "neural":
-        return SUBSTRATES.get("neural", io=HEX_IO, num_neurons=config.num_neurons,
-                              max_num_neurons=config.max_num_neurons,
-                              num_synapses=config.num_synapses,
-                              mutation_magnitude=config.mutation_magnitude)
-    return SUBSTRATES.get(brain)
 
 
 class DeltaRecorder(Recorder):
@@ -146,21 +134,18 @@ class HexRun(WorldRun):
     SAMPLE_KEY = "turns"
     CONFIG = HexConfig
     META = HexMeta
-    BRAINS = ("neural", "psil")
+    IO = HEX_IO
 
     lineage: Lineage = field(default_factory=Lineage)
     organism_turns: int = 0
 
-    @classmethod
-    def substrate(cls, brain: str, config: HexConfig) -> Substrate:
-        return hex_substrate(brain, config)
 
     def warm_up(self) -> None:
         small = HexConfig(world_width=4, num_organisms=6, seed=1)
-        HexWorld(small, hex_substrate(self.brain, self.config), threads=self.threads).run(3)
+        HexWorld(small, self.substrate(self.config), threads=self.threads).run(3)
 
     def new_world(self) -> HexWorld:
-        world = HexWorld(self.config, hex_substrate(self.brain, self.config),
+        world = HexWorld(self.config, self.substrate(self.config),
                          threads=self.threads, founders=self.founders)
         self.lineage.saw(world.last_delta)
         return world
@@ -189,7 +174,7 @@ class HexRun(WorldRun):
         return {"organism_turns": self.organism_turns}
 
     def checkpoint_layout(self) -> dict[str, ArraySpec]:
-        return {**HexWorld.snapshot_layout(self.config, hex_substrate(self.brain, self.config)),
+        return {**HexWorld.snapshot_layout(self.config, self.substrate(self.config)),
                 **Lineage.layout(self.config)}
 
     @classmethod
@@ -202,7 +187,7 @@ class HexRun(WorldRun):
             lambda meta: {"organism_turns": meta.organism_turns})
         source = str(run.out / CHECKPOINT)
         world = {k: v for k, v in arrays.items() if not k.startswith("lineage.")}
-        run.world = HexWorld.restore(run.config, hex_substrate(run.brain, run.config), world,
+        run.world = HexWorld.restore(run.config, run.substrate(run.config), world,
                                      threads=threads, source=source)
         run.lineage = Lineage.from_arrays(arrays, run.world, source)
         if run.organism_turns > run.world.turn * run.config.cells:

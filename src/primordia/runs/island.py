@@ -46,7 +46,7 @@ from numba import njit
 from pydantic import Field, ValidationError, model_validator
 
 from primordia.brains.base import Substrate
-from primordia.core.config import FrozenModel, describe, integer
+from primordia.core.config import FrozenModel, describe, integer, merged
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.worlds.registry import WORLDS
 
@@ -347,13 +347,14 @@ class LineageObserver(Reporter):
 def island_config(spec: IslandSpec) -> Any:
     """The world's config: the spec's keys, with its seed and length."""
     kind = WORLDS.get(spec.world)
-    values = {**spec.config, "seed": spec.seed, kind.length_key: spec.length}
+    values = merged({**spec.config, "seed": spec.seed, kind.length_key: spec.length},
+                    {"brain": {"kind": spec.brain}})
     return kind.config_class.build(values, source="config")
 
 
 def island_substrate(spec: IslandSpec, config: Any) -> Substrate:
     """The substrate the island's world runs (with the brain settings its config holds)."""
-    return WORLDS.get(spec.world).run_class.substrate(spec.brain, config)
+    return WORLDS.get(spec.world).run_class.substrate(config)
 
 
 def decode_founder(substrate: Substrate, founder: Founder) -> Any:

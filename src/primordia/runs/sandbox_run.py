@@ -13,8 +13,6 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from primordia.brains.base import Substrate
-from primordia.brains.registry import SUBSTRATES
 from primordia.core.checks import ArraySpec
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.config import SandboxConfig
@@ -35,8 +33,8 @@ MEAL_ENERGY = 30
 def warm_up(brain: str = "psil") -> float:
     """Compile (or load from cache) every kernel of the sandbox on a tiny world; seconds."""
     t0 = time.perf_counter()
-    config = SandboxConfig(npcs=8, ticks=3, evolve_every=2)
-    w = SandboxWorld(config, SandboxRun.substrate(brain, config))
+    config = SandboxConfig(npcs=8, ticks=3, evolve_every=2, brain={"kind": brain})
+    w = SandboxWorld(config, SandboxRun.substrate(config))
     w.run(3)
     SandboxWorld.restore(w.config, w.substrate, w.snapshot()).state_hash()
     return time.perf_counter() - t0
@@ -57,19 +55,13 @@ class SandboxRun(WorldRun):
     SAMPLE_KEY = "tick"
     CONFIG = SandboxConfig
     META = SandboxMeta
-    BRAINS = ("psil", "neural")
-
-    @classmethod
-    def substrate(cls, brain: str, config: SandboxConfig) -> Substrate:
-        if brain == "neural":
-            return SUBSTRATES.get("neural", io=SANDBOX_IO)
-        return SUBSTRATES.get(brain)
+    IO = SANDBOX_IO
 
     def warm_up(self) -> None:
         warm_up(self.brain)
 
     def new_world(self) -> SandboxWorld:
-        return SandboxWorld(self.config, self.substrate(self.brain, self.config),
+        return SandboxWorld(self.config, self.substrate(self.config),
                             threads=self.threads, founders=self.founders)
 
     def position(self) -> int:
@@ -91,7 +83,7 @@ class SandboxRun(WorldRun):
         return self.world.snapshot()
 
     def checkpoint_layout(self) -> dict[str, ArraySpec]:
-        return SandboxWorld.snapshot_layout(self.config, self.substrate(self.brain, self.config))
+        return SandboxWorld.snapshot_layout(self.config, self.substrate(self.config))
 
     @classmethod
     def resume(cls, run_dir: Path, ticks: int | None = None, threads: int = 1,
@@ -99,7 +91,7 @@ class SandboxRun(WorldRun):
         """The run saved in ``run_dir``, restored at its last checkpoint, to continue up to
         ``ticks`` in total (default: the configured number)."""
         run, arrays, _ = cls.reopen(run_dir, ticks, threads, reporters)
-        run.world = SandboxWorld.restore(run.config, run.substrate(run.brain, run.config),
+        run.world = SandboxWorld.restore(run.config, run.substrate(run.config),
                                          arrays, threads=threads,
                                          source=str(run.out / CHECKPOINT))
         run._check_metrics()
@@ -146,8 +138,8 @@ class SandboxRun(WorldRun):
              Flag("--world", "world", int, "World side; 0 = auto."),
              Flag("--gas", "gas", int, "Base gas per think (200)."),
              Flag("--evolve-every", "evolve_every", int, "GA every N (100)."),
-             Flag("--crossover", "crossover", str, "growth | classic."),
-             Flag("--classic-rate", "classic_rate", float, "(0.20)"),
+             Flag("--crossover", "brain.crossover", str, "growth | classic."),
+             Flag("--classic-rate", "brain.classic_rate", float, "(0.20)"),
              Flag("--max-genome", "max_genome", int, "Bytes (128)."),
              Flag("--genome-grow", "genome_grow", int, "Bytes (64)."),
              Flag("--genome-grow-every", "genome_grow_every", int, ""),

@@ -16,11 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 import numpy as np
 
-from primordia.brains.base import Substrate
+from primordia.brains.base import BrainIO, Substrate
 from primordia.brains.registry import SUBSTRATES
+from primordia.brains.settings import make_substrate
 from primordia.core.checks import ArraySpec
-from primordia.core.config import Config, describe, read_toml
+from primordia.core.config import Config, describe, merged, read_toml
 from primordia.core.errors import ConfigError
+
+from primordia.worlds.config import WorldConfig
 
 from .checkpoint import CheckpointFile, save_checkpoint
 from .recorder import Recorder, check_header
@@ -120,15 +123,14 @@ class WorldRun:
     WORLD: ClassVar[str] = ""
     UNIT: ClassVar[str] = "tick"          # the config counts UNIT + "s"; meta and metrics UNIT
     SAMPLE_KEY: ClassVar[str] = "tick"    # the metrics key that says when a sample was taken
-    CONFIG: ClassVar[type[Config]] = Config
+    CONFIG: ClassVar[type[WorldConfig]] = WorldConfig
     META: ClassVar[type[RunMeta]] = RunMeta
-    BRAINS: ClassVar[tuple[str, ...]] = ("psil",)
-    """The brains this world is offered with, the default first. Any registered brain
-    runs unless ``brain_problem`` says why it cannot."""
+    IO: ClassVar[BrainIO | None] = None
+    """The world's sensor and action layout, which its substrates are made for."""
 
     config: Any
     out: Path | None = None
-    brain: str = ""                       # a registered substrate; "": the first of BRAINS
+    brain: str = ""                       # a registered substrate; "": the config's
     founders: list[Any] | None = None     # genomes for the first organisms (an island's)
     threads: int = 1
     timeline: int = 0
@@ -143,7 +145,10 @@ class WorldRun:
     def __post_init__(self) -> None:
         if self.record_every < 1 or self.checkpoint_every < 0 or self.timeline < 0:
             raise ConfigError("record-every must be >= 1; checkpoint-every and timeline >= 0")
-        self.brain = self.brain or self.BRAINS[0]
+        if self.brain and self.brain != self.config.brain.kind:
+            self.check_brain(self.brain)
+            self.config = self.config.replace(brain={"kind": self.brain})
+        self.brain = self.config.brain.kind
         self.check_brain(self.brain)
         self.world: Any = None
         self._recorder: Recorder | None = None
@@ -154,6 +159,14 @@ class WorldRun:
         self._t0 = 0.0
 
     # ---- the world's brain -------------------------------------------------------------------
+    @classmethod
+    def brains(cls) -> tuple[str, ...]:
+        """The brains this world runs, its default first: every registered brain that
+        ``brain_problem`` does not refuse."""
+        default = cls.CONFIG.DEFAULT_BRAIN
+        return (default, *(b for b in SUBSTRATES.names()
+                           if b != default and cls.refusal(b) is None))
+
     @classmethod
     def brain_problem(cls, brain: str) -> str | None:
         """Why ``brain`` cannot live in this world (one line), or None when it can."""
@@ -176,10 +189,18 @@ class WorldRun:
             raise ConfigError(f"--brain: {problem}")
 
     @classmethod
-    def substrate(cls, brain: str, config: Any) -> Substrate:
-        """The substrate for ``brain`` in a world of ``config`` (with the settings the
-        config holds for it)."""
-        return SUBSTRATES.get(brain)
+    def substrate(cls, config: Any) -> Substrate:
+        """The substrate of the config's ``[brain]``, with its settings, made for ``IO``."""
+        problem = cls.refusal(config.brain.kind)
+        if problem:
+            raise ConfigError(f"brain: {problem}")
+        return make_substrate(config.brain, cls.IO)
+
+    @classmethod
+    def genome_cap(cls, config: Any) -> int:
+        """The bytes a genome may have in a world of ``config`` (the ``max_len`` its
+        variation is given)."""
+        return config.max_genome
 
     # ---- what islands ask of the world (runs/island.py) -------------------------------------
     @classmethod
@@ -445,7 +466,8 @@ class WorldRun:
             if problem:
                 raise ConfigError(f"{path}: metadata: brain: {problem}")
             key, at = cls.UNIT + "s", getattr(meta, cls.UNIT)
-            values = read_toml(rundir.file("config.toml"))
+            values = merged(read_toml(rundir.file("config.toml")),
+                            {"brain": {"kind": meta.brain}})
             if count is not None:
                 values[key] = count
             config = cls.CONFIG.build(values, source=str(rundir.file("config.toml")))

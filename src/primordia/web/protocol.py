@@ -38,7 +38,7 @@ class Body(ClosedModel):
 def session_request(adapter: type[WorldAdapter]) -> type[Body]:
     """POST /v1/sessions for one world: its brains, and its config as the server takes it
     (bounds tightened to the adapter's caps)."""
-    world, brains = adapter.NAME, tuple(adapter.BRAINS)
+    world, brains = adapter.NAME, adapter.brains()
     return create_model(
         f"Create{world.capitalize()}Session", __base__=Body,
         __doc__=f"A {world} session: {' '.join((adapter.CONFIG.__doc__ or '').split())}",

@@ -165,7 +165,9 @@ def _world_info(names: tuple[str, ...]) -> type[Reply]:
     return create_model("WorldInfo", __base__=Reply, name=(Literal[names], ...),
                         grid=(Literal["hex", "square"], ...), coords=(tuple[str, str], ...),
                         brains=(list[str], ...), default_brain=(str, ...), doc=(str, ...),
-                        knobs=(list[Knob], ...))
+                        knobs=(list[Knob], ...),
+                        brain_knobs=(dict[str, list[Knob]], Field(
+                            description="Each brain's settings (a session's config.brain).")))
 
 
 class BrainInfo(Reply):
@@ -189,7 +191,7 @@ class WorldReplies:
 
 def _world_models(adapter: type[WorldAdapter]) -> dict[str, type[Reply]]:
     world = adapter.NAME
-    brain = Literal[tuple(adapter.BRAINS)]
+    brain = Literal[adapter.brains()]
     metadata = _metadata(world, brain, adapter.CONFIG)
     snapshot = _snapshot(world, brain, adapter.CONFIG, adapter.ORGANISM, adapter.CELL,
                          adapter.TERRAIN)

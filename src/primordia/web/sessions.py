@@ -7,6 +7,9 @@ import time
 import uuid
 from typing import Any
 
+from pydantic import BaseModel
+
+from primordia.core.config import merged
 from primordia.http.errors import ApiError
 
 from .adapters import ADAPTERS, WorldAdapter
@@ -28,10 +31,19 @@ class Session:
         if adapter is None:
             raise ApiError(422, "unknown_world", f"world: unknown world {world!r} (known: "
                            f"{', '.join(sorted(ADAPTERS))})", "world")
-        brain = brain or adapter.BRAINS[0]
-        if brain not in adapter.BRAINS:
-            raise ApiError(422, "unknown_brain", f"brain: {world} runs {', '.join(adapter.BRAINS)}"
+        brains = adapter.brains()
+        values = (config.model_dump() if isinstance(config, BaseModel)
+                  else dict(config or {}))
+        table = values.get("brain")
+        named = table.get("kind") if isinstance(table, dict) else None
+        if brain and named and named != brain:
+            raise ApiError(422, "invalid_config", f"config.brain.kind: {named!r}, but the "
+                           f"request's brain is {brain!r}", "config.brain.kind")
+        brain = brain or named or brains[0]
+        if brain not in brains:
+            raise ApiError(422, "unknown_brain", f"brain: {world} runs {', '.join(brains)}"
                            f", not {brain!r}", "brain")
+        config = merged(values, {"brain": {"kind": brain}})
         self.id = uuid.uuid4().hex
         self.created_at_unix_ms = int(time.time() * 1000)
         self.world_name, self.brain_name = world, brain

@@ -88,9 +88,9 @@ class WorldKind:
 
     @property
     def brains(self) -> tuple[str, ...]:
-        """The brains it is offered with, the default first (any registered brain runs
-        unless ``run_class.brain_problem`` says why not)."""
-        return self.run_class.BRAINS
+        """The brains it runs, the default first (every registered brain, unless
+        ``run_class.brain_problem`` says why not)."""
+        return self.run_class.brains()
 
 
 class WorldRegistry:

@@ -61,10 +61,10 @@ def test_codecs_round_trip_and_check_the_layout():
     assert "synapse" in sub.to_text(g)
 
 
-def test_crossover_takes_the_sandbox_options_and_compile_gives_a_brain():
+def test_crossover_keeps_parent_a_and_compile_gives_a_brain():
     sub = NeuralSubstrate(io=LEVELS_IO)
     a, b = sub.random(draws(2), 0), sub.random(draws(3), 0)
-    child = sub.crossover(a, b, draws(4), 128, classic_rate=0.2, mode="growth")
+    child = sub.crossover(a, b, draws(4), 128)
     assert isinstance(child, NeuralGenome) and child.inter_ids == a.inter_ids
     brain = sub.compile([a, b, child], LEVELS_IO, threads=1, capacity=5)
     assert isinstance(brain, NeuralBrain) and brain.capacity == 5

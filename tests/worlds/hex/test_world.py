@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from primordia.brains.registry import SUBSTRATES
 from primordia.core.errors import ConfigError
-from primordia.runs.hex_run import hex_substrate
+from primordia.runs.hex_run import HexRun
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HexWorld
 
@@ -36,10 +36,12 @@ def test_bad_settings_are_one_line_errors_naming_the_field(values, words):
 
 def test_the_defaults_are_the_seeds():
     cfg = HexConfig()
-    assert (cfg.world_width, cfg.steps_per_second, cfg.num_organisms, cfg.num_neurons,
-            cfg.max_num_neurons, cfg.num_synapses, cfg.turns_to_starve) == (20, 5, 200, 2, 20,
-                                                                             4, 20)
-    assert (cfg.mutation_chance, cfg.mutation_magnitude, cfg.center_spawn_min_fraction,
+    brain = cfg.brain
+    assert (cfg.world_width, cfg.steps_per_second, cfg.num_organisms, brain.num_neurons,
+            brain.max_num_neurons, brain.num_synapses, cfg.turns_to_starve) == (
+                20, 5, 200, 2, 20, 4, 20)
+    assert brain.kind == "neural"
+    assert (cfg.mutation_chance, brain.mutation_magnitude, cfg.center_spawn_min_fraction,
             cfg.center_spawn_max_fraction) == (0.04, 1.0, 0.25, 0.75)
     assert cfg.spawn_sigma == 5.0 and cfg.spawn_attempts == 1600
 
@@ -50,9 +52,12 @@ def test_the_defaults_are_the_seeds():
 def test_any_config_and_seed_keeps_the_invariants_every_turn(width, fill, starve, seed,
                                                              chance, brain, neurons):
     n = max(1, int(width * width * fill))
+    table = {"kind": brain}
+    if brain == "neural":
+        table.update(num_neurons=neurons, max_num_neurons=neurons + 2)
     cfg = HexConfig(world_width=width, num_organisms=n, turns_to_starve=starve, seed=seed,
-                    mutation_chance=chance, num_neurons=neurons, max_num_neurons=neurons + 2)
-    w = HexWorld(cfg, hex_substrate(brain, cfg))
+                    mutation_chance=chance, brain=table)
+    w = HexWorld(cfg, HexRun.substrate(cfg))
     check_invariants(w)
     for _ in range(25):
         d = w.tick()
@@ -63,7 +68,7 @@ def test_any_config_and_seed_keeps_the_invariants_every_turn(width, fill, starve
 
 def test_a_neural_population_evolves_and_keeps_the_invariants():
     cfg = HexConfig(seed=11)
-    w = HexWorld(cfg, hex_substrate("neural", cfg))
+    w = HexWorld(cfg, HexRun.substrate(cfg))
     for _ in range(300):
         w.tick()
     check_invariants(w)

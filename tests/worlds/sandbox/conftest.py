@@ -52,6 +52,9 @@ class ForagerSubstrate:
     name = "forager"
     archetypes: dict[str, bytes] = {}
 
+    def __init__(self, io=None, settings=None):
+        """A substrate's factory is given the world's layout and its settings (none here)."""
+
     def random(self, draws, max_len):
         return bytes(draws.integer(0, 256) for _ in range(16))
 
@@ -60,7 +63,7 @@ class ForagerSubstrate:
         g[draws.integer(0, len(g))] ^= 1
         return bytes(g)
 
-    def crossover(self, a, b, draws, max_len, **options):
+    def crossover(self, a, b, draws, max_len):
         return a[:8] + b[8:]
 
     def encode(self, genome):

@@ -8,10 +8,9 @@ bytecode) do not apply and are ignored.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
-from primordia.brains.base import Brain, BrainIO, SubstrateBase
+from primordia.brains.base import DEFAULT_MAX_GENOME_BYTES, Brain, BrainIO, SubstrateBase
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.rng import DrawStream
 
@@ -19,16 +18,15 @@ from . import genome as gn
 from . import variation
 from .brain import NeuralBrain
 from .genome import NeuralGenome
+from .settings import NeuralSettings
 from .view import NeuralView, neural_view
-
-MAX_MAGNITUDE = 1000.0
-"""Mutation magnitude at most (it is also the number of operations per mutation)."""
 
 
 class NeuralSubstrate(SubstrateBase):
     """The ``neural`` substrate (registered by name in ``primordia.brains.registry``)."""
 
     name = "neural"
+    SETTINGS = NeuralSettings
     VIEW = NeuralView
     """The dashboard's view of one organism (``view``), as the published schema has it."""
 
@@ -37,30 +35,18 @@ class NeuralSubstrate(SubstrateBase):
     max_genome_bytes = gn.MAX_GENOME_BYTES
     """The longest encoded genome ``decode`` accepts."""
 
-    def __init__(self, io: BrainIO | None = None, num_neurons: int = 2,
-                 max_num_neurons: int = 20, num_synapses: int = 4,
-                 mutation_magnitude: float = 1.0, **unknown) -> None:
-        if unknown:
-            raise ConfigError(f"neural: unknown options {', '.join(sorted(unknown))} (known: "
-                              "io, num_neurons, max_num_neurons, num_synapses, "
-                              "mutation_magnitude)")
-
-        def count(value, key: str, top: int) -> int:
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
-                raise ConfigError(f"neural: {key} must be an integer in 0..{top}, "
-                                  f"not {value!r}")
-            return value
-
-        self.max_num_neurons = count(max_num_neurons, "max_num_neurons", gn.MAX_INTER)
-        self.num_neurons = count(num_neurons, "num_neurons", self.max_num_neurons)
-        self.num_synapses = count(num_synapses, "num_synapses", gn.MAX_SYNAPSES)
-        if isinstance(mutation_magnitude, bool) or not isinstance(mutation_magnitude,
-                                                                  (int, float)) \
-                or not math.isfinite(mutation_magnitude) \
-                or not 0 <= mutation_magnitude <= MAX_MAGNITUDE:
-            raise ConfigError(f"neural: mutation_magnitude must be a number in "
-                              f"0..{MAX_MAGNITUDE:g}, not {mutation_magnitude!r}")
-        self.mutation_magnitude = float(mutation_magnitude)
+    def __init__(self, io: BrainIO | None = None, settings: NeuralSettings | None = None,
+                 **options: Any) -> None:
+        """``settings``, or its keys as ``options`` (checked as a config would be)."""
+        if settings is None:
+            settings = NeuralSettings.build(options, source="neural")
+        elif options:
+            raise ConfigError("neural: give settings or options, not both")
+        self.settings = settings
+        self.max_num_neurons = settings.max_num_neurons
+        self.num_neurons = settings.num_neurons
+        self.num_synapses = settings.num_synapses
+        self.mutation_magnitude = settings.mutation_magnitude
         if io is not None:
             if not isinstance(io, BrainIO):
                 raise ConfigError(f"neural: io must be a BrainIO, not {type(io).__name__}")
@@ -71,6 +57,11 @@ class NeuralSubstrate(SubstrateBase):
         self.io = io
         # No named nets: worlds that start roles from archetypes get random nets instead.
         self.archetypes: dict[str, NeuralGenome] = {}
+
+    def longest_genome(self, max_len: int) -> int:
+        """Nets grow by neurons and synapses, not under a world's byte cap; a sample from an
+        island larger than 1 MiB is refused all the same."""
+        return DEFAULT_MAX_GENOME_BYTES
 
     def _io(self) -> BrainIO:
         if self.io is None:
@@ -86,10 +77,8 @@ class NeuralSubstrate(SubstrateBase):
     def mutate(self, genome: NeuralGenome, draws: DrawStream, max_len: int = 0) -> NeuralGenome:
         return variation.mutate(genome, draws, self.mutation_magnitude, self.max_num_neurons)
 
-    def crossover(self, a: NeuralGenome, b: NeuralGenome, draws: DrawStream, max_len: int = 0,
-                  **options) -> NeuralGenome:
-        """``variation.crossover``; options meant for other substrates (the sandbox's
-        ``classic_rate`` and ``mode``) are accepted and have no effect."""
+    def crossover(self, a: NeuralGenome, b: NeuralGenome, draws: DrawStream,
+                  max_len: int = 0) -> NeuralGenome:
         return variation.crossover(a, b, draws)
 
     def validate(self, genome: NeuralGenome) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from primordia.brains.base import Brain, BrainIO, SubstrateBase
-from primordia.core.errors import GenomeError
+from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.rng import DrawStream
 
 from . import variation
@@ -17,6 +17,7 @@ from .archetypes import ARCHETYPES
 from .asm import disassemble
 from .brain import PsilBrain
 from .genome import MAX_CODE_BYTES
+from .settings import PsilSettings
 from .view import PsilView, psil_view
 
 
@@ -29,6 +30,17 @@ class PsilSubstrate(SubstrateBase):
     """The longest encoded genome ``decode`` accepts."""
     VIEW = PsilView
     """The dashboard's view of one organism (``view``), as the published schema has it."""
+    SETTINGS = PsilSettings
+
+    def __init__(self, io: BrainIO | None = None, settings: PsilSettings | None = None,
+                 **options: Any) -> None:
+        """``settings``, or its keys as ``options``; bytecode reads any layout, so ``io``
+        is not needed."""
+        if settings is None:
+            settings = PsilSettings.build(options, source="psil")
+        elif options:
+            raise ConfigError("psil: give settings or options, not both")
+        self.settings = settings
 
     def view(self, brain: Brain, slot: int, genome: Any, io: BrainIO) -> dict[str, Any]:
         return psil_view(brain, slot, genome)
@@ -39,9 +51,11 @@ class PsilSubstrate(SubstrateBase):
     def mutate(self, genome: bytes, draws: DrawStream, max_len: int) -> bytes:
         return variation.mutate(genome, draws, max_len)
 
-    def crossover(self, a: bytes, b: bytes, draws: DrawStream, max_len: int,
-                  classic_rate: float = variation.CLASSIC_RATE, mode: str = "growth") -> bytes:
-        return variation.crossover(a, b, draws, max_len, classic_rate=classic_rate, mode=mode)
+    def crossover(self, a: bytes, b: bytes, draws: DrawStream, max_len: int) -> bytes:
+        """The settings' crossover (growth with a classic share, or classic)."""
+        return variation.crossover(a, b, draws, max_len,
+                                   classic_rate=self.settings.classic_rate,
+                                   mode=self.settings.crossover)
 
     def transfer(self, teacher: bytes, student: bytes, draws: DrawStream) -> bytes:
         """Teaching: a fragment of the teacher's code overwrites part of the student's."""
@@ -52,6 +66,10 @@ class PsilSubstrate(SubstrateBase):
             raise GenomeError(f"a micro-PSIL genome is bytes, not {type(genome).__name__}")
         if len(genome) > MAX_CODE_BYTES:
             raise GenomeError(f"genome is {len(genome)} bytes; at most {MAX_CODE_BYTES}")
+
+    def longest_genome(self, max_len: int) -> int:
+        """Variation keeps genomes within the world's cap."""
+        return min(max_len, MAX_CODE_BYTES)
 
     def encode(self, genome: bytes) -> bytes:
         return bytes(genome)

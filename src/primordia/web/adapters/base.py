@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import functools
 import typing
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import annotated_types
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, create_model
 
 from primordia.brains.base import BrainIO
+from primordia.brains.settings import settings_model
 from primordia.core.config import Config, Number, integer
 from primordia.http.errors import ApiError
 
@@ -32,7 +33,8 @@ class WorldAdapter:
     GRID: ClassVar[str] = ""                       # "hex" (axial q, r) or "square" (x, y)
     COORDS: ClassVar[tuple[str, str]] = ("x", "y")
     CONFIG: ClassVar[type[Config]] = Config
-    BRAINS: ClassVar[tuple[str, ...]] = ()         # the first is the default
+    RUN: ClassVar[Any] = None
+    """The world's run class (``runs.world_run.WorldRun``): its brains and substrates."""
     HIDDEN: ClassVar[tuple[str, ...]] = ()         # config keys that mean nothing live
     CAPS: ClassVar[dict[str, int]] = {}
     """Upper bounds the server puts on config keys (below the config's own), so that one
@@ -56,6 +58,11 @@ class WorldAdapter:
     """The world itself (its ``alive_slots()`` gives the population)."""
     ancestry: Ancestry
     """Births and deaths the adapter has seen, for the focus reply's ancestor chain."""
+
+    @classmethod
+    def brains(cls) -> tuple[str, ...]:
+        """The brains this world runs here, the default first."""
+        return cls.RUN.brains()
 
     # ---- what each world says ------------------------------------------------------------------
     @property
@@ -119,27 +126,25 @@ class WorldAdapter:
         """The config as a session request takes it: every key optional, integers and numbers
         as JSON has them (3.0 is the integer 3; no strings, no booleans), and the bounds
         tightened to ``CAPS``, so that the published schema's bounds are the server's."""
-        fields: dict[str, Any] = {}
-        for name, info in cls.CONFIG.model_fields.items():
-            constraints = list(info.metadata)
-            cap = cls.CAPS.get(name)
-            if cap is not None:
-                constraints = [m for m in constraints
-                               if not isinstance(m, (annotated_types.Le, annotated_types.Lt))]
-                constraints.append(annotated_types.Le(min(cap, _upper(info.metadata, cap))))
-            if info.annotation is int:
-                kind = integer(*constraints)
-            elif info.annotation is float:
-                kind = Annotated[(Number, *constraints)] if constraints else Number
-            else:
-                kind = Annotated[(info.annotation, *constraints)] if constraints \
-                    else info.annotation
-            fields[name] = (kind, Field(info.default, description=info.description))
+        fields = _request_fields(cls.CONFIG, cls.CAPS)
+        tables = [create_model(f"{cls.NAME.capitalize()}{b.capitalize()}Brain",
+                               __base__=settings_model(b),
+                               __doc__=f"The settings of a {b} brain.",
+                               kind=(Literal[b], Field(description="The brain.")),
+                               **_request_fields(settings_model(b), _within(cls.CAPS, "brain.")))
+                  for b in cls.brains()]
+        table = Annotated[Union[tuple(Annotated[t, Tag(t.model_fields["kind"].annotation
+                                                         .__args__[0])] for t in tables)],
+                          Discriminator(_kind)] if len(tables) > 1 else tables[0]
+        fields["brain"] = (table | None, Field(None, description=(
+            "The brain and its settings (GET /v1/worlds: brain_knobs); its kind is the "
+            "request's brain, if that is given.")))
         doc = " ".join((cls.CONFIG.__doc__ or "").split())
         if cls.RULES:
             doc += " Between keys: " + "; ".join(cls.RULES) + "."
         model = create_model(f"{cls.CONFIG.__name__}Request", __base__=cls.CONFIG,
                              __doc__=doc, **fields)
+        model.FILLS_BRAIN = False
         return model
 
     @classmethod
@@ -158,7 +163,8 @@ class WorldAdapter:
             field = f"config.{key}" if key else "config"
             raise ApiError(422, "invalid_config", f"{field}: {msg}", field) from None
         for key, cap in cls.CAPS.items():
-            if getattr(config, key) > cap:
+            value = _value(config, key)
+            if value is not None and value > cap:
                 raise ApiError(422, "invalid_config", f"config.{key}: at most {cap} on this "
                                "server", f"config.{key}")
         return config
@@ -167,9 +173,53 @@ class WorldAdapter:
     def describe(cls) -> dict[str, Any]:
         """The world for a start page: grid, brains, and each knob's default and bounds."""
         return {"name": cls.NAME, "grid": cls.GRID, "coords": list(cls.COORDS),
-                "brains": list(cls.BRAINS), "default_brain": cls.BRAINS[0],
+                "brains": list(cls.brains()), "default_brain": cls.brains()[0],
                 "doc": " ".join((cls.CONFIG.__doc__ or "").split()),
-                "knobs": knobs(cls.CONFIG, cls.CAPS, cls.HIDDEN)}
+                "knobs": knobs(cls.CONFIG, cls.CAPS, (*cls.HIDDEN, "brain")),
+                "brain_knobs": {b: knobs(settings_model(b), _within(cls.CAPS, "brain."), ())
+                                for b in cls.brains()}}
+
+
+def _kind(value: Any) -> Any:
+    """The brain a request's ``[brain]`` table is for."""
+    return value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+
+
+def _request_fields(model: type[BaseModel], caps: dict[str, int]) -> dict[str, Any]:
+    """``model``'s fields as a request takes them: integers and numbers as JSON has them, the
+    bounds tightened to ``caps`` (a table field is left to the caller)."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name == "brain":
+            continue
+        constraints = list(info.metadata)
+        cap = caps.get(name)
+        if cap is not None:
+            constraints = [m for m in constraints
+                           if not isinstance(m, (annotated_types.Le, annotated_types.Lt))]
+            constraints.append(annotated_types.Le(min(cap, _upper(info.metadata, cap))))
+        if info.annotation is int:
+            kind = integer(*constraints)
+        elif info.annotation is float:
+            kind = Annotated[(Number, *constraints)] if constraints else Number
+        else:
+            kind = Annotated[(info.annotation, *constraints)] if constraints \
+                else info.annotation
+        fields[name] = (kind, Field(info.default, description=info.description))
+    return fields
+
+
+def _value(config: Any, key: str) -> Any:
+    """The value of a dotted key (``brain.num_neurons``), None where the config has none (a
+    brain without that setting)."""
+    for part in key.split("."):
+        config = getattr(config, part, None)
+    return config
+
+
+def _within(caps: dict[str, int], prefix: str) -> dict[str, int]:
+    """The caps of the keys under ``prefix``, by their names there."""
+    return {k.removeprefix(prefix): v for k, v in caps.items() if k.startswith(prefix)}
 
 
 def _upper(metadata: list[Any], default: int) -> int:

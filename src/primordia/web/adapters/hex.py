@@ -44,21 +44,21 @@ class HexAdapter(WorldAdapter):
     GRID = "hex"
     COORDS = ("q", "r")
     CONFIG = HexConfig
-    BRAINS = ("neural", "psil")
+    RUN = HexRun
     HIDDEN = ("turns",)
-    CAPS = {"world_width": 512, "num_organisms": 65_536, "num_neurons": 32,
-            "max_num_neurons": 64, "num_synapses": 64, "max_genome": 4096}
+    CAPS = {"world_width": 512, "num_organisms": 65_536, "brain.num_neurons": 32,
+            "brain.max_num_neurons": 64, "brain.num_synapses": 64, "max_genome": 4096}
     """What one request may ask of this machine: a few hundred MB at most per session (the
     world's own limits are for runs someone chose to pay for)."""
     ORGANISM, CELL, TERRAIN = HexOrganism, HexCell, None
     TILES = "Always empty: the hex world has no tiles."
     RULES = ("num_organisms at most world_width squared",
-             "num_neurons at most max_num_neurons",
+             "brain.num_neurons at most brain.max_num_neurons",
              "center_spawn_min_fraction below center_spawn_max_fraction")
 
     def __init__(self, config: HexConfig, brain: str) -> None:
         self.config, self.brain_name = config, brain
-        self.world = HexWorld(config, HexRun.substrate(brain, config))
+        self.world = HexWorld(config, HexRun.substrate(config))
         self.lineage = LineageRoots()
         founders = self.world.state.oid[self.world.alive_slots()].tolist()
         self.lineage.born(founders, [-1] * len(founders))

@@ -73,9 +73,10 @@ class SandboxAdapter(WorldAdapter):
     GRID = "square"
     COORDS = ("x", "y")
     CONFIG = SandboxConfig
-    BRAINS = ("psil", "neural")
+    RUN = SandboxRun
     HIDDEN = ("ticks",)
-    CAPS = {"npcs": 20_000, "world": 1024, "max_genome": 4096, "genome_grow": 1024}
+    CAPS = {"npcs": 20_000, "world": 1024, "max_genome": 4096, "genome_grow": 1024,
+            "brain.num_neurons": 32, "brain.max_num_neurons": 64, "brain.num_synapses": 64}
     """What one request may ask of this machine (see HexAdapter.CAPS)."""
     ORGANISM, CELL, TERRAIN = SandboxOrganism, SandboxCell, SandboxTerrain
     TILES = "Changed tiles as [x, y, tile]."
@@ -83,7 +84,7 @@ class SandboxAdapter(WorldAdapter):
 
     def __init__(self, config: SandboxConfig, brain: str) -> None:
         self.config, self.brain_name = config, brain
-        self.world = SandboxWorld(config, SandboxRun.substrate(brain, config))
+        self.world = SandboxWorld(config, SandboxRun.substrate(config))
         self.lineage = LineageRoots()
         self._births = self._deaths = 0
         self._remember()

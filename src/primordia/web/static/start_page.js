@@ -51,17 +51,30 @@ function buildForm() {
   $("world-doc").textContent = w.doc;
   $("brain-select").replaceChildren(...w.brains.map((b) => new Option(b, b)));
   $("brain-select").value = w.default_brain;
+  $("brain-select").onchange = () => buildKnobs();
   const seed = w.knobs.find((k) => k.name === "seed");
   $("seed").value = String(seed ? seed.default : 1);
+  buildKnobs();
+}
+
+/** The knobs of the world, then those of the chosen brain (its [brain] table). */
+function knobs() {
+  const w = world();
+  const brain = (w.brain_knobs || {})[$("brain-select").value] || [];
+  return [...w.knobs.map((k) => ({ ...k, id: k.name })),
+          ...brain.map((k) => ({ ...k, id: `brain.${k.name}`, brain: true }))];
+}
+
+function buildKnobs() {
   const box = $("knobs");
   box.replaceChildren();
-  for (const k of w.knobs) {
-    if (k.name === "seed") continue;
+  for (const k of knobs()) {
+    if (k.id === "seed") continue;
     const label = document.createElement("label");
     label.className = "knob";
     label.title = k.description;
     const name = document.createElement("span");
-    name.textContent = k.name.replaceAll("_", " ");
+    name.textContent = (k.brain ? `${$("brain-select").value} · ` : "") + k.name.replaceAll("_", " ");
     let input;
     if (k.type === "choice") {
       input = document.createElement("select");
@@ -80,8 +93,8 @@ function buildForm() {
       if (k.maximum !== undefined) input.max = String(k.maximum);
       input.value = String(k.default);
     }
-    input.id = `knob-${k.name}`;
-    input.dataset.knob = k.name;
+    input.id = `knob-${k.id}`;
+    input.dataset.knob = k.id;
     const help = document.createElement("small");
     help.textContent = k.description;
     label.append(name, input, help);
@@ -89,11 +102,13 @@ function buildForm() {
   }
 }
 
-/** The knobs the user changed, typed as the server expects (the rest keep defaults). */
+/** The knobs the user changed, typed as the server expects (the rest keep defaults); the
+ * brain's go in config.brain. */
 function config() {
   const out = {};
-  for (const k of world().knobs) {
-    const input = document.getElementById(`knob-${k.name}`);
+  const brain = {};
+  for (const k of knobs()) {
+    const input = document.getElementById(`knob-${k.id}`);
     if (!input) continue;
     let v;
     if (k.type === "boolean") v = input.checked;
@@ -101,8 +116,9 @@ function config() {
     else if (k.type === "number") v = parseFloat(input.value);
     else if (k.type === "choice") v = k.choices.find((c) => String(c) === input.value);
     else v = input.value;
-    if (v !== k.default && !(typeof v === "number" && Number.isNaN(v))) out[k.name] = v;
+    if (v !== k.default && !(typeof v === "number" && Number.isNaN(v))) (k.brain ? brain : out)[k.name] = v;
   }
+  if (Object.keys(brain).length) out.brain = { kind: $("brain-select").value, ...brain };
   return out;
 }
 
@@ -118,7 +134,7 @@ async function create() {
     location.hash = `#/session/${made.metadata.id}`;
   } catch (e) {
     msg.textContent = e.message;
-    if (e.field) document.getElementById(`knob-${e.field.replace(/^config\./, "")}`)?.focus();
+    if (e.field) document.getElementById(`knob-${e.field.replace(/^config\./, "").replace(/^brain\.\w+\./, "brain.")}`)?.focus();
   } finally {
     $("create").disabled = false;
   }

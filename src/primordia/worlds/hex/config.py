@@ -4,35 +4,34 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from primordia.core.config import Config
+from primordia.worlds.config import WorldConfig
 
 
-class HexConfig(Config):
-    """Everything that, with the seed, determines a hex run. The brain settings
-    (``num_neurons``, ``max_num_neurons``, ``num_synapses``, ``mutation_magnitude``) are
-    handed to the substrate; the world itself decides who mutates (``mutation_chance``)."""
+class HexConfig(WorldConfig):
+    """Everything that, with the seed, determines a hex run. The brain's own settings are in
+    its ``[brain]`` table (a neural net's size and mutation magnitude); the world decides who
+    mutates (``mutation_chance``) and what every organism is granted (``gas`` per decision,
+    ``max_genome`` bytes)."""
+
+    DEFAULT_BRAIN = "neural"
+    MOVED_TO_BRAIN = {"num_neurons": "neural", "max_num_neurons": "neural",
+                      "num_synapses": "neural", "mutation_magnitude": "neural"}
 
     world_width: int = Field(20, ge=1, le=4096, description="Cells per side of the grid.")
     steps_per_second: int = Field(5, ge=1, le=1000, description="Live view's default speed.")
     num_organisms: int = Field(200, ge=1, le=16_777_216, description="Starting population.")
-    num_neurons: int = Field(2, ge=0, le=1000, description="Inter neurons of a new brain.")
-    max_num_neurons: int = Field(20, ge=0, le=1000, description="Inter neurons at most "
-                                 "(ids 1000 + i stay below the action ids at 2000).")
-    num_synapses: int = Field(4, ge=0, le=100_000, description="Synapses of a new brain.")
     turns_to_starve: int = Field(20, ge=1, le=1_000_000, description="Turns without a meal "
                                                                       "an organism survives.")
     mutation_chance: float = Field(0.04, ge=0, le=1, description="Chance an offspring's brain "
                                                                   "is mutated.")
-    mutation_magnitude: float = Field(1.0, ge=0, le=100, description="Mutation operations "
-                                      "(rounded, at least 1) and weight perturbation scale.")
     center_spawn_min_fraction: float = Field(0.25, ge=0, le=1)
     center_spawn_max_fraction: float = Field(0.75, ge=0, le=1)
     seed: int = Field(42, ge=0, lt=2**63, description="The run's seed.")
     turns: int = Field(1000, ge=0, le=100_000_000, description="Turns to run.")
-    gas: int = Field(200, ge=1, le=500, description="Compute budget per decision for "
-                     "bytecode brains.")
-    max_genome: int = Field(64, ge=16, le=65536, description="Genome size cap in bytes for "
-                            "bytecode brains.")
+    gas: int = Field(200, ge=1, le=500, description="Compute budget per decision (spent by "
+                     "bytecode brains).")
+    max_genome: int = Field(64, ge=16, le=65536, description="Genome size cap in bytes (for "
+                            "brains whose genomes are bytecode).")
 
     @model_validator(mode="after")
     def _consistent(self) -> "HexConfig":
@@ -42,8 +41,6 @@ class HexConfig(Config):
         if self.num_organisms > self.world_width ** 2:
             raise ValueError(f"num_organisms: {self.num_organisms} do not fit in "
                              f"{self.world_width} x {self.world_width} cells")
-        if self.num_neurons > self.max_num_neurons:
-            raise ValueError("num_neurons must not exceed max_num_neurons")
         return self
 
     @property

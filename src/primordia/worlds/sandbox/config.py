@@ -4,15 +4,18 @@ docs/worlds/sandbox.md)."""
 from __future__ import annotations
 
 import math
-from typing import Literal
-
 from pydantic import Field, model_validator
 
-from primordia.core.config import Config
+from primordia.worlds.config import WorldConfig
 
 
-class SandboxConfig(Config):
-    """Everything that, with the seed, determines a sandbox run."""
+class SandboxConfig(WorldConfig):
+    """Everything that, with the seed, determines a sandbox run. The world grants gas (it
+    senses it, items change it, it grows) and caps genomes (the cap grows) for every brain;
+    how genomes cross is the brain's (``[brain]``: micro-PSIL's ``crossover``)."""
+
+    DEFAULT_BRAIN = "psil"
+    MOVED_TO_BRAIN = {"crossover": "psil", "classic_rate": "psil"}
 
     npcs: int = Field(20, ge=1, le=100_000, description="Initial population (and capacity).")
     world: int = Field(0, ge=0, le=4096, description="Side of the square world; 0 = automatic.")
@@ -21,9 +24,6 @@ class SandboxConfig(Config):
     evolve_every: int = Field(100, ge=1, description="Ticks between GA rounds.")
     seed: int = Field(42, ge=0, lt=2**63, description="The run's seed.")
     traders: float = Field(0.25, ge=0, le=1, description="Share of traders at the start.")
-    crossover: Literal["growth", "classic"] = "growth"
-    classic_rate: float = Field(0.20, ge=0, le=1,
-                                description="Share of classic crossovers in growth mode.")
     mutation_rate: float = Field(0.8, ge=0, le=1, description="Chance a child is mutated.")
     max_genome: int = Field(128, ge=16, le=65536, description="Genome size cap in bytes.")
     genome_grow: int = Field(64, ge=0, le=65536, description="Cap growth per step (bytes).")

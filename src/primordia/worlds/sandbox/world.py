@@ -373,8 +373,7 @@ class SandboxWorld:
         for _ in victims.tolist():
             a, b = self._tournament(pool, draws), self._tournament(pool, draws)
             child = self.substrate.crossover(self.genomes[a], self.genomes[b], draws,
-                                             self.max_genome, classic_rate=cfg.classic_rate,
-                                             mode=cfg.crossover)
+                                             self.max_genome)
             if draws.random() < cfg.mutation_rate:
                 child = self.substrate.mutate(child, draws, self.max_genome)
             children.append(child)
