@@ -380,6 +380,9 @@ def finite_rows(rows: Any, name: str) -> np.ndarray:
     """A list of equally long lists of finite numbers as a 2-D array."""
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
         raise ConfigError(f"{name} must be a list of lists of numbers")
+    if len({len(r) for r in rows}) > 1 or not all(
+            type(v) in (int, float) for r in rows for v in r):
+        raise ConfigError(f"{name} must be rows of finite numbers of one length")
     out = np.array(rows, dtype=np.float64) if rows else np.zeros((0, 0))
     if out.ndim != 2 or not np.isfinite(out).all():
         raise ConfigError(f"{name} must be rows of finite numbers of one length")
