@@ -30,12 +30,12 @@ def one(npcs: int, ticks: int, threads: int) -> dict:
     from primordia.runs.sandbox_run import warm_up
     from primordia.brains.registry import SUBSTRATES
     from primordia.worlds.sandbox.config import SandboxConfig
-    from primordia.worlds.sandbox.world import SandboxWorld
+    from primordia.runs.sandbox_run import SandboxRun
 
     jit = warm_up()
     cfg = SandboxConfig(npcs=npcs, ticks=ticks, seed=42)
     t0 = time.perf_counter()
-    w = SandboxWorld(cfg, SUBSTRATES.get("psil"), threads=threads)
+    w = SandboxRun.build(cfg, SUBSTRATES.get("psil"), threads=threads)
     setup = time.perf_counter() - t0
     t1 = time.perf_counter()
     w.run(ticks)

@@ -15,7 +15,7 @@ from primordia.runs.hex_run import HexRun
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HexWorld
 from primordia.worlds.sandbox.config import SandboxConfig
-from primordia.worlds.sandbox.world import SandboxWorld
+from primordia.runs.sandbox_run import SandboxRun
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden"
 
@@ -28,7 +28,7 @@ SANDBOX_CASES = [
 
 def sandbox_hashes(case: dict, threads: int = 1) -> dict[str, str]:
     cfg = SandboxConfig(npcs=case["npcs"], seed=case["seed"], ticks=max(case["checkpoints"]))
-    world = SandboxWorld(cfg, SUBSTRATES.get("psil"), threads=threads)
+    world = SandboxRun.build(cfg, SUBSTRATES.get("psil"), threads=threads)
     out = {}
     for t in case["checkpoints"]:
         world.run(t - world.tick_no)

@@ -16,11 +16,11 @@ from primordia.core.rng import DrawStream, Rng
 from primordia.runs.hex_run import HexRun
 from primordia.runs.island import (OBJECTIVES, IslandSpec, LineageStats, fitness_vector,
                                    island_config, run_island)
+from primordia.runs.sandbox_run import SandboxRun
 from primordia.runs.world_run import Reporter
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HexWorld
 from primordia.worlds.sandbox.config import SandboxConfig
-from primordia.worlds.sandbox.world import SandboxWorld
 
 PSIL = SUBSTRATES.get("psil")
 SANDBOX = {"npcs": 20, "evolve_every": 40}
@@ -234,13 +234,13 @@ def test_hex_outcome_is_the_same_with_two_threads():
 def test_founders_take_the_first_organisms_and_leave_the_rest_alone():
     cfg = SandboxConfig(npcs=12, seed=5)
     g = bytes.fromhex(psil_founders(8)[-1]["genome"])
-    plain, seeded = SandboxWorld(cfg, PSIL), SandboxWorld(cfg, PSIL, founders=[g, g])
+    plain, seeded = SandboxRun.build(cfg, PSIL), SandboxRun.build(cfg, PSIL, founders=[g, g])
     assert seeded.genomes[0] == seeded.genomes[1] == g != plain.genomes[0]
     assert seeded.genomes[2:] == plain.genomes[2:]
     for name in ("x", "y", "item", "npc_id"):
         assert np.array_equal(getattr(seeded.state, name), getattr(plain.state, name))
     assert seeded.state_hash() != plain.state_hash()
-    assert SandboxWorld(cfg, PSIL, founders=None).state_hash() == plain.state_hash()
+    assert SandboxRun.build(cfg, PSIL, founders=None).state_hash() == plain.state_hash()
 
     hcfg = HexConfig(**HEX, seed=3)
     sub = HexRun.substrate(hcfg)
@@ -342,6 +342,6 @@ def test_small_valid_specs_run_and_report_every_founder(spec):
 def test_worlds_refuse_more_founders_than_organisms():
     g = bytes.fromhex(psil_founders(1)[0]["genome"])
     with pytest.raises(ConfigError, match="founders"):
-        SandboxWorld(SandboxConfig(npcs=4), PSIL, founders=[g] * 5)
+        SandboxRun.build(SandboxConfig(npcs=4), PSIL, founders=[g] * 5)
     with pytest.raises(ConfigError, match="founders"):
         HexWorld(HexConfig(world_width=3, num_organisms=4), PSIL, founders=[g] * 5)

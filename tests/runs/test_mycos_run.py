@@ -8,8 +8,8 @@ import json
 import numpy as np
 
 from primordia.brains.mycos.genome import from_json
-from primordia.runs.mycos_run import (MycosEvolveConfig, _shares, evolve, start, state_hash,
-                                      step, timed_evolve)
+from primordia.runs.mycos_run import (MycosEvolveConfig, evolve, start, state_hash, step,
+                                      timed_evolve)
 from primordia.runs.rundir import RunDirectory
 from primordia.tasks.scoring import Penalties
 from primordia.tasks.task import load_task
@@ -34,13 +34,6 @@ def test_populations_keep_their_size_and_unique_seeds_at_the_start():
     for _ in range(3):
         step(run)
         assert len(run.population) == 30
-
-
-def test_offspring_shares_add_up_and_follow_the_weights():
-    assert _shares(np.array([1.0, 1.0, 2.0]), 8).tolist() == [2, 2, 4]
-    assert _shares(np.array([1.0, 1.0, 1.0]), 4).tolist() == [2, 1, 1]
-    assert _shares(np.array([0.0, 0.0]), 3).tolist() == [2, 1]
-    assert _shares(np.array([5.0]), 0).tolist() == [0]
 
 
 def test_easy_tasks_are_solved_and_the_run_directory_is_written(tmp_path):
@@ -85,7 +78,7 @@ def test_malformed_checkpoints_are_clear_errors(tmp_path):
     (tmp_path / "checkpoint.json").write_text("[1, 2]")
     with pytest.raises(ConfigError, match="not a checkpoint"):
         load_checkpoint(tmp_path)
-    (tmp_path / "checkpoint.json").write_text(json.dumps(seal({"version": 3, "config": {}})))
+    (tmp_path / "checkpoint.json").write_text(json.dumps(seal({"version": 4, "config": {}})))
     with pytest.raises(ConfigError, match="malformed"):
         load_checkpoint(tmp_path)
 
@@ -111,13 +104,14 @@ def test_hostile_checkpoints_are_clear_errors(tmp_path):
         (broken(lambda d: d.update(generation=float("inf"))), "generation"),
         (broken(lambda d: d.update(generation=-1)), "generation"),
         (broken(lambda d: d["history"][0].update(best_fitness="x")), "malformed"),
-        (broken(lambda d: d["speciation"].update(step=-1.0)), "speciation"),
+        (broken(lambda d: d["evolver"]["speciation"].update(step=-1.0)), "speciation"),
         (broken(lambda d: d.update(champion=None)), "champion"),
         (broken(lambda d: d["config"].update(max_rounds=2**70)), "malformed"),
         (broken(lambda d: d.update(generation_solved="x")), "generation_solved"),
         (broken(lambda d: d.update(champion_fitness=float("nan"))), "champion_fitness"),
-        (broken(lambda d: d["novelty"].update(k=True)), "novelty"),
-        (broken(lambda d: d["novelty"].update(archive=[[1.0, 2.0, 3.0]])), "novelty.archive"),
+        (broken(lambda d: d["evolver"]["novelty"].update(k=True)), "novelty"),
+        (broken(lambda d: d["evolver"]["novelty"].update(archive=[[1.0, 2.0, 3.0]])),
+         "novelty.archive"),
     ]
     for content, words in cases:
         raw = content if isinstance(content, bytes) else json.dumps(seal(content)).encode()
@@ -166,3 +160,29 @@ def test_novelty_fills_its_archive_and_changes_selection():
     assert plain.novelty.archive.size == 0
     assert novel.novelty.archive.shape[1] == 4          # 2 episodes x 2 ticks x 1 output
     assert state_hash(novel) != state_hash(plain)
+
+
+def test_a_version_3_checkpoint_still_resumes(tmp_path):
+    """Version 3 kept the evolver's state (speciation, novelty, NSGA-II survivors) at the
+    top level; version 4 keeps it under ``evolver``. Both resume to the same run."""
+    from primordia.runs.mycos_run import checkpoint, load_checkpoint, seal
+
+    task = load_task("T02_sr_latch")
+    for extra in ({}, {"selection": "nsga2", "novelty": 0.5}):
+        cfg = MycosEvolveConfig(pop=16, gens=4, seed=2, target_score=1.0, **extra)
+        straight = evolve(cfg, task)
+        half = evolve(cfg.model_copy(update={"gens": 2}), task)
+        doc = checkpoint(half)
+        state = doc.pop("evolver")
+        old = {**doc, "version": 3, "speciation": state.get("speciation", {
+            "target": 10, "threshold": 0.5, "step": 0.1, "min_threshold": 1e-3,
+            "representatives": []}), "novelty": state["novelty"],
+            "parents": state.get("parents", []),
+            "parent_objectives": state.get("parent_objectives", [])}
+        (tmp_path / "checkpoint.json").write_text(json.dumps(seal(old)))
+        resumed = load_checkpoint(tmp_path)
+        assert (json.loads(json.dumps(checkpoint(resumed)["evolver"]))
+                == json.loads(json.dumps(state)))
+        resumed.config = resumed.config.model_copy(update={"gens": 4})
+        run, _ = timed_evolve(resumed.config, task, run=resumed)
+        assert state_hash(run) == state_hash(straight), extra

@@ -7,12 +7,13 @@ import pytest
 
 from primordia.brains.registry import SUBSTRATES
 from primordia.runs.hex_run import HexRun
+from primordia.runs.sandbox_run import SandboxRun
 from primordia.http.errors import ApiError
 from primordia.web.sessions import Session, describe_worlds
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HexWorld
 from primordia.worlds.sandbox.config import SandboxConfig
-from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
+from primordia.worlds.sandbox.world import SANDBOX_IO
 
 from .wire import SMALL, WORLD_BRAINS, apply, organisms, tiles
 
@@ -59,8 +60,8 @@ def test_a_hex_session_is_the_hex_world_run_directly():
 def test_a_sandbox_session_is_the_sandbox_run_directly():
     s = Session("sandbox", SMALL["sandbox"], seed=5, brain="neural")
     s.step(12)
-    direct = SandboxWorld(SandboxConfig(**SMALL["sandbox"], seed=5),
-                          SUBSTRATES.get("neural", io=SANDBOX_IO))
+    config = SandboxConfig(**SMALL["sandbox"], seed=5, brain={"kind": "neural"})
+    direct = SandboxRun.build(config, SandboxRun.substrate(config))
     direct.run(12)
     assert s.state_hash() == direct.state_hash()
 

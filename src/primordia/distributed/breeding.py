@@ -3,7 +3,8 @@ of the experiment, the generation number and the verified evidence, so that ever
 restarted or not, on SQLite or PostgreSQL -- breeds the same genomes: rank the pool by NSGA-II
 over the lineages' fitness vectors, keep the top share and a random share, refill by mutation
 and crossover (parents picked by crowded tournament, sometimes replaced by a genome their
-lineage evolved on an island), and spread the next pool over islands and niches.
+lineage evolved on an island) -- the project's one ``evolve.evolver.Evolver``, told the
+vectors and asked for the children -- and spread the next pool over islands and niches.
 All draws come from ``core.rng`` keyed by the experiment seed and the generation."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import numpy as np
 
 from primordia.brains.base import Substrate
 from primordia.core.rng import DrawStream, Rng, stream_id
-from primordia.evolve import nsga2
+from primordia.evolve.evolver import (CrowdedTournament, ElitesAndRandoms, Evolver,
+                                      Variation)
 
 from .experiment import ExperimentConfig
 from .islands import limits, substrate_for, world_config
@@ -80,14 +82,35 @@ class Selection:
         return len(self.elite) + len(self.randoms) + len(self.children)
 
 
+def evolver(exp: ExperimentConfig) -> Evolver:
+    """The breeder's Evolver: NSGA-II elites and random keeps, crowded tournaments, and
+    children that cross (with the crossover rate) and are always mutated."""
+    sel = exp.selection
+    return Evolver(ElitesAndRandoms(exp.pool, sel.elite_share, sel.random_share),
+                   CrowdedTournament(), Variation(crossover_rate=sel.crossover_rate,
+                                                  mutation_rate=None))
+
+
 def elite_ids(exp: ExperimentConfig, candidates: Sequence[Candidate]) -> list[int]:
     """The members NSGA-II keeps as the elite (their evidence must be verified)."""
     ranked = [c for c in candidates if c.vector is not None]
     if not ranked:
         return []
     F = np.array([c.vector for c in ranked], dtype=np.float64)
-    n = min(len(ranked), round(exp.selection.elite_share * exp.pool))
-    return [ranked[i].genome_id for i in nsga2.select(F, n, duplicates_last=True).tolist()]
+    return [ranked[i].genome_id for i in evolver(exp).survival.elite(F).tolist()]
+
+
+class _Varied:
+    """The substrate's operators under the pool's genome cap."""
+
+    def __init__(self, substrate: Substrate, max_len: int) -> None:
+        self.substrate, self.max_len = substrate, max_len
+
+    def crossover(self, a: Any, b: Any, draws: DrawStream) -> Any:
+        return self.substrate.crossover(a, b, draws, self.max_len)
+
+    def mutate(self, genome: Any, draws: DrawStream) -> Any:
+        return self.substrate.mutate(genome, draws, self.max_len)
 
 
 def select_and_breed(exp: ExperimentConfig, generation: int,
@@ -101,37 +124,27 @@ def select_and_breed(exp: ExperimentConfig, generation: int,
         kids = [Child(substrate.random(DrawStream(rng, STREAM_BREED, generation, k),
                                        max_len), "random", ()) for k in range(exp.pool)]
         return Selection({}, [], [], kids)
-    F = np.array([c.vector for c in ranked], dtype=np.float64)
-    rank, crowd = nsga2.rank_and_crowding(F)
-    elite = elite_ids(exp, candidates)
-    rest = sorted(c.genome_id for c in ranked if c.genome_id not in set(elite))
-    draws = DrawStream(rng, STREAM_KEEP, generation, 0)
-    randoms = []
-    for _ in range(min(len(rest), round(sel.random_share * exp.pool))):
-        randoms.append(rest.pop(draws.integer(0, len(rest))))
-    children = []
-    for k in range(exp.pool - len(elite) - len(randoms)):
-        d = DrawStream(rng, STREAM_BREED, generation, k)
-        a = _parent(ranked, rank, crowd, d, sel.sample_use)
-        if len(ranked) > 1 and d.chance(sel.crossover_rate):
-            b = _parent(ranked, rank, crowd, d, sel.sample_use)
-            child = substrate.crossover(genomes[a], genomes[b], d, max_len)
-            child = substrate.mutate(child, d, max_len)
-            children.append(Child(child, "cross", ((a, "first"), (b, "second"))))
-        else:
-            children.append(Child(substrate.mutate(genomes[a], d, max_len), "mutant",
-                                  ((a, "first"),)))
-    ranks = {c.genome_id: int(r) for c, r in zip(ranked, rank.tolist())}
-    return Selection(ranks, elite, sorted(randoms), children)
+    ids = np.array([c.genome_id for c in ranked], dtype=np.int64)
+    ev = evolver(exp)
+    mating = ev.tell(objectives=np.array([c.vector for c in ranked], dtype=np.float64),
+                     places=ids, draws=DrawStream(rng, STREAM_KEEP, generation, 0))
 
+    def parent(i: int, d: DrawStream) -> int:
+        """A crowded-tournament winner, or now and then a genome its lineage evolved."""
+        c = ranked[i]
+        if c.samples and d.chance(sel.sample_use):
+            return c.samples[d.integer(0, len(c.samples))]
+        return c.genome_id
 
-def _parent(ranked: Sequence[Candidate], rank: np.ndarray, crowd: np.ndarray,
-            d: DrawStream, sample_use: float) -> int:
-    """A crowded-tournament winner, or now and then a genome its lineage evolved."""
-    c = ranked[nsga2.crowded_tournament(rank, crowd, d)]
-    if c.samples and d.chance(sample_use):
-        return c.samples[d.integer(0, len(c.samples))]
-    return c.genome_id
+    brood = ev.ask(lambda k: DrawStream(rng, STREAM_BREED, generation, k),
+                   _Varied(substrate, max_len), genome=genomes.__getitem__, parent=parent,
+                   can_cross=len(ranked) > 1)
+    children = [Child(o.genome, "cross", ((o.parents[0], "first"), (o.parents[1], "second")))
+                if len(o.parents) == 2 else Child(o.genome, "mutant", ((o.parents[0], "first"),))
+                for o in brood]
+    ranks = {c.genome_id: int(r) for c, r in zip(ranked, mating.rank.tolist())}
+    return Selection(ranks, ids[mating.extra["elite"]].tolist(),
+                     sorted(ids[mating.extra["randoms"]].tolist()), children)
 
 
 def assign(exp: ExperimentConfig, generation: int, pool: Sequence[int]) -> list[list[int]]:

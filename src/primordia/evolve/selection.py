@@ -17,7 +17,9 @@ def tournament(fitness: np.ndarray, candidates: np.ndarray, k: int, draws: DrawS
     best = int(candidates[draws.integer(0, len(candidates))])
     for _ in range(k - 1):
         other = int(candidates[draws.integer(0, len(candidates))])
-        if fitness[other] > fitness[best] + tolerance:
+        # without a tolerance, compare as they are (integer fitness never goes via a float)
+        if (fitness[other] > fitness[best] + tolerance if tolerance
+                else fitness[other] > fitness[best]):
             best = other
     return best
 

@@ -13,7 +13,8 @@ survivors. Either way a child is a crossover of two parents with the crossover r
 copy of one, and is mutated with the mutation rate. With ``novelty`` below 1, selection sees
 ``novelty x fitness + (1 - novelty) x scaled novelty`` (species) or novelty as one more
 objective (NSGA-II); a network's behaviour is its outputs on every episode and tick. All
-randomness is keyed by (seed, generation, slot).
+randomness is keyed by (seed, generation, slot). Selection and breeding are the project's
+one ``evolve.evolver.Evolver`` (``make_evolver``): told the results, asked for the children.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError
@@ -36,9 +37,9 @@ from primordia.core.config import FrozenModel, describe
 from primordia.core.errors import ConfigError, GenomeError, InputFileError, PrimordiaError
 from primordia.brains.mycos.reference import FREEZE, Guards
 from primordia.core.rng import DrawStream, Rng, stream_id
-from primordia.evolve import nsga2
-from primordia.evolve.novelty import NoveltyArchive, blend
-from primordia.evolve.selection import elites, tournament
+from primordia.evolve.evolver import (CrowdedTournament, Evolver, Nsga2Survivors,
+                                      SpeciesElites, Tournament, Variation)
+from primordia.evolve.novelty import NoveltyArchive
 from primordia.evolve.species import Speciation
 from primordia.tasks.scoring import Penalties, evaluate_task
 from primordia.tasks.task import Task
@@ -99,18 +100,49 @@ class MycosRun:
     config: MycosEvolveConfig
     task: Task
     population: list[MycosGenome]
+    evolver: Evolver
+    """Selection and breeding, with their state (species, NSGA-II survivors, novelty)."""
     generation: int = 0
     evaluations: int = 0
-    speciation: Speciation = field(default_factory=Speciation)
     history: list[GenerationStats] = field(default_factory=list)
     champion: MycosGenome | None = None
     champion_fitness: float = -np.inf
     champion_score: float = 0.0
     generation_solved: int | None = None
-    novelty: NoveltyArchive = field(default_factory=NoveltyArchive)
-    parents: list[MycosGenome] = field(default_factory=list)
-    """NSGA-II runs: last generation's survivors, and their objectives."""
-    parent_objectives: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    # what the evolver keeps, by the names the run always had
+    @property
+    def speciation(self) -> Speciation | None:
+        return getattr(self.evolver.survival, "speciation", None)
+
+    @property
+    def novelty(self) -> NoveltyArchive:
+        return self.evolver.novelty
+
+    @property
+    def parents(self) -> list[MycosGenome]:
+        """NSGA-II runs: last generation's survivors, and their objectives."""
+        return getattr(self.evolver.survival, "parents", [])
+
+    @property
+    def parent_objectives(self) -> np.ndarray:
+        return getattr(self.evolver.survival, "parent_objectives", np.zeros((0, 0)))
+
+
+def make_evolver(config: MycosEvolveConfig) -> Evolver:
+    """The Mycos design's selection: species with elites and tournaments (or NSGA-II over
+    the objective vector), crossover and mutation with their rates, and a novelty archive
+    (used when ``novelty`` is below 1)."""
+    if config.selection == "nsga2":
+        survival: Any = Nsga2Survivors(config.pop)
+        selection: Any = CrowdedTournament()
+    else:
+        survival = SpeciesElites(
+            config.elitism, Speciation(target=config.species_target, threshold=0.5)
+            if config.speciation else None, var.feature_rows, var.row_distances)
+        selection = Tournament(config.tournament_k, config.tie_tolerance)
+    return Evolver(survival, selection, Variation(config.crossover_rate, config.mutation_rate),
+                   novelty=NoveltyArchive(k=config.novelty_k), novelty_weight=config.novelty)
 
 
 def start(config: MycosEvolveConfig, task: Task) -> MycosRun:
@@ -119,9 +151,7 @@ def start(config: MycosEvolveConfig, task: Task) -> MycosRun:
     pop = [var.random_genome(DrawStream(rng, STREAM_INIT, 0, i), task.io.inputs,
                              task.io.outputs, seed=rng.u64(STREAM_INIT, 1, i, 0))
            for i in range(config.pop)]
-    return MycosRun(config, task, pop,
-                    speciation=Speciation(target=config.species_target, threshold=0.5),
-                    novelty=NoveltyArchive(k=config.novelty_k))
+    return MycosRun(config, task, pop, make_evolver(config))
 
 
 def step(run: MycosRun) -> GenerationStats:
@@ -142,110 +172,29 @@ def step(run: MycosRun) -> GenerationStats:
         solver = int(solvers[np.argmax(fitness[solvers])])    # the fittest that solves it
         run.champion, run.champion_fitness = run.population[solver], float(fitness[solver])
         run.champion_score = float(scores[solver])
-    novelty = None
+    behaviour = None
     if cfg.novelty < 1:
         behaviour = run.task.observed(result.seen).reshape(len(run.population), -1)
-        novelty = run.novelty.score(behaviour.astype(np.float64))
     if cfg.selection == "nsga2":
-        objectives = result.objectives if novelty is None else np.column_stack(
-            [result.objectives, novelty])
-        survivors, rank, crowd = _survivors(run, objectives)
+        mating = run.evolver.tell(objectives=result.objectives, behaviour=behaviour,
+                                  genomes=run.population)
         species = np.zeros(len(run.population), dtype=np.int64)
-        front = int((rank == 0).sum())
+        front = mating.extra["front"]
     else:
-        if novelty is not None:
-            fitness = blend(fitness, novelty, cfg.novelty)
-        species = (_speciate(run) if cfg.speciation
-                   else np.zeros(len(run.population), dtype=np.int64))
-        front = 0
+        mating = run.evolver.tell(fitness, behaviour=behaviour, genomes=run.population)
+        species, front = mating.species, 0
     stats = GenerationStats(run.generation, float(result.fitness.max()),
                             float(result.fitness.mean()), float(scores.max()),
                             int(species.max()) + 1, run.evaluations, front)
     run.history.append(stats)
     if run.generation_solved is None:
-        run.population = (_breed_nsga2(run, survivors, rank, crowd)
-                          if cfg.selection == "nsga2" else _breed(run, fitness, species))
+        rng, generation = Rng(cfg.seed), run.generation
+        brood = run.evolver.ask(lambda k: DrawStream(rng, STREAM_BREED, generation, k), var,
+                                genome=run.population.__getitem__)
+        run.population = ([run.population[i] for i in mating.kept.tolist()]
+                          + [o.genome for o in brood])
     run.generation += 1
     return stats
-
-
-def _survivors(run: MycosRun, objectives: np.ndarray) -> tuple[list[MycosGenome], np.ndarray,
-                                                                 np.ndarray]:
-    """NSGA-II's elitist step: last generation's survivors and this population (parents
-    first) compete for ``pop`` places by front, then crowding. The survivors become the
-    next parents; returns them with their fronts and crowding distances."""
-    pool = run.parents + run.population
-    F = objectives if not run.parents else np.vstack([run.parent_objectives, objectives])
-    keep = nsga2.select(F, run.config.pop, duplicates_last=True)
-    run.parents = [pool[i] for i in keep.tolist()]
-    run.parent_objectives = F[keep]
-    rank, crowd = nsga2.rank_and_crowding(run.parent_objectives)
-    return run.parents, rank, crowd
-
-
-def _breed_nsga2(run: MycosRun, survivors: list[MycosGenome], rank: np.ndarray,
-                 crowd: np.ndarray) -> list[MycosGenome]:
-    cfg, rng = run.config, Rng(run.config.seed)
-    children = []
-    for slot in range(cfg.pop):
-        d = DrawStream(rng, STREAM_BREED, run.generation, slot)
-        child = survivors[nsga2.crowded_tournament(rank, crowd, d)]
-        if d.chance(cfg.crossover_rate):
-            child = var.crossover(child, survivors[nsga2.crowded_tournament(rank, crowd, d)],
-                                  d)
-        if d.chance(cfg.mutation_rate):
-            child = var.mutate(child, d)
-        children.append(child)
-    return children
-
-
-def _speciate(run: MycosRun) -> np.ndarray:
-    """Species of the population, by distance rows (each genome's features read once, the
-    distances to all representatives in one numpy step per genome)."""
-    return run.speciation.assign_rows(run.population, var.feature_rows(run.population),
-                                      var.feature_rows(run.speciation.representatives),
-                                      var.row_distances)
-
-
-def _shares(weights: np.ndarray, total: int) -> np.ndarray:
-    """``total`` split in proportion to ``weights`` (largest remainders; ties: lower index)."""
-    if total <= 0:
-        return np.zeros(len(weights), dtype=np.int64)
-    w = weights / weights.sum() * total if weights.sum() > 0 else np.full(len(weights),
-                                                                          total / len(weights))
-    base = np.floor(w).astype(np.int64)
-    rest = total - base.sum()
-    order = np.lexsort((np.arange(len(w)), -(w - base)))
-    base[order[:rest]] += 1
-    return base
-
-
-def _breed(run: MycosRun, fitness: np.ndarray, species: np.ndarray) -> list[MycosGenome]:
-    cfg, n = run.config, len(run.population)
-    groups = [np.flatnonzero(species == s) for s in range(int(species.max()) + 1)]
-    keep: list[int] = []
-    for members in groups:
-        keep += elites(fitness, members, min(cfg.elitism, members.size)).tolist()
-    keep = keep[:n]
-    mean = np.array([fitness[m].mean() for m in groups])
-    counts = _shares(mean - mean.min() + 1e-3, n - len(keep))
-    rng = Rng(cfg.seed)
-    children = [run.population[i] for i in keep]
-    slot = 0
-    for members, count in zip(groups, counts.tolist()):
-        for _ in range(count):
-            d = DrawStream(rng, STREAM_BREED, run.generation, slot)
-            slot += 1
-            pick = lambda: run.population[tournament(  # noqa: E731
-                fitness, members, cfg.tournament_k, d, cfg.tie_tolerance)]
-            child = pick()
-            if d.chance(cfg.crossover_rate):
-                other = pick()
-                child = var.crossover(child, other, d)
-            if d.chance(cfg.mutation_rate):
-                child = var.mutate(child, d)
-            children.append(child)
-    return children
 
 
 def state_hash(run: MycosRun) -> str:
@@ -283,8 +232,11 @@ def write_run(run: MycosRun, out: RunDirectory, wall_seconds: float) -> dict:
 
 
 CHECKPOINT = "checkpoint.json"
-CHECKPOINT_VERSION = 3
-"""3: sealed with a digest (``seal``)."""
+CHECKPOINT_VERSION = 4
+"""3: sealed with a digest (``seal``); 4: the evolver's state under ``evolver`` (3 is still
+read)."""
+EVOLVER_KEYS = ("speciation", "novelty", "parents", "parent_objectives")
+"""Where version 3 kept what is now the evolver's state."""
 MAX_CHECKPOINT_BYTES = 1 << 30
 """Largest checkpoint.json read."""
 
@@ -296,30 +248,25 @@ def checkpoint(run: MycosRun) -> dict:
         "task": run.task.model_dump(), "generation": run.generation,
         "evaluations": run.evaluations,
         "population": [to_dict(g) for g in run.population],
-        "speciation": {"target": run.speciation.target, "threshold": run.speciation.threshold,
-                       "step": run.speciation.step,
-                       "min_threshold": run.speciation.min_threshold,
-                       "representatives": [to_dict(g) for g in run.speciation.representatives]},
         "history": [vars(h) for h in run.history],
         "champion": to_dict(run.champion) if run.champion is not None else None,
         "champion_fitness": run.champion_fitness if run.champion is not None else None,
         "champion_score": run.champion_score, "generation_solved": run.generation_solved,
-        "novelty": {"k": run.novelty.k, "threshold": run.novelty.threshold,
-                    "idle": run.novelty.idle, "archive": run.novelty.archive.tolist()},
-        "parents": [to_dict(g) for g in run.parents],
-        "parent_objectives": run.parent_objectives.tolist(),
+        "evolver": run.evolver.state(to_dict),
     }
 
 
 def restore(data: dict) -> MycosRun:
     """The run a checkpoint describes; ConfigError or GenomeError if it is malformed."""
     try:
-        if data.get("version") != CHECKPOINT_VERSION:
+        if data.get("version") == 3:
+            data = {**{k: v for k, v in data.items() if k not in EVOLVER_KEYS},
+                    "evolver": {k: data[k] for k in EVOLVER_KEYS}}
+        elif data.get("version") != CHECKPOINT_VERSION:
             raise ConfigError(f"checkpoint: version {data.get('version')!r}; this Primordia "
-                              f"reads version {CHECKPOINT_VERSION}")
+                              f"reads versions 3 and {CHECKPOINT_VERSION}")
         config = MycosEvolveConfig.model_validate(data["config"])
         task = Task.model_validate(data["task"])
-        sp = data["speciation"]
         for name, low, high in (("generation", 0, 2**62), ("evaluations", 0, 2**62)):
             if type(data[name]) is not int or not low <= data[name] <= high:
                 raise ConfigError(f"checkpoint: {name} {data[name]!r} is not an integer in "
@@ -327,26 +274,21 @@ def restore(data: dict) -> MycosRun:
         # lengths before any genome is decoded: the config bounds the work
         for name, low, high, what in (
                 ("population", config.pop, config.pop, "the config's pop"),
-                ("parents", 0, config.pop, "at most the config's pop"),
                 ("history", data["generation"], data["generation"], "one per generation")):
             if not isinstance(data[name], list) or not low <= len(data[name]) <= high:
                 raise ConfigError(f"checkpoint: {name} must be a list of {what} ({low}.."
                                   f"{high} entries)")
-        if not (isinstance(sp["target"], int) and sp["target"] >= 1
-                and all(isinstance(sp[k], (int, float)) and math.isfinite(sp[k]) and sp[k] > 0
-                        for k in ("threshold", "step", "min_threshold"))):
-            raise ConfigError("checkpoint: speciation needs a target >= 1 and finite "
-                              "threshold, step and min_threshold above 0")
         if data["champion"] is None and data["generation"] > 0:
             raise ConfigError("checkpoint: a run past generation 0 has a champion")
+        width = len(task.episodes) * task.tick_budget * len(task.io.outputs)
+        evolver = make_evolver(config)
+        try:
+            evolver.load_state(data["evolver"], from_dict, behaviour_width=width)
+        except ConfigError as exc:
+            raise ConfigError(f"checkpoint: {exc}") from None
         run = MycosRun(
-            config, task, [from_dict(g) for g in data["population"]],
+            config, task, [from_dict(g) for g in data["population"]], evolver,
             generation=int(data["generation"]), evaluations=int(data["evaluations"]),
-            speciation=Speciation(target=int(sp["target"]), threshold=float(sp["threshold"]),
-                                  step=float(sp["step"]),
-                                  min_threshold=float(sp["min_threshold"]),
-                                  representatives=[from_dict(g)
-                                                   for g in sp["representatives"]]),
             history=[GenerationStats(int(h["generation"]), float(h["best_fitness"]),
                                      float(h["mean_fitness"]), float(h["best_score"]),
                                      int(h["species"]), int(h["evaluations"]),
@@ -356,10 +298,7 @@ def restore(data: dict) -> MycosRun:
             champion_fitness=(float(data["champion_fitness"])
                               if data["champion"] is not None else -np.inf),
             champion_score=float(data["champion_score"]),
-            generation_solved=data["generation_solved"],
-            novelty=_novelty(data["novelty"]),
-            parents=[from_dict(g) for g in data["parents"]],
-            parent_objectives=_finite(data["parent_objectives"], "parent_objectives"))
+            generation_solved=data["generation_solved"])
     except GenomeError as exc:
         raise GenomeError(f"checkpoint: {exc}") from None
     except ValidationError as exc:
@@ -367,45 +306,19 @@ def restore(data: dict) -> MycosRun:
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         said = " ".join(str(exc).split())[:200]
         raise ConfigError(f"checkpoint: malformed ({type(exc).__name__}: {said})") from None
-    width = len(task.episodes) * task.tick_budget * len(task.io.outputs)
-    if run.novelty.archive.size and run.novelty.archive.shape[1] != width:
-        raise ConfigError(f"checkpoint: novelty.archive rows must have {width} values (one "
-                          "per output, tick and episode of the task)")
     solved = data.get("generation_solved")
     if solved is not None and not (type(solved) is int and 0 <= solved <= run.generation):
         raise ConfigError("checkpoint: generation_solved must be null or a generation "
                           "already run")
     if not (math.isfinite(run.champion_fitness) or run.champion is None):
         raise ConfigError("checkpoint: champion_fitness must be a finite number")
-    if len(run.parents) != len(run.parent_objectives) or (
-            run.parents and run.parent_objectives.shape[1] != (4 if config.novelty == 1 else 5)):
-        raise ConfigError("checkpoint: parent_objectives must hold one row of objectives per "
-                          "parent")
+    if run.parents and run.parent_objectives.shape[1] != (4 if config.novelty == 1 else 5):
+        raise ConfigError("checkpoint: evolver: parent_objectives must hold one row of "
+                          "objectives per parent")
     if len(run.population) != config.pop:
         raise ConfigError(f"checkpoint: {len(run.population)} genomes for a population of "
                           f"{config.pop}")
     return run
-
-
-def _finite(rows, name: str) -> np.ndarray:
-    """A list of equally long lists of finite numbers as a 2-D array."""
-    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-        raise ConfigError(f"checkpoint: {name} must be a list of lists of numbers")
-    out = np.array(rows, dtype=np.float64) if rows else np.zeros((0, 0))
-    if out.ndim != 2 or not np.isfinite(out).all():
-        raise ConfigError(f"checkpoint: {name} must be rows of finite numbers of one length")
-    return out
-
-
-def _novelty(data: dict) -> NoveltyArchive:
-    archive = _finite(data["archive"], "novelty.archive")
-    k, threshold, idle = data["k"], data["threshold"], data["idle"]
-    if not (type(k) is int and 1 <= k <= 1000 and type(idle) is int and idle >= 0
-            and type(threshold) in (int, float) and math.isfinite(threshold)
-            and threshold > 0):
-        raise ConfigError("checkpoint: novelty needs k in 1..1000, idle >= 0 and a finite "
-                          "threshold above 0")
-    return NoveltyArchive(k=k, threshold=float(threshold), idle=idle, archive=archive)
 
 
 def seal(doc: dict) -> dict:

@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
+from primordia.brains.base import Substrate
 from primordia.core.checks import ArraySpec
+from primordia.evolve.evolver import Evolver, ReplaceWorst, Tournament, Variation
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.config import SandboxConfig
 from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
@@ -34,9 +36,9 @@ def warm_up(brain: str = "psil") -> float:
     """Compile (or load from cache) every kernel of the sandbox on a tiny world; seconds."""
     t0 = time.perf_counter()
     config = SandboxConfig(npcs=8, ticks=3, evolve_every=2, brain={"kind": brain})
-    w = SandboxWorld(config, SandboxRun.substrate(config))
+    w = SandboxRun.build(config, SandboxRun.substrate(config))
     w.run(3)
-    SandboxWorld.restore(w.config, w.substrate, w.snapshot()).state_hash()
+    SandboxRun.rebuild(w.config, w.substrate, w.snapshot()).state_hash()
     return time.perf_counter() - t0
 
 
@@ -57,12 +59,42 @@ class SandboxRun(WorldRun):
     META = SandboxMeta
     IO = SANDBOX_IO
 
+    @classmethod
+    def evolver(cls, config: SandboxConfig) -> Evolver:
+        """The sandbox's GA (the reference sandbox's): the bottom quarter by fitness is
+        replaced by children of the top half, parents by tournaments of three, every child a
+        crossover, mutated with the mutation rate."""
+        return Evolver(ReplaceWorst(pool_share=0.5, replace_share=0.25), Tournament(k=3),
+                       Variation(crossover_rate=None, mutation_rate=config.mutation_rate))
+
+    @classmethod
+    def build(cls, config: SandboxConfig, substrate: Substrate, threads: int = 1,
+              founders: list[Any] | None = None) -> SandboxWorld:
+        """A new sandbox world with its evolver: the one way runs, sessions, islands and
+        tests make one."""
+        return SandboxWorld(config, substrate, threads=threads, founders=founders,
+                            evolver=cls.evolver(config))
+
+    @classmethod
+    def rebuild(cls, config: SandboxConfig, substrate: Substrate, arrays: dict[str, Any],
+                threads: int = 1, source: str = "checkpoint",
+                evolver_state: dict[str, Any] | None = None) -> SandboxWorld:
+        """The world a snapshot describes, with its evolver (restored from
+        ``evolver_state``, the checkpoint's ``evolver``; older checkpoints have none)."""
+        evolver = cls.evolver(config)
+        evolver.load_state(evolver_state or {})
+        return SandboxWorld.restore(config, substrate, arrays, threads=threads, source=source,
+                                    evolver=evolver)
+
     def warm_up(self) -> None:
         warm_up(self.brain)
 
     def new_world(self) -> SandboxWorld:
-        return SandboxWorld(self.config, self.substrate(self.config),
-                            threads=self.threads, founders=self.founders)
+        return self.build(self.config, self.substrate(self.config),
+                          threads=self.threads, founders=self.founders)
+
+    def evolver_state(self) -> dict[str, Any]:
+        return self.world.evolver.state()
 
     def position(self) -> int:
         return self.world.tick_no
@@ -90,10 +122,10 @@ class SandboxRun(WorldRun):
                reporters: list[Reporter] | None = None) -> "SandboxRun":
         """The run saved in ``run_dir``, restored at its last checkpoint, to continue up to
         ``ticks`` in total (default: the configured number)."""
-        run, arrays, _ = cls.reopen(run_dir, ticks, threads, reporters)
-        run.world = SandboxWorld.restore(run.config, run.substrate(run.config),
-                                         arrays, threads=threads,
-                                         source=str(run.out / CHECKPOINT))
+        run, arrays, meta = cls.reopen(run_dir, ticks, threads, reporters)
+        run.world = cls.rebuild(run.config, run.substrate(run.config), arrays,
+                                threads=threads, source=str(run.out / CHECKPOINT),
+                                evolver_state=meta.evolver)
         run._check_metrics()
         return run
 

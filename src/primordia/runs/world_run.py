@@ -59,6 +59,8 @@ class RunMeta(BaseModel):
     holds at least one gzip member); a resumed run cuts the file back to it."""
     wall_seconds: float = Field(ge=0, allow_inf_nan=False)
     brain: str = Field(max_length=64)
+    evolver: dict[str, Any] | None = None
+    """The state of the run's evolver (``WorldRun.evolver_state``), if it has one."""
 
     @model_validator(mode="before")
     @classmethod
@@ -302,6 +304,11 @@ class WorldRun:
         """The world's own entries in the checkpoint's metadata."""
         return {}
 
+    def evolver_state(self) -> dict[str, Any] | None:
+        """The state of the evolver that runs the world's GA (``Evolver.state``: JSON data),
+        saved in the checkpoint's metadata as ``evolver``; None: the world has none."""
+        return None
+
     def checkpoint_layout(self) -> dict[str, ArraySpec]:
         """Every array a checkpoint of this run may hold, with the largest shape its config
         allows (a checkpoint is refused before larger arrays are read)."""
@@ -439,6 +446,9 @@ class WorldRun:
                 "record_bytes": self._recorder.seal() if self._recorder else None,
                 "wall_seconds": self.wall_seconds + wall_so_far, "brain": self.brain,
                 **self.checkpoint_meta()}
+        evolver = self.evolver_state()
+        if evolver is not None:
+            meta["evolver"] = evolver
         save_checkpoint(rundir.file(CHECKPOINT), self.checkpoint_arrays(), meta)
 
     @classmethod

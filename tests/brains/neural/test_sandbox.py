@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from primordia.brains.registry import SUBSTRATES
+from primordia.runs.sandbox_run import SandboxRun
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.config import SandboxConfig
-from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
+from primordia.worlds.sandbox.world import SANDBOX_IO
 
 from ...worlds.sandbox.test_world import check_invariants
 
@@ -27,7 +28,7 @@ def neural():
 @pytest.fixture(scope="module")
 def hashes() -> dict[str, str]:
     """State hashes at tick 1000 of one run checked tick by tick."""
-    w = SandboxWorld(CONFIG, neural())
+    w = SandboxRun.build(CONFIG, neural())
     for _ in range(CONFIG.ticks):
         w.tick()
         check_invariants(w)
@@ -43,25 +44,25 @@ def test_a_neural_population_lives_1000_ticks_with_invariants_intact(hashes):
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_the_same_seed_gives_the_same_state_hash(hashes, threads):
-    w = SandboxWorld(CONFIG, neural(), threads=threads)
+    w = SandboxRun.build(CONFIG, neural(), threads=threads)
     w.run(CONFIG.ticks)
     assert w.state_hash() == hashes["first"]
 
 
 def test_a_restored_snapshot_continues_bit_for_bit():
     cfg = config(30)
-    straight = SandboxWorld(cfg, neural())
+    straight = SandboxRun.build(cfg, neural())
     straight.run(150)
-    first = SandboxWorld(cfg, neural())
+    first = SandboxRun.build(cfg, neural())
     first.run(70)
-    again = SandboxWorld.restore(cfg, neural(), first.snapshot())
+    again = SandboxRun.rebuild(cfg, neural(), first.snapshot())
     assert again.state_hash() == first.state_hash()
     again.run(80)
     assert again.state_hash() == straight.state_hash()
 
 
 def test_the_state_hash_covers_the_inter_activations():
-    w = SandboxWorld(config(20), neural())
+    w = SandboxRun.build(config(20), neural())
     w.run(5)
     before = w.state_hash()
     live = int(w.state.alive.nonzero()[0][0])

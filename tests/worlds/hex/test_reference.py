@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from primordia.runs.hex_run import hex_substrate
+from primordia.runs.hex_run import HexRun
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.reference import (TurnRecord, birth_genome, found, living_by_id,
                                             place, play_turn)
@@ -54,7 +54,9 @@ class DiceSubstrate(PuppetSubstrate):
 
 
 def substrate_for(brain: str, cfg: HexConfig):
-    return DiceSubstrate(cfg.seed) if brain == "dice" else hex_substrate(brain, cfg)
+    if brain == "dice":
+        return DiceSubstrate(cfg.seed)
+    return HexRun.substrate(cfg.replace(brain={"kind": brain}))
 
 
 def copy_state(s: HexState) -> HexState:

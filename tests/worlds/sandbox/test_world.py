@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from primordia.core.errors import ConfigError
+from primordia.runs.sandbox_run import SandboxRun
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
 
@@ -32,7 +33,7 @@ def check_invariants(w: SandboxWorld) -> None:
 
 
 def test_a_trivial_numpy_brain_drives_the_world():
-    w = SandboxWorld(small_config(npcs=30, evolve_every=50), ForagerSubstrate())
+    w = SandboxRun.build(small_config(npcs=30, evolve_every=50), ForagerSubstrate())
     assert w.io is SANDBOX_IO and w.io.n_sensors == 31 and w.io.n_actions == 4
     for _ in range(300):
         w.tick()
@@ -44,16 +45,16 @@ def test_a_trivial_numpy_brain_drives_the_world():
 
 
 def test_same_config_and_seed_give_the_same_state_hash():
-    a = SandboxWorld(small_config(), ForagerSubstrate())
-    b = SandboxWorld(small_config(), ForagerSubstrate())
-    other = SandboxWorld(small_config(seed=8), ForagerSubstrate())
+    a = SandboxRun.build(small_config(), ForagerSubstrate())
+    b = SandboxRun.build(small_config(), ForagerSubstrate())
+    other = SandboxRun.build(small_config(seed=8), ForagerSubstrate())
     for w in (a, b, other):
         w.run(120)
     assert a.state_hash() == b.state_hash() != other.state_hash()
 
 
 def test_lineage_records_births_parents_and_deaths():
-    w = SandboxWorld(small_config(npcs=12, evolve_every=10), ForagerSubstrate())
+    w = SandboxRun.build(small_config(npcs=12, evolve_every=10), ForagerSubstrate())
     w.run(60)
     lin = w.lineage
     assert set(lin.origin) == set(range(1, w.next_id))
@@ -66,11 +67,11 @@ def test_lineage_records_births_parents_and_deaths():
 
 def test_a_restored_snapshot_continues_bit_for_bit():
     cfg = small_config(npcs=24, evolve_every=20)
-    straight = SandboxWorld(cfg, ForagerSubstrate())
+    straight = SandboxRun.build(cfg, ForagerSubstrate())
     straight.run(90)
-    first = SandboxWorld(cfg, ForagerSubstrate())
+    first = SandboxRun.build(cfg, ForagerSubstrate())
     first.run(40)
-    again = SandboxWorld.restore(cfg, ForagerSubstrate(), first.snapshot())
+    again = SandboxRun.rebuild(cfg, ForagerSubstrate(), first.snapshot())
     assert again.state_hash() == first.state_hash()
     again.run(50)
     assert again.state_hash() == straight.state_hash()
@@ -78,19 +79,19 @@ def test_a_restored_snapshot_continues_bit_for_bit():
 
 
 def test_a_snapshot_that_does_not_fit_the_config_is_refused():
-    w = SandboxWorld(small_config(npcs=10), ForagerSubstrate())
+    w = SandboxRun.build(small_config(npcs=10), ForagerSubstrate())
     snap = w.snapshot()
     with pytest.raises(ConfigError, match="shape"):
-        SandboxWorld.restore(small_config(npcs=11), ForagerSubstrate(), snap)
+        SandboxRun.rebuild(small_config(npcs=11), ForagerSubstrate(), snap)
     del snap["scalars"]
     with pytest.raises(ConfigError, match="missing"):
-        SandboxWorld.restore(small_config(npcs=10), ForagerSubstrate(), snap)
+        SandboxRun.rebuild(small_config(npcs=10), ForagerSubstrate(), snap)
 
 
 def test_micro_psil_npcs_keep_every_invariant_for_a_thousand_ticks():
     from primordia.brains.registry import SUBSTRATES
     from primordia.brains.psil.variation import is_well_formed
-    w = SandboxWorld(small_config(npcs=60, seed=3, evolve_every=50, max_genome=64,
+    w = SandboxRun.build(small_config(npcs=60, seed=3, evolve_every=50, max_genome=64,
                                   genome_grow=16, genome_grow_every=400),
                      SUBSTRATES.get("psil"))
     rounds = 0
@@ -130,9 +131,9 @@ def test_rounds_in_one_kernel_equal_rounds_stepped_one_by_one():
             return _StepOnly(psil.compile(*args, **kw))
 
     cfg = small_config(npcs=60, seed=3, evolve_every=50)
-    in_kernel = SandboxWorld(cfg, psil)
-    stepped = SandboxWorld(cfg, StepOnlySubstrate())
-    cramped = SandboxWorld(cfg, psil)
+    in_kernel = SandboxRun.build(cfg, psil)
+    stepped = SandboxRun.build(cfg, StepOnlySubstrate())
+    cramped = SandboxRun.build(cfg, psil)
     # teach lists with room for one round only: the kernel hands back after each teaching
     cramped._teach_from = np.zeros(60, dtype=np.int64)
     cramped._teach_to = np.zeros(60, dtype=np.int64)
@@ -170,7 +171,7 @@ def test_every_reading_in_a_live_world_equals_the_plain_ring_search(monkeypatch)
 
     monkeypatch.setattr(world_module, "sense", sense_and_check)
     monkeypatch.setattr(world_module, "round_state_of", lambda brain: None)
-    w = SandboxWorld(small_config(npcs=60, seed=3, evolve_every=20), SUBSTRATES.get("psil"))
+    w = SandboxRun.build(small_config(npcs=60, seed=3, evolve_every=20), SUBSTRATES.get("psil"))
     w.run(80)
     assert sum(checked) > 60 * 80 and max(checked) > min(checked)   # several rounds a tick
 
@@ -182,11 +183,11 @@ def test_skipping_sensors_a_brain_cannot_read_changes_nothing(monkeypatch):
     from primordia.brains.registry import SUBSTRATES
 
     cfg = small_config(npcs=60, seed=5, evolve_every=25)
-    skipping = SandboxWorld(cfg, SUBSTRATES.get("psil"))
+    skipping = SandboxRun.build(cfg, SUBSTRATES.get("psil"))
     skipping.run(300)
     assert (skipping.brain.sensor_reach[skipping.brain.alive] != ALL).any()
     monkeypatch.setattr(psil_brain, "ring0_reach", lambda genome: ALL)
-    full = SandboxWorld(cfg, SUBSTRATES.get("psil"))
+    full = SandboxRun.build(cfg, SUBSTRATES.get("psil"))
     full.run(300)
     assert (full.brain.sensor_reach[full.brain.alive] == ALL).all()
     assert skipping.state_hash() == full.state_hash()

@@ -16,7 +16,7 @@ from primordia.runs.sandbox_recorder import STAT_KEYS
 from primordia.runs.sandbox_run import SandboxRun
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.config import SandboxConfig
-from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
+from primordia.worlds.sandbox.world import SANDBOX_IO
 
 from ..fitness import histogram
 from ..lineage import Ancestry, LineageRoots
@@ -84,7 +84,7 @@ class SandboxAdapter(WorldAdapter):
 
     def __init__(self, config: SandboxConfig, brain: str) -> None:
         self.config, self.brain_name = config, brain
-        self.world = SandboxWorld(config, SandboxRun.substrate(config))
+        self.world = SandboxRun.build(config, SandboxRun.substrate(config))
         self.lineage = LineageRoots()
         self._births = self._deaths = 0
         self._remember()

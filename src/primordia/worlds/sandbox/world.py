@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
@@ -72,19 +72,34 @@ class Lineage:
         self.destruction[npc_id] = tick
 
 
+class Evolves(Protocol):
+    """What the world hands its GA round to: an ask/tell evolver (``evolve.evolver.Evolver``,
+    made for a sandbox by ``runs.sandbox_run.SandboxRun.evolver``). The world never imports
+    ``evolve``: whoever builds the world passes one in."""
+
+    def tell(self, fitness: np.ndarray, *, places: np.ndarray) -> Any: ...
+
+    def ask(self, draws: Any, vary: Any, genome: Any) -> list[Any]: ...
+
+    def state(self) -> dict[str, Any]: ...
+
+    def load_state(self, data: Any) -> None: ...
+
+
 class SandboxWorld:
     """A running sandbox: ``tick()`` advances it; ``state`` holds everything as arrays."""
 
     io = SANDBOX_IO
 
     def __init__(self, config: SandboxConfig, substrate: Substrate, threads: int = 1,
-                 founders: Sequence[Any] | None = None) -> None:
+                 founders: Sequence[Any] | None = None, *, evolver: Evolves) -> None:
         """``founders``: genomes for the first NPCs (an island's founders); the rest of the start
-        (positions, items, the other NPCs) comes from the same draws as without them."""
+        (positions, items, the other NPCs) comes from the same draws as without them.
+        ``evolver``: runs the GA round (``SandboxRun.build`` makes a world with the right one)."""
         if founders is not None and len(founders) > config.npcs:
             raise ConfigError(f"founders: {len(founders)} do not fit in a population of "
                               f"{config.npcs}")
-        self._init_empty(config, substrate)
+        self._init_empty(config, substrate, evolver)
         draws = DrawStream(self.rng, STREAM_SETUP, 0, 0)
         self._build_terrain(draws)
         genomes, items = self._starting_population(draws)
@@ -96,9 +111,11 @@ class SandboxWorld:
             self._place_newborn(slot, g, (), draws, item)
         score(self.state)
 
-    def _init_empty(self, config: SandboxConfig, substrate: Substrate) -> None:
+    def _init_empty(self, config: SandboxConfig, substrate: Substrate,
+                    evolver: Evolves) -> None:
         self.config = config
         self.substrate = substrate
+        self.evolver = evolver
         self.rng = Rng(config.seed)
         self.seed = self.rng.seed_word
         n, size = config.npcs, config.size
@@ -177,9 +194,10 @@ class SandboxWorld:
         return k % size, k // size
 
     def _place_newborn(self, slot: int, genome: Any, parents: tuple[int, ...],
-                       draws: DrawStream, item: int = c.NO_ITEM,
+                       draws: DrawStream | None, item: int = c.NO_ITEM,
                        at: tuple[int, int] | None = None) -> None:
-        """Fill a slot with a fresh NPC (health 100, energy 100) at a free cell or ``at``."""
+        """Fill a slot with a fresh NPC (health 100, energy 100) at a free cell (found with
+        ``draws``) or ``at``."""
         s = self.state
         x, y = at if at is not None else self._free_cell(draws)
         npc_id = self.next_id
@@ -359,46 +377,43 @@ class SandboxWorld:
 
     # ---- evolution -----------------------------------------------------------------------------
     def evolve(self) -> None:
-        """The periodic GA: the bottom quarter (by fitness) is replaced in place by children of
-        tournament winners from the top half; then the population is refilled to half its
-        size from the archetypes."""
-        s, cfg, t = self.state, self.config, self.tick_no
-        live = self.alive_slots()
-        rank = live[np.lexsort((s.npc_id[live], -s.fitness[live]))]    # best first
-        n = rank.size
-        pool = rank[:n // 2]
-        victims = np.sort(rank[n - max(1, n // 4):])
-        draws = DrawStream(self.rng, STREAM_GA, t, 0)
-        children, parents = [], []
-        for _ in victims.tolist():
-            a, b = self._tournament(pool, draws), self._tournament(pool, draws)
-            child = self.substrate.crossover(self.genomes[a], self.genomes[b], draws,
-                                             self.max_genome)
-            if draws.random() < cfg.mutation_rate:
-                child = self.substrate.mutate(child, draws, self.max_genome)
-            children.append(child)
-            parents.append((a, b))
-        self.brain.remove(victims)
-        gold = [(int(s.gold[a]) + int(s.gold[b])) // 4 for a, b in parents]
-        ids = [(int(s.npc_id[a]), int(s.npc_id[b])) for a, b in parents]
-        for slot, child, g, pid in zip(victims.tolist(), children, gold, ids):
-            self.lineage.died(int(s.npc_id[slot]), t)
-            s.occupant[s.y[slot], s.x[slot]] = -1
-            self._place_newborn(slot, child, pid, draws, at=(int(s.x[slot]), int(s.y[slot])))
-            s.gold[slot] = g
-            s.stats[c.C_BIRTHS] += 1
-        self.brain.add(children, slots=victims)
+        """The periodic GA: the evolver is told the living NPCs' fitness (in id order, which
+        settles its ties) and asked for children, which take the places it chose (the
+        bottom quarter, in slot order); then the population is refilled to half its size
+        from the archetypes. One draw stream serves the whole round, in that order."""
+        s, live = self.state, self.alive_slots()
+        draws = DrawStream(self.rng, STREAM_GA, self.tick_no, 0)
+        self.evolver.tell(s.fitness[live], places=live)
+        brood = self.evolver.ask(lambda k: draws, self, genome=lambda i: self.genomes[live[i]])
+        self.replace(live[np.array([o.place for o in brood], dtype=np.int64)],
+                     [o.genome for o in brood],
+                     [tuple(live[list(o.parents)].tolist()) for o in brood])
         self._refill(draws)
 
-    def _tournament(self, pool: np.ndarray, draws: DrawStream) -> int:
-        """Best of three drawn from the pool (ties: the first drawn)."""
-        fit = self.state.fitness
-        best = int(pool[draws.integer(0, pool.size)])
-        for _ in range(2):
-            other = int(pool[draws.integer(0, pool.size)])
-            if fit[other] > fit[best]:
-                best = other
-        return best
+    def crossover(self, a: Any, b: Any, draws: DrawStream) -> Any:
+        """A child of two genomes, as the GA makes it (under the current genome cap)."""
+        return self.substrate.crossover(a, b, draws, self.max_genome)
+
+    def mutate(self, genome: Any, draws: DrawStream) -> Any:
+        """A mutant, as the GA makes it (under the current genome cap)."""
+        return self.substrate.mutate(genome, draws, self.max_genome)
+
+    def replace(self, slots: np.ndarray, children: list[Any],
+                parents: list[tuple[int, ...]]) -> None:
+        """The NPCs in ``slots`` die and ``children`` (of the NPCs in ``parents``' slots) are
+        born in their cells, each with a quarter of its parents' gold."""
+        s, t = self.state, self.tick_no
+        slots = np.asarray(slots, dtype=np.int64)
+        self.brain.remove(slots)
+        gold = [sum(int(s.gold[p]) for p in pair) // 4 for pair in parents]
+        ids = [tuple(int(s.npc_id[p]) for p in pair) for pair in parents]
+        for slot, child, g, pid in zip(slots.tolist(), children, gold, ids):
+            self.lineage.died(int(s.npc_id[slot]), t)
+            s.occupant[s.y[slot], s.x[slot]] = -1
+            self._place_newborn(slot, child, pid, None, at=(int(s.x[slot]), int(s.y[slot])))
+            s.gold[slot] = g
+            s.stats[c.C_BIRTHS] += 1
+        self.brain.add(children, slots=slots)
 
     def _refill(self, draws: DrawStream) -> None:
         """While fewer than half the NPCs live, add archetypes in turn."""
@@ -449,12 +464,13 @@ class SandboxWorld:
 
     @classmethod
     def restore(cls, config: SandboxConfig, substrate: Substrate, arrays: dict[str, np.ndarray],
-                threads: int = 1, source: str = "checkpoint") -> "SandboxWorld":
+                threads: int = 1, source: str = "checkpoint", *,
+                evolver: Evolves) -> "SandboxWorld":
         """The world a ``snapshot`` describes. The arrays are untrusted: every rule of
         ``snapshot.check`` is checked, and every genome decoded by the substrate's validating
         decoder, before the world is built (ConfigError or GenomeError naming ``source``)."""
         w = cls.__new__(cls)
-        w._init_empty(config, substrate)
+        w._init_empty(config, substrate, evolver)
         brain = substrate.compile([], SANDBOX_IO, threads=threads, capacity=config.npcs)
         a = check(config, arrays, state_layout(brain), genome_limit(substrate), source)
         lengths, present = a["genome_lengths"], a["genome_present"]
