@@ -226,7 +226,7 @@ class RingRun(WorldRun):
     SAMPLE_KEY = "tick"
     CONFIG = RingConfig
     META = RingMeta
-    BRAINS = ("psil", "neural")
+    BRAINS = ("psil", "neural", "mycos")
     SMALL = {"cells": 48, "organisms": 10, "capacity": 40}
     FLAGS = (Flag("--cells", "cells", int, "Cells around the ring (64)."),)
     SPARKS = ("organisms", "food")

@@ -23,3 +23,11 @@ def _neural(**options) -> Substrate:
 
 
 SUBSTRATES.register("neural", _neural)
+
+
+def _mycos(**options) -> Substrate:
+    from .mycos.substrate import MycosSubstrate
+    return MycosSubstrate(**options)
+
+
+SUBSTRATES.register("mycos", _mycos)

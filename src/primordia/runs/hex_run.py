@@ -146,7 +146,7 @@ class HexRun(WorldRun):
     SAMPLE_KEY = "turns"
     CONFIG = HexConfig
     META = HexMeta
-    BRAINS = ("neural", "psil")
+    BRAINS = ("neural", "psil", "mycos")
 
     lineage: Lineage = field(default_factory=Lineage)
     organism_turns: int = 0

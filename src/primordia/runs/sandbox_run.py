@@ -57,7 +57,7 @@ class SandboxRun(WorldRun):
     SAMPLE_KEY = "tick"
     CONFIG = SandboxConfig
     META = SandboxMeta
-    BRAINS = ("psil", "neural")
+    BRAINS = ("psil", "neural", "mycos")
 
     @classmethod
     def substrate(cls, brain: str, config: SandboxConfig) -> Substrate:

@@ -44,7 +44,7 @@ class HexAdapter(WorldAdapter):
     GRID = "hex"
     COORDS = ("q", "r")
     CONFIG = HexConfig
-    BRAINS = ("neural", "psil")
+    BRAINS = ("neural", "psil", "mycos")
     HIDDEN = ("turns",)
     CAPS = {"world_width": 512, "num_organisms": 65_536, "num_neurons": 32,
             "max_num_neurons": 64, "num_synapses": 64, "max_genome": 4096}

@@ -73,7 +73,7 @@ class SandboxAdapter(WorldAdapter):
     GRID = "square"
     COORDS = ("x", "y")
     CONFIG = SandboxConfig
-    BRAINS = ("psil", "neural")
+    BRAINS = ("psil", "neural", "mycos")
     HIDDEN = ("ticks",)
     CAPS = {"npcs": 20_000, "world": 1024, "max_genome": 4096, "genome_grow": 1024}
     """What one request may ask of this machine (see HexAdapter.CAPS)."""
