@@ -204,3 +204,24 @@ def test_primordia_run_hex_with_mycos_brains(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["world"] == "hex" and summary["turns"] == 20
     assert (out / "checkpoint.npz").is_file()
+
+
+def test_a_damaged_checkpoint_of_mycos_brains_is_refused_in_one_line():
+    from primordia.core.errors import GenomeError
+    from primordia.runs.hex_run import hex_substrate
+    from primordia.worlds.hex.world import HexWorld
+
+    config = small_config("hex")
+    sub = hex_substrate("mycos", config)
+    world = HexWorld(config, sub)
+    world.run(5)
+    arrays = world.arrays()
+    assert HexWorld.restore(config, sub, arrays).state_hash() == world.state_hash()
+    bits = {**arrays, "brain.bits": arrays["brain.bits"].copy()}
+    bits["brain.bits"][np.flatnonzero(world.state.alive)[0], 0] = 2
+    genomes = {**arrays, "genome_bytes": arrays["genome_bytes"].copy()}
+    genomes["genome_bytes"][3] = ord("}")
+    for damaged, error in ((bits, ConfigError), (genomes, GenomeError)):
+        with pytest.raises(error) as exc:
+            HexWorld.restore(config, sub, damaged, source="run/checkpoint.npz")
+        assert str(exc.value).startswith("run/checkpoint.npz") and "\n" not in str(exc.value)
