@@ -205,3 +205,11 @@ def test_the_view_shows_the_bits_as_they_stand():
     MycosSubstrate.VIEW.model_validate(view)
     assert view["chunks"] == [{"chunk": 0, "inputs": "11", "internals": "0", "outputs": "1"}]
     assert actions[0, 0] == 1 and view["text"].startswith("mycos network")
+
+
+def test_the_settings_are_flat_and_survive_toml():
+    import tomllib
+
+    s = MycosSettings(rounds=9, policy="parity_quench", clock=False, inputs=12)
+    assert MycosSettings.build(tomllib.loads(s.to_toml())) == s
+    assert MycosSettings.build(tomllib.loads(MycosSettings().to_toml())) == MycosSettings()

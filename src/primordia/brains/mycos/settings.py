@@ -31,11 +31,11 @@ class MycosSettings(Config):
     action_bits: int = Field(4, ge=1, le=16, description=(
         "Binary code bits per action. An action's value is its code modulo its levels; "
         "confidence is the code as a fraction of 1 (16.16)."))
-    inputs: int | None = Field(None, ge=1, le=4096, description=(
-        "Input bits of a new network; none: channels x sensor_bits when the substrate knows "
+    inputs: int = Field(0, ge=0, le=4096, description=(
+        "Input bits of a new network; 0: channels x sensor_bits when the substrate knows "
         "the world's layout, else 32."))
-    outputs: int | None = Field(None, ge=1, le=4096, description=(
-        "Output bits of a new network; none: actions x action_bits when the substrate knows "
+    outputs: int = Field(0, ge=0, le=4096, description=(
+        "Output bits of a new network; 0: actions x action_bits when the substrate knows "
         "the world's layout, else 16."))
     internal_bits: int = Field(8, ge=0, le=256, description=(
         "A new network has 0 to this many internal bits."))
@@ -62,7 +62,7 @@ class MycosSettings(Config):
                          ("connections", "max_connections"),
                          ("inputs", "max_io_bits"), ("outputs", "max_io_bits")):
             value = getattr(self, key)
-            if value is not None and value > getattr(self, cap):
+            if value > getattr(self, cap):
                 raise ValueError(f"{key} ({value}) is above {cap} ({getattr(self, cap)})")
         return self
 
