@@ -3,6 +3,7 @@ organisms) and at width 256 with 20,000 organisms, on one and two threads.
 
     python benchmarks/bench_hex.py                         # neural brains, both sizes, 1 thread
     python benchmarks/bench_hex.py --brain psil --threads 1 2 --repeats 3 --json
+    python benchmarks/bench_hex.py --brain mycos --sizes default
     python benchmarks/bench_hex.py --sizes large --phases   # where a turn's time goes
 
 Each measurement builds a fresh world, runs a few turns untimed (numba compiles or loads its
@@ -85,7 +86,7 @@ def measure(size: str, brain: str, threads: int, turns: int | None,
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--brain", default="neural", choices=("neural", "psil"))
+    ap.add_argument("--brain", default="neural", choices=("neural", "psil", "mycos"))
     ap.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     ap.add_argument("--threads", type=int, nargs="+", default=[1])
     ap.add_argument("--turns", type=int, default=None, help="Timed turns (per size default).")

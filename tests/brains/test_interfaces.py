@@ -15,10 +15,11 @@ from primordia.brains.rounds import RoundsInKernel, round_state_of
 from primordia.core.rng import DrawStream, Rng, stream_id
 
 IO = BrainIO(sensors=("a", "b", "c"), actions=("move", "act"), action_levels=(3, 2))
-BUILT_IN = ["neural", "psil"]
+BUILT_IN = ["neural", "psil", "mycos"]
 OFFERS = {  # what each built-in substrate and its brain offer
     "psil": {Teaches, KeepsState, KnowsReach, RoundsInKernel},
     "neural": {KeepsState, Spawns, CountsWork},
+    "mycos": {KeepsState, CountsWork},
 }
 OPTIONAL = (Teaches, KeepsState, KnowsReach, Spawns, CountsWork, RoundsInKernel)
 

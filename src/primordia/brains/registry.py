@@ -8,6 +8,7 @@ from __future__ import annotations
 from primordia.core.registry import Registry
 
 from .base import Substrate
+from .mycos.settings import MycosSettings
 from .neural.settings import NeuralSettings
 from .psil.settings import PsilSettings
 
@@ -28,3 +29,11 @@ def _neural(**options) -> Substrate:
 
 
 SUBSTRATES.register("neural", _neural, settings=NeuralSettings)
+
+
+def _mycos(**options) -> Substrate:
+    from .mycos.substrate import MycosSubstrate
+    return MycosSubstrate(**options)
+
+
+SUBSTRATES.register("mycos", _mycos, settings=MycosSettings)

@@ -1,7 +1,8 @@
 // The focused organism's brain as FocusBrain carries it: a neural net drawn as a diagram
 // (sensory, inter and action neurons in columns, synapses as edges coloured by sign and
 // thick by weight, neurons filled by their live activation), a micro-PSIL program as its
-// disassembly with the current pc highlighted, or any other substrate's text form.
+// disassembly with the current pc highlighted, a Mycos network as its bits (on: filled) over
+// its readable form, or any other substrate's text form.
 
 import { activationColor } from "./palette.js";
 import { prepare } from "./charts.js";
@@ -31,6 +32,7 @@ export class BrainView {
     if (!brain) { this.clear("No brain in this view."); return; }
     if (brain.kind === "neural") this._neural(brain);
     else if (brain.kind === "psil") this._psil(brain);
+    else if (brain.kind === "mycos") this._mycos(brain);
     else this._text(brain);
   }
 
@@ -121,6 +123,21 @@ export class BrainView {
     }
   }
 
+  _mycos(brain) {
+    this.clear();
+    this.kind = "mycos";
+    const head = document.createElement("div");
+    head.className = "psil-head";
+    head.textContent = `${brain.connections} connections · ${brain.links} links`;
+    const rows = document.createElement("pre");
+    rows.textContent = brain.chunks.map((c) =>
+      `chunk ${c.chunk}  in ${dots(c.inputs)}  int ${dots(c.internals)}  out ${dots(c.outputs)}`
+    ).join("\n");
+    const text = document.createElement("pre");
+    text.textContent = brain.text;
+    this.container.append(head, rows, text);
+  }
+
   _text(brain) {
     this.clear();
     this.kind = brain.kind;
@@ -128,4 +145,9 @@ export class BrainView {
     pre.textContent = brain.text || "(no text form)";
     this.container.append(pre);
   }
+}
+
+// A bit string ("0101") as dots: on filled, off hollow.
+function dots(bits) {
+  return bits ? [...bits].map((b) => (b === "1" ? "●" : "○")).join("") : "-";
 }
