@@ -20,6 +20,10 @@ CREATE = "POST /v1/sessions"
 HEX_DEFAULTS = {"world_width": 20, "num_organisms": 200, "center_spawn_min_fraction": 0.25,
                 "center_spawn_max_fraction": 0.75}
 NEURAL_DEFAULTS = {"num_neurons": 2, "max_num_neurons": 20}
+MYCOS_DEFAULTS = {"internal_bits": 8, "max_internal_bits": 64, "connections": 16,
+                  "max_connections": 64, "inputs": 0, "outputs": 0, "max_io_bits": 256}
+MYCOS_RULES = (("internal_bits", "max_internal_bits"), ("connections", "max_connections"),
+               ("inputs", "max_io_bits"), ("outputs", "max_io_bits"))
 SANDBOX_DEFAULTS = {"npcs": 20, "world": 0}
 
 
@@ -37,6 +41,13 @@ def keep_rules(world: Any, config: dict[str, Any]) -> dict[str, Any]:
         b = {**NEURAL_DEFAULTS, **brain}
         if b["num_neurons"] > b["max_num_neurons"]:
             config["brain"] = {**brain, "max_num_neurons": b["num_neurons"]}
+    if isinstance(brain, dict) and brain.get("kind") == "mycos":
+        b = {**MYCOS_DEFAULTS, **brain}
+        for key, cap in MYCOS_RULES:            # a new network within the caps
+            if b[key] > b[cap]:
+                b[key] = b[cap]
+        config["brain"] = {**brain, **{k: b[k] for k, _ in MYCOS_RULES if k in brain
+                                       or b[k] != MYCOS_DEFAULTS[k]}}
     if world == "sandbox":
         v = {**SANDBOX_DEFAULTS, **config}
         if v["world"] and v["npcs"] > v["world"] ** 2:

@@ -12,6 +12,7 @@ import pytest
 
 import primordia
 from primordia.brains.psil.substrate import PsilSubstrate
+from primordia.brains.registry import SUBSTRATES
 from primordia.core.errors import PrimordiaError
 from primordia.tasks.task import load_task
 
@@ -103,10 +104,12 @@ def test_a_brain_of_ones_own_runs_in_a_world():
             type(self).compiled += 1
             return super().compile(genomes, io, threads, capacity)
 
-    if "test-counting" not in primordia.list_brains():
-        primordia.register_brain("test-counting", Counting)
-    run = primordia.world("sandbox", brain="test-counting", npcs=16, ticks=20, seed=2)
-    mine = run.execute().state_hash()
+    primordia.register_brain("test-counting", Counting)
+    try:
+        run = primordia.world("sandbox", brain="test-counting", npcs=16, ticks=20, seed=2)
+        mine = run.execute().state_hash()
+    finally:
+        SUBSTRATES.unregister("test-counting")
     assert Counting.compiled >= 1
     assert mine == primordia.world("sandbox", npcs=16, ticks=20, seed=2).execute().state_hash()
 

@@ -135,11 +135,13 @@ def test_a_brain_of_ones_own_brings_its_settings():
         seen.append(settings)
         return SUBSTRATES.get("psil")
 
-    if "test-fussy" not in SUBSTRATES.names():
-        primordia.register_brain("test-fussy", factory, settings=Fussy)
-    run = primordia.world("sandbox", brain="test-fussy", brain_settings={"patience": 9},
-                          npcs=8, ticks=2, seed=1)
-    run.execute()
-    assert seen and seen[-1] == Fussy(patience=9)
-    with pytest.raises(ConfigError, match="brain: impatience: a test-fussy brain has no "):
-        primordia.world("sandbox", brain="test-fussy", brain_settings={"impatience": 1})
+    primordia.register_brain("test-fussy", factory, settings=Fussy)
+    try:
+        run = primordia.world("sandbox", brain="test-fussy", brain_settings={"patience": 9},
+                              npcs=8, ticks=2, seed=1)
+        run.execute()
+        assert seen and seen[-1] == Fussy(patience=9)
+        with pytest.raises(ConfigError, match="brain: impatience: a test-fussy brain has no "):
+            primordia.world("sandbox", brain="test-fussy", brain_settings={"impatience": 1})
+    finally:
+        SUBSTRATES.unregister("test-fussy")

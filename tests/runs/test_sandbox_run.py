@@ -17,8 +17,12 @@ from primordia.worlds.sandbox.config import SandboxConfig
 
 from ..worlds.sandbox.conftest import ForagerSubstrate
 
-if "test-forager" not in SUBSTRATES.names():
+@pytest.fixture(autouse=True)
+def forager():
+    """The test's own brain, registered while its tests run (other tests see Primordia's)."""
     SUBSTRATES.register("test-forager", ForagerSubstrate)
+    yield
+    SUBSTRATES.unregister("test-forager")
 
 
 def make_run(tmp_path, ticks=120, **kw):

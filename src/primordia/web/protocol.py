@@ -11,6 +11,7 @@ import orjson
 from fastapi import Path
 from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError, create_model
 
+from primordia.brains.registry import SUBSTRATES
 from primordia.core.config import ClosedModel, integer
 
 from .adapters import ADAPTERS, WorldAdapter
@@ -65,12 +66,12 @@ DEFAULT_WORLD = "hex"
 
 def create_session_body() -> Any:
     """POST /v1/sessions: one model per registered world, told apart by ``world`` (default
-    "hex")."""
-    return _create_session_body(tuple(ADAPTERS))
+    "hex"), for the worlds and brains registered now."""
+    return _create_session_body(tuple(ADAPTERS), tuple(SUBSTRATES.names()))
 
 
 @functools.cache
-def _create_session_body(names: tuple[str, ...]) -> Any:
+def _create_session_body(names: tuple[str, ...], brains: tuple[str, ...]) -> Any:
     return Annotated[Union[tuple(Annotated[session_request(ADAPTERS[name]), Tag(name)]
                                  for name in names)], Discriminator(_world_of)]
 

@@ -170,9 +170,9 @@ def _world_info(names: tuple[str, ...]) -> type[Reply]:
                             description="Each brain's settings (a session's config.brain).")))
 
 
-class BrainInfo(Reply):
-    name: Literal[tuple(SUBSTRATES.names())]
-    worlds: list[str]
+def _brain_info(brains: tuple[str, ...]) -> type[Reply]:
+    return create_model("BrainInfo", __base__=Reply, name=(Literal[brains], ...),
+                        worlds=(list[str], ...))
 
 
 @dataclass(frozen=True)
@@ -215,12 +215,12 @@ def _world_models(adapter: type[WorldAdapter]) -> dict[str, type[Reply]]:
 
 
 def world_replies() -> WorldReplies:
-    """The world-dependent replies for the worlds registered now."""
-    return _world_replies(tuple(ADAPTERS))
+    """The world-dependent replies for the worlds and brains registered now."""
+    return _world_replies(tuple(ADAPTERS), tuple(SUBSTRATES.names()))
 
 
 @functools.cache
-def _world_replies(names: tuple[str, ...]) -> WorldReplies:
+def _world_replies(names: tuple[str, ...], brains: tuple[str, ...]) -> WorldReplies:
     per_world = [_world_models(ADAPTERS[name]) for name in names]
 
     def union(key: str) -> Any:
@@ -229,7 +229,7 @@ def _world_replies(names: tuple[str, ...]) -> WorldReplies:
     status = union("status")
     sessions = create_model("Sessions", __base__=Reply, sessions=(list[status], ...))
     worlds = create_model("Worlds", __base__=Reply, worlds=(list[_world_info(names)], ...),
-                          brains=(list[BrainInfo], ...))
+                          brains=(list[_brain_info(brains)], ...))
     return WorldReplies(session=union("session"), stepped=union("stepped"),
                         focus=union("focus"), status=status, snapshot=union("snapshot"),
                         sessions=sessions, worlds=worlds)

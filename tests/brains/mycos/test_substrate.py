@@ -83,8 +83,7 @@ def test_random_mutate_and_crossover_keep_genomes_valid_and_within_the_caps(seed
         assert within(g, sub.settings)
     for t in range(1, 25):
         d = DrawStream(rng, 3, t, 0)
-        child = sub.crossover(pop[d.integer(0, 4)], pop[d.integer(0, 4)], d,
-                              classic_rate=0.5, mode="growth")
+        child = sub.crossover(pop[d.integer(0, 4)], pop[d.integer(0, 4)], d)
         child = sub.mutate(child, d)
         sub.validate(child)
         assert within(child, sub.settings)

@@ -208,11 +208,11 @@ def test_primordia_run_hex_with_mycos_brains(tmp_path, capsys):
 
 def test_a_damaged_checkpoint_of_mycos_brains_is_refused_in_one_line():
     from primordia.core.errors import GenomeError
-    from primordia.runs.hex_run import hex_substrate
+    from primordia.runs.hex_run import HexRun
     from primordia.worlds.hex.world import HexWorld
 
-    config = small_config("hex")
-    sub = hex_substrate("mycos", config)
+    config = small_config("hex").replace(brain={"kind": "mycos"})
+    sub = HexRun.substrate(config)
     world = HexWorld(config, sub)
     world.run(5)
     arrays = world.arrays()

@@ -83,6 +83,21 @@ def test_start_page_builds_the_form_from_the_server(page, server):
         for knob in w["knobs"]:
             if knob["name"] != "seed":
                 assert page.locator(f"#knob-{knob['name']}").count() == 1, knob["name"]
+        for brain in w["brains"]:          # the chosen brain's own settings, and no other's
+            page.select_option("#brain-select", brain)
+            shown = page.eval_on_selector_all("[data-knob^='brain-']",
+                                              "es => es.map(e => e.dataset.knob)")
+            assert shown == [f"brain-{k['name']}" for k in w["brain_knobs"][brain]]
+    assert page.errors == []
+
+
+def test_a_brain_setting_set_on_the_start_page_reaches_the_session(page, server):
+    create_session(page, "hex", "neural", {"brain-num_neurons": 5}, seed=3)
+    sessions = httpx.get(f"{server}/v1/sessions").json()["payload"]["sessions"]
+    brains = [s["metadata"]["config"]["brain"] for s in sessions if s["metadata"]["config"]
+              ["seed"] == 3]
+    assert {"kind": "neural", "num_neurons": 5} in [
+        {k: b[k] for k in ("kind", "num_neurons")} for b in brains]
     assert page.errors == []
 
 

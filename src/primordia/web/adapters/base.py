@@ -9,9 +9,11 @@ import typing
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 import annotated_types
-from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, create_model
+from pydantic import (BaseModel, Discriminator, Field, Strict, Tag, ValidationError,
+                      create_model)
 
 from primordia.brains.base import BrainIO
+from primordia.brains.registry import SUBSTRATES
 from primordia.brains.settings import settings_model
 from primordia.core.config import Config, Number, integer
 from primordia.http.errors import ApiError
@@ -37,6 +39,11 @@ class WorldAdapter:
     """The world's run class (``runs.world_run.WorldRun``): its brains and substrates."""
     HIDDEN: ClassVar[tuple[str, ...]] = ()         # config keys that mean nothing live
     CAPS: ClassVar[dict[str, int]] = {}
+    BRAIN_CAPS: ClassVar[dict[str, int]] = {
+        "num_neurons": 32, "max_num_neurons": 64, "num_synapses": 64,      # neural
+        "rounds": 64, "max_io_bits": 1024, "inputs": 1024, "outputs": 1024}  # mycos
+    """Upper bounds on brain settings (``config.brain.KEY``), for every world: a brain's
+    size is the same cost wherever it lives."""
     """Upper bounds the server puts on config keys (below the config's own), so that one
     request cannot ask for a world that takes the machine's memory."""
     ORGANISM: ClassVar[type[BaseModel]] = BaseModel
@@ -58,6 +65,11 @@ class WorldAdapter:
     """The world itself (its ``alive_slots()`` gives the population)."""
     ancestry: Ancestry
     """Births and deaths the adapter has seen, for the focus reply's ancestor chain."""
+
+    @classmethod
+    def caps(cls) -> dict[str, int]:
+        """Every cap: the world's (``CAPS``) and the brains' (``brain.KEY``)."""
+        return {**cls.CAPS, **{f"brain.{k}": v for k, v in cls.BRAIN_CAPS.items()}}
 
     @classmethod
     def brains(cls) -> tuple[str, ...]:
@@ -121,17 +133,22 @@ class WorldAdapter:
         return {"kind": cls.GRID, "width": width, "height": height, "coords": list(cls.COORDS)}
 
     @classmethod
-    @functools.cache
     def request_config(cls) -> type[Config]:
+        """``_request_config`` for the brains registered now."""
+        return cls._request_config(tuple(SUBSTRATES.names()))
+
+    @classmethod
+    @functools.cache
+    def _request_config(cls, brains: tuple[str, ...]) -> type[Config]:
         """The config as a session request takes it: every key optional, integers and numbers
         as JSON has them (3.0 is the integer 3; no strings, no booleans), and the bounds
         tightened to ``CAPS``, so that the published schema's bounds are the server's."""
-        fields = _request_fields(cls.CONFIG, cls.CAPS)
+        fields = _request_fields(cls.CONFIG, cls.caps())
         tables = [create_model(f"{cls.NAME.capitalize()}{b.capitalize()}Brain",
                                __base__=settings_model(b),
                                __doc__=f"The settings of a {b} brain.",
                                kind=(Literal[b], Field(description="The brain.")),
-                               **_request_fields(settings_model(b), _within(cls.CAPS, "brain.")))
+                               **_request_fields(settings_model(b), _within(cls.caps(), "brain.")))
                   for b in cls.brains()]
         table = Annotated[Union[tuple(Annotated[t, Tag(t.model_fields["kind"].annotation
                                                          .__args__[0])] for t in tables)],
@@ -162,7 +179,7 @@ class WorldAdapter:
             msg = err["msg"].removeprefix("Value error, ")
             field = f"config.{key}" if key else "config"
             raise ApiError(422, "invalid_config", f"{field}: {msg}", field) from None
-        for key, cap in cls.CAPS.items():
+        for key, cap in cls.caps().items():
             value = _value(config, key)
             if value is not None and value > cap:
                 raise ApiError(422, "invalid_config", f"config.{key}: at most {cap} on this "
@@ -175,8 +192,8 @@ class WorldAdapter:
         return {"name": cls.NAME, "grid": cls.GRID, "coords": list(cls.COORDS),
                 "brains": list(cls.brains()), "default_brain": cls.brains()[0],
                 "doc": " ".join((cls.CONFIG.__doc__ or "").split()),
-                "knobs": knobs(cls.CONFIG, cls.CAPS, (*cls.HIDDEN, "brain")),
-                "brain_knobs": {b: knobs(settings_model(b), _within(cls.CAPS, "brain."), ())
+                "knobs": knobs(cls.CONFIG, cls.caps(), (*cls.HIDDEN, "brain")),
+                "brain_knobs": {b: knobs(settings_model(b), _within(cls.caps(), "brain."), ())
                                 for b in cls.brains()}}
 
 
@@ -198,7 +215,9 @@ def _request_fields(model: type[BaseModel], caps: dict[str, int]) -> dict[str, A
             constraints = [m for m in constraints
                            if not isinstance(m, (annotated_types.Le, annotated_types.Lt))]
             constraints.append(annotated_types.Le(min(cap, _upper(info.metadata, cap))))
-        if info.annotation is int:
+        if info.annotation is bool:
+            kind = Annotated[bool, Strict()]            # JSON's true/false, never 0 or 1
+        elif info.annotation is int:
             kind = integer(*constraints)
         elif info.annotation is float:
             kind = Annotated[(Number, *constraints)] if constraints else Number

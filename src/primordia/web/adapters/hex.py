@@ -46,8 +46,7 @@ class HexAdapter(WorldAdapter):
     CONFIG = HexConfig
     RUN = HexRun
     HIDDEN = ("turns",)
-    CAPS = {"world_width": 512, "num_organisms": 65_536, "brain.num_neurons": 32,
-            "brain.max_num_neurons": 64, "brain.num_synapses": 64, "max_genome": 4096}
+    CAPS = {"world_width": 512, "num_organisms": 65_536, "max_genome": 4096}
     """What one request may ask of this machine: a few hundred MB at most per session (the
     world's own limits are for runs someone chose to pay for)."""
     ORGANISM, CELL, TERRAIN = HexOrganism, HexCell, None

@@ -75,8 +75,7 @@ class SandboxAdapter(WorldAdapter):
     CONFIG = SandboxConfig
     RUN = SandboxRun
     HIDDEN = ("ticks",)
-    CAPS = {"npcs": 20_000, "world": 1024, "max_genome": 4096, "genome_grow": 1024,
-            "brain.num_neurons": 32, "brain.max_num_neurons": 64, "brain.num_synapses": 64}
+    CAPS = {"npcs": 20_000, "world": 1024, "max_genome": 4096, "genome_grow": 1024}
     """What one request may ask of this machine (see HexAdapter.CAPS)."""
     ORGANISM, CELL, TERRAIN = SandboxOrganism, SandboxCell, SandboxTerrain
     TILES = "Changed tiles as [x, y, tile]."

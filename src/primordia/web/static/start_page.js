@@ -62,7 +62,7 @@ function knobs() {
   const w = world();
   const brain = (w.brain_knobs || {})[$("brain-select").value] || [];
   return [...w.knobs.map((k) => ({ ...k, id: k.name })),
-          ...brain.map((k) => ({ ...k, id: `brain.${k.name}`, brain: true }))];
+          ...brain.map((k) => ({ ...k, id: `brain-${k.name}`, brain: true }))];
 }
 
 function buildKnobs() {
@@ -134,7 +134,7 @@ async function create() {
     location.hash = `#/session/${made.metadata.id}`;
   } catch (e) {
     msg.textContent = e.message;
-    if (e.field) document.getElementById(`knob-${e.field.replace(/^config\./, "").replace(/^brain\.\w+\./, "brain.")}`)?.focus();
+    if (e.field) document.getElementById(`knob-${e.field.replace(/^config\./, "").replace(/^brain\.(\w+\.)?/, "brain-")}`)?.focus();
   } finally {
     $("create").disabled = false;
   }
