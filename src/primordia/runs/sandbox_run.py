@@ -18,7 +18,7 @@ from primordia.core.checks import ArraySpec
 from primordia.evolve.evolver import Evolver, ReplaceWorst, Tournament, Variation
 from primordia.worlds.sandbox import constants as c
 from primordia.worlds.sandbox.config import SandboxConfig
-from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld
+from primordia.worlds.sandbox.world import SANDBOX_IO, SandboxWorld, TickDelta
 
 from .phylogeny import PHYLOGENY_HEADER, phylogeny_rows
 from .sandbox_recorder import SandboxRecorder
@@ -106,10 +106,11 @@ class SandboxRun(WorldRun):
             recorder.maybe_record(self.world)
         return recorder
 
-    def advance(self) -> None:
-        self.world.tick()
+    def advance(self) -> TickDelta:
+        delta = self.world.tick()
         if self._recorder:
             self._recorder.maybe_record(self.world)
+        return delta
 
     def checkpoint_arrays(self) -> dict[str, Any]:
         return self.world.snapshot()

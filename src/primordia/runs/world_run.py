@@ -106,8 +106,8 @@ def speed_row(work: int, unit: str, run: "WorldRun") -> tuple[str, str]:
 
 
 class Reporter:
-    """Hooks a run calls; override what you need. ``delta`` is the world's change record
-    for turn-based worlds (None for the others)."""
+    """Hooks a run calls; override what you need. ``delta`` is what the world's last tick
+    (turn) returned: its change record."""
 
     def started(self, run: "WorldRun") -> None: ...
 
@@ -357,7 +357,7 @@ class WorldRun:
 
     def step(self, count: int = 1) -> Any:
         """Advance ``count`` ticks (turns), recording, sampling and checkpointing as the run
-        is set up to; the last tick's delta (None for worlds that make none). Starts the run
+        is set up to; the last tick's delta. Starts the run
         first if ``start`` was not called."""
         if not self._started:
             self.start()

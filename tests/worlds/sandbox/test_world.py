@@ -199,3 +199,26 @@ def test_a_world_too_small_for_its_npcs_is_refused_with_the_field_named():
     with pytest.raises(ConfigError, match=r"npcs: 20 do not fit in a 3 x 3 world"):
         SandboxConfig.build({"world": 3, "npcs": 20})
     assert SandboxConfig.build({"world": 5, "npcs": 25}).size == 5     # exactly full is fine
+
+
+@pytest.mark.parametrize("brain", ["psil", "neural"])
+def test_a_tick_returns_who_died_and_who_was_born(brain):
+    """The delta is exactly the change in the living: ids gone since the last tick, and the
+    slots of the ids that are new (deaths of every cause, GA children and the refill)."""
+    cfg = small_config(npcs=40, seed=5, evolve_every=7, brain={"kind": brain})
+    w = SandboxRun.build(cfg, SandboxRun.substrate(cfg))
+    before = set(w.state.npc_id[w.alive_slots()].tolist())
+    seen_deaths = seen_births = 0
+    for _ in range(60):
+        delta = w.tick()
+        slots = w.alive_slots()
+        now = set(w.state.npc_id[slots].tolist())
+        assert delta.tick == w.tick_no
+        assert set(delta.removed_ids) == before - now
+        assert len(delta.removed_ids) == len(set(delta.removed_ids))
+        assert sorted(delta.spawned_slots) == sorted(
+            s for s in slots.tolist() if int(w.state.npc_id[s]) not in before)
+        seen_deaths += len(delta.removed_ids)
+        seen_births += len(delta.spawned_slots)
+        before = now
+    assert seen_deaths and seen_births          # both happened (the GA ran eight times)

@@ -108,11 +108,11 @@ class SandboxAdapter(WorldAdapter):
 
     def tick(self) -> dict[str, Any]:
         w = self.world
-        w.tick()
+        delta = w.tick()
         s, order = w.state, w.alive_slots()
         ids, x, y = s.npc_id[order], s.x[order], s.y[order]
-        removed = self._ids[~np.isin(self._ids, ids, assume_unique=True)]
-        born = order[~np.isin(ids, self._ids, assume_unique=True)]
+        removed = self._ids[np.isin(self._ids, np.array(delta.removed_ids, dtype=np.int64))]
+        born = np.sort(np.array(delta.spawned_slots, dtype=np.int64))
         _, a, b = np.intersect1d(self._ids, ids, assume_unique=True, return_indices=True)
         moved = (self._x[a] != x[b]) | (self._y[a] != y[b])
         a, b = a[moved], b[moved]

@@ -72,6 +72,19 @@ class Lineage:
         self.destruction[npc_id] = tick
 
 
+@dataclass(frozen=True)
+class TickDelta:
+    """Who one tick removed and who it brought: the ids of the NPCs that died (of the
+    world's causes, then the GA's places) and the slots of those born (the GA's children,
+    then the refill). Moves and changed tiles are read off the state by whoever wants them
+    (the live view: ``web/adapters/sandbox.py``); births and deaths only the tick knows
+    without a comparison."""
+
+    tick: int
+    removed_ids: tuple[int, ...]
+    spawned_slots: tuple[int, ...]
+
+
 class Evolves(Protocol):
     """What the world hands its GA round to: an ask/tell evolver (``evolve.evolver.Evolver``,
     made for a sandbox by ``runs.sandbox_run.SandboxRun.evolver``). The world never imports
@@ -128,6 +141,8 @@ class SandboxWorld:
         self.refill_turn = 0
         self.live_npc_ticks = 0
         self.rounds_last_tick = 0
+        self._removed: list[int] = []                 # this tick's, for its TickDelta
+        self._spawned: list[int] = []
         self.lineage = Lineage()
         self.genomes: list[Any] = [None] * n
         self._encoded: list[bytes] = [b""] * n
@@ -234,9 +249,10 @@ class SandboxWorld:
             self._order = self._order[alive[self._order] != 0]
         return self._order
 
-    def tick(self) -> None:
-        """Advance the world by one tick."""
+    def tick(self) -> TickDelta:
+        """Advance the world by one tick; who died and who was born in it."""
         s, cfg, t = self.state, self.config, self.tick_no
+        self._removed, self._spawned = [], []
         order = self.alive_slots()
         self.live_npc_ticks += order.size
         pool, off, length = self._sensed_genomes()
@@ -258,6 +274,7 @@ class SandboxWorld:
             dead = self._dead[:n_dead].copy()
             for slot in dead.tolist():
                 self.lineage.died(int(s.npc_id[slot]), t)
+                self._removed.append(int(s.npc_id[slot]))
                 self._set_genome(slot, None)
             self.brain.remove(dead)
         if t % c.FOOD_DECAY_EVERY == 0:
@@ -269,6 +286,7 @@ class SandboxWorld:
             self.base_gas = min(c.GAS_LIMIT, self.base_gas + cfg.gas_grow)
         if t % cfg.evolve_every == 0 and int(s.alive.sum()) >= 4:
             self.evolve()
+        return TickDelta(t, tuple(self._removed), tuple(self._spawned))
 
     def _rounds_in_kernel(self, order, brain_state, pool, off, length):
         """All of this tick's action rounds in kernel calls (one, unless teachings fill the
@@ -409,6 +427,8 @@ class SandboxWorld:
         ids = [tuple(int(s.npc_id[p]) for p in pair) for pair in parents]
         for slot, child, g, pid in zip(slots.tolist(), children, gold, ids):
             self.lineage.died(int(s.npc_id[slot]), t)
+            self._removed.append(int(s.npc_id[slot]))
+            self._spawned.append(slot)
             s.occupant[s.y[slot], s.x[slot]] = -1
             self._place_newborn(slot, child, pid, None, at=(int(s.x[slot]), int(s.y[slot])))
             s.gold[slot] = g
@@ -428,6 +448,7 @@ class SandboxWorld:
             g = (self.substrate.archetypes[name] if name is not None
                  else self.substrate.random(draws, self.max_genome))
             self._place_newborn(slot, g, (), draws)
+            self._spawned.append(slot)
             genomes.append(g)
             s.stats[c.C_BIRTHS] += 1
         if genomes:
