@@ -76,3 +76,17 @@ def test_a_generation_keeps_the_elite_and_randoms_and_fills_the_pool():
         assert child.origin in ("cross", "mutant")
         assert len(child.parents) == (2 if child.origin == "cross" else 1)
         assert all(p in genomes for p, _ in child.parents)
+
+
+def test_a_niche_gives_its_brain_settings_to_the_breeder_and_a_wrong_one_is_refused():
+    from primordia.core.errors import ConfigError
+    from primordia.distributed.experiment import build_experiment
+
+    values = {"name": "b", "world": "hex", "brain": "neural", "generations": 1, "pool": 4,
+              "islands": 1, "founders": 4, "length": 20,
+              "world_config": {"world_width": 6, "num_organisms": 12,
+                               "brain": {"num_neurons": 5}}}
+    substrate, _ = breeding.breeding_substrate(build_experiment(values))
+    assert substrate.num_neurons == 5
+    with pytest.raises(ConfigError, match="brain: num_neurons: a psil brain has no such"):
+        build_experiment({**values, "brain": "psil"})

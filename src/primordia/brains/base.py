@@ -217,6 +217,24 @@ def offers(obj: Any, feature: type) -> bool:
     return found
 
 
+def slots_for(brain: Any, count: int, slots: Any, grow: Any) -> np.ndarray:
+    """The slots ``count`` new organisms take in a brain's ``alive`` mask: ``slots`` if they
+    are distinct free slots, one each (ConfigError otherwise), or the lowest free ones,
+    after ``grow(capacity)`` when there are too few -- what every ``Brain.add`` does first."""
+    if slots is None:
+        free = np.flatnonzero(~brain.alive)
+        if len(free) < count:
+            grow(brain.capacity + count - len(free))
+            free = np.flatnonzero(~brain.alive)
+        return free[:count]
+    slots = np.asarray(slots, dtype=np.int64).reshape(-1)
+    if (len(slots) != count or len(np.unique(slots)) != len(slots)
+            or (len(slots) and (slots.min() < 0 or slots.max() >= brain.capacity))
+            or brain.alive[slots].any()):
+        raise ConfigError("add: slots must be distinct free slots, one per genome")
+    return slots
+
+
 def genome_limit(substrate: Substrate) -> int:
     """The longest encoded genome of ``substrate`` (its ``max_genome_bytes``, if it says)."""
     return int(getattr(substrate, "max_genome_bytes", DEFAULT_MAX_GENOME_BYTES))

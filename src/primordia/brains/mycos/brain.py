@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 import numba
 import numpy as np
 
-from primordia.brains.base import BrainIO
+from primordia.brains.base import BrainIO, slots_for
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
 
@@ -121,18 +121,7 @@ class MycosBrain:
             if not isinstance(g, MycosGenome):
                 raise GenomeError(f"a Mycos genome is a MycosGenome, not {type(g).__name__}")
             validate(g, self.caps)
-        if slots is None:
-            free = np.flatnonzero(~self.alive)
-            if len(free) < len(genomes):
-                self._grow_slots(self.capacity + len(genomes) - len(free))
-                free = np.flatnonzero(~self.alive)
-            slots = free[:len(genomes)]
-        else:
-            slots = np.asarray(slots, dtype=np.int64).reshape(-1)
-            if (len(slots) != len(genomes) or len(np.unique(slots)) != len(slots)
-                    or (len(slots) and (slots.min() < 0 or slots.max() >= self.capacity))
-                    or self.alive[slots].any()):
-                raise ConfigError("add: slots must be distinct free slots, one per genome")
+        slots = slots_for(self, len(genomes), slots, self._grow_slots)
         if not genomes:
             return slots
         p = pack(genomes)

@@ -14,7 +14,7 @@ from typing import Sequence
 import numba
 import numpy as np
 
-from primordia.brains.base import BrainIO
+from primordia.brains.base import BrainIO, slots_for
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
 
@@ -87,18 +87,7 @@ class NeuralBrain:
         for g in genomes:
             validate(g)
             check_fits(g, self.io)
-        if slots is None:
-            free = np.flatnonzero(~self.alive)
-            if len(free) < len(genomes):
-                self._grow(self.capacity + len(genomes) - len(free))
-                free = np.flatnonzero(~self.alive)
-            slots = free[:len(genomes)]
-        else:
-            slots = np.asarray(slots, dtype=np.int64).reshape(-1)
-            if (len(slots) != len(genomes) or len(np.unique(slots)) != len(slots)
-                    or (len(slots) and (slots.min() < 0 or slots.max() >= self.capacity))
-                    or self.alive[slots].any()):
-                raise ConfigError("add: slots must be distinct free slots, one per genome")
+        slots = slots_for(self, len(genomes), slots, self._grow)
         if not genomes:
             return slots
         packs = [pack(g, self.io.n_sensors) for g in genomes]

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 from numba.extending import overload
 
-from primordia.brains.base import BrainIO
+from primordia.brains.base import BrainIO, slots_for
 from primordia.brains.rounds import brain_round
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError
@@ -163,18 +163,7 @@ class PsilBrain:
         """Place new organisms in the given free slots, or the lowest free ones; returns
         their slots."""
         genomes = [_as_genome(g) for g in genomes]
-        if slots is None:
-            free = np.flatnonzero(~self.alive)
-            if len(free) < len(genomes):
-                self._grow(self.capacity + len(genomes) - len(free))
-                free = np.flatnonzero(~self.alive)
-            slots = free[:len(genomes)]
-        else:
-            slots = np.asarray(slots, dtype=np.int64)
-            if (len(slots) != len(genomes) or len(np.unique(slots)) != len(slots)
-                    or (len(slots) and (slots.min() < 0 or slots.max() >= self.capacity))
-                    or self.alive[slots].any()):
-                raise ConfigError("add: slots must be distinct free slots, one per genome")
+        slots = slots_for(self, len(genomes), slots, self._grow)
         new_quots = [self.quots]
         regions: list[tuple[int, int]] = []
         q_row = self.quots.shape[0]
