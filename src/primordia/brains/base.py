@@ -217,6 +217,27 @@ def offers(obj: Any, feature: type) -> bool:
     return found
 
 
+def step_slots(brain: Any, sensors: np.ndarray, actions: np.ndarray,
+               active: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """What every ``Brain.step`` checks first: sensors and actions that fit the brain's
+    slots and layout (actions int32), and the living slots among ``active`` (all living when
+    None). Returns the sensors as contiguous int32 and the slots to step."""
+    n, io = brain.capacity, brain.io
+    if sensors.shape != (n, io.n_sensors) or actions.shape != (n, io.n_actions):
+        raise ConfigError(f"step: sensors {sensors.shape} and actions {actions.shape} do "
+                          f"not fit {n} slots of {io}")
+    if actions.dtype != np.int32:
+        raise ConfigError(f"step: actions must be int32, not {actions.dtype}")
+    mask = brain.alive
+    if active is not None:
+        mask = np.asarray(active, dtype=bool)
+        if mask.shape != (n,):
+            raise ConfigError(f"step: active mask has shape {mask.shape}; expected ({n},)")
+        mask = mask & brain.alive
+    return (np.ascontiguousarray(sensors, dtype=np.int32),
+            np.flatnonzero(mask).astype(np.int64))
+
+
 def slots_for(brain: Any, count: int, slots: Any, grow: Any) -> np.ndarray:
     """The slots ``count`` new organisms take in a brain's ``alive`` mask: ``slots`` if they
     are distinct free slots, one each (ConfigError otherwise), or the lowest free ones,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-import numba
 import numpy as np
 
-from primordia.brains.base import BrainIO, slots_for
+from primordia.brains.base import BrainIO, slots_for, step_slots
+from primordia.brains.threads import spans
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
 
@@ -191,39 +191,20 @@ class MycosBrain:
         """One decision for the active organisms: read ``sensors[N, S]``, write
         ``actions[N, A]``. Returns all False: a network decides once per tick."""
         n = self.capacity
-        if sensors.shape != (n, self.io.n_sensors) or actions.shape != (n, self.io.n_actions):
-            raise ConfigError(f"step: sensors {sensors.shape} and actions {actions.shape} do "
-                              f"not fit {n} slots of {self.io}")
-        if actions.dtype != np.int32:
-            raise ConfigError(f"step: actions must be int32, not {actions.dtype}")
-        sensors = np.ascontiguousarray(sensors, dtype=np.int32)
-        mask = self.alive
-        if active is not None:
-            mask = np.asarray(active, dtype=bool)
-            if mask.shape != (n,):
-                raise ConfigError(f"step: active mask has shape {mask.shape}; expected ({n},)")
-            mask = mask & self.alive
-        slots = np.flatnonzero(mask).astype(np.int64)
+        sensors, slots = step_slots(self, sensors, actions, active)
         s = self.settings
         args = (slots, sensors, actions, self.bit_lo, self.n_bits, self.ni0, self.nn0,
                 self.no0, self.section, self.bits, self.fan_start, self.fan_end, self.tag,
                 self.target, self.action, self.thresholds, s.clock, s.action_bits,
                 self.act_levels,
                 self.conf_col, s.rounds, MAX_EFFECTS, WINDOW, s.policy_code)
-        spans = self._spans()
-        if spans > 1 and slots.shape[0] >= PARALLEL_MIN:
-            effects = bk.decide_parallel(spans, *args)
+        parts = spans(self.threads, SPANS_PER_THREAD)
+        if parts > 1 and slots.shape[0] >= PARALLEL_MIN:
+            effects = bk.decide_parallel(parts, *args)
         else:
             effects = bk.decide_serial(*args)
         self.synapse_ops_last_step = int(effects)
         return np.zeros(n, dtype=bool)
-
-    def _spans(self) -> int:
-        if self.threads <= 1:
-            return 1
-        threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
-        numba.set_num_threads(threads)
-        return SPANS_PER_THREAD * threads
 
     # --- state ---------------------------------------------------------------------------------
     def _width(self) -> int:

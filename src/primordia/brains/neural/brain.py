@@ -14,7 +14,8 @@ from typing import Sequence
 import numba
 import numpy as np
 
-from primordia.brains.base import BrainIO, slots_for
+from primordia.brains.base import BrainIO, slots_for, step_slots
+from primordia.brains.threads import spans
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
 
@@ -171,39 +172,18 @@ class NeuralBrain:
         """One turn for the active organisms: read ``sensors[N, S]``, write ``actions[N, A]``.
         Returns all False: every net decides once per tick."""
         n = self.capacity
-        if sensors.shape != (n, self.io.n_sensors) or actions.shape != (n, self.io.n_actions):
-            raise ConfigError(f"step: sensors {sensors.shape} and actions {actions.shape} do "
-                              f"not fit {n} slots of {self.io}")
-        if actions.dtype != np.int32:
-            raise ConfigError(f"step: actions must be int32, not {actions.dtype}")
-        sensors = np.ascontiguousarray(sensors, dtype=np.int32)
-        if active is None:
-            mask = self.alive
-        else:
-            mask = np.asarray(active, dtype=bool)
-            if mask.shape != (n,):
-                raise ConfigError(f"step: active mask has shape {mask.shape}; expected ({n},)")
-            mask = mask & self.alive
-        slots = np.flatnonzero(mask).astype(np.int64)
+        sensors, slots = step_slots(self, sensors, actions, active)
         s = self.store
         args = (slots, sensors, actions, self.conf_col, self.act_cols, self.act_levels,
                 s.neu_lo, s.n_inter, s.syn_lo, s.syn_mid, s.syn_hi, s.bias, s.pre, s.post,
                 s.weight, self.inter_act, self.action_in, self.last_in)
-        spans = self._spans()
-        if spans > 1 and slots.shape[0] >= k.PARALLEL_MIN:
-            ops = k.step_parallel(spans, *args)
+        parts = spans(self.threads, SPANS_PER_THREAD)
+        if parts > 1 and slots.shape[0] >= k.PARALLEL_MIN:
+            ops = k.step_parallel(parts, *args)
         else:
             ops = k.step_serial(*args)
         self.synapse_ops_last_step = int(ops)
         return np.zeros(n, dtype=bool)
-
-    def _spans(self) -> int:
-        """Work slices for the parallel kernel (numba's threads set to match), or 1."""
-        if self.threads <= 1:
-            return 1
-        threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
-        numba.set_num_threads(threads)
-        return SPANS_PER_THREAD * threads
 
     # --- state ---------------------------------------------------------------------------------
     def state_arrays(self) -> dict[str, np.ndarray]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
-import numba
 import numpy as np
 from numba.extending import overload
 
 from primordia.brains.base import BrainIO, slots_for
+from primordia.brains.threads import spans
 from primordia.brains.rounds import brain_round
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError
@@ -271,20 +271,11 @@ class PsilBrain:
         slices over several."""
         args = (slots, self.pdec, self.org, self.quots, self.mem, self.stack, self.locals,
                 self.regs, self.frames, self.steps)
-        spans = self._spans()
-        if spans > 1:
-            parallel(spans, *args)
+        parts = spans(self.threads, SPANS_PER_THREAD)
+        if parts > 1:
+            parallel(parts, *args)
         else:
             serial(*args)
-
-    def _spans(self) -> int:
-        """Work slices for a parallel kernel call (numba's threads set to match), or 1 to run
-        serially."""
-        if self.threads <= 1:
-            return 1
-        threads = min(self.threads, numba.config.NUMBA_NUM_THREADS)
-        numba.set_num_threads(threads)
-        return SPANS_PER_THREAD * threads
 
     def run_thinks(self, slots: np.ndarray) -> None:
         """Run whole thinks with the sensors as they are: resume after every yield until each
@@ -319,7 +310,8 @@ class PsilBrain:
 
     def round_state(self) -> PsilRound:
         """The arrays a world's kernel runs action rounds on (``primordia.brains.rounds``)."""
-        return PsilRound(self._spans(), self.alive, self._round_slots, self.pdec, self.org,
+        return PsilRound(spans(self.threads, SPANS_PER_THREAD), self.alive,
+                         self._round_slots, self.pdec, self.org,
                          self.quots, self.mem, self.stack, self.locals, self.regs,
                          self.frames, self.steps)
 
