@@ -63,7 +63,7 @@ def test_islands_errors_are_one_line(tmp_path):
     assert_user_error(cli("evolve", "islands", str(bad)), "cover the pool")
     bad.write_text(TINY.replace("num_organisms = 30", "num_organisms = 3"))
     assert_user_error(cli("evolve", "islands", str(bad)), "founders x copies")
-    bad.write_text(TINY.replace('brain = "neural"', 'brain = "mycos"'))
+    bad.write_text(TINY.replace('brain = "neural"', 'brain = "crystal"'))
     assert_user_error(cli("evolve", "islands", str(bad)), "brain")
     bad.write_text(TINY + "\nticks = 5\n")
     assert_user_error(cli("evolve", "islands", str(bad)), "ticks")
