@@ -134,7 +134,8 @@ def test_nsga2_and_novelty_runs_resume_bit_identically(tmp_path):
         resumed.config = resumed.config.model_copy(update={"gens": 6})
         run, _ = timed_evolve(resumed.config, task, run=resumed)
         assert state_hash(run) == state_hash(straight), extra
-        assert run.novelty.archive.tolist() == straight.novelty.archive.tolist()
+        assert (run.evolver.novelty.archive.tolist()
+                == straight.evolver.novelty.archive.tolist())
         assert run.parent_objectives.tolist() == straight.parent_objectives.tolist()
 
 
@@ -157,8 +158,8 @@ def test_novelty_fills_its_archive_and_changes_selection():
     cfg = MycosEvolveConfig(pop=40, gens=5, seed=9, target_score=1.0)
     plain = evolve(cfg, task)
     novel = evolve(cfg.model_copy(update={"novelty": 0.3}), task)
-    assert plain.novelty.archive.size == 0
-    assert novel.novelty.archive.shape[1] == 4          # 2 episodes x 2 ticks x 1 output
+    assert plain.evolver.novelty.archive.size == 0
+    assert novel.evolver.novelty.archive.shape[1] == 4          # 2 episodes x 2 ticks x 1 output
     assert state_hash(novel) != state_hash(plain)
 
 

@@ -110,15 +110,7 @@ class MycosRun:
     champion_score: float = 0.0
     generation_solved: int | None = None
 
-    # what the evolver keeps, by the names the run always had
-    @property
-    def speciation(self) -> Speciation | None:
-        return getattr(self.evolver.survival, "speciation", None)
-
-    @property
-    def novelty(self) -> NoveltyArchive:
-        return self.evolver.novelty
-
+    # what NSGA-II's survival keeps (a checkpoint's restore checks their shapes)
     @property
     def parents(self) -> list[MycosGenome]:
         """NSGA-II runs: last generation's survivors, and their objectives."""

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from primordia.brains.settings import BrainTable, settings_model
 from primordia.core.config import Config
+from primordia.core.errors import ConfigError
 
 
 class WorldConfig(Config):
@@ -59,7 +60,7 @@ def _move(key: str, value: Any, owner: str, table: dict[str, Any]) -> None:
         return
     try:
         default = settings_model(owner).model_fields[key].default
-    except Exception:   # the owner is not registered now: nothing to compare with
+    except (ConfigError, KeyError):   # the owner is not registered now: nothing to compare
         default = object()
     if value != default:
         raise ValueError(f"{key}: a {owner} brain's setting, now brain.{key} (with "
