@@ -11,6 +11,7 @@ from .base import Substrate
 from .mycos.settings import MycosSettings
 from .neural.settings import NeuralSettings
 from .psil.settings import PsilSettings
+from .wasm.settings import WasmSettings
 
 SUBSTRATES: Registry[Substrate] = Registry("substrate")
 
@@ -37,3 +38,11 @@ def _mycos(**options) -> Substrate:
 
 
 SUBSTRATES.register("mycos", _mycos, settings=MycosSettings)
+
+
+def _wasm(**options) -> Substrate:
+    from .wasm.substrate import WasmSubstrate
+    return WasmSubstrate(**options)
+
+
+SUBSTRATES.register("wasm", _wasm, settings=WasmSettings)

@@ -9,7 +9,7 @@ import typer
 from primordia import __version__
 from primordia.core.errors import PrimordiaError
 
-from . import demo, evolve, islands, mycos, psil, run, serve
+from . import demo, evolve, islands, mycos, psil, run, serve, wasm
 
 app = typer.Typer(
     name="primordia",
@@ -23,6 +23,7 @@ app.add_typer(islands.app, name="islands")
 app.add_typer(mycos.app, name="mycos")
 app.add_typer(psil.app, name="psil")
 app.add_typer(run.app, name="run")
+app.add_typer(wasm.app, name="wasm")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
 app.command(name="coordinator")(islands.coordinator)

@@ -1,0 +1,91 @@
+"""The host side of the context (docs/brains/wasm.md, "The context"): writing it into many
+organisms' memories before a step and reading their actions and action records after it.
+
+A population's memory is one uint8 array ``mem`` of shape (N, M), a row per slot; every
+function here works on the rows ``slots`` at once, through a little-endian int32 view.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .layout import (H_ACTIONS, H_AGE, H_ENERGY, H_GAS, H_ID, H_LAST_RESULT, H_MEMORY,
+                     H_NEIGHBORS, H_RADIUS, H_RAND, H_SENSORS, H_TICK, MAX_NEIGHBORS,
+                     NEIGHBOR_WORDS, RECORD_WORDS, Layout)
+
+
+def _words(mem: np.ndarray, layout: Layout) -> np.ndarray:
+    """``mem`` seen as little-endian i32 words, shape (N, M / 4); writes go through."""
+    if mem.dtype != np.uint8 or mem.ndim != 2 or mem.shape[1] != layout.memory:
+        raise ValueError(f"mem must be uint8 of shape (N, {layout.memory}), not "
+                         f"{mem.dtype} {mem.shape}")
+    return mem.view("<i4")
+
+
+def _column(values, n: int, default: int = 0) -> np.ndarray:
+    """A per-slot int32 column from a scalar, an array of n values or None (``default``);
+    integers wrap to their low 32 bits (so uint32 and uint64 random words are fine)."""
+    if values is None:
+        values = default
+    return np.broadcast_to(_i32(values), (n,))
+
+
+def _i32(values) -> np.ndarray:
+    """Integers as int32, each wrapped to its low 32 bits."""
+    return np.asarray(values).astype(np.int32)
+
+
+def write_contexts(mem: np.ndarray, layout: Layout, slots, sensors, *, tick, ids, rand,
+                   budget, energy=None, age=None, last_result=None, view=None,
+                   neighbors=None, n_neighbors=None) -> None:
+    """Write the context at offset 0 of each row in ``slots``: the header, the sensors
+    (int32 [len(slots), S]), zeroed actions and action record, the tile view ([len(slots),
+    (2r+1)**2] or [len(slots), 2r+1, 2r+1]) and the neighbour records ([len(slots), 8, 4]
+    or [len(slots), 32]); what is not given is 0. ``tick`` is one number; the others are a
+    number or one value per slot. The rest of each memory is left as it is."""
+    slots = np.asarray(slots, dtype=np.int64)
+    n = len(slots)
+    block = np.zeros((n, layout.words), dtype=np.int32)
+    header = {
+        H_TICK: tick, H_ID: ids, H_RAND: rand, H_ENERGY: energy, H_AGE: age,
+        H_SENSORS: layout.sensors, H_ACTIONS: layout.actions, H_RADIUS: layout.radius,
+        H_NEIGHBORS: None if n_neighbors is None else np.clip(n_neighbors, 0, MAX_NEIGHBORS),
+        H_LAST_RESULT: last_result, H_GAS: budget, H_MEMORY: layout.memory,
+    }
+    for word, values in header.items():
+        block[:, word] = _column(values, n)
+    parts = [(layout.sensor_at, layout.sensors, sensors),
+             (layout.view_at, layout.view_side ** 2, view),
+             (layout.neighbor_at, MAX_NEIGHBORS * NEIGHBOR_WORDS, neighbors)]
+    for at, width, values in parts:
+        if values is not None and width:
+            block[:, at:at + width] = _i32(values).reshape(n, width)
+    _words(mem, layout)[slots, :layout.words] = block
+
+
+def read_actions(mem: np.ndarray, layout: Layout, slots, codes) -> np.ndarray:
+    """The action words of each row in ``slots`` (int32 [len(slots), A]), action 0 being
+    the action code ``step`` returned (``codes``), not the word in memory."""
+    at = layout.action_at
+    actions = _words(mem, layout)[np.asarray(slots, dtype=np.int64), at:at + layout.actions]
+    actions = actions.astype(np.int32)
+    if layout.actions:
+        actions[:, 0] = _column(codes, len(actions))
+    return actions
+
+
+def read_records(mem: np.ndarray, layout: Layout, slots) -> np.ndarray:
+    """The action record of each row in ``slots`` (int32 [len(slots), RECORD_WORDS])."""
+    at = layout.record_at
+    return _words(mem, layout)[np.asarray(slots, dtype=np.int64),
+                               at:at + RECORD_WORDS].astype(np.int32)
+
+
+def energy_age_sensors(io_sensor_names: Sequence[str]) -> tuple[int | None, int | None]:
+    """Which of a world's sensors feed the header's ``energy`` and ``age`` words (the
+    sensors of those names; None where the world has none)."""
+    names = list(io_sensor_names)
+    return (names.index("energy") if "energy" in names else None,
+            names.index("age") if "age" in names else None)

@@ -1,0 +1,138 @@
+"""The compiler and the population runtime: compiled code does what the oracle does, to the
+byte and the unit of gas, and one organism's runaway loop, recursion or wild store costs only
+that organism."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+import wasmtime
+
+from primordia.brains.wasm import compiler, fuzz, ir
+from primordia.brains.wasm.asm import assemble
+from primordia.brains.wasm.layout import Layout
+from primordia.brains.wasm.reference import StepOutcome, run_step
+from primordia.brains.wasm.runtime import Population
+from primordia.core.rng import DrawStream, Rng, stream_id
+
+STREAM = stream_id("test.wasm.compiler")
+LAYOUTS = (Layout(5, 3, radius=1, memory=1024), Layout(0, 0, memory=2048),
+           Layout(31, 4, radius=3, memory=4096))
+
+
+def genomes(seed: int, count: int, max_instrs: int = 64) -> list[ir.WasmGenome]:
+    return [fuzz.arbitrary_genome(DrawStream(Rng(seed), STREAM, 0, i), max_instrs)
+            for i in range(count)]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: f"S{lay.sensors}A{lay.actions}"
+                         f"r{lay.radius}M{lay.memory}")
+def test_compiled_code_matches_the_oracle_on_arbitrary_genomes(layout):
+    """10,000 programs per run in all: action code, gas left, halting, every byte of memory."""
+    count = 3334
+    bad = fuzz.compare(genomes(LAYOUTS.index(layout) + 1, count), layout,
+                       DrawStream(Rng(9), STREAM, 1, LAYOUTS.index(layout)))
+    assert not bad, f"{len(bad)} disagreements; first: {bad[0].what}"
+
+
+def test_the_comparison_notices_a_wrong_oracle(monkeypatch):
+    """The check above is not vacuous: an oracle one unit of gas off disagrees everywhere
+    gas is spent."""
+    def off_by_one(genome, memory, layout, budget):
+        got = run_step(genome, memory, layout, budget)
+        return StepOutcome(got.code, got.gas_used + 1, got.halted)
+
+    monkeypatch.setattr(fuzz, "run_step", off_by_one)
+    bad = fuzz.compare(genomes(5, 50), LAYOUTS[0], DrawStream(Rng(1), STREAM, 2, 0))
+    assert len(bad) == 50 and "gas left" in bad[0].what
+
+
+def test_same_genome_same_bytes_and_every_output_validates():
+    engine = wasmtime.Engine()
+    for genome in genomes(7, 200):
+        module = compiler.organisms_module([genome], LAYOUTS[2], 4)
+        assert module == compiler.organisms_module([genome], LAYOUTS[2], 4)
+        wasmtime.Module.validate(engine, module)
+        wasmtime.Module.validate(engine, compiler.standalone_module(genome, LAYOUTS[2]))
+
+
+def test_the_compiler_output_is_pinned():
+    """Golden bytes: the same IR compiles to the same module on every machine."""
+    genome = assemble("func step params=0 results=1 locals=3\n  sense r0 1\n  const r1 3\n"
+                      "  loop\n    sub r1 r1 r2\n    br_if 0 r1\n  end\n  return r0\n")
+    digest = hashlib.sha256(compiler.standalone_module(genome, LAYOUTS[0])).hexdigest()
+    assert digest == GOLDEN_STANDALONE
+
+
+GOLDEN_STANDALONE = "a1363b8c547ad4cff91de280339ecec2ed13e82dd58d5be6d4eb2e0ad6f3dcbb"
+
+
+def loop_forever() -> ir.WasmGenome:
+    return assemble("func step params=0 results=1 locals=1\n  loop\n    br 0\n  end\n"
+                    "  return r0\n")
+
+
+def recurse_forever() -> ir.WasmGenome:
+    return assemble("func step params=0 results=1 locals=1\n  call f1 r0 r0\n  return r0\n"
+                    "func f1 params=0 results=1 locals=1\n  call f1 r0 r0\n  return r0\n")
+
+
+def answer(code: int) -> ir.WasmGenome:
+    return assemble(f"func step params=0 results=1 locals=1\n  const r0 {code}\n"
+                    "  return r0\n")
+
+
+def test_a_runaway_loop_costs_only_its_organism():
+    layout = LAYOUTS[0]
+    pop = Population(layout, 3)
+    pop.set([0, 1, 2], [answer(5), loop_forever(), answer(6)])
+    codes, left, halted = pop.run(np.arange(3), np.array([100, 1000, 100]))
+    assert codes.tolist() == [5, 0, 6]
+    assert halted.tolist() == [False, True, False]
+    assert left[1] < 2  # it spent all it could: a pass costs 2 (br, then the loop's head)
+    assert pop.faults == 0
+
+
+def test_endless_recursion_stops_at_the_call_depth_limit():
+    pop = Population(LAYOUTS[0], 2)
+    pop.set([0, 1], [recurse_forever(), answer(3)])
+    codes, left, halted = pop.run(np.arange(2), np.array([10_000, 10]))
+    assert codes.tolist() == [0, 3] and halted.tolist() == [True, False]
+    want = run_step(recurse_forever(), bytearray(LAYOUTS[0].memory), LAYOUTS[0], 10_000)
+    assert 10_000 - want.gas_used == left[0] and want.halted
+
+
+def test_stores_anywhere_stay_in_the_organisms_own_memory():
+    layout = LAYOUTS[0]
+    wild = assemble("func step params=0 results=1 locals=3\n  const r0 -1\n"
+                    "  loop\n    store r0 r0 0\n    store8 r0 r0 65535\n"
+                    "    const r2 997\n    add r0 r0 r2\n    br 0\n  end\n  return r1\n")
+    pop = Population(layout, 3)
+    pop.set([0, 1, 2], [answer(1), wild, answer(2)])
+    pop.run(np.arange(3), np.array([10, 100_000, 10]))
+    assert not pop.memory[0].any() and not pop.memory[2].any()
+    assert pop.memory[1].any()
+
+
+def test_a_population_grows_keeping_memories_and_programs():
+    pop = Population(LAYOUTS[0], 2)
+    pop.set([0, 1], [answer(4), answer(9)])
+    pop.memory[1, 100] = 77
+    bigger = pop.resized(5)
+    bigger.set([4], [answer(2)])
+    codes, _, _ = bigger.run(np.array([0, 1, 4]), np.full(3, 10))
+    assert codes.tolist() == [4, 9, 2] and bigger.memory[1, 100] == 77
+
+
+def test_a_fresh_store_after_many_births_keeps_everything(monkeypatch):
+    """The store is rebuilt once dead instances pile up; living organisms do not notice."""
+    pop = Population(LAYOUTS[0], 2)
+    pop.set([0], [answer(8)])
+    pop.memory[0, 200] = 5
+    for k in range(1100):
+        pop.set([1], [answer(k % 50)])
+    codes, _, _ = pop.run(np.array([0, 1]), np.full(2, 10))
+    assert codes.tolist() == [8, 1099 % 50] and pop.memory[0, 200] == 5
+    assert pop._instances < 1100
