@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from primordia.brains.registry import SUBSTRATES
 from primordia.runs.hex_run import HexRun
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HexWorld
@@ -23,12 +22,14 @@ SANDBOX_CASES = [
     {"npcs": 20, "seed": 42, "checkpoints": [1, 100, 500]},
     {"npcs": 200, "seed": 7, "checkpoints": [1, 100, 300]},
     {"npcs": 1000, "seed": 2026, "checkpoints": [1, 100]},
+    {"npcs": 60, "seed": 42, "brain": "wasm", "checkpoints": [1, 100, 400]},
 ]
 
 
 def sandbox_hashes(case: dict, threads: int = 1) -> dict[str, str]:
-    cfg = SandboxConfig(npcs=case["npcs"], seed=case["seed"], ticks=max(case["checkpoints"]))
-    world = SandboxRun.build(cfg, SUBSTRATES.get("psil"), threads=threads)
+    cfg = SandboxConfig(npcs=case["npcs"], seed=case["seed"], ticks=max(case["checkpoints"]),
+                        brain={"kind": case.get("brain", "psil")})
+    world = SandboxRun.build(cfg, SandboxRun.substrate(cfg), threads=threads)
     out = {}
     for t in case["checkpoints"]:
         world.run(t - world.tick_no)
@@ -45,6 +46,8 @@ HEX_CASES = [
      "checkpoints": [1, 30, 200]},
     {"brain": "psil", "seed": 7, "world_width": 12, "num_organisms": 100,
      "checkpoints": [1, 100]},
+    {"brain": "wasm", "seed": 42, "world_width": 20, "num_organisms": 200,
+     "checkpoints": [1, 30, 200]},
 ]
 HEX_SNAPSHOT = {"brain": "neural", "seed": 42, "turn": 30}
 """The hex world's golden snapshot: seed 42 at the defaults, after 30 turns."""

@@ -142,7 +142,7 @@ def test_the_published_bounds_are_the_servers_caps():
     assert doc["HexConfigRequest"]["additionalProperties"] is False
     assert "num_organisms at most world_width squared" in doc["HexConfigRequest"]["description"]
     hexes = doc["CreateHexSession"]["properties"]
-    assert hexes["brain"]["anyOf"][0]["enum"] == ["neural", "mycos", "psil"]
+    assert hexes["brain"]["anyOf"][0]["enum"] == ["neural", "mycos", "psil", "wasm"]
     assert doc["CreateSandboxSession"]["required"] == ["world"]
 
 

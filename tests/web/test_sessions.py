@@ -141,7 +141,7 @@ def test_worlds_list_brains_and_knobs_with_defaults_and_bounds():
     assert "brain" not in hex_knobs and "num_neurons" not in hex_knobs
     assert by_name["hex"]["default_brain"] == "neural"
     assert by_name["sandbox"]["default_brain"] == "psil"
-    assert {b["name"] for b in d["brains"]} == {"neural", "psil", "mycos"}
+    assert {b["name"] for b in d["brains"]} == {"neural", "psil", "mycos", "wasm"}
 
 
 def test_a_snapshot_is_made_once_a_turn_and_never_outlives_a_step_or_reset():

@@ -144,6 +144,22 @@ def test_psil_brain_shows_disassembly_with_the_pc(page, artifacts):
     assert page.errors == []
 
 
+def test_wasm_brain_shows_its_listing_with_the_next_steps_trace(page, artifacts):
+    create_session(page, "sandbox", "wasm", {"npcs": 30}, seed=2)
+    page.fill("#step-count", "3")
+    page.click("#step")
+    page.wait_for_function("window.primordia.turn() >= 3")
+    click_organism(page)
+    page.wait_for_selector("ol.psil.wasm li")
+    assert page.locator("ol.psil.wasm li").count() > 2
+    assert page.text_content(".psil-head").startswith("last step: gas ")
+    assert page.locator("ol.psil.wasm li.pc").count() <= 1
+    hits = page.eval_on_selector_all("ol.psil.wasm li .addr", "s => s.map(x => x.textContent)")
+    assert any(h.endswith("×") for h in hits)          # the traced step ran something
+    page.screenshot(path=str(artifacts / "sandbox_wasm.png"))
+    assert page.errors == []
+
+
 def test_sandbox_draws_square_tiles(page, artifacts):
     create_session(page, "sandbox", "psil", {"npcs": 30}, seed=4)
     # the colour at a food tile's centre fills the tile up to its corners: a square

@@ -53,6 +53,14 @@ class _Target:
         self.gas = gas
         self.depth = depth
         self.imports = imports  # ABI name -> function index, or None: lowered
+        self.key = (gas, depth, None if imports is None else tuple(sorted(imports.items())))
+
+
+_SNIPPETS: dict[tuple, tuple[bytes, int]] = {}
+"""The code of one instruction (or gas charge) in its setting, and how it changes the open
+blocks: evolved populations repeat instructions, and writing them once is most of the
+compiler's Python time."""
+_SNIPPETS_MAX = 200_000
 
 
 class _FunctionCompiler:
@@ -121,10 +129,17 @@ class _FunctionCompiler:
         heads = dict(ir.segments(self.fn))
         c.global_get(gas).set(g)
         c.block().block().block()
-        for pc, ins in enumerate(self.fn.body):
+        fn = self.fn
+        lay = self.layout
+        setting = (lay.sensors, lay.actions, lay.radius, lay.memory, self.target.key,
+                   fn.locals, fn.results)
+        for pc, ins in enumerate(fn.body):
             if pc in heads:
-                self.charge(heads[pc])
-            self.instruction(ins)
+                self.cached(("charge", heads[pc], self.open, setting), self.charge, heads[pc])
+            if ins.op == ir.CALL:  # its code names the callee's index in this module
+                self.instruction(ins)
+            else:
+                self.cached((ins, self.open, setting), self.instruction, ins)
         c.end()
         c.get(g).global_set(gas).get(self.ret).op(0x0F)  # return
         c.end()
@@ -132,6 +147,19 @@ class _FunctionCompiler:
         c.end()
         c.i32(0)
         return bytes(c.buf)
+
+    def cached(self, key: tuple, write, arg) -> None:
+        """``write(arg)``'s code, written once per setting and copied after that."""
+        hit = _SNIPPETS.get(key)
+        if hit is None:
+            start, opened = len(self.code.buf), self.open
+            write(arg)
+            if len(_SNIPPETS) >= _SNIPPETS_MAX:
+                _SNIPPETS.clear()
+            _SNIPPETS[key] = (bytes(self.code.buf[start:]), self.open - opened)
+        else:
+            self.code.buf += hit[0]
+            self.open += hit[1]
 
     def instruction(self, ins: ir.Instr) -> None:
         spec = ir.OPS[ins.op]

@@ -141,12 +141,16 @@ def _shape(fn: Function) -> _Shape:
     return _Shape(dict(ir.segments(fn)), end_of, else_of)
 
 
-def run_step(genome: WasmGenome, memory: bytearray, layout: Layout, budget: int) -> StepOutcome:
+def run_step(genome: WasmGenome, memory: bytearray, layout: Layout, budget: int,
+             trace: list[tuple[int, int]] | None = None) -> StepOutcome:
     """Run ``step`` over ``memory`` (the organism's whole memory, context at 0), changing it in
-    place; the action code, the gas used, and whether the step ended early."""
+    place; the action code, the gas used, and whether the step ended early. ``trace``, if
+    given, receives (function, instruction) of every instruction run, in order (the
+    dashboard's view of a step)."""
     if len(memory) != layout.memory:
         raise ValueError(f"memory is {len(memory)} bytes; the layout says {layout.memory}")
     machine = _Machine(genome, memory, layout, budget)
+    machine.trace = trace
     try:
         code = machine.call(0, [], depth=0)
     except _Halt:
@@ -164,6 +168,7 @@ class _Machine:
         self.layout = layout
         self.gas = gas
         self.shapes = [_shape(fn) for fn in genome.functions]
+        self.trace: list[tuple[int, int]] | None = None
 
     # ---- memory ------------------------------------------------------------------------------
     def load(self, a: int) -> int:
@@ -211,6 +216,8 @@ class _Machine:
                 self.charge(shape.cost[pc])
             ins = fn.body[pc]
             spec = ins.spec
+            if self.trace is not None:
+                self.trace.append((index, pc))
             at, pc = pc, pc + 1
             if spec.group == "bin":
                 regs[ins.a] = i32(BINARY[spec.name](regs[ins.b], regs[ins.c]))

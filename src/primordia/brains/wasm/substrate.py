@@ -3,6 +3,10 @@ compiled for any world's layout (docs/brains/wasm.md).
 
 Genome sizes are counted in instructions (the ``max_instrs`` setting), so the byte caps
 worlds pass as ``max_len`` (sized for bytecode) do not apply and are ignored.
+
+A genome may also be a hand-written module (``ModuleGenome``, a founder brought from
+outside). Modules are not varied: a module's offspring is a clone, and a child of an IR
+parent and a module is a copy of the IR parent.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ from primordia.brains.base import Brain, BrainIO, SubstrateBase
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.rng import DrawStream
 
-from . import ir, variation
+from . import ir, modules, variation
 from .asm import disassemble
-from .brain import WasmBrain
+from .brain import Genome, WasmBrain
+from .check import MAX_MODULE_BYTES
 from .layout import Layout
+from .modules import ModuleGenome
 from .settings import WasmSettings
+from .view import WasmView, wasm_view
 
 
 class WasmSubstrate(SubstrateBase):
@@ -25,7 +32,9 @@ class WasmSubstrate(SubstrateBase):
 
     name = "wasm"
     SETTINGS = WasmSettings
-    max_genome_bytes = ir.MAX_GENOME_BYTES
+    VIEW = WasmView
+    """The dashboard's view of one organism (``view``), as the published schema has it."""
+    max_genome_bytes = max(ir.MAX_GENOME_BYTES, MAX_MODULE_BYTES)
 
     def __init__(self, io: BrainIO | None = None, settings: WasmSettings | None = None,
                  **options: Any) -> None:
@@ -44,46 +53,74 @@ class WasmSubstrate(SubstrateBase):
         self.archetypes: dict[str, ir.WasmGenome] = {}
 
     def longest_genome(self, max_len: int) -> int:
-        return ir.MAX_GENOME_BYTES
+        return self.max_genome_bytes
 
     def random(self, draws: DrawStream, max_len: int = 0) -> ir.WasmGenome:
         return variation.random_genome(draws, min(self.settings.random_instrs,
                                                   self.settings.max_instrs))
 
-    def mutate(self, genome: ir.WasmGenome, draws: DrawStream,
-               max_len: int = 0) -> ir.WasmGenome:
+    def mutate(self, genome: Genome, draws: DrawStream, max_len: int = 0) -> Genome:
+        if isinstance(genome, ModuleGenome):
+            return genome
         return variation.mutate(genome, draws, self.settings.max_instrs)
 
-    def crossover(self, a: ir.WasmGenome, b: ir.WasmGenome, draws: DrawStream,
-                  max_len: int = 0) -> ir.WasmGenome:
+    def crossover(self, a: Genome, b: Genome, draws: DrawStream, max_len: int = 0) -> Genome:
+        if isinstance(a, ModuleGenome) or isinstance(b, ModuleGenome):
+            return a
         return variation.crossover(a, b, draws, self.settings.max_instrs)
 
     def validate(self, genome: Any) -> None:
+        if isinstance(genome, ModuleGenome):
+            return  # checked when it was made
         if not isinstance(genome, ir.WasmGenome):
-            raise GenomeError(f"not a wasm IR genome: {type(genome).__name__}")
+            raise GenomeError(f"not a wasm genome: {type(genome).__name__}")
         ir.validate(genome)
 
-    def encode(self, genome: ir.WasmGenome) -> bytes:
+    def encode(self, genome: Genome) -> bytes:
+        if isinstance(genome, ModuleGenome):
+            return modules.encode(genome)
         return ir.encode(genome)
 
-    def decode(self, data: bytes) -> ir.WasmGenome:
+    def decode(self, data: bytes) -> Genome:
+        """IR bytes (``PWIR...``) or a module's (``\\0asm...``)."""
+        if bytes(data[:4]) == b"\0asm":
+            return modules.decode(bytes(data))
         return ir.decode(data)
 
-    def to_text(self, genome: ir.WasmGenome) -> str:
+    def from_file(self, data: bytes, name: str) -> Genome:
+        """A founder's genome: ``.wir`` text, a ``.wat``/``.wasm`` module, PWIR bytes, or hex
+        of either binary form (``files.from_bytes``). A module's data must also clear the
+        context of the world this substrate is made for."""
+        from .check import PAGE, check_module
+        from .files import from_bytes
+
+        genome = from_bytes(data, name)
+        if isinstance(genome, ModuleGenome) and self.io is not None:
+            layout = Layout(self.io.n_sensors, self.io.n_actions, memory=PAGE)
+            problems = check_module(genome.wasm, layout=layout)
+            if problems:
+                raise GenomeError(f"{name}: module breaks the ABI in this world: "
+                                  f"{problems[0]}")
+        return genome
+
+    def to_text(self, genome: Genome) -> str:
+        if isinstance(genome, ModuleGenome):
+            return f"; a hand-written module of {len(genome.wasm)} bytes"
         return disassemble(genome)
 
-    def brain_size(self, genome: ir.WasmGenome) -> int:
-        """The upkeep a world may charge for this brain per tick (variation.brain_size)."""
+    def brain_size(self, genome: Genome) -> int:
+        """The upkeep a world may charge for this brain per tick: ``variation.brain_size``
+        for IR, a module's bytes / 8."""
+        if isinstance(genome, ModuleGenome):
+            return len(genome.wasm) // 8
         return variation.brain_size(genome)
 
-    def compile(self, genomes: Sequence[ir.WasmGenome], io: BrainIO, threads: int = 1,
+    def compile(self, genomes: Sequence[Genome], io: BrainIO, threads: int = 1,
                 capacity: int | None = None) -> Brain:
         """A WasmBrain (one wasm call per round; ``threads`` does not apply)."""
         return WasmBrain(list(genomes), io, memory=self.settings.memory, capacity=capacity)
 
     def view(self, brain: Brain, slot: int, genome: Any, io: BrainIO) -> dict[str, Any]:
-        text = disassemble(genome)
-        if isinstance(brain, WasmBrain) and 0 <= slot < brain.capacity and brain.alive[slot]:
-            text = (f"; last step: gas used {int(brain.gas_used[slot])}"
-                    f"{', ran out' if brain.halted[slot] else ''}\n" + text)
-        return {"kind": self.name, "text": text}
+        if not isinstance(brain, WasmBrain):
+            raise ConfigError("wasm: a view needs the organism's WasmBrain")
+        return wasm_view(brain, slot, genome, io)

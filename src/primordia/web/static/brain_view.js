@@ -2,7 +2,8 @@
 // (sensory, inter and action neurons in columns, synapses as edges coloured by sign and
 // thick by weight, neurons filled by their live activation), a micro-PSIL program as its
 // disassembly with the current pc highlighted, a Mycos network as its bits (on: filled) over
-// its readable form, or any other substrate's text form.
+// its readable form, a wasm IR program as its listing with how often its next step runs each
+// instruction (the last one highlighted), or any other substrate's text form.
 
 import { activationColor } from "./palette.js";
 import { prepare } from "./charts.js";
@@ -33,6 +34,7 @@ export class BrainView {
     if (brain.kind === "neural") this._neural(brain);
     else if (brain.kind === "psil") this._psil(brain);
     else if (brain.kind === "mycos") this._mycos(brain);
+    else if (brain.kind === "wasm" && !brain.module) this._wasm(brain);
     else this._text(brain);
   }
 
@@ -121,6 +123,41 @@ export class BrainView {
         this.list.scrollTop = Math.max(0, top - this.list.clientHeight / 2);
       }
     }
+  }
+
+  _wasm(brain) {
+    const key = brain.text;
+    if (this.kind !== "wasm" || key !== this.codeKey) {
+      this.clear();
+      this.kind = "wasm";
+      this.codeKey = key;
+      this.head = document.createElement("div");
+      this.head.className = "psil-head";
+      this.io = document.createElement("div");
+      this.io.className = "psil-head";
+      this.list = document.createElement("ol");
+      this.list.className = "psil wasm";
+      for (const l of brain.lines) {
+        const li = document.createElement("li");
+        li.innerHTML = '<span class="addr"></span><span class="op"></span>';
+        li.lastChild.textContent = l.text;
+        this.list.append(li);
+      }
+      this.container.append(this.head, this.io, this.list);
+    }
+    const next = brain.next_halts ? "runs out" : `returns ${brain.next_code}`;
+    this.head.textContent = `last step: gas ${brain.gas_used} of ${brain.budget}` +
+      `${brain.halted ? " (ran out)" : ""} · next step ${next}`;
+    const pairs = (vs) => vs.map((v) => `${v.name} ${v.value}`).join(" · ");
+    this.io.textContent = `sensed ${pairs(brain.sensors)} → did ${pairs(brain.actions)}`;
+    const items = this.list.children;
+    brain.lines.forEach((l, i) => {
+      const li = items[i];
+      if (!li) return;
+      li.firstChild.textContent = l.hits ? `${l.hits}×` : "";
+      li.classList.toggle("pc", i === brain.last);
+      li.classList.toggle("cold", l.pc >= 0 && !l.hits);
+    });
   }
 
   _mycos(brain) {

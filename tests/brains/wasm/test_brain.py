@@ -1,0 +1,172 @@
+"""The wasm brain as worlds see it: sensors into contexts, actions out of them, IR organisms
+and hand-written modules side by side, state that survives a checkpoint, and the substrate's
+encodings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from primordia.brains.base import BrainIO, KeepsState
+from primordia.brains.registry import SUBSTRATES
+from primordia.brains.wasm.asm import assemble
+from primordia.brains.wasm.modules import ModuleGenome, parse
+from primordia.core.errors import GenomeError
+from primordia.core.rng import DrawStream, Rng, stream_id
+
+IO = BrainIO(sensors=("food", "energy", "age"), actions=("move", "action", "target"))
+
+ECHO = assemble("""
+func step params=0 results=1 locals=3
+  sense r0 0          ; food
+  act 2 r0            ; target = food
+  const r1 1
+  add r2 r0 r1
+  return r2           ; move = food + 1
+""")
+
+COUNTER = assemble("""
+func step params=0 results=1 locals=2
+  const r0 1024
+  load r1 r0 0
+  const r0 1
+  add r1 r1 r0
+  const r0 1024
+  store r0 r1 0       ; my own step count, kept in memory
+  return r1
+""")
+
+SPIN = assemble("func step\n  loop\n    br 0\n  end\n  return r0\n")
+
+MODULE = """
+(module
+  (import "env" "get_energy" (func $energy (result i32)))
+  (memory (export "memory") 1)
+  (func (export "init") (param i64))
+  (func (export "step") (param $ctx i32) (result i32)
+    (i32.store offset=84 (local.get $ctx) (i32.const 7))   ;; word 16+3+2: action 2 = 7
+    (call $energy)))
+"""
+
+SPIN_MODULE = """
+(module
+  (memory (export "memory") 1)
+  (func (export "init") (param i64))
+  (func (export "step") (param i32) (result i32) (loop (br 0)) (i32.const 1)))
+"""
+
+
+def substrate(**settings):
+    return SUBSTRATES.get("wasm", io=IO, **settings)
+
+
+def step(brain, sensors, budget=100):
+    n = brain.capacity
+    full = np.zeros((n, IO.n_sensors), dtype=np.int32)
+    full[:len(sensors)] = sensors
+    actions = np.zeros((n, IO.n_actions), dtype=np.int32)
+    brain.begin_tick(np.full(n, budget))
+    again = brain.step(full, actions, None)
+    assert not again.any()
+    return actions
+
+
+def test_sensors_go_in_and_actions_come_out():
+    brain = substrate().compile([ECHO, ECHO], IO)
+    actions = step(brain, [[5, 0, 0], [-2, 0, 0]])
+    assert actions[:2].tolist() == [[6, 0, 5], [-1, 0, -2]]
+    assert brain.gas_used[:2].tolist() == [5, 5] and not brain.halted[:2].any()
+
+
+def test_memory_is_kept_from_tick_to_tick_and_is_the_state():
+    brain = substrate().compile([COUNTER], IO)
+    assert [step(brain, [[0, 0, 0]])[0, 0] for _ in range(3)] == [1, 2, 3]
+    assert isinstance(brain, KeepsState)
+    saved = brain.state_arrays()
+    again = substrate().compile([COUNTER], IO)
+    again.load_state_arrays(saved)
+    assert step(again, [[0, 0, 0]])[0, 0] == 4
+
+
+def test_a_spinning_organism_loses_only_its_own_step():
+    brain = substrate().compile([SPIN, ECHO], IO)
+    actions = step(brain, [[0, 0, 0], [3, 0, 0]], budget=50)
+    assert actions[0].tolist() == [0, 0, 0] and brain.halted[0]
+    assert actions[1].tolist() == [4, 0, 3] and not brain.halted[1]
+
+
+def test_hand_written_modules_live_beside_ir_organisms():
+    module = parse(MODULE)
+    brain = substrate().compile([ECHO, module, parse(SPIN_MODULE)], IO)
+    actions = step(brain, [[1, 0, 0], [0, 42, 0], [0, 0, 0]], budget=1000)
+    assert actions[0].tolist() == [2, 0, 1]
+    assert actions[1].tolist() == [42, 0, 7]   # get_energy read the world's energy sensor
+    assert actions[2].tolist() == [0, 0, 0] and brain.halted[2] and not brain.halted[1]
+    assert brain.genome(1) is module and brain.genome(0) is ECHO
+
+
+def test_module_memory_is_part_of_the_state():
+    counter = parse("""
+    (module
+      (memory (export "memory") 1)
+      (func (export "init") (param i64))
+      (func (export "step") (param i32) (result i32)
+        (i32.store (i32.const 8192) (i32.add (i32.load (i32.const 8192)) (i32.const 1)))
+        (i32.load (i32.const 8192))))""")
+    brain = substrate().compile([counter], IO)
+    step(brain, [[0, 0, 0]])
+    step(brain, [[0, 0, 0]])
+    saved = brain.state_arrays()
+    assert saved["module_slots"].tolist() == [0] and saved["module_memory"].shape == (1, 65536)
+    again = substrate().compile([counter], IO)
+    again.load_state_arrays(saved)
+    assert step(again, [[0, 0, 0]])[0, 0] == 3
+
+
+def test_a_brain_grows_past_its_capacity_keeping_what_it_holds():
+    brain = substrate().compile([COUNTER], IO, capacity=1)
+    step(brain, [[0, 0, 0]])
+    slots = brain.add([ECHO, ECHO])
+    assert brain.capacity >= 3 and slots.tolist() == [1, 2]
+    actions = step(brain, [[0, 0, 0], [1, 0, 0], [2, 0, 0]])
+    assert actions[:3, 0].tolist() == [2, 2, 3]
+
+
+def test_removed_slots_are_freed_and_zeroed():
+    brain = substrate().compile([COUNTER, COUNTER], IO)
+    step(brain, [[0, 0, 0]] * 2)
+    brain.remove([0])
+    assert not brain.population.memory[0].any() and brain.population.memory[1].any()
+    assert brain.add([ECHO]).tolist() == [0]
+
+
+def test_the_substrate_encodes_ir_and_modules_and_refuses_the_rest():
+    sub = substrate()
+    module = parse(MODULE)
+    for genome in (ECHO, module):
+        assert sub.decode(sub.encode(genome)) == genome
+        sub.validate(genome)
+    with pytest.raises(GenomeError):
+        sub.decode(b"PWIR\x01\x00")
+    with pytest.raises(GenomeError):
+        sub.decode(b"\0asm\x01\x00\x00\x00")  # a module without the ABI's exports
+    with pytest.raises(GenomeError):
+        sub.validate(b"not a genome")
+
+
+def test_modules_are_not_varied_and_ir_is():
+    sub = substrate()
+    draws = DrawStream(Rng(1), stream_id("test.wasm.brain"), 0, 0)
+    module = parse(MODULE)
+    assert sub.mutate(module, draws) is module
+    assert sub.crossover(ECHO, module, draws) is ECHO
+    child = sub.mutate(sub.random(draws), draws)
+    sub.validate(child)
+    assert len(child) <= sub.settings.max_instrs
+
+
+def test_settings_are_checked():
+    with pytest.raises(Exception, match="power of two"):
+        substrate(memory=3000)
+    assert substrate(memory=1024).compile([ECHO], IO).layout.memory == 1024
+    assert isinstance(parse(MODULE), ModuleGenome)
