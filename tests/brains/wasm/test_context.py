@@ -7,6 +7,7 @@ import pytest
 
 from primordia.brains.wasm import ir
 from primordia.brains.wasm.context import (energy_age_sensors, read_actions, read_records,
+                                           write_contexts_reference,
                                            write_contexts)
 from primordia.brains.wasm.layout import (F_EAT, H_ACTIONS, H_AGE, H_ENERGY, H_GAS, H_ID,
                                           H_LAST_RESULT, H_MEMORY, H_NEIGHBORS, H_RADIUS,
@@ -132,3 +133,26 @@ def test_mem_must_fit_the_layout():
 ])
 def test_energy_and_age_come_from_the_sensors_of_those_names(names, expected):
     assert energy_age_sensors(names) == expected
+
+
+@pytest.mark.parametrize("give", [False, True])
+@pytest.mark.parametrize("layout", [Layout(5, 3, radius=2, memory=1024), Layout(0, 0, memory=1024),
+                                    Layout(31, 4)], ids=["view", "empty", "sandbox"])
+def test_the_one_pass_writer_matches_the_reference(layout, give):
+    """write_contexts (a numba pass) and write_contexts_reference (numpy) write the same
+    bytes, and leave the same bytes alone."""
+    rng = np.random.default_rng(7)
+    n = 50
+    slots = rng.permutation(80)[:n]
+    fast = rng.integers(0, 256, (80, layout.memory), dtype=np.uint8)
+    slow = fast.copy()
+    kw = dict(tick=3, ids=slots, rand=rng.integers(0, 1 << 32, n),
+              budget=rng.integers(-5, 99, n), energy=rng.integers(0, 9, n))
+    if give:
+        kw.update(view=rng.integers(0, 9, (n, layout.view_side ** 2)),
+                  neighbors=rng.integers(-5, 5, (n, 8, 4)),
+                  n_neighbors=rng.integers(-2, 12, n), last_result=7, age=4)
+    sensors = rng.integers(-9, 9, (n, layout.sensors))
+    write_contexts(fast, layout, slots, sensors, **kw)
+    write_contexts_reference(slow, layout, slots, sensors, **kw)
+    assert (fast == slow).all()

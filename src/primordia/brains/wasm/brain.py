@@ -53,6 +53,7 @@ class WasmBrain:
         """Rounds stepped: the context's tick and the key of its random bits."""
         self._energy, self._age = energy_age_sensors(io.sensors)
         self.modules: dict[int, ModuleOrganism] = {}
+        self.is_module = np.zeros(cap, dtype=bool)
         """Hand-written organisms by slot (their rows of the population's memory only
         carry their contexts in and out)."""
         if genomes:
@@ -67,7 +68,7 @@ class WasmBrain:
     def _grow(self, need: int) -> None:
         new = max(need, 2 * self.capacity)
         self._capacity = new
-        for name in ("alive", "budget", "gas_used", "halted", "last_actions"):
+        for name in ("alive", "budget", "gas_used", "halted", "last_actions", "is_module"):
             old = getattr(self, name)
             wider = np.zeros((new,) + old.shape[1:], dtype=old.dtype)
             wider[:len(old)] = old
@@ -97,6 +98,7 @@ class WasmBrain:
             if isinstance(genome, ModuleGenome):
                 seed = random_u64_py(0, STREAM_INIT, self.steps, slot, 0)
                 self.modules[slot] = ModuleOrganism(genome, self.layout, seed)
+                self.is_module[slot] = True
         self.alive[slots] = True
         self.last_actions[slots] = 0
         self.gas_used[slots] = 0
@@ -109,6 +111,7 @@ class WasmBrain:
             if self.alive[slot] and slot < self.population.capacity:
                 self.population.clear(int(slot))
                 self.modules.pop(int(slot), None)
+                self.is_module[slot] = False
         self.alive[slots] = False
 
     def genome(self, slot: int) -> Genome | None:
@@ -136,7 +139,7 @@ class WasmBrain:
                            rand=rand.astype(np.int64), budget=budget,
                            energy=None if self._energy is None else rows[:, self._energy],
                            age=None if self._age is None else rows[:, self._age])
-            hand = np.array([s in self.modules for s in slots.tolist()], dtype=bool)
+            hand = self.is_module[slots]
             codes = np.zeros(len(slots), dtype=np.int32)
             left = np.zeros(len(slots), dtype=np.int64)
             halted = np.zeros(len(slots), dtype=bool)
