@@ -149,6 +149,25 @@ class SubstrateBase:
     def view(self, brain: Brain, slot: int, genome: Any, io: BrainIO) -> dict[str, Any]:
         return {"kind": self.name, "text": self.to_text(genome)}
 
+    def from_file(self, data: bytes, name: str) -> Any:
+        """The genome a file holds (a founder of a run, ``primordia run --founder``): its
+        canonical bytes, or those bytes as hex text. ``name`` is the file's name, whose
+        suffix a substrate with text forms may go by. GenomeError if it holds none."""
+        digits = hex_text(data)
+        return self.decode(bytes.fromhex(digits) if digits is not None else bytes(data))
+
+
+def hex_text(data: bytes) -> str | None:
+    """The hex digits of ``data`` if it is hex text (digits with whitespace between, an even
+    number of them, at least one); else None."""
+    try:
+        digits = "".join(bytes(data).decode("ascii").split())
+    except UnicodeDecodeError:
+        return None
+    if not digits or len(digits) % 2 or digits.strip("0123456789abcdefABCDEF"):
+        return None
+    return digits
+
 
 # ---- what some substrates and brains also offer ---------------------------------------------
 

@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 
 from primordia.core.errors import ConfigError
 from primordia.runs.checkpoint import read_meta
+from primordia.runs.founders import load as load_founders
 from primordia.runs.timeline import sparkline
 from primordia.runs.world_run import CHECKPOINT, Flag, Reporter, WorldRun
 from primordia.worlds.registry import WORLDS, WorldKind
@@ -137,7 +138,10 @@ def _start(kind: WorldKind, values: dict[str, Any]) -> None:
     out = values["out"]
     if out is None:
         out = Path("runs") / f"{kind.name}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-    run = run_class(cfg, out=out, threads=threads,
+    founders = record = None
+    if values.get("founder"):
+        founders, record = load_founders(run_class, cfg, values["founder"])
+    run = run_class(cfg, out=out, threads=threads, founders=founders, founder_record=record,
                     timeline=values["timeline"], record=values["record"],
                     record_every=values["record_every"],
                     checkpoint_every=values["checkpoint_every"],
@@ -213,7 +217,10 @@ def world_command(kind: WorldKind) -> click.Command:
             "default; docs/brains/).")),
         _option("brain_setting", Optional[list[str]], typer.Option(
             None, "--brain-setting", help="KEY=VALUE: one of the brain's settings (its "
-            "[brain] table); repeat for more."))]
+            "[brain] table); repeat for more.")),
+        _option("founder", Optional[list[str]], typer.Option(
+            None, "--founder", help="FILE[:COUNT]: a genome for the brain (COUNT copies) "
+            "among the first organisms; repeat for more."))]
     params += [_option(_flag_name(f), Optional[f.type], typer.Option(None, f.option,
                                                                       help=f.help))
                for f in run_class.FLAGS]

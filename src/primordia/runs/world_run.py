@@ -26,6 +26,7 @@ from primordia.core.errors import ConfigError
 from primordia.worlds.config import WorldConfig
 
 from .checkpoint import CheckpointFile, save_checkpoint
+from .founders import FOUNDERS_FILE
 from .recorder import Recorder, check_header
 from .rundir import RunDirectory
 from .timeline import sample_every
@@ -134,6 +135,9 @@ class WorldRun:
     out: Path | None = None
     brain: str = ""                       # a registered substrate; "": the config's
     founders: list[Any] | None = None     # genomes for the first organisms (an island's)
+    founder_record: list[dict[str, Any]] | None = None
+    """Where the founders came from (``founders.record``), written to the run directory as
+    ``founders.json`` when the world is made."""
     threads: int = 1
     timeline: int = 0
     record: Path | None = None            # default: out/record.jsonl.gz
@@ -340,6 +344,8 @@ class WorldRun:
         self._rundir = RunDirectory(self.out) if self.out is not None else None
         if self._rundir and self.world is None:
             self._rundir.write_text("config.toml", self.config.to_toml())
+            if self.founder_record:
+                self._rundir.write_json(FOUNDERS_FILE, self.founder_record)
         self._t0 = time.perf_counter()
         if self.world is None:
             self.world = self.new_world()

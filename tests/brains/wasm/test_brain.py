@@ -166,7 +166,7 @@ def test_modules_are_not_varied_and_ir_is():
 
 
 def test_settings_are_checked():
-    with pytest.raises(Exception, match="power of two"):
+    with pytest.raises(Exception, match="should be 1024, 2048"):
         substrate(memory=3000)
     assert substrate(memory=1024).compile([ECHO], IO).layout.memory == 1024
     assert isinstance(parse(MODULE), ModuleGenome)

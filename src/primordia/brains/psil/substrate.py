@@ -6,17 +6,19 @@ and the sandbox's teachings work on. Any ``PsilGenome`` still compiles.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Sequence
 
-from primordia.brains.base import Brain, BrainIO, SubstrateBase
+from primordia.brains.base import Brain, BrainIO, SubstrateBase, hex_text
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.rng import DrawStream
 
 from . import variation
 from .archetypes import ARCHETYPES
-from .asm import disassemble
+from .asm import assemble, disassemble
 from .brain import PsilBrain
-from .genome import MAX_CODE_BYTES
+from .files import ASSEMBLY_SUFFIXES, HEX_SUFFIXES
+from .genome import MAX_CODE_BYTES, PsilGenome
 from .settings import PsilSettings
 from .view import PsilView, psil_view
 
@@ -77,6 +79,38 @@ class PsilSubstrate(SubstrateBase):
     def decode(self, data: bytes) -> bytes:
         self.validate(data)
         return bytes(data)
+
+    def from_file(self, data: bytes, name: str) -> bytes:
+        """A founder's genome: ``.mpsil`` text (assembled), hex text, or raw code bytes in a
+        ``.bin`` file. A world's genomes are main code only, so a program with quotations
+        is refused."""
+        suffix = Path(name).suffix.lower()
+        digits = hex_text(data)
+        try:
+            if suffix in ASSEMBLY_SUFFIXES:
+                try:
+                    text = bytes(data).decode("utf-8")
+                except UnicodeDecodeError:
+                    raise GenomeError("not UTF-8 text") from None
+                genome = assemble(text, source=name)
+            elif suffix in HEX_SUFFIXES or (digits is not None and suffix != ".bin"):
+                try:
+                    genome = PsilGenome.from_hex(bytes(data).decode("ascii"))
+                except UnicodeDecodeError:
+                    raise GenomeError("not hex text") from None
+            elif suffix == ".bin":
+                genome = PsilGenome.from_bytes(bytes(data))
+            else:
+                raise GenomeError("not a micro-PSIL genome; give .mpsil text, hex text or raw "
+                                  "code in a .bin file")
+            if genome.quotations:
+                raise GenomeError("defines quotations; a world's micro-PSIL genomes are main "
+                                  "code only")
+            return self.decode(genome.code)
+        except GenomeError as e:
+            message = str(e)
+            raise GenomeError(message if message.startswith(name) else f"{name}: {message}"
+                              ) from None
 
     def to_text(self, genome: bytes) -> str:
         return disassemble(bytes(genome))

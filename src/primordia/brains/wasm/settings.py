@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Literal
+
+from pydantic import Field
 
 from primordia.core.config import Config
 
@@ -11,20 +13,18 @@ from . import ir
 from .layout import MAX_MEMORY, MIN_MEMORY
 
 
+MemorySize = Literal[tuple(1 << k for k in range(MIN_MEMORY.bit_length() - 1,
+                                                 MAX_MEMORY.bit_length()))]
+"""The organism memory sizes: powers of two from 1 KiB to one wasm page (an enumeration,
+so the published schema says exactly what a server takes)."""
+
+
 class WasmSettings(Config):
     """How much memory an organism has, and how big its program may be and start."""
 
-    memory: int = Field(4096, ge=MIN_MEMORY, le=MAX_MEMORY,
-                        description="Bytes of memory per organism (a power of two; the "
-                        "context sits at its start).")
+    memory: MemorySize = Field(4096, description="Bytes of memory per organism (a power of "
+                               "two; the context sits at its start).")
     max_instrs: int = Field(256, ge=1, le=ir.MAX_INSTRS,
                             description="Instructions a genome may grow to.")
     random_instrs: int = Field(24, ge=1, le=ir.MAX_INSTRS,
                                description="About how many instructions a random genome has.")
-
-    @field_validator("memory")
-    @classmethod
-    def _power_of_two(cls, value: int) -> int:
-        if value & (value - 1):
-            raise ValueError("memory must be a power of two")
-        return value
