@@ -194,6 +194,21 @@ class KeepsState(Protocol):
 
 
 @runtime_checkable
+class Seeded(Protocol):
+    """A brain that draws random numbers of its own (a wasm organism's context brings
+    fresh random bits each step) and keys them by the world's seed, given after it is
+    compiled (``seed_brain``): replicate runs of other seeds then differ in them too."""
+
+    def reseed(self, seed: int) -> None: ...
+
+
+def seed_brain(brain: Any, seed: int) -> None:
+    """Give ``brain`` the world's seed if it draws random numbers of its own."""
+    if isinstance(brain, Seeded):
+        brain.reseed(seed)
+
+
+@runtime_checkable
 class KnowsReach(Protocol):
     """A brain that knows which sensors each organism can ever read, so a world may skip
     computing the others."""

@@ -170,3 +170,19 @@ def test_settings_are_checked():
         substrate(memory=3000)
     assert substrate(memory=1024).compile([ECHO], IO).layout.memory == 1024
     assert isinstance(parse(MODULE), ModuleGenome)
+
+
+def test_the_contexts_random_bits_follow_the_worlds_seed():
+    """Worlds give the brain their seed (brains.base.seed_brain): the same seed gives the
+    same bits, another seed others, as a replicate run should."""
+    from primordia.brains.base import Seeded, seed_brain
+    from primordia.brains.wasm.layout import H_RAND
+
+    def bits(seed):
+        brain = substrate().compile([ECHO, ECHO], IO)
+        assert isinstance(brain, Seeded)
+        seed_brain(brain, seed)
+        step(brain, [[0, 0, 0]] * 2)
+        return brain.population.memory[:2].view("<i4")[:, H_RAND].tolist()
+
+    assert bits(1) == bits(1) and bits(1) != bits(2)

@@ -51,6 +51,8 @@ class WasmBrain:
         """The actions each organism's last step gave the world (its dashboard view)."""
         self.steps = 0
         """Rounds stepped: the context's tick and the key of its random bits."""
+        self.seed = 0
+        """The world's seed (``reseed``), which keys the random bits too."""
         self._energy, self._age = energy_age_sensors(io.sensors)
         self.modules: dict[int, ModuleOrganism] = {}
         self.is_module = np.zeros(cap, dtype=bool)
@@ -62,6 +64,10 @@ class WasmBrain:
     @property
     def capacity(self) -> int:
         return self._capacity
+
+    def reseed(self, seed: int) -> None:
+        """Key the contexts' random bits (and modules' ``init`` seeds) by the world's seed."""
+        self.seed = int(seed) & 0x7FFFFFFFFFFFFFFF
 
     # ---- population ----------------------------------------------------------------------------
 
@@ -96,7 +102,7 @@ class WasmBrain:
             self.population.set([s for s, _ in compiled], [g for _, g in compiled])
         for slot, genome in placed:
             if isinstance(genome, ModuleGenome):
-                seed = random_u64_py(0, STREAM_INIT, self.steps, slot, 0)
+                seed = random_u64_py(self.seed, STREAM_INIT, self.steps, slot, 0)
                 self.modules[slot] = ModuleOrganism(genome, self.layout, seed)
                 self.is_module[slot] = True
         self.alive[slots] = True
@@ -133,7 +139,8 @@ class WasmBrain:
         if len(slots):
             lay = self.layout
             budget = self.budget[slots]
-            rand = random_u64_for(0, STREAM_RAND, self.steps, slots, 0) & np.uint64(0xFFFFFFFF)
+            rand = random_u64_for(self.seed, STREAM_RAND, self.steps, slots, 0) \
+                & np.uint64(0xFFFFFFFF)
             rows = sensors[slots]
             write_contexts(self.population.memory, lay, slots, rows, tick=self.steps, ids=slots,
                            rand=rand.astype(np.int64), budget=budget,

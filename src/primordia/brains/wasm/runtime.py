@@ -37,7 +37,7 @@ def engine() -> wasmtime.Engine:
     global _ENGINE
     if _ENGINE is None:
         config = wasmtime.Config()
-        config.cranelift_opt_level = "none"
+        config.cranelift_opt_level = "speed"
         _ENGINE = wasmtime.Engine(config)
     return _ENGINE
 

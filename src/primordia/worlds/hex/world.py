@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from primordia.brains.base import (Brain, BrainIO, CountsWork, Spawns, Substrate,
-                                   genome_limit, load_state, offers, state_arrays,
+                                   genome_limit, load_state, offers, seed_brain, state_arrays,
                                    state_layout)
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
@@ -114,6 +114,7 @@ class HexWorld:
         self._init_empty(config, substrate)
         self.brain: Brain = substrate.compile([], HEX_IO, threads=threads,
                                               capacity=config.cells)
+        seed_brain(self.brain, config.seed)
         placed = self._spawn(np.full(n, -1, dtype=np.int64), 0)    # turn 0: the founders
         if founders:
             slots = placed[:len(founders)]
@@ -330,6 +331,7 @@ class HexWorld:
         w = cls.__new__(cls)
         w._init_empty(config, substrate)
         brain = substrate.compile([], HEX_IO, threads=threads, capacity=config.cells)
+        seed_brain(brain, config.seed)
         a = check(config, arrays, state_layout(brain), genome_limit(substrate), source)
         data = a["genome_bytes"].tobytes()
         at = 0

@@ -15,7 +15,7 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from primordia.brains.base import (Brain, BrainIO, KnowsReach, Substrate, Teaches,
-                                   genome_limit, load_state, offers, state_arrays,
+                                   genome_limit, load_state, offers, seed_brain, state_arrays,
                                    state_layout)
 from primordia.brains.rounds import round_state_of
 from primordia.core.checks import ArraySpec
@@ -120,6 +120,7 @@ class SandboxWorld:
             genomes[:len(founders)] = list(founders)
         self.brain: Brain = substrate.compile(genomes, SANDBOX_IO, threads=threads,
                                               capacity=config.npcs)
+        seed_brain(self.brain, config.seed)
         for slot, (g, item) in enumerate(zip(genomes, items)):
             self._place_newborn(slot, g, (), draws, item)
         score(self.state)
@@ -493,6 +494,7 @@ class SandboxWorld:
         w = cls.__new__(cls)
         w._init_empty(config, substrate, evolver)
         brain = substrate.compile([], SANDBOX_IO, threads=threads, capacity=config.npcs)
+        seed_brain(brain, config.seed)
         a = check(config, arrays, state_layout(brain), genome_limit(substrate), source)
         lengths, present = a["genome_lengths"], a["genome_present"]
         data = a["genome_bytes"].tobytes()
