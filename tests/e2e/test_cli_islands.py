@@ -77,3 +77,15 @@ def test_islands_errors_are_one_line(tmp_path):
     assert_user_error(cli("coordinator", "--processes", "2", "--db", str(tmp_path / "c.db")),
                       "one writer")
     assert not (tmp_path / "c.db").exists()
+
+
+def test_wasm_brains_evolve_in_islands(tmp_path):
+    """IR genomes travel as their canonical bytes: bred, run by workers, banked."""
+    exp = tmp_path / "wasm.toml"
+    exp.write_text(TINY.replace('brain = "neural"', 'brain = "wasm"'))
+    out = tmp_path / "run"
+    r = cli("evolve", "islands", str(exp), "--out", str(out), "--procs", "1")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "done" and summary["front"]
+    assert all(bytes.fromhex(g["genome_hex"]).startswith(b"PWIR") for g in summary["front"])
