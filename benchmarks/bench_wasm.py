@@ -37,6 +37,7 @@ import platform
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import wasmtime
@@ -63,23 +64,8 @@ STREAM_GENOME = stream_id("bench.wasm.genome")
 TARGET_STEPS_PER_S = 3_000_000
 TARGET_COMPILE_MS = 0.2
 
-FORAGER = """
-(module
-  (import "env" "env_read" (func $env_read (param i32 i32) (result i32)))
-  (import "env" "move_dir" (func $move_dir (param i32 i32) (result i32)))
-  (import "env" "eat" (func $eat (result i32)))
-  (memory (export "memory") 1)
-  (func (export "init") (param $seed i64)
-    (i64.store (i32.const 4096) (local.get $seed)))
-  (func (export "step") (param $ctx i32) (result i32)
-    (i32.store (i32.const 4104) (i32.add (i32.load (i32.const 4104)) (i32.const 1)))
-    (if (i32.gt_s (i32.load offset=64 (local.get $ctx)) (i32.const 0))
-      (then (drop (call $eat)) (return (i32.const 2))))
-    (if (i32.gt_s (call $env_read (i32.const 1) (i32.const 0)) (i32.const 0))
-      (then (drop (call $move_dir (i32.const 1) (i32.const 0))) (return (i32.const 1))))
-    (drop (call $move_dir (i32.const 0) (i32.const -1)))
-    (i32.const 1)))
-"""
+FORAGER = (Path(__file__).resolve().parents[1] / "src" / "primordia" / "examples"
+           / "forager.wat").read_text()
 """The forager of tests/brains/wasm/test_modules.py: eats, or reads a tile and moves."""
 
 

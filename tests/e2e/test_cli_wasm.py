@@ -1,10 +1,9 @@
-"""``primordia wasm asm`` / ``disasm`` as a user runs them: real processes, real files, exit
-codes."""
+"""``primordia wasm`` (asm, disasm, check, compile, run) and ``primordia run --founder`` as a
+user runs them: real processes, real files, exit codes."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,25 +11,12 @@ import pytest
 from primordia.brains.wasm.asm import assemble
 from primordia.brains.wasm.ir import encode
 
+from .test_cli_psil import assert_user_error, cli
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "primordia" / "examples"
 FORAGER = EXAMPLES / "forager.wir"
 TINY = "func step locals=2\n  sense r0 3\n  const r1 7\n  add r0 r0 r1\n  return r0\n"
 TINY_HEX = encode(assemble(TINY)).hex()
-
-
-def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "primordia.cli.main", *args], input=stdin,
-                          capture_output=True, text=True, timeout=300)
-
-
-def assert_user_error(r: subprocess.CompletedProcess, *words: str) -> None:
-    """Bad input: exit code 2 and one clear line on stderr, never a traceback."""
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert "Traceback" not in r.stderr
-    for w in words:
-        assert w in lines[0], (w, lines[0])
 
 
 def test_help_lists_the_commands():

@@ -4,6 +4,7 @@ breaking it is one short line, never an exception (docs/brains/wasm.md, "The ABI
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -11,24 +12,9 @@ from primordia.brains.wasm.check import MAX_MODULE_BYTES, check_module, load_mod
 from primordia.brains.wasm.layout import Layout
 from primordia.core.errors import GenomeError
 
-FORAGER = """
-(module
-  (import "env" "env_read" (func $env_read (param i32 i32) (result i32)))
-  (import "env" "move_dir" (func $move_dir (param i32 i32) (result i32)))
-  (import "env" "eat" (func $eat (result i32)))
-  (memory (export "memory") 1)
-  (func (export "init") (param $seed i64)
-    (i64.store (i32.const 4096) (local.get $seed)))
-  (func (export "step") (param $ctx i32) (result i32)
-    ;; sensor 0 (byte 64 of the context): food here -> eat
-    (if (i32.gt_s (i32.load offset=64 (local.get $ctx)) (i32.const 0))
-      (then (drop (call $eat)) (return (i32.const 2))))
-    ;; food on the tile to the east -> go there, else go north
-    (if (i32.gt_s (call $env_read (i32.const 1) (i32.const 0)) (i32.const 0))
-      (then (drop (call $move_dir (i32.const 1) (i32.const 0))) (return (i32.const 1))))
-    (drop (call $move_dir (i32.const 0) (i32.const -1)))
-    (i32.const 1)))
-"""
+FORAGER = (Path(__file__).resolve().parents[3] / "src" / "primordia" / "examples"
+           / "forager.wat").read_text()
+"""The shipped example module (src/primordia/examples/forager.wat)."""
 
 EXPORTS = """
   (memory (export "memory") 1)

@@ -31,8 +31,12 @@ def test_hex_matches_its_golden_state_hashes(case):
     assert _regen().hex_hashes(case) == case["hashes"]
 
 
-def test_two_threads_give_the_same_hashes():
-    assert _regen().hex_hashes(CASES[0], threads=2) == CASES[0]["hashes"]
+WASM = [c for c in CASES if c["brain"] == "wasm"]
+
+
+@pytest.mark.parametrize("case", CASES[:1] + WASM, ids=lambda c: c["brain"])
+def test_two_threads_give_the_same_hashes(case):
+    assert _regen().hex_hashes(case, threads=2) == case["hashes"]
 
 
 def test_the_turn_30_snapshot_is_reproduced_exactly():
@@ -43,8 +47,8 @@ def test_the_turn_30_snapshot_is_reproduced_exactly():
     assert fresh == SNAPSHOT
 
 
-def test_a_fresh_process_gives_the_same_hashes():
-    case = CASES[0]
+@pytest.mark.parametrize("case", CASES[:1] + WASM, ids=lambda c: c["brain"])
+def test_a_fresh_process_gives_the_same_hashes(case):
     code = ("import json,importlib.util as u;"
             f"s=u.spec_from_file_location('g',{str(ROOT / 'scripts' / 'regen_golden.py')!r});"
             "m=u.module_from_spec(s);s.loader.exec_module(m);"

@@ -1,5 +1,5 @@
-"""Golden state hashes: the micro-PSIL sandbox must reproduce them exactly, in this process,
-with two threads, and in a fresh process. Regenerate only with scripts/regen_golden.py."""
+"""Golden state hashes: the sandbox (micro-PSIL brains, and wasm brains) must reproduce them
+exactly, in this process, with two threads, and in a fresh process. Regenerate only with scripts/regen_golden.py."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def test_sandbox_matches_its_golden_state_hashes(case):
     assert _regen().sandbox_hashes(case) == case["hashes"]
 
 
-@pytest.mark.parametrize("case", CASES[1:2], ids=lambda c: f"{c['npcs']}npcs")
+@pytest.mark.parametrize("case", CASES[1:2] + [c for c in CASES if c.get("brain") == "wasm"],
+                         ids=lambda c: f"{c['npcs']}npcs-{c.get('brain', 'psil')}")
 def test_two_threads_give_the_same_hashes(case):
     assert _regen().sandbox_hashes(case, threads=2) == case["hashes"]
 
