@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from primordia.brains.base import Substrate, genome_limit
-from primordia.core.errors import AssemblyError, ConfigError, GenomeError, InputFileError
+from primordia.core.errors import AssemblyError, ConfigError, GenomeError
+from primordia.core.files import is_file, read_bounded
 
 FOUNDERS_FILE = "founders.json"
 MAX_FILE_BYTES = 4 << 20
@@ -40,7 +41,7 @@ def parse_spec(text: str) -> tuple[str, int]:
     """``FILE`` or ``FILE:COUNT`` -> (file, count). A name that itself ends in ``:digits``
     and exists as a file is taken whole."""
     path, sep, count = text.rpartition(":")
-    if not sep or not count.isdigit() or not path or _is_file(Path(text)):
+    if not sep or not count.isdigit() or not path or is_file(text):
         return text, 1
     n = int(count)
     if n < 1:
@@ -81,7 +82,7 @@ def load(run_class: Any, config: Any, specs: Sequence[str]
 
 def _read_genome(path: str, substrate: Substrate) -> Any:
     name = Path(path).name
-    data = _read_bytes(path)
+    data = read_bounded(path, MAX_FILE_BYTES, f"--founder {path}")
     from_file = getattr(substrate, "from_file", None)
     try:
         genome = from_file(data, name) if from_file else substrate.decode(data)
@@ -114,26 +115,3 @@ def record(founders: Sequence[Founder], substrate: Substrate) -> list[dict[str, 
         out.append({"file": f.source, "count": f.count, "brain": substrate.name,
                     "sha256": hashlib.sha256(data).hexdigest(), "genome": data.hex()})
     return out
-
-
-def _read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise InputFileError(f"--founder {path}: no such file") from None
-    except IsADirectoryError:
-        raise InputFileError(f"--founder {path}: is a directory, expected a file") from None
-    except (OSError, ValueError) as e:
-        raise InputFileError(f"--founder {path}: cannot read: "
-                             f"{getattr(e, 'strerror', None) or e}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputFileError(f"--founder {path}: more than {MAX_FILE_BYTES} bytes")
-    return data
-
-
-def _is_file(p: Path) -> bool:
-    try:
-        return p.is_file()
-    except (OSError, ValueError):
-        return False

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from primordia.core.errors import GenomeError, InputFileError
+from primordia.core.files import exists, is_file, read_bounded
 
 from .genome import MAX_CODE_BYTES, PsilGenome
 from .opcodes import QUOTATION_TABLE
@@ -38,15 +38,9 @@ def read_source(path: str) -> tuple[str, str]:
             raise InputFileError("<stdin>: not UTF-8 text") from None
     p = Path(path)
     try:
-        return read_bytes_limited(p, MAX_SOURCE_BYTES).decode("utf-8"), p.name
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path}: is a directory, expected a file") from None
+        return read_bounded(p, MAX_SOURCE_BYTES, path).decode("utf-8"), p.name
     except UnicodeDecodeError:
         raise InputFileError(f"{path}: not UTF-8 text") from None
-    except OSError as e:
-        raise InputFileError(f"{path}: {e.strerror or e}") from None
 
 
 def load_genome(arg: str) -> PsilGenome:
@@ -58,11 +52,8 @@ def load_genome(arg: str) -> PsilGenome:
 
         text, name = read_source(arg)
         return assemble(text, source=name)
-    if _is_file(p):
-        try:
-            data = read_bytes_limited(p, MAX_SOURCE_BYTES)
-        except OSError as e:
-            raise InputFileError(f"{arg}: {e.strerror or e}") from None
+    if is_file(p):
+        data = read_bounded(p, MAX_SOURCE_BYTES, arg)
         if p.suffix.lower() in HEX_SUFFIXES or _looks_like_hex(data):
             try:
                 return PsilGenome.from_hex(data.decode("ascii"))
@@ -71,7 +62,7 @@ def load_genome(arg: str) -> PsilGenome:
             except GenomeError as e:
                 raise GenomeError(f"{arg}: {e}") from None
         return PsilGenome.from_bytes(data)
-    if _exists(p):
+    if exists(p):
         raise InputFileError(f"{arg}: not a file")
     if p.suffix or "/" in arg:
         raise InputFileError(f"{arg}: no such file")
@@ -79,33 +70,6 @@ def load_genome(arg: str) -> PsilGenome:
         return PsilGenome.from_hex(arg)
     except GenomeError as e:
         raise GenomeError(f"genome {_short(arg)!r} is not a file and not hex: {e}") from None
-
-
-def read_bytes_limited(path: Path, limit: int) -> bytes:
-    """A file's bytes, refused before reading when it is larger than ``limit``."""
-    with path.open("rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if size > limit:
-            raise InputFileError(f"{path}: {size} bytes; the limit is {limit}")
-        data = f.read(limit + 1)          # a file that grows while read stays bounded
-    if len(data) > limit:
-        raise InputFileError(f"{path}: more than {limit} bytes; the limit is {limit}")
-    return data
-
-
-def _is_file(p: Path) -> bool:
-    """Whether ``p`` is a file; a name the OS cannot even look up (too long, a NUL) is not."""
-    try:
-        return p.is_file()
-    except (OSError, ValueError):
-        return False
-
-
-def _exists(p: Path) -> bool:
-    try:
-        return p.exists()
-    except (OSError, ValueError):
-        return False
 
 
 def _looks_like_hex(data: bytes) -> bool:
