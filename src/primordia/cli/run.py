@@ -217,7 +217,7 @@ def world_command(kind: WorldKind) -> click.Command:
             "default; docs/brains/).")),
         _option("brain_setting", Optional[list[str]], typer.Option(
             None, "--brain-setting", help="KEY=VALUE: one of the brain's settings (its "
-            "[brain] table); repeat for more.")),
+            "table `brain` in a config file); repeat for more.")),
         _option("founder", Optional[list[str]], typer.Option(
             None, "--founder", help="FILE[:COUNT]: a genome for the brain (COUNT copies) "
             "among the first organisms; repeat for more."))]
