@@ -82,3 +82,8 @@ def test_psil_reads_assembly_hex_and_raw_code_by_suffix():
     assert sub.from_file(code, "forager.bin") == code
     with pytest.raises(GenomeError, match="forager.wat: not a micro-PSIL genome"):
         sub.from_file(b"(module)", "forager.wat")
+
+
+def test_a_count_that_is_not_ascii_digits_is_part_of_the_name():
+    """``x.wir:²`` is a file name (Python's isdigit says yes to "²", int() does not)."""
+    assert founders.parse_spec("x.wir:²") == ("x.wir:²", 1)

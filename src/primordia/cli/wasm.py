@@ -269,7 +269,7 @@ def parse_sensors(items: list[str], names: tuple[str, ...]) -> list[int]:
         if not sep:
             raise ConfigError(f"--sensor {item!r}: expected NAME=VALUE, e.g. "
                               f"{names[0] if names else 'energy'}=3")
-        if key.isdigit() and int(key) < len(names):
+        if key.isascii() and key.isdigit() and len(key) < 6 and int(key) < len(names):
             index = int(key)
         elif key in lower:
             index = lower.index(key)

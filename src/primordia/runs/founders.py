@@ -41,7 +41,7 @@ def parse_spec(text: str) -> tuple[str, int]:
     """``FILE`` or ``FILE:COUNT`` -> (file, count). A name that itself ends in ``:digits``
     and exists as a file is taken whole."""
     path, sep, count = text.rpartition(":")
-    if not sep or not count.isdigit() or not path or is_file(text):
+    if not sep or not (count.isascii() and count.isdigit()) or not path or is_file(text):
         return text, 1
     n = int(count)
     if n < 1:
