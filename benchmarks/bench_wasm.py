@@ -176,7 +176,7 @@ class Solo:
 
     def __init__(self, genome: WasmGenome) -> None:
         eng = runtime.engine()
-        module = wasmtime.Module(eng, organisms_module([genome], LAYOUT, 1))
+        module = wasmtime.Module(eng, organisms_module([genome], LAYOUT))
         self.store = wasmtime.Store(eng)
         self.memory = wasmtime.Memory(self.store, wasmtime.MemoryType(wasmtime.Limits(1, 1)))
         i32 = wasmtime.GlobalType(wasmtime.ValType.i32(), True)
@@ -289,7 +289,7 @@ def bench_compile(pool: list[WasmGenome], batch: int, organisms: int) -> dict:
         again.set(slots, genomes)                     # cached: instantiation and table only
         add("instantiate", t)
         t = _clock()
-        code = organisms_module(genomes, LAYOUT, pages)
+        code = organisms_module(genomes, LAYOUT)
         add("codegen", t)
         t = _clock()
         wasmtime.Module(eng, code)

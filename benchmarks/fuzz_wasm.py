@@ -224,7 +224,7 @@ def check_genome(genome, cap: int, layout: Layout, engine: wasmtime.Engine,
         return "decode(encode(g)) != g"
     t = counts.clock("checks", t)
     try:
-        code = organisms_module([genome], layout, 1)
+        code = organisms_module([genome], layout)
     except Exception as e:
         counts.clock("codegen", t)
         return f"organisms_module: {_error(e)}"

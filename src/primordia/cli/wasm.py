@@ -57,10 +57,10 @@ def check(
 ) -> None:
     """Does a module keep the ABI? Prints ok, or a line per violation (exit 2)."""
     from primordia.brains.wasm.check import MAX_WAT_BYTES, check_module, load_module_bytes
-    from primordia.brains.wasm.files import read_file
+    from primordia.core.files import read_bounded
 
     layout = None if world is None else world_layout(world, 65536)
-    data = read_file(module, MAX_WAT_BYTES)
+    data = read_bounded(module, MAX_WAT_BYTES)
     name = Path(module).name
     problems = check_module(data, layout=layout)
     if problems:

@@ -361,3 +361,10 @@ def test_any_text_gives_a_genome_or_an_assembly_error(words):
     except AssemblyError:
         return
     assert round_trip(g) == g
+
+
+def test_a_function_name_of_endless_digits_is_an_assembly_error():
+    """``f`` then 5,000 digits: Python refuses int() of such a string; the assembler says
+    what is wrong instead."""
+    with pytest.raises(AssemblyError):
+        assemble("func f" + "7" * 5000 + "\n  const r0 1\n  return r0\n")

@@ -4,6 +4,8 @@ encodings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -186,3 +188,39 @@ def test_the_contexts_random_bits_follow_the_worlds_seed():
         return brain.population.memory[:2].view("<i4")[:, H_RAND].tolist()
 
     assert bits(1) == bits(1) and bits(1) != bits(2)
+
+
+FORAGER_WAT = (Path(__file__).resolve().parents[3] / "src" / "primordia" / "examples"
+               / "forager.wat").read_text()
+
+
+def test_modules_placed_before_the_first_step_take_the_worlds_seed():
+    """A world gives its seed after compiling its founders: they start again with it."""
+    from primordia.brains.base import seed_brain
+
+    def init_seed(seed):
+        brain = substrate().compile([parse(FORAGER_WAT)], IO)
+        seed_brain(brain, seed)
+        return brain.modules[0].seed
+
+    assert init_seed(1) == init_seed(1) and init_seed(1) != init_seed(2)
+
+
+def test_a_restored_module_runs_init_with_its_birth_seed():
+    brain = substrate().compile([ECHO], IO)
+    step(brain, [[0, 0, 0]])
+    brain.add([parse(FORAGER_WAT)])          # born at step 1
+    step(brain, [[0, 0, 0]] * 2)
+    saved = brain.state_arrays()
+    again = substrate().compile([ECHO, parse(FORAGER_WAT)], IO)   # made again at step 0
+    again.load_state_arrays(saved)
+    assert again.modules[1].seed == brain.modules[1].seed
+    assert again.state_arrays()["module_memory"].tobytes() == saved["module_memory"].tobytes()
+
+
+def test_a_budget_of_the_wrong_shape_is_a_config_error():
+    from primordia.core.errors import ConfigError
+
+    brain = substrate().compile([ECHO], IO)
+    with pytest.raises(ConfigError, match="budget"):
+        brain.begin_tick(np.zeros(brain.capacity + 1, dtype=np.int64))

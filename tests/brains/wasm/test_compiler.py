@@ -52,8 +52,8 @@ def test_the_comparison_notices_a_wrong_oracle(monkeypatch):
 def test_same_genome_same_bytes_and_every_output_validates():
     engine = wasmtime.Engine()
     for genome in genomes(7, 200):
-        module = compiler.organisms_module([genome], LAYOUTS[2], 4)
-        assert module == compiler.organisms_module([genome], LAYOUTS[2], 4)
+        module = compiler.organisms_module([genome], LAYOUTS[2])
+        assert module == compiler.organisms_module([genome], LAYOUTS[2])
         wasmtime.Module.validate(engine, module)
         wasmtime.Module.validate(engine, compiler.standalone_module(genome, LAYOUTS[2]))
 
@@ -136,3 +136,78 @@ def test_a_fresh_store_after_many_births_keeps_everything(monkeypatch):
     codes, _, _ = pop.run(np.array([0, 1]), np.full(2, 10))
     assert codes.tolist() == [8, 1099 % 50] and pop.memory[0, 200] == 5
     assert pop._instances < 1100
+
+
+def test_worlds_in_threads_share_the_compile_cache_safely(monkeypatch):
+    """Sessions step in threads: with a tiny cache evicting all the time, compiling from
+    two threads never loses an entry another thread is about to use."""
+    import threading
+
+    from primordia.brains.wasm import runtime
+
+    monkeypatch.setattr(runtime, "_CACHE_SIZE", 2)
+    known = answer(1)
+    errors = []
+
+    def work(offset):
+        try:
+            for k in range(40):
+                runtime.compiled([known, answer(offset + k)], LAYOUTS[0])
+        except Exception as exc:  # noqa: BLE001 (the test reports any)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(o,)) for o in (100, 1000)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_many_new_organisms_compile_into_several_modules(monkeypatch):
+    """wasmtime refuses a module of a million functions: fresh genomes are compiled at
+    most _BATCH to a module."""
+    from primordia.brains.wasm import runtime
+
+    monkeypatch.setattr(runtime, "_BATCH", 3)
+    fresh = [answer(5000 + k) for k in range(10)]
+    where = runtime.compiled(fresh, LAYOUTS[0])
+    assert len({id(module) for module, _ in where}) == 4
+    pop = Population(LAYOUTS[0], 10)
+    pop.set(range(10), fresh)
+    codes, _, _ = pop.run(np.arange(10), np.full(10, 10))
+    assert codes.tolist() == [5000 + k for k in range(10)]
+
+
+def test_a_population_too_big_for_one_memory_is_a_config_error():
+    from primordia.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="do not fit in one wasm memory"):
+        Population(Layout(4, 4, memory=65536), 65536)
+
+
+def test_the_standalone_module_with_real_imports_matches_the_oracle():
+    """``standalone_module`` keeps the ABI calls as imports, run here by the hand-written
+    module runner's Python callbacks: in a 64 KiB organism the code, every byte of memory
+    and whether the step ran out match the oracle (the module's gas comes from the
+    context; fuel is only a backstop here)."""
+    from primordia.brains.wasm.context import write_contexts
+    from primordia.brains.wasm.modules import ModuleGenome, ModuleOrganism
+
+    layout = Layout(5, 3, radius=1, memory=65536)
+    rng = np.random.default_rng(3)
+    for i, genome in enumerate(genomes(11, 150)):
+        budget = int(rng.choice([5, 50, 500]))
+        mem = np.zeros((1, layout.memory), dtype=np.uint8)
+        write_contexts(mem, layout, [0], rng.integers(-9, 9, (1, 5)), tick=1, ids=[0],
+                       rand=[i], budget=[budget], n_neighbors=[int(rng.integers(0, 9))],
+                       neighbors=rng.integers(-5, 5, (1, 8, 4)),
+                       view=rng.integers(0, 4, (1, 9)))
+        organism = ModuleOrganism(ModuleGenome(compiler.standalone_module(genome, layout)),
+                                  layout, seed=i)
+        got = organism.step(mem[0, :layout.bytes].tobytes(), 10_000_000)
+        memory = bytearray(mem[0].tobytes())
+        want = run_step(genome, memory, layout, budget)
+        assert got.fault is None, (i, got.fault)
+        assert got.code == want.code, i
+        assert organism.memory() == bytes(memory), i

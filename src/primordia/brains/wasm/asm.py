@@ -136,7 +136,8 @@ def _header(line: _Line, index: int, funcs: list[_Func], source: str | None) -> 
             raise _error("bad function name (letters, digits, _ and .; not starting with "
                          "a digit)", number, name, source)
         own = _FUNC_INDEX.match(name)
-        if _REGISTER.match(name) or (own and int(own.group(1)) != index):
+        if _REGISTER.match(name) or (own and (len(own.group(1)) > 3
+                                              or int(own.group(1)) != index)):
             raise _error(f"a function name cannot look like a local or another function "
                          f"(this is f{index})", number, name, source)
         if any(f.name == name for f in funcs):

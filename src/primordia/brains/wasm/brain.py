@@ -66,8 +66,20 @@ class WasmBrain:
         return self._capacity
 
     def reseed(self, seed: int) -> None:
-        """Key the contexts' random bits (and modules' ``init`` seeds) by the world's seed."""
+        """Key the contexts' random bits (and modules' ``init`` seeds) by the world's seed.
+        Modules placed before the first step (a world's founders) start again with seeds
+        of the world's."""
         self.seed = int(seed) & 0x7FFFFFFFFFFFFFFF
+        if self.steps == 0:
+            for slot, organism in list(self.modules.items()):
+                self._start_module(slot, organism.genome, self._module_seed(slot))
+
+    def _module_seed(self, slot: int) -> int:
+        return random_u64_py(self.seed, STREAM_INIT, self.steps, slot, 0)
+
+    def _start_module(self, slot: int, genome: ModuleGenome, seed: int) -> None:
+        self.modules[slot] = ModuleOrganism(genome, self.layout, seed)
+        self.is_module[slot] = True
 
     # ---- population ----------------------------------------------------------------------------
 
@@ -102,9 +114,7 @@ class WasmBrain:
             self.population.set([s for s, _ in compiled], [g for _, g in compiled])
         for slot, genome in placed:
             if isinstance(genome, ModuleGenome):
-                seed = random_u64_py(self.seed, STREAM_INIT, self.steps, slot, 0)
-                self.modules[slot] = ModuleOrganism(genome, self.layout, seed)
-                self.is_module[slot] = True
+                self._start_module(slot, genome, self._module_seed(slot))
         self.alive[slots] = True
         self.last_actions[slots] = 0
         self.gas_used[slots] = 0
@@ -128,7 +138,11 @@ class WasmBrain:
 
     def begin_tick(self, budget: np.ndarray, active: np.ndarray | None = None) -> None:
         """Each organism's gas for its one step this tick."""
-        self.budget[:] = np.asarray(budget, dtype=np.int64).reshape(-1)[:self.capacity]
+        budget = np.asarray(budget)
+        if budget.shape != (self.capacity,) or budget.dtype.kind not in "iu":
+            raise ConfigError(f"begin_tick: budget {budget.shape} {budget.dtype}; expected "
+                              f"({self.capacity},) integers")
+        self.budget[:] = budget
 
     def step(self, sensors: np.ndarray, actions: np.ndarray,
              active: np.ndarray | None = None) -> np.ndarray:
@@ -186,7 +200,8 @@ class WasmBrain:
     def state_arrays(self) -> dict[str, np.ndarray]:
         """What an organism carries from tick to tick: its memory (a row per slot up to the
         highest living one, zero in free slots; a hand-written organism's in
-        ``module_memory``, by ``module_slots``), and the round count. (A module's mutable
+        ``module_memory``, by ``module_slots``, with the seeds their ``init`` had in
+        ``module_seeds``), and the round count. (A module's mutable
         globals are not part of it: see the docs.)"""
         hand = sorted(self.modules)
         images = [np.frombuffer(self.modules[s].memory() or bytes(PAGE), dtype=np.uint8)
@@ -194,6 +209,7 @@ class WasmBrain:
         return {"memory": self.population.memory[:self._top()].copy(),
                 "steps": np.array([self.steps], dtype=np.int64),
                 "module_slots": np.array(hand, dtype=np.int64),
+                "module_seeds": np.array([self.modules[s].seed for s in hand], dtype=np.uint64),
                 "module_memory": (np.stack(images) if images
                                   else np.zeros((0, PAGE), dtype=np.uint8))}
 
@@ -202,6 +218,7 @@ class WasmBrain:
                                          least=(0, self.layout.memory)),
                 "steps": ArraySpec.exact(np.int64, 1),
                 "module_slots": ArraySpec.upto(np.int64, self.capacity),
+                "module_seeds": ArraySpec.upto(np.uint64, self.capacity),
                 "module_memory": ArraySpec.upto(np.uint8, self.capacity, PAGE,
                                                 least=(0, PAGE))}
 
@@ -221,16 +238,21 @@ class WasmBrain:
             raise ConfigError("brain steps: one count >= 0")
         hand_slots = np.asarray(arrays.get("module_slots", np.zeros(0, np.int64))).reshape(-1)
         images = np.asarray(arrays.get("module_memory", np.zeros((0, PAGE), np.uint8)))
+        seeds = np.asarray(arrays.get("module_seeds", np.zeros(0, np.uint64))).reshape(-1)
         if sorted(hand_slots.tolist()) != sorted(self.modules) \
-                or images.shape != (len(hand_slots), PAGE) or images.dtype != np.uint8:
-            raise ConfigError("brain module memory: one 64 KiB image per hand-written "
-                              "organism, by slot")
+                or images.shape != (len(hand_slots), PAGE) or images.dtype != np.uint8 \
+                or (len(seeds) and (seeds.shape != hand_slots.shape or seeds.dtype != np.uint64)):
+            raise ConfigError("brain module memory: one 64 KiB image (and seed) per "
+                              "hand-written organism, by slot")
         top = self._top()
         self.population.memory[:top] = memory[:top]
         self.population.memory[top:] = 0
         self.population.memory[np.flatnonzero(~self.alive[:top])] = 0
-        for slot, image in zip(hand_slots.tolist(), images):
+        for k, slot in enumerate(hand_slots.tolist()):
             organism = self.modules[int(slot)]
+            if len(seeds) and int(seeds[k]) != organism.seed:  # init as it was at birth
+                self._start_module(int(slot), organism.genome, int(seeds[k]))
+                organism = self.modules[int(slot)]
             if organism.memory():  # a module that never started has none
-                organism.load_memory(image.tobytes())
+                organism.load_memory(images[k].tobytes())
         self.steps = int(steps[0])

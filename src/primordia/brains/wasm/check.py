@@ -22,6 +22,7 @@ stack, proposals that could allocate outside the module's one page switched off)
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from functools import cache
 
@@ -43,6 +44,8 @@ MAX_WASM_STACK = 256 << 10
 millisecond."""
 MAX_COMPILED = 64
 """Compiled modules ``compiled()`` keeps, least recently used dropped first."""
+_LOCK = threading.Lock()
+"""The cache is shared by worlds that step in threads (the server's sessions)."""
 
 _I32, _I64 = "i32", "i64"
 ABI_IMPORTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -97,14 +100,16 @@ _compiled: OrderedDict[bytes, wasmtime.Module] = OrderedDict()
 def compiled(wasm: bytes) -> wasmtime.Module:
     """The module compiled on ``engine()``, from a bounded LRU cache keyed by its bytes
     (a population shares a few modules). WasmtimeError if it does not compile."""
-    module = _compiled.get(wasm)
-    if module is None:
-        module = wasmtime.Module(engine(), wasm)
+    with _LOCK:
+        module = _compiled.get(wasm)
+        if module is not None:
+            _compiled.move_to_end(wasm)
+            return module
+    module = wasmtime.Module(engine(), wasm)
+    with _LOCK:
         _compiled[wasm] = module
         if len(_compiled) > MAX_COMPILED:
             _compiled.popitem(last=False)
-    else:
-        _compiled.move_to_end(wasm)
     return module
 
 

@@ -19,26 +19,19 @@ and leaves the function; every caller leaves too when it sees ``gas < 0`` after 
 
 from __future__ import annotations
 
+from . import check, ir
 from . import encoder as wasm
-from . import ir
 from . import layout as lay
 from .encoder import I32, I64, OP, Code
 from .layout import Layout
 
 INT_MIN = -(1 << 31)
 
+_VALTYPE = {"i32": I32, "i64": I64}
 ABI_IMPORTS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
-    "env_read": ((I32, I32), (I32,)),
-    "sense_neighbor": ((I32, I32), (I32,)),
-    "get_energy": ((), (I32,)),
-    "get_age": ((), (I32,)),
-    "move_dir": ((I32, I32), (I32,)),
-    "eat": ((), (I32,)),
-    "attack": ((I32, I32), (I32,)),
-    "try_reproduce": ((I32, I32), (I32,)),
-    "emit_signal": ((I32, I32), ()),
-}
-"""The ABI's imports and their types (module ``env``)."""
+    name: (tuple(_VALTYPE[t] for t in params), tuple(_VALTYPE[t] for t in results))
+    for name, (params, results) in check.ABI_IMPORTS.items()}
+"""The ABI's imports (``check.ABI_IMPORTS``, module ``env``) with their wasm value types."""
 
 _BIN_DIRECT = {"add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u", "rotl", "rotr",
                "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u",
@@ -130,8 +123,8 @@ class _FunctionCompiler:
         c.global_get(gas).set(g)
         c.block().block().block()
         fn = self.fn
-        lay = self.layout
-        setting = (lay.sensors, lay.actions, lay.radius, lay.memory, self.target.key,
+        shape = self.layout
+        setting = (shape.sensors, shape.actions, shape.radius, shape.memory, self.target.key,
                    fn.locals, fn.results)
         for pc, ins in enumerate(fn.body):
             if pc in heads:
@@ -387,12 +380,12 @@ def _add_functions(module: wasm.Module, genome: ir.WasmGenome, layout: Layout,
     return first
 
 
-def organisms_module(genomes: list[ir.WasmGenome], layout: Layout, pages: int) -> bytes:
+def organisms_module(genomes: list[ir.WasmGenome], layout: Layout) -> bytes:
     """One module holding organisms for the population runtime: it imports ``env.memory``
-    (at least ``pages`` pages), ``env.gas`` and ``env.depth``, and exports organism k's
-    ``step(base) -> i32`` as ``o{k}``."""
+    (any size: the code does not depend on it), ``env.gas`` and ``env.depth``, and exports
+    organism k's ``step(base) -> i32`` as ``o{k}``."""
     module = wasm.Module()
-    module.import_memory("env", "memory", pages)
+    module.import_memory("env", "memory", 1)
     gas = module.import_global("env", "gas")
     depth = module.import_global("env", "depth")
     for k, genome in enumerate(genomes):

@@ -153,7 +153,7 @@ OP = {
     "clz": 0x67, "ctz": 0x68, "popcnt": 0x69, "add": 0x6A, "sub": 0x6B, "mul": 0x6C,
     "div_s": 0x6D, "div_u": 0x6E, "rem_s": 0x6F, "rem_u": 0x70, "and": 0x71, "or": 0x72,
     "xor": 0x73, "shl": 0x74, "shr_s": 0x75, "shr_u": 0x76, "rotl": 0x77, "rotr": 0x78,
-    "select": 0x1B, "drop": 0x1A, "wrap_i64": 0xA7,
+    "select": 0x1B, "drop": 0x1A,
 }
 
 
@@ -246,4 +246,4 @@ class Module:
         return bytes(out)
 
 
-EXPORT_FUNC, EXPORT_TABLE, EXPORT_MEMORY, EXPORT_GLOBAL = 0, 1, 2, 3
+EXPORT_FUNC, EXPORT_MEMORY = 0, 2

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from primordia.core.errors import GenomeError, InputFileError
+from primordia.core.files import exists, is_file, read_bounded
 
 from . import ir, modules
 from .check import MAX_WAT_BYTES
@@ -38,7 +39,7 @@ def read_source(arg: str) -> tuple[str, str]:
             raise InputFileError(f"{name}: more than {limit} bytes; the limit is {limit}")
     else:
         name = Path(arg).name
-        data = read_file(arg, limit)
+        data = read_bounded(arg, limit)
     try:
         return data.decode("utf-8"), name
     except UnicodeDecodeError:
@@ -54,8 +55,8 @@ def load_genome(arg: str) -> ir.WasmGenome:
     if arg == "-" or p.suffix.lower() in SOURCE_SUFFIXES:
         text, name = read_source(arg)
         return assemble(text, source=name)
-    if _is_file(p):
-        data = read_file(arg, 3 * ir.MAX_GENOME_BYTES + 4096)   # hex with some spacing
+    if is_file(p):
+        data = read_bounded(arg, 3 * ir.MAX_GENOME_BYTES + 4096)   # hex with some spacing
         try:
             if data.startswith(ir.MAGIC):
                 return ir.decode(data)
@@ -64,7 +65,7 @@ def load_genome(arg: str) -> ir.WasmGenome:
             raise GenomeError(f"{arg}: neither PWIR bytes nor hex text") from None
         except GenomeError as e:
             raise GenomeError(f"{arg}: {e}") from None
-    if _exists(p):
+    if exists(p):
         raise InputFileError(f"{arg}: not a file")
     if p.suffix or "/" in arg:
         raise InputFileError(f"{arg}: no such file")
@@ -80,9 +81,9 @@ def load_organism(arg: str) -> ir.WasmGenome | ModuleGenome:
     """What ``load_genome`` reads, or a hand-written module: a ``.wat``/``.wasm`` file, or
     any file that starts with the wasm header."""
     p = Path(arg)
-    if arg != "-" and p.suffix.lower() not in SOURCE_SUFFIXES and _is_file(p):
+    if arg != "-" and p.suffix.lower() not in SOURCE_SUFFIXES and is_file(p):
         if p.suffix.lower() in MODULE_SUFFIXES or _starts_with(p, WASM_MAGIC):
-            data = read_file(arg, MAX_FILE_BYTES)
+            data = read_bounded(arg, MAX_FILE_BYTES)
             try:
                 return modules.parse(data)
             except GenomeError as e:
@@ -143,44 +144,9 @@ def from_hex(text: str) -> bytes:
     return bytes.fromhex(digits)
 
 
-def read_file(arg: str | Path, limit: int) -> bytes:
-    """A file's bytes, refused before reading when it is larger than ``limit``."""
-    try:
-        with open(arg, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > limit:
-                raise InputFileError(f"{arg}: {size} bytes; the limit is {limit}")
-            data = f.read(limit + 1)      # a file that grows while read stays bounded
-    except FileNotFoundError:
-        raise InputFileError(f"{arg}: no such file") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{arg}: is a directory, expected a file") from None
-    except (OSError, ValueError) as e:
-        raise InputFileError(f"{arg}: cannot read: {getattr(e, 'strerror', None) or e}"
-                             ) from None
-    if len(data) > limit:
-        raise InputFileError(f"{arg}: more than {limit} bytes; the limit is {limit}")
-    return data
-
-
 def _starts_with(p: Path, magic: bytes) -> bool:
     try:
         with open(p, "rb") as f:
             return f.read(len(magic)) == magic
     except OSError:
-        return False
-
-
-def _is_file(p: Path) -> bool:
-    """Whether ``p`` is a file; a name the OS cannot even look up (too long, a NUL) is not."""
-    try:
-        return p.is_file()
-    except (OSError, ValueError):
-        return False
-
-
-def _exists(p: Path) -> bool:
-    try:
-        return p.exists()
-    except (OSError, ValueError):
         return False

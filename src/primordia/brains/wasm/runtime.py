@@ -13,10 +13,13 @@ outnumber them.
 from __future__ import annotations
 
 import ctypes
+import threading
 from collections import OrderedDict
 
 import numpy as np
 import wasmtime
+
+from primordia.core.errors import ConfigError
 
 from . import encoder as wasm
 from . import ir
@@ -28,40 +31,52 @@ PAGE = 65536
 MAX_PAGES = 65536
 _HOST_ARRAYS = 5  # slot list, budget, code, gas left, halted
 _CACHE_SIZE = 4096
+_BATCH = 1024
+"""Organisms compiled into one module at most (wasmtime refuses a million functions)."""
 _ENGINE: wasmtime.Engine | None = None
-_MODULES: OrderedDict[tuple[bytes, Layout, int], tuple[wasmtime.Module, str]] = OrderedDict()
+_MODULES: OrderedDict[tuple[bytes, Layout], tuple[wasmtime.Module, str]] = OrderedDict()
+_LOCK = threading.Lock()
+"""Worlds may step in threads (the server's sessions): the engine and the cache are shared."""
 
 
 def engine() -> wasmtime.Engine:
     """The process's engine for compiled IR (no fuel: the code counts its own gas)."""
     global _ENGINE
-    if _ENGINE is None:
-        config = wasmtime.Config()
-        config.cranelift_opt_level = "speed"
-        _ENGINE = wasmtime.Engine(config)
-    return _ENGINE
+    with _LOCK:
+        if _ENGINE is None:
+            config = wasmtime.Config()
+            config.cranelift_opt_level = "speed"
+            _ENGINE = wasmtime.Engine(config)
+        return _ENGINE
 
 
-def compiled(genomes: list[ir.WasmGenome], layout: Layout, pages: int
+def compiled(genomes: list[ir.WasmGenome], layout: Layout
              ) -> list[tuple[wasmtime.Module, str]]:
     """Where each genome's ``step`` is: a (module, export) pair. Genomes not seen before are
-    compiled together into one module (Cranelift's cost per module is large next to its
-    cost per function); the pairs are cached, least recently used out first."""
-    keys = [(ir.encode(g), layout, pages) for g in genomes]
-    fresh: dict[tuple[bytes, Layout, int], ir.WasmGenome] = {}
-    for key, genome in zip(keys, genomes):
-        if key not in _MODULES and key not in fresh:
-            fresh[key] = genome
-    if fresh:
-        module = wasmtime.Module(engine(), organisms_module(list(fresh.values()), layout, pages))
-        for k, key in enumerate(fresh):
-            _MODULES[key] = (module, f"o{k}")
-    out = []
-    for key in keys:
-        _MODULES.move_to_end(key)
-        out.append(_MODULES[key])
-    while len(_MODULES) > _CACHE_SIZE:
-        _MODULES.popitem(last=False)
+    compiled together, up to ``_BATCH`` to a module (Cranelift's cost per module is large
+    next to its cost per function); the pairs are cached, least recently used out first."""
+    keys = [(ir.encode(g), layout) for g in genomes]
+    known: dict[tuple[bytes, Layout], tuple[wasmtime.Module, str]] = {}
+    fresh: dict[tuple[bytes, Layout], ir.WasmGenome] = {}
+    with _LOCK:  # what is cached now stays usable even if another thread evicts it
+        for key, genome in zip(keys, genomes):
+            if key in _MODULES:
+                known[key] = _MODULES[key]
+            else:
+                fresh[key] = genome
+    made: dict[tuple[bytes, Layout], tuple[wasmtime.Module, str]] = {}
+    batch = list(fresh.items())
+    for at in range(0, len(batch), _BATCH):
+        part = batch[at:at + _BATCH]
+        module = wasmtime.Module(engine(), organisms_module([g for _, g in part], layout))
+        made.update((key, (module, f"o{k}")) for k, (key, _) in enumerate(part))
+    with _LOCK:
+        out = [made.get(key) or known[key] for key in keys]
+        for key, where in zip(keys, out):
+            _MODULES[key] = where
+            _MODULES.move_to_end(key)
+        while len(_MODULES) > _CACHE_SIZE:
+            _MODULES.popitem(last=False)
     return out
 
 
@@ -116,8 +131,8 @@ class Population:
         need = self.host + 4 * (_HOST_ARRAYS * capacity + 1)
         self.pages = -(-need // PAGE)
         if self.pages > MAX_PAGES:
-            raise ValueError(f"{capacity} organisms of {layout.memory} bytes do not fit in "
-                             "one wasm memory (4 GiB)")
+            raise ConfigError(f"{capacity} organisms of {layout.memory} bytes of memory do "
+                              "not fit in one wasm memory (4 GiB): give them less memory")
         self.genomes: list[ir.WasmGenome | None] = [None] * capacity
         self.faults = 0
         """Rounds that trapped (never expected: compiled IR cannot trap) and were resumed."""
@@ -158,7 +173,7 @@ class Population:
         """Put each genome's ``step`` into its slot of the table: one instance per module."""
         if not placed:
             return
-        where = compiled([g for _, g in placed], self.layout, self.pages)
+        where = compiled([g for _, g in placed], self.layout)
         instances: dict[int, wasmtime.Instance] = {}
         for (slot, _), (module, name) in zip(placed, where):
             instance = instances.get(id(module))
@@ -195,6 +210,7 @@ class Population:
     def resized(self, capacity: int) -> Population:
         """A population with room for ``capacity`` organisms holding these, memories and all."""
         bigger = Population(self.layout, capacity)
+        bigger.faults = self.faults
         keep = min(capacity, self.capacity)
         bigger.memory[:keep] = self.memory[:keep]
         bigger.genomes[:keep] = self.genomes[:keep]
