@@ -119,7 +119,7 @@ def test_a_bad_step_is_422_naming_the_field(client, body, field):
 
 @pytest.mark.parametrize("body,field", [
     ({"world": "mars"}, "world"),
-    ({"world": "hex", "brain": "wasm"}, "brain"),
+    ({"world": "hex", "brain": "crystal"}, "brain"),
     ({"world": 5}, "world"),
     ({"world": "hex", "config": {"world_width": -3}}, "config.world_width"),
     ({"world": "hex", "config": {"mutation_chance": 2}}, "config.mutation_chance"),
