@@ -49,10 +49,11 @@ class _Target:
         self.key = (gas, depth, None if imports is None else tuple(sorted(imports.items())))
 
 
-_SNIPPETS: dict[tuple, tuple[bytes, int]] = {}
-"""The code of one instruction (or gas charge) in its setting, and how it changes the open
-blocks: evolved populations repeat instructions, and writing them once is most of the
-compiler's Python time."""
+_SNIPPETS: dict[tuple, dict[tuple, tuple[bytes, int]]] = {}
+"""Per setting (layout, target, the function's locals and results), the code of one
+instruction or gas charge at a number of open blocks, and how it changes the open blocks:
+evolved populations repeat instructions, and writing them once is most of the compiler's
+Python time."""
 _SNIPPETS_MAX = 200_000
 
 
@@ -126,13 +127,31 @@ class _FunctionCompiler:
         shape = self.layout
         setting = (shape.sensors, shape.actions, shape.radius, shape.memory, self.target.key,
                    fn.locals, fn.results)
+        if sum(map(len, _SNIPPETS.values())) >= _SNIPPETS_MAX:
+            _SNIPPETS.clear()
+        snippets = _SNIPPETS.get(setting)
+        if snippets is None:
+            snippets = _SNIPPETS[setting] = {}
+        buf = c.buf
         for pc, ins in enumerate(fn.body):
-            if pc in heads:
-                self.cached(("charge", heads[pc], self.open, setting), self.charge, heads[pc])
+            cost = heads.get(pc)
+            if cost is not None:
+                key = (cost, self.open)  # a charge: keyed by an int, an instruction by an Instr
+                hit = snippets.get(key)
+                if hit is None:
+                    snippets[key] = self.written(self.charge, cost)
+                else:
+                    buf += hit[0]
             if ins.op == ir.CALL:  # its code names the callee's index in this module
                 self.instruction(ins)
+                continue
+            key = (ins, self.open)
+            hit = snippets.get(key)
+            if hit is None:
+                hit = snippets[key] = self.written(self.instruction, ins)
             else:
-                self.cached((ins, self.open, setting), self.instruction, ins)
+                buf += hit[0]
+                self.open += hit[1]
         c.end()
         c.get(g).global_set(gas).get(self.ret).op(0x0F)  # return
         c.end()
@@ -141,18 +160,11 @@ class _FunctionCompiler:
         c.i32(0)
         return bytes(c.buf)
 
-    def cached(self, key: tuple, write, arg) -> None:
-        """``write(arg)``'s code, written once per setting and copied after that."""
-        hit = _SNIPPETS.get(key)
-        if hit is None:
-            start, opened = len(self.code.buf), self.open
-            write(arg)
-            if len(_SNIPPETS) >= _SNIPPETS_MAX:
-                _SNIPPETS.clear()
-            _SNIPPETS[key] = (bytes(self.code.buf[start:]), self.open - opened)
-        else:
-            self.code.buf += hit[0]
-            self.open += hit[1]
+    def written(self, write, arg) -> tuple[bytes, int]:
+        """Write ``write(arg)``'s code; (its bytes, how it changed the open blocks)."""
+        start, opened = len(self.code.buf), self.open
+        write(arg)
+        return bytes(self.code.buf[start:]), self.open - opened
 
     def instruction(self, ins: ir.Instr) -> None:
         spec = ir.OPS[ins.op]

@@ -247,25 +247,36 @@ def _check_body(fn: Function, funcs: tuple[Function, ...], where: str) -> None:
 
 # ---- canonical bytes -------------------------------------------------------------------------
 
+_INSTR_BYTES: dict[Instr, bytes] = {}
+"""Each instruction's bytes, written once: populations repeat instructions, and this is most
+of ``encode``'s time (the runtime encodes every genome to key its compile cache)."""
+_INSTR_BYTES_MAX = 200_000
+
+
+def _instr_bytes(ins: Instr) -> bytes:
+    out = bytearray((ins.op,))
+    for kind, value in zip(OPS[ins.op].operands, ins[1:]):
+        if kind == "I":
+            out += struct.pack("<i", value)
+        elif kind == "O":
+            out += struct.pack("<H", value)
+        else:
+            out.append(value)
+    if len(_INSTR_BYTES) >= _INSTR_BYTES_MAX:
+        _INSTR_BYTES.clear()
+    _INSTR_BYTES[ins] = data = bytes(out)
+    return data
+
+
 def encode(genome: WasmGenome) -> bytes:
     """Canonical bytes: ``PWIR``, version, function count; per function params, results,
     locals and instruction count (u16 LE); per instruction its opcode and operands."""
-    out = bytearray(MAGIC)
-    out += bytes((VERSION, len(genome.functions)))
+    parts = [MAGIC, bytes((VERSION, len(genome.functions)))]
+    known = _INSTR_BYTES
     for fn in genome.functions:
-        out += bytes((fn.params, fn.results, fn.locals))
-        out += struct.pack("<H", len(fn.body))
-        for ins in fn.body:
-            spec = OPS[ins.op]
-            out.append(ins.op)
-            for kind, value in zip(spec.operands, ins[1:]):
-                if kind == "I":
-                    out += struct.pack("<i", value)
-                elif kind == "O":
-                    out += struct.pack("<H", value)
-                else:
-                    out.append(value)
-    return bytes(out)
+        parts.append(struct.pack("<BBBH", fn.params, fn.results, fn.locals, len(fn.body)))
+        parts.extend(known.get(ins) or _instr_bytes(ins) for ins in fn.body)
+    return b"".join(parts)
 
 
 def decode(data: bytes) -> WasmGenome:
