@@ -304,6 +304,59 @@ def bench_compile(pool: list[WasmGenome], batch: int, organisms: int) -> dict:
     return row
 
 
+# ---- engine settings -----------------------------------------------------------------------
+
+ENGINES = {"cranelift-speed": ("cranelift", "speed"), "cranelift-none": ("cranelift", "none"),
+           "winch": ("winch", None)}
+"""The settings ``--engines`` compares: the runtime's, Cranelift unoptimised, and Winch
+(wasmtime's baseline compiler, which the Python API does not name: strategy 2 of the C API)."""
+
+
+def make_engine(strategy: str, opt_level: str | None) -> wasmtime.Engine:
+    config = wasmtime.Config()
+    config.parallel_compilation = False  # one core: wall time is CPU time
+    if strategy == "winch":
+        from wasmtime import _ffi
+        _ffi.wasmtime_config_strategy_set(config.ptr(), 2)
+    else:
+        config.strategy = strategy
+        config.cranelift_opt_level = opt_level
+    return wasmtime.Engine(config)
+
+
+def bench_engines(opts) -> list[dict]:
+    """Each engine setting: compile ``--compile-organisms`` never-seen genomes in batches of
+    1,000, then step ``--organisms`` of them with ``Population.run``."""
+    genomes = typical_genomes(max(opts.organisms, opts.compile_organisms), opts.seed)
+    rows = []
+    saved = runtime._ENGINE
+    try:
+        for name, (strategy, level) in ENGINES.items():
+            log(opts, f"engine {name} ...")
+            runtime._ENGINE = make_engine(strategy, level)
+            runtime._MODULES.clear()
+            row = bench_compile(genomes, min(1000, opts.compile_organisms),
+                                opts.compile_organisms)
+            brain = WasmBrain(genomes[:opts.organisms], SANDBOX_IO, memory=MEMORY)
+            run_row, _ = bench_runtime(brain, opts, np.random.default_rng(opts.seed))
+            del brain
+            rows.append({"engine": name, "compile_ms": row["total_ms"],
+                         "engine_ms": row["cranelift_ms"], "codegen_ms": row["codegen_ms"],
+                         "steps_per_s": run_row["steps_per_s"]})
+    finally:
+        runtime._ENGINE = saved
+        runtime._MODULES.clear()
+    return rows
+
+
+def print_engines(rows: list[dict]) -> None:
+    print("| engine | compile ms/organism | of it, the engine | Population.run steps/s |")
+    print("|---|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['engine']} | {r['compile_ms']:.2f} | {r['engine_ms']:.2f} | "
+              f"{r['steps_per_s']:,.0f} |")
+
+
 # ---- a hand-written module --------------------------------------------------------------------
 
 def bench_module(opts, noise: np.random.Generator) -> dict:
@@ -455,6 +508,9 @@ def parse(argv: list[str] | None = None):
     ap.add_argument("--compile-organisms", type=int, default=1_000,
                     help="organisms compiled per batch size (at least one batch)")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--engines", action="store_true",
+                    help="instead: compare engine settings (Cranelift speed/none, Winch) on "
+                         "compiling and stepping")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     opts = ap.parse_args(argv)
@@ -468,6 +524,10 @@ def parse(argv: list[str] | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse(argv)
+    if opts.engines:
+        rows = bench_engines(opts)
+        print(json.dumps(rows, indent=1)) if opts.json else print_engines(rows)
+        return 0
     rep = run(opts)
     if opts.json:
         print(json.dumps(rep, indent=1))

@@ -77,6 +77,18 @@ def test_bench_prints_a_table(bench, capsys):
     assert "naive vs oracle, first round: 0 mismatches in 4 organisms" in out
 
 
+def test_bench_compares_engine_settings_and_restores_the_runtimes(bench, capsys):
+    from primordia.brains.wasm import runtime
+    before = runtime.engine()
+    code, rows = run(bench, capsys, "--engines", "--organisms", "20", "--seconds", "0.02",
+                     "--naive", "1", "--oracle", "1", "--compile-organisms", "5")
+    assert code == 0
+    assert [r["engine"] for r in rows] == ["cranelift-speed", "cranelift-none", "winch"]
+    for row in rows:
+        assert row["compile_ms"] > row["engine_ms"] > 0 and row["steps_per_s"] > 0
+    assert runtime.engine() is before
+
+
 def test_fuzz_campaigns_find_nothing_at_tiny_sizes(fuzz, capsys, tmp_path):
     out = tmp_path / "failures.jsonl"
     code, rep = run(fuzz, capsys, "--programs", "300", "--variation", "150", "--chunk", "100",
