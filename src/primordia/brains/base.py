@@ -236,6 +236,15 @@ class CountsWork(Protocol):
     synapse_ops_last_step: int
 
 
+@runtime_checkable
+class CountsGas(Protocol):
+    """A brain that reports the gas (instructions) each organism used in its last step, so a
+    world can charge for thinking."""
+
+    gas_used: np.ndarray
+    """Per slot, the gas its last step used."""
+
+
 _OFFERS: dict[tuple[type, type], bool] = {}
 
 

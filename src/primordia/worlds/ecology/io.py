@@ -1,0 +1,81 @@
+"""What an ecology organism senses and can do, as a ``BrainIO`` for a sensing radius
+(docs/worlds/ecology.md, "Sensors and actions")."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+from primordia.brains.base import BrainIO
+
+from .state import CHANNELS, MAX_NEIGHBORS
+
+S_ENERGY, S_AGE, S_TILE, S_NEIGHBORS = range(4)
+S_SIGNAL = 4
+S_VIEW = S_SIGNAL + CHANNELS
+"""The view's first sensor; the neighbour records follow the view."""
+
+ACTIONS = ("move", "eat", "interact", "reproduce")
+LEVELS = (9, 2, 1 + MAX_NEIGHBORS + CHANNELS, 2)
+A_MOVE, A_EAT, A_INTERACT, A_REPRODUCE = range(len(ACTIONS))
+"""Four actions, so brains with four action slots (micro-PSIL) fit: ``interact`` is an attack
+on neighbour record k - 1 (k = 1..8) or a signal on channel k - 9 (k = 9..12)."""
+
+
+@lru_cache(maxsize=None)
+def ecology_io(radius: int, records: int = MAX_NEIGHBORS) -> BrainIO:
+    """The sensors and actions at sensing radius ``radius`` with ``records`` neighbour
+    records."""
+    side = 2 * radius + 1
+    sensors = ["energy", "age", "tile", "neighbors"]
+    sensors += [f"signal_{c}" for c in range(CHANNELS)]
+    sensors += [f"view_{k}" for k in range(side * side)]
+    sensors += [f"nb{k}_{f}" for k in range(records) for f in ("dx", "dy", "energy", "kin")]
+    return BrainIO(sensors=tuple(sensors), actions=ACTIONS, action_levels=LEVELS)
+
+
+def io_of(config) -> BrainIO:
+    """The ``BrainIO`` of an ``EcologyConfig``."""
+    return ecology_io(config.radius, config.neighbor_records)
+
+
+def neighbor_at(radius: int) -> int:
+    """Index of the first neighbour-record sensor for ``radius``."""
+    return S_VIEW + (2 * radius + 1) ** 2
+
+
+class Intents(NamedTuple):
+    """What each slot asked for this tick, decoded from its actions (or from the wasm ABI's
+    action record), all int64[N]: ``move`` 0..8, ``eat`` 0/1, ``attack`` 0 or neighbour
+    record + 1, ``amount`` (> 0), ``reproduce`` 0/1, ``rounds`` asked (clipped later),
+    ``channel`` -1 or 0..3 and ``value``."""
+
+    move: np.ndarray
+    eat: np.ndarray
+    attack: np.ndarray
+    amount: np.ndarray
+    reproduce: np.ndarray
+    rounds: np.ndarray
+    channel: np.ndarray
+    value: np.ndarray
+
+
+def intents_from_actions(actions: np.ndarray, attack_amount: int,
+                         mutation_rounds: int) -> Intents:
+    """Leveled actions (int32[N, 4]) as intents: a value outside its action's levels is
+    "none"; attacks take ``attack_amount``, births ask for ``mutation_rounds``, signals carry
+    value 1."""
+    a = np.asarray(actions, dtype=np.int64)
+    on = [np.where((a[:, k] >= 0) & (a[:, k] < LEVELS[k]), a[:, k], 0)
+          for k in range(len(ACTIONS))]
+    interact = on[A_INTERACT]
+    n = a.shape[0]
+    return Intents(move=on[A_MOVE], eat=on[A_EAT],
+                   attack=np.where(interact <= MAX_NEIGHBORS, interact, 0),
+                   amount=np.full(n, attack_amount, dtype=np.int64),
+                   reproduce=on[A_REPRODUCE],
+                   rounds=np.full(n, mutation_rounds, dtype=np.int64),
+                   channel=np.where(interact > MAX_NEIGHBORS, interact - MAX_NEIGHBORS - 1, -1),
+                   value=np.ones(n, dtype=np.int64))
