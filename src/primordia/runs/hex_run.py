@@ -7,25 +7,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from pydantic import Field
 
-from primordia.core.checks import ArrayChecks, ArraySpec
+from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.snapshot import most_ids
 from primordia.worlds.hex.world import HEX_IO, HexWorld, TickDelta
 
-from .phylogeny import PHYLOGENY_HEADER, phylogeny_rows
+from .lineage import Lineage
+from .phylogeny import PHYLOGENY_HEADER
 from .recorder import Recorder
 from .rundir import RunDirectory
 from .world_run import (CHECKPOINT, Flag, Highlight, LineageView, Reporter, RunMeta, WorldRun,
                         speed_row)
-
-LINEAGE = ("id", "parent", "origin", "destruction")
-
 
 class DeltaRecorder(Recorder):
     """Gzip'd JSON lines: a header, a full snapshot at the start and every ``every`` turns
@@ -46,75 +44,6 @@ class DeltaRecorder(Recorder):
         self._line({"type": "delta", "t": world.turn, "data": delta.to_dict()})
         if world.turn % self.every == 0:
             self.snapshot(world)
-
-
-@dataclass
-class Lineage:
-    """Every organism that ever lived: parent, birth and death turns (for phylogeny.csv)."""
-
-    parent: dict[int, int] = field(default_factory=dict)
-    origin: dict[int, int] = field(default_factory=dict)
-    destruction: dict[int, int] = field(default_factory=dict)
-
-    def saw(self, delta: TickDelta) -> None:
-        rows = delta.spawned_rows
-        for oid, parent in zip(rows[:, 0].tolist(), rows[:, 7].tolist()):
-            self.parent[oid], self.origin[oid] = parent, delta.turn
-        for oid in delta.removed_ids.tolist():
-            self.destruction[oid] = delta.turn
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        ids = sorted(self.origin)
-        return {"lineage.id": np.array(ids, dtype=np.int64),
-                "lineage.parent": np.array([self.parent[i] for i in ids], dtype=np.int64),
-                "lineage.origin": np.array([self.origin[i] for i in ids], dtype=np.int64),
-                "lineage.destruction": np.array([self.destruction.get(i, -1) for i in ids],
-                                                dtype=np.int64)}
-
-    @staticmethod
-    def layout(config: HexConfig) -> dict[str, ArraySpec]:
-        """The lineage's arrays in a checkpoint, at their largest for ``config``."""
-        return {f"lineage.{k}": ArraySpec.upto(np.int64, most_ids(config)) for k in LINEAGE}
-
-    @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray], world: HexWorld,
-                    source: str = "checkpoint") -> "Lineage":
-        """The lineage a checkpoint holds, once it fits ``world`` (the world restored from
-        the same checkpoint): ids given out in order, each parent -1 or an id older than its
-        child, births and deaths up to now, and every living organism in it as the world
-        has it (ConfigError naming ``source`` otherwise)."""
-        ck = ArrayChecks(arrays, source)
-        lin = {k: ck.get(f"lineage.{k}", spec)
-               for k, spec in zip(LINEAGE, cls.layout(world.config).values())}
-        ids, parent, origin, died = (lin[k] for k in LINEAGE)
-        for k in LINEAGE[1:]:
-            ck.require(lin[k].size == ids.size, f"lineage.{k} has {lin[k].size} entries; "
-                                                f"lineage.id has {ids.size}")
-        ck.within("lineage.id", ids, 0, world.next_id - 1, "ids given out")
-        ck.each("lineage.id", ids, np.diff(ids, prepend=-1) <= 0, "lineage ids go up")
-        ck.each("lineage.parent", parent,
-                (parent != -1) & (~np.isin(parent, ids) | (parent >= ids)),
-                "a parent is -1 (none) or an id in the lineage, older than its child")
-        ck.within("lineage.origin", origin, 0, world.turn, "birth turns")
-        ck.each("lineage.destruction", died,
-                (died != -1) & ((died < origin) | (died > world.turn)),
-                "a death turn is -1 (alive) or from the birth to now")
-        s = world.state
-        live = s.alive == 1
-        ck.living_in_lineage(s.oid, live, s.born, ids, origin, died, "organism")
-        at = np.searchsorted(ids, s.oid[live])
-        ck.each("state.parent", s.parent[live], parent[at] != s.parent[live],
-                "a living organism's parent is the one its lineage row names")
-        out = cls()
-        for i, p, o, d in zip(ids.tolist(), parent.tolist(), origin.tolist(), died.tolist()):
-            out.parent[i], out.origin[i] = p, o
-            if d >= 0:
-                out.destruction[i] = d
-        return out
-
-    def rows(self) -> list[tuple]:
-        ancestors = {i: ((p,) if p >= 0 else ()) for i, p in self.parent.items()}
-        return phylogeny_rows(ancestors, self.origin, self.destruction)
 
 
 class HexMeta(RunMeta):
@@ -147,8 +76,13 @@ class HexRun(WorldRun):
     def new_world(self) -> HexWorld:
         world = HexWorld(self.config, self.substrate(self.config),
                          threads=self.threads, founders=self.founders)
-        self.lineage.saw(world.last_delta)
+        self._saw(world.last_delta)
         return world
+
+    def _saw(self, delta: TickDelta) -> None:
+        rows = delta.spawned_rows
+        self.lineage.born(rows[:, 0].tolist(), rows[:, 7].tolist(), delta.turn)
+        self.lineage.died(delta.removed_ids.tolist(), delta.turn)
 
     def position(self) -> int:
         return self.world.turn
@@ -162,7 +96,7 @@ class HexRun(WorldRun):
     def advance(self) -> TickDelta:
         self.organism_turns += self.world.population
         delta = self.world.tick()
-        self.lineage.saw(delta)
+        self._saw(delta)
         if self._recorder:
             self._recorder.delta(self.world, delta)
         return delta
@@ -175,7 +109,7 @@ class HexRun(WorldRun):
 
     def checkpoint_layout(self) -> dict[str, ArraySpec]:
         return {**HexWorld.snapshot_layout(self.config, self.substrate(self.config)),
-                **Lineage.layout(self.config)}
+                **Lineage.layout(most_ids(self.config))}
 
     @classmethod
     def resume(cls, run_dir: Path, turns: int | None = None, threads: int = 1,
@@ -189,7 +123,10 @@ class HexRun(WorldRun):
         world = {k: v for k, v in arrays.items() if not k.startswith("lineage.")}
         run.world = HexWorld.restore(run.config, run.substrate(run.config), world,
                                      threads=threads, source=source)
-        run.lineage = Lineage.from_arrays(arrays, run.world, source)
+        s = run.world.state
+        run.lineage = Lineage.from_arrays(arrays, most_ids(run.config), run.world.next_id,
+                                          run.world.turn, s.oid, s.alive, s.born, s.parent,
+                                          "turn", source)
         if run.organism_turns > run.world.turn * run.config.cells:
             raise ConfigError(f"{source}: metadata: organism_turns is {run.organism_turns}, "
                               f"more than {run.world.turn} turns of {run.config.cells} cells")

@@ -70,6 +70,8 @@ class EcologyWorld:
         self.actions = np.zeros((cap, self.io.n_actions), dtype=np.int32)
         self.gas_used = np.zeros(cap, dtype=np.int64)
         self.last: Advance | None = None
+        """What the last tick's phases 3-12 did (slots), and the ids of those that died."""
+        self.last_died_ids = np.zeros(0, dtype=np.int64)
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
 
     # ---- genomes ---------------------------------------------------------------------------
@@ -125,6 +127,7 @@ class EcologyWorld:
         intents = intents_from_actions(self.actions, cfg.attack_amount, cfg.mutation_rounds)
         t2 = clock()
         # 3-12. the rules (a parent is alive after them: deaths come before births)
+        ids_before = s.oid.copy()       # a dead organism's slot may hold a child by the end
         out = phases.advance(s, cfg, self.seed, t, intents, self.gas_used, nb_slots,
                              self.next_id)
         t3 = clock()
@@ -137,6 +140,7 @@ class EcologyWorld:
         self.next_id = out.next_id
         self.tick_count = t + 1
         self.last = out
+        self.last_died_ids = ids_before[out.died]
         for name, dt in zip(PHASES, (t1 - t0, t2 - t1, t3 - t2, clock() - t3)):
             self.phase_seconds[name] += dt
         return out
