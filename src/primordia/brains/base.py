@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Mapping, NamedTuple, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -243,6 +243,34 @@ class CountsGas(Protocol):
 
     gas_used: np.ndarray
     """Per slot, the gas its last step used."""
+
+
+class AbiActions(NamedTuple):
+    """What organisms asked for through the wasm ABI's action calls in their last step
+    (docs/brains/wasm.md, "The ABI"), int64 per slot asked about; 0 where not asked. The
+    calls only ask: the world decides."""
+
+    move: np.ndarray        # 1: move_dir(dx, dy) was recorded
+    dx: np.ndarray          # -1..1
+    dy: np.ndarray
+    eat: np.ndarray         # 1: eat()
+    attack: np.ndarray      # 1: attack(slot, amount)
+    slot: np.ndarray        # the neighbour record attacked
+    amount: np.ndarray      # > 0
+    reproduce: np.ndarray   # 1: try_reproduce(ptr, len)
+    payload: np.ndarray     # the payload's first byte, -1 if it was empty
+    signal: np.ndarray      # 1: emit_signal(channel, value)
+    channel: np.ndarray
+    value: np.ndarray
+
+
+@runtime_checkable
+class SpeaksAbi(Protocol):
+    """A brain whose organisms act through the wasm ABI's calls; a world that speaks the ABI
+    reads what they asked for here (the ecology world)."""
+
+    def abi_actions(self, slots: np.ndarray) -> AbiActions:
+        """What the organisms in ``slots`` asked for in their last step."""
 
 
 _OFFERS: dict[tuple[type, type], bool] = {}

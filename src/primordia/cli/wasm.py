@@ -301,11 +301,11 @@ def world_io(name: str) -> Any:
 
 def world_layout(name: str, memory: int) -> Any:
     """The context layout of a world's organisms with ``memory`` bytes each."""
-    from primordia.brains.wasm.layout import Layout
+    from primordia.brains.wasm.context import layout_of
 
     io = world_io(name)
     try:
-        return Layout(io.n_sensors, io.n_actions, memory=memory)
+        return layout_of(io, memory)
     except ValueError as e:
         raise ConfigError(f"--memory {memory}: {e}") from None
 

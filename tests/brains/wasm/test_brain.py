@@ -13,7 +13,7 @@ from primordia.brains.base import BrainIO, KeepsState
 from primordia.brains.registry import SUBSTRATES
 from primordia.brains.wasm.asm import assemble
 from primordia.brains.wasm.modules import ModuleGenome, parse
-from primordia.core.errors import GenomeError
+from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.rng import DrawStream, Rng, stream_id
 
 IO = BrainIO(sensors=("food", "energy", "age"), actions=("move", "action", "target"))
@@ -224,3 +224,68 @@ def test_a_budget_of_the_wrong_shape_is_a_config_error():
     brain = substrate().compile([ECHO], IO)
     with pytest.raises(ConfigError, match="budget"):
         brain.begin_tick(np.zeros(brain.capacity + 1, dtype=np.int64))
+
+
+# ---- worlds that give a view and neighbours, and read the ABI's action calls ------------------
+
+AROUND = BrainIO(sensors=("energy", "age", "neighbors", *(f"view_{k}" for k in range(9)),
+                          "nb0_dx", "nb0_dy", "nb0_energy", "nb0_kin"),
+                 actions=("code", "nb_dx", "nb_kin"))
+
+ASKER = assemble("""
+func step params=0 results=1 locals=8
+  const r1 1
+  const r2 -1
+  env_read r0 r1 r2       ; the tile at dx 1, dy -1
+  move_dir r3 r1 r2       ; ask to step there
+  eat r3
+  const r4 0
+  const r5 30
+  attack r3 r4 r5         ; neighbour record 0, amount 30
+  const r6 2048
+  const r7 5
+  store8 r6 r7 0          ; the payload's first byte: 5 mutation rounds
+  const r7 1
+  try_reproduce r3 r6 r7
+  const r4 6
+  const r5 77
+  emit_signal r4 r5
+  const r4 0
+  const r6 3000
+  sense_neighbor r3 r4 r6 ; record 0 to byte 3000
+  load r5 r6 0
+  act 1 r5                ; nb_dx
+  load r5 r6 12
+  act 2 r5                ; nb_kin
+  return r0
+""")
+
+
+def test_a_worlds_view_and_neighbours_reach_the_abi_calls():
+    brain = SUBSTRATES.get("wasm", io=AROUND).compile([ASKER, ASKER], AROUND)
+    assert brain.layout.radius == 1
+    sensors = np.zeros((brain.capacity, AROUND.n_sensors), dtype=np.int32)
+    sensors[0, :2] = [500, 9]
+    sensors[:, 3:12] = np.arange(9) * 10 + 100            # view_k = 100 + 10 k
+    sensors[0, 2] = 1                                     # one neighbour record
+    sensors[0, 12:16] = [-1, 1, 7, 250]
+    actions = np.zeros((brain.capacity, AROUND.n_actions), dtype=np.int32)
+    brain.begin_tick(np.full(brain.capacity, 1000))
+    brain.step(sensors, actions, None)
+    # env_read(1, -1) is view_2 (row dy = -1, column dx = 1); record 0 as the world gave it
+    assert actions[:2].tolist() == [[120, -1, 250], [120, 0, 0]]
+    acts = brain.abi_actions(np.array([0, 1]))
+    assert acts.move.tolist() == [1, 1] and acts.dx.tolist() == [1, 1]
+    assert acts.dy.tolist() == [-1, -1] and acts.eat.tolist() == [1, 1]
+    assert acts.attack.tolist() == [1, 0]                 # no neighbour: refused
+    assert acts.slot.tolist() == [0, 0] and acts.amount.tolist() == [30, 0]
+    assert acts.reproduce.tolist() == [1, 1] and acts.payload.tolist() == [5, 5]
+    assert acts.signal.tolist() == [1, 1] and acts.channel.tolist() == [6, 6]
+    assert acts.value.tolist() == [77, 77]
+
+
+def test_a_world_without_a_view_keeps_radius_zero_and_a_context_too_big_is_a_config_error():
+    assert substrate().compile([ECHO], IO).layout.radius == 0
+    wide = BrainIO(sensors=tuple(f"s{k}" for k in range(400)), actions=("a",))
+    with pytest.raises(ConfigError, match="wasm: a context of 1848 bytes"):
+        SUBSTRATES.get("wasm", io=wide, memory=1024).compile([], wide)

@@ -7,20 +7,9 @@ import numpy as np
 import pytest
 
 from primordia.brains.registry import SUBSTRATES
-from primordia.brains.settings import make_substrate
 from primordia.core.errors import ConfigError
-from primordia.worlds.ecology.config import EcologyConfig
-from primordia.worlds.ecology.io import io_of
 from primordia.worlds.ecology.state import OBSTACLE, T_FAILED_BIRTHS, T_PLACED
 from primordia.worlds.ecology.world import EcologyWorld
-
-SMALL = dict(width=24, height=24, num_organisms=60, max_organisms=400, patch_size=6, seed=3)
-
-
-def world(brain: str = "neural", threads: int = 1, founders=None, **overrides) -> EcologyWorld:
-    cfg = EcologyConfig(**{**SMALL, "brain": {"kind": brain}, **overrides})
-    return EcologyWorld(cfg, make_substrate(cfg.brain, io_of(cfg)), threads=threads,
-                        founders=founders)
 
 
 def fits(brain: str) -> dict:
@@ -29,7 +18,7 @@ def fits(brain: str) -> dict:
 
 
 @pytest.mark.parametrize("brain", SUBSTRATES.names())
-def test_every_registered_brain_lives_and_acts_in_it(brain):
+def test_every_registered_brain_lives_and_acts_in_it(world, brain):
     w = world(brain, **fits(brain))
     acted = 0
     for _ in range(15):
@@ -41,12 +30,12 @@ def test_every_registered_brain_lives_and_acts_in_it(brain):
     assert all(w.genomes[i] is None for i in np.flatnonzero(w.state.alive == 0).tolist())
 
 
-def test_micro_psil_needs_a_world_that_fits_its_slots():
+def test_micro_psil_needs_a_world_that_fits_its_slots(world):
     with pytest.raises(ConfigError, match="31 sensor"):
         world("psil")
 
 
-def test_same_config_and_seed_same_hash_other_seed_other_hash():
+def test_same_config_and_seed_same_hash_other_seed_other_hash(world):
     a, b, c = world(), world(), world(seed=4)
     for w in (a, b, c):
         w.run(20)
@@ -54,14 +43,14 @@ def test_same_config_and_seed_same_hash_other_seed_other_hash():
 
 
 @pytest.mark.parametrize("brain", ["neural", "wasm"])
-def test_thread_count_does_not_change_the_run(brain):
+def test_thread_count_does_not_change_the_run(world, brain):
     one, two = world(brain), world(brain, threads=2)
     one.run(12)
     two.run(12)
     assert one.state_hash() == two.state_hash()
 
 
-def test_founders_take_the_first_placed_slots():
+def test_founders_take_the_first_placed_slots(world):
     base = world()
     genomes = [base.substrate.random(_draws(k), base.config.max_genome) for k in range(3)]
     w = world(founders=genomes)
@@ -77,7 +66,7 @@ def _draws(k: int):
     return DrawStream(Rng(99), 1, 0, k)
 
 
-def test_the_map_is_made_from_the_seed_and_founders_avoid_obstacles():
+def test_the_map_is_made_from_the_seed_and_founders_avoid_obstacles(world):
     w = world(obstacle_share=0.2)
     s = w.state
     assert np.count_nonzero(s.kind == OBSTACLE) == round(0.2 * 24 * 24)
@@ -89,7 +78,7 @@ def test_the_map_is_made_from_the_seed_and_founders_avoid_obstacles():
     assert s.totals[T_PLACED] == 60
 
 
-def test_the_top_up_keeps_min_organisms_alive():
+def test_the_top_up_keeps_min_organisms_alive(world):
     w = world(min_organisms=50, basal_cost=40)   # everyone starves within a few dozen ticks
     for _ in range(40):
         w.tick()
@@ -97,7 +86,7 @@ def test_the_top_up_keeps_min_organisms_alive():
     assert w.state.totals[T_PLACED] > 60
 
 
-def test_births_fail_once_every_slot_is_taken():
+def test_births_fail_once_every_slot_is_taken(world):
     w = world(max_organisms=60, reproduce_min=0, reproduce_cost=0, basal_cost=0,
               instruction_cost=0, brain_upkeep=0, hazard_damage=0, radiation_damage=0)
     wants = w.io.actions.index("reproduce")
@@ -117,7 +106,7 @@ def test_births_fail_once_every_slot_is_taken():
 # ---- snapshots: a restored world goes on exactly as the original ----------------------------
 
 @pytest.mark.parametrize("brain", ["neural", "wasm"])
-def test_a_restored_world_continues_with_the_same_hashes(brain):
+def test_a_restored_world_continues_with_the_same_hashes(world, brain):
     original = world(brain, ticks=40)
     original.run(10)
     copy = EcologyWorld.restore(original.config, original.substrate, original.arrays())
@@ -127,7 +116,7 @@ def test_a_restored_world_continues_with_the_same_hashes(brain):
     assert copy.state_hash() == original.state_hash()
 
 
-def _tampered(change) -> dict:
+def _tampered(world, change) -> tuple:
     w = world(ticks=40)
     w.run(5)
     arrays = {k: v.copy() for k, v in w.arrays().items()}
@@ -149,8 +138,8 @@ def _tampered(change) -> dict:
         int(np.flatnonzero(a["state.alive"] == 0)[0]), 3), "genome_lengths"),
     (lambda a, w: a.pop("state.tag"), "state.tag"),
 ])
-def test_a_snapshot_that_breaks_a_rule_is_refused_in_one_line(change, message):
-    w, arrays = _tampered(change)
+def test_a_snapshot_that_breaks_a_rule_is_refused_in_one_line(world, change, message):
+    w, arrays = _tampered(world, change)
     with pytest.raises(ConfigError, match=message) as err:
         EcologyWorld.restore(w.config, w.substrate, arrays, source="ck.npz")
     assert str(err.value).startswith("ck.npz") and "\n" not in str(err.value)
@@ -159,7 +148,7 @@ def test_a_snapshot_that_breaks_a_rule_is_refused_in_one_line(change, message):
 # ---- the kernels against the oracle, on a world whose brains decide ---------------------------
 
 @pytest.mark.parametrize("brain", ["neural", "wasm"])
-def test_every_tick_of_a_real_run_agrees_with_the_reference(brain, monkeypatch):
+def test_every_tick_of_a_real_run_agrees_with_the_reference(world, brain, monkeypatch):
     """The world runs on the kernels; each tick, the reference senses and advances a copy of
     the state with the same intents and gas, and every array must come out equal."""
     from primordia.worlds.ecology import phases, reference

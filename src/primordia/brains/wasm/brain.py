@@ -8,14 +8,17 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from primordia.brains.base import BrainIO, slots_for, step_slots
+from primordia.brains.base import AbiActions, BrainIO, slots_for, step_slots
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.rng import random_u64_for, random_u64_py, stream_id
 
 from . import ir
-from .context import energy_age_sensors, read_actions, write_contexts
-from .layout import H_MEMORY, Layout
+from .context import (energy_age_sensors, layout_of, read_actions, read_records,
+                      surroundings_of, surroundings_sensors, write_contexts)
+from .layout import (F_ATTACK, F_EAT, F_MOVE, F_REPRODUCE, F_SIGNAL, H_MEMORY, R_ATTACK_AMOUNT,
+                     R_ATTACK_SLOT, R_FLAGS, R_MOVE_DX, R_MOVE_DY, R_REPRO_LEN, R_REPRO_PTR,
+                     R_SIGNAL_CHANNEL, R_SIGNAL_VALUE)
 from .modules import PAGE, ModuleGenome, ModuleOrganism
 from .runtime import Population
 
@@ -35,7 +38,11 @@ class WasmBrain:
                  capacity: int | None = None) -> None:
         genomes = list(genomes)
         self.io = io
-        self.layout = Layout(io.n_sensors, io.n_actions, memory=memory)
+        self._around = surroundings_sensors(io.sensors)
+        try:
+            self.layout = layout_of(io, memory)
+        except ValueError as exc:
+            raise ConfigError(f"brain.memory: {exc}") from None
         cap = max(capacity or 0, len(genomes), 1)
         self._capacity = cap
         self.population = Population(self.layout, min(cap, max(len(genomes), ROOM)))
@@ -156,10 +163,12 @@ class WasmBrain:
             rand = random_u64_for(self.seed, STREAM_RAND, self.steps, slots, 0) \
                 & np.uint64(0xFFFFFFFF)
             rows = sensors[slots]
+            view, neighbors, count = surroundings_of(rows, self._around)
             write_contexts(self.population.memory, lay, slots, rows, tick=self.steps, ids=slots,
                            rand=rand.astype(np.int64), budget=budget,
                            energy=None if self._energy is None else rows[:, self._energy],
-                           age=None if self._age is None else rows[:, self._age])
+                           age=None if self._age is None else rows[:, self._age],
+                           view=view, neighbors=neighbors, n_neighbors=count)
             hand = self.is_module[slots]
             codes = np.zeros(len(slots), dtype=np.int32)
             left = np.zeros(len(slots), dtype=np.int64)
@@ -178,6 +187,32 @@ class WasmBrain:
             self.halted[slots] = halted
         self.steps += 1
         return np.zeros(n, dtype=bool)
+
+    def abi_actions(self, slots: np.ndarray) -> AbiActions:
+        """What the organisms in ``slots`` asked for through the ABI's action calls in their
+        last step: their contexts' action records (``SpeaksAbi``), with the first byte of a
+        reproduction payload read from the organism's memory."""
+        slots = np.asarray(slots, dtype=np.int64)
+        rec = read_records(self.population.memory, self.layout, slots).astype(np.int64)
+        flags = rec[:, R_FLAGS]
+        on = [((flags & flag) != 0).astype(np.int64)
+              for flag in (F_MOVE, F_EAT, F_ATTACK, F_REPRODUCE, F_SIGNAL)]
+        payload = np.full(len(slots), -1, dtype=np.int64)
+        asked = np.flatnonzero((on[3] == 1) & (rec[:, R_REPRO_LEN] > 0))
+        for row in asked.tolist():
+            slot, ptr = int(slots[row]), int(rec[row, R_REPRO_PTR])
+            organism = self.modules.get(slot)
+            if organism is None:
+                payload[row] = self.population.memory[slot, ptr & (self.layout.memory - 1)]
+            else:
+                image = organism.memory()
+                payload[row] = image[ptr & (len(image) - 1)] if image else -1
+        return AbiActions(move=on[0], dx=rec[:, R_MOVE_DX] * on[0], dy=rec[:, R_MOVE_DY] * on[0],
+                          eat=on[1], attack=on[2], slot=rec[:, R_ATTACK_SLOT] * on[2],
+                          amount=rec[:, R_ATTACK_AMOUNT] * on[2], reproduce=on[3],
+                          payload=payload, signal=on[4],
+                          channel=rec[:, R_SIGNAL_CHANNEL] * on[4],
+                          value=rec[:, R_SIGNAL_VALUE] * on[4])
 
     def _step_module(self, slot: int, budget: int) -> tuple[int, int, bool]:
         """A hand-written organism's step: its context goes from its row to its own memory

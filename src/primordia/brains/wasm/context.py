@@ -7,14 +7,15 @@ function here works on the rows ``slots`` at once, through a little-endian int32
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from numba import njit
 
 from .layout import (H_ACTIONS, H_AGE, H_ENERGY, H_GAS, H_ID, H_LAST_RESULT, H_MEMORY,
                      H_NEIGHBORS, H_RADIUS, H_RAND, H_SENSORS, H_TICK, MAX_NEIGHBORS,
-                     NEIGHBOR_WORDS, RECORD_WORDS, Layout)
+                     MAX_RADIUS, NEIGHBOR_WORDS, RECORD_WORDS, Layout)
 
 
 def _words(mem: np.ndarray, layout: Layout) -> np.ndarray:
@@ -141,3 +142,56 @@ def energy_age_sensors(io_sensor_names: Sequence[str]) -> tuple[int | None, int 
     names = list(io_sensor_names)
     return (names.index("energy") if "energy" in names else None,
             names.index("age") if "age" in names else None)
+
+
+class Surroundings(NamedTuple):
+    """Which of a world's sensors fill the context's tile view and neighbour records
+    (``surroundings_sensors``): sensor columns, -1 where the world has none."""
+
+    radius: int
+    view: np.ndarray        # int64[(2r+1)^2]: the columns of view_0 .. view_{k-1}
+    neighbors: np.ndarray   # int64[MAX_NEIGHBORS * NEIGHBOR_WORDS]: nb{j}_{dx,dy,energy,kin}
+    count: int              # the column of ``neighbors``, or -1
+
+
+NEIGHBOR_FIELDS = ("dx", "dy", "energy", "kin")
+
+
+def surroundings_sensors(io_sensor_names: Sequence[str]) -> Surroundings:
+    """The world's sensors named ``view_0`` .. ``view_{k-1}`` (k an odd square: a window of
+    radius up to MAX_RADIUS) fill the tile view; ``nb{j}_dx``, ``nb{j}_dy``, ``nb{j}_energy``,
+    ``nb{j}_kin`` (j < 8) the neighbour records; ``neighbors`` their count. A world without
+    them has radius 0 and no records."""
+    names = {name: k for k, name in enumerate(io_sensor_names)}
+    k = 0
+    while f"view_{k}" in names:
+        k += 1
+    side = math.isqrt(k)
+    radius = (side - 1) // 2 if side * side == k and side % 2 == 1 else 0
+    radius = radius if radius <= MAX_RADIUS else 0
+    view = np.array([names[f"view_{i}"] for i in range((2 * radius + 1) ** 2)]
+                    if radius else [], dtype=np.int64)
+    nb = np.array([names.get(f"nb{j}_{f}", -1) for j in range(MAX_NEIGHBORS)
+                   for f in NEIGHBOR_FIELDS], dtype=np.int64)
+    return Surroundings(radius, view, nb, names.get("neighbors", -1))
+
+
+def surroundings_of(sensors: np.ndarray, where: Surroundings
+                    ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(view, neighbour records, their count) for ``write_contexts`` from sensor rows
+    (None where the world has none); records the world does not give are 0."""
+    view = sensors[:, where.view] if where.radius else None
+    neighbors = None
+    if (where.neighbors >= 0).any():
+        neighbors = np.where(where.neighbors >= 0, sensors[:, np.maximum(where.neighbors, 0)],
+                             0)
+    count = sensors[:, where.count] if where.count >= 0 else None
+    return view, neighbors, count
+
+
+def layout_of(io, memory: int) -> Layout:
+    """The context layout of a world's organisms (its ``BrainIO``) with ``memory`` bytes each:
+    its sensors and actions, and the view its sensors give (``surroundings_sensors``).
+    ValueError if the context does not fit."""
+    return Layout(io.n_sensors, io.n_actions, radius=surroundings_sensors(io.sensors).radius,
+                  memory=memory)

@@ -21,7 +21,7 @@ from . import ir, modules, variation
 from .asm import disassemble
 from .brain import Genome, WasmBrain
 from .check import MAX_MODULE_BYTES
-from .layout import Layout
+from .context import layout_of
 from .modules import ModuleGenome
 from .settings import WasmSettings
 from .view import WasmView, wasm_view
@@ -46,7 +46,7 @@ class WasmSubstrate(SubstrateBase):
         self.settings = settings
         if io is not None:
             try:
-                Layout(io.n_sensors, io.n_actions, memory=settings.memory)
+                layout_of(io, settings.memory)
             except ValueError as exc:
                 raise ConfigError(f"wasm: {exc}") from None
         self.io = io
@@ -96,7 +96,7 @@ class WasmSubstrate(SubstrateBase):
 
         genome = from_bytes(data, name)
         if isinstance(genome, ModuleGenome) and self.io is not None:
-            layout = Layout(self.io.n_sensors, self.io.n_actions, memory=PAGE)
+            layout = layout_of(self.io, PAGE)
             problems = check_module(genome.wasm, layout=layout)
             if problems:
                 raise GenomeError(f"{name}: module breaks the ABI in this world: "

@@ -8,9 +8,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from primordia.brains.base import BrainIO
+from primordia.brains.base import AbiActions, BrainIO
 
-from .state import CHANNELS, MAX_NEIGHBORS
+from .state import CHANNELS, DIR_DX, DIR_DY, MAX_NEIGHBORS
 
 S_ENERGY, S_AGE, S_TILE, S_NEIGHBORS = range(4)
 S_SIGNAL = 4
@@ -79,3 +79,31 @@ def intents_from_actions(actions: np.ndarray, attack_amount: int,
                    rounds=np.full(n, mutation_rounds, dtype=np.int64),
                    channel=np.where(interact > MAX_NEIGHBORS, interact - MAX_NEIGHBORS - 1, -1),
                    value=np.ones(n, dtype=np.int64))
+
+
+_DIRECTION = np.zeros(9, dtype=np.int64)
+for _code in range(1, 9):
+    _DIRECTION[(int(DIR_DY[_code]) + 1) * 3 + int(DIR_DX[_code]) + 1] = _code
+"""The move code of a step (dx, dy) in -1..1, at ``(dy + 1) * 3 + dx + 1`` (0: stay)."""
+
+
+def intents_from_abi(acts: AbiActions, slots: np.ndarray, capacity: int,
+                     mutation_rounds: int) -> Intents:
+    """The intents of organisms that act through the wasm ABI (``acts`` for ``slots``; other
+    slots ask for nothing): a recorded move_dir is a step, attack names a neighbour record
+    and an amount, try_reproduce asks for as many rounds as its payload's first byte (the
+    default when the payload is empty), emit_signal's channel is taken modulo 4."""
+    def full(values, fill=0):
+        out = np.full(capacity, fill, dtype=np.int64)
+        out[slots] = values
+        return out
+
+    step = _DIRECTION[(np.clip(acts.dy, -1, 1) + 1) * 3 + np.clip(acts.dx, -1, 1) + 1]
+    return Intents(move=full(np.where(acts.move == 1, step, 0)), eat=full(acts.eat),
+                   attack=full(np.where(acts.attack == 1, acts.slot + 1, 0)),
+                   amount=full(acts.amount),
+                   reproduce=full(acts.reproduce),
+                   rounds=full(np.where(acts.payload >= 0, acts.payload, mutation_rounds)),
+                   channel=full(np.where(acts.signal == 1, acts.channel & (CHANNELS - 1), -1),
+                                -1),
+                   value=full(acts.value))

@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from primordia.brains.base import (Brain, CountsGas, Substrate, genome_limit, load_state,
-                                   offers, seed_brain, state_arrays, state_layout)
+from primordia.brains.base import (Brain, CountsGas, SpeaksAbi, Substrate, genome_limit,
+                                   load_state, offers, seed_brain, state_arrays, state_layout)
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError, GenomeError
 from primordia.core.hashing import state_digest
@@ -23,7 +23,7 @@ from primordia.core.rng import DrawStream, Rng, stream_id
 
 from . import phases
 from .config import EcologyConfig
-from .io import intents_from_actions, io_of
+from .io import intents_from_abi, intents_from_actions, io_of
 from .snapshot import check, layout
 from .state import TOTALS, Advance, EcologyState, empty_state
 from .terrain import generate
@@ -124,7 +124,13 @@ class EcologyWorld:
             self.gas_used[:] = np.where(active, self.brain.gas_used, 0)
         else:
             self.gas_used.fill(0)
-        intents = intents_from_actions(self.actions, cfg.attack_amount, cfg.mutation_rounds)
+        if offers(self.brain, SpeaksAbi):   # wasm organisms: what their ABI calls asked for
+            live = np.flatnonzero(active)
+            intents = intents_from_abi(self.brain.abi_actions(live), live, len(active),
+                                       cfg.mutation_rounds)
+        else:
+            intents = intents_from_actions(self.actions, cfg.attack_amount,
+                                           cfg.mutation_rounds)
         t2 = clock()
         # 3-12. the rules (a parent is alive after them: deaths come before births)
         ids_before = s.oid.copy()       # a dead organism's slot may hold a child by the end
