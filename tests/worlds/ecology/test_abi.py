@@ -4,31 +4,16 @@ payload's first byte sets the child's mutation rounds."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from primordia.brains.wasm.asm import assemble
 from primordia.worlds.ecology.state import T_BIRTHS, T_MEALS, T_MOVES
 
-FORAGER = assemble("""
-func step params=0 results=1 locals=6
-  const r1 0
-  env_read r0 r1 r1         ; the code of its own tile
-  const r2 4
-  shr_u r3 r0 r2            ; the food on it
-  if r3
-    eat r4
-  else
-    const r1 1
-    const r2 0
-    move_dir r4 r1 r2       ; step east
-  end
-  const r5 2048
-  const r1 0
-  store8 r5 r1 0            ; the payload's first byte: no mutation rounds
-  const r1 1
-  try_reproduce r4 r5 r1
-  return r1
-""")
+FORAGER = assemble((Path(__file__).resolve().parents[3] / "src" / "primordia" / "examples"
+                    / "ecology_forager.wir").read_text())
+"""examples/ecology_forager.wir: eats where there is food, else steps east; breeds true."""
 
 
 def test_foragers_see_their_tile_move_eat_and_breed_true_through_the_abi(world):
