@@ -64,3 +64,26 @@ def test_a_checkpoint_from_another_config_is_refused_in_one_line(tmp_path):
             as err:
         EcologyRun.resume(tmp_path)
     assert "\n" not in str(err.value)
+
+
+def test_the_recording_keeps_its_schema_and_crafted_lines_break_it(tmp_path):
+    from primordia.runs.recording_schema import (ECOLOGY_RECORDING, ecology_header_problem)
+
+    EcologyRun(config(ticks=12), out=tmp_path, record_every=4).execute()
+    lines = [json.loads(x) for x in gzip.open(tmp_path / "record.jsonl.gz", "rt")]
+    fmt = ECOLOGY_RECORDING
+    header = fmt.header.validate_python(lines[0])
+    assert ecology_header_problem(header) is None
+    frames = [fmt.line.validate_python(x) for x in lines[1:]]
+    assert [f.t for f in frames] == [0, 4, 8, 12]
+    assert all(fmt.problem(header, f) is None for f in frames)
+
+    frame = dict(lines[-1])
+    frame["organisms"] = [[1, 24, 0, 5, 1, 0]] + frame["organisms"]
+    assert "off the 24 x 24 map" in fmt.problem(header, fmt.line.validate_python(frame))
+    frame = dict(lines[-1], resource="!!")
+    assert fmt.problem(header, fmt.line.validate_python(frame)) == "resource is not base64"
+    bad = fmt.header.validate_python(dict(lines[0], kinds="AAAA"))
+    assert ecology_header_problem(bad) == "kinds holds 3 tiles, not 24 x 24"
+    with pytest.raises(Exception, match="energy|organisms"):
+        fmt.line.validate_python(dict(lines[-1], organisms=[[1, 2, 3, "4", 5, 6]]))

@@ -25,11 +25,12 @@ from primordia.worlds.ecology.world import EcologyWorld
 from .lineage import Lineage
 from .phylogeny import PHYLOGENY_HEADER
 from .recorder import Recorder
+from .recording_schema import ECOLOGY_FIELDS
 from .rundir import RunDirectory
 from .world_run import (CHECKPOINT, Flag, Highlight, LineageView, Reporter, RunMeta, WorldRun,
                         speed_row)
 
-FRAME_FIELDS = ("id", "x", "y", "energy", "lineage", "generation")
+FRAME_FIELDS = ECOLOGY_FIELDS
 
 
 def _b64(a: np.ndarray) -> str:

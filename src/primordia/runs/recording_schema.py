@@ -168,6 +168,35 @@ class SandboxFrame(Strict):
     fr: Annotated[StrictFloat | StrictInt, Field(ge=0, le=1)] | None = None
 
 
+# ---- ecology -----------------------------------------------------------------------------------
+
+class EcologyHeader(Strict):
+    type: Literal["header"]
+    world: Literal["ecology"]
+    seed: Annotated[StrictInt, Field(ge=0, lt=2**63)]
+    width: Side
+    height: Side
+    ticks: Turn
+    every_n: Annotated[StrictInt, Field(ge=1, lt=2**31)]
+    config: Open
+    kinds: Annotated[StrictStr, Field(max_length=4 * MAX_SIDE * MAX_SIDE // 3 + 4)]
+
+
+ECOLOGY_FIELDS = ("id", "x", "y", "energy", "lineage", "generation")
+"""A frame's organism, in order (``ecology_run.FRAME_FIELDS``)."""
+EcologyRow = Annotated[list[Value], Field(min_length=6, max_length=6)]
+
+
+class EcologyFrame(Strict):
+    type: Literal["frame"]
+    t: Turn
+    fields: Annotated[list[StrictStr], Field(min_length=6, max_length=6)]
+    organisms: list[EcologyRow]
+    resource: Annotated[StrictStr, Field(max_length=4 * MAX_SIDE * MAX_SIDE // 3 + 4)]
+    corpse: Annotated[StrictStr, Field(max_length=4 * MAX_SIDE * MAX_SIDE // 3 + 4)]
+    metrics: Metrics
+
+
 # ---- checking a whole file ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -179,6 +208,8 @@ class RecordingFormat:
     header: TypeAdapter
     line: TypeAdapter
     problem: Callable[[Any, Any], str | None]
+    header_problem: Callable[[Any], str | None] | None = None
+    """What is wrong with the header itself beyond its model, or None."""
 
 
 def _hex_problem(header: HexHeader, item: HexSnapshot | HexDelta) -> str | None:
@@ -212,9 +243,46 @@ def _sandbox_problem(header: SandboxHeader, item: SandboxFrame) -> str | None:
     return None
 
 
+def _tiles(text: str, name: str, w: int, h: int, most: int) -> str | None:
+    """What is wrong with a base64 grid of one byte per tile, or None."""
+    try:
+        tiles = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return f"{name} is not base64"
+    if len(tiles) != w * h:
+        return f"{name} holds {len(tiles)} tiles, not {w} x {h}"
+    if max(tiles, default=0) > most:
+        return f"{name} holds {max(tiles)}, beyond {most}"
+    return None
+
+
+def _ecology_problem(header: EcologyHeader, item: EcologyFrame) -> str | None:
+    w, h = header.width, header.height
+    if tuple(item.fields) != ECOLOGY_FIELDS:
+        return f"fields are {item.fields}, not {list(ECOLOGY_FIELDS)}"
+    off = next((row for row in item.organisms
+                if not (0 <= row[1] < w and 0 <= row[2] < h)), None)
+    if off is not None:
+        return f"organism {off[0]} at ({off[1]}, {off[2]}) is off the {w} x {h} map"
+    if any(min(row[0], row[4], row[5]) < 0 for row in item.organisms):
+        return "an organism's id, lineage or generation is negative"
+    ids = [row[0] for row in item.organisms]
+    if len(set(ids)) != len(ids):
+        return "two organisms share an id"
+    return _tiles(item.resource, "resource", w, h, 255) or _tiles(item.corpse, "corpse", w, h,
+                                                                  255)
+
+
+def ecology_header_problem(header: EcologyHeader) -> str | None:
+    """The header's map: one kind (0..4) per tile."""
+    return _tiles(header.kinds, "kinds", header.width, header.height, 4)
+
+
 HEX_RECORDING = RecordingFormat(TypeAdapter(HexHeader), TypeAdapter(HexLine), _hex_problem)
 SANDBOX_RECORDING = RecordingFormat(TypeAdapter(SandboxHeader), TypeAdapter(SandboxFrame),
                                     _sandbox_problem)
+ECOLOGY_RECORDING = RecordingFormat(TypeAdapter(EcologyHeader), TypeAdapter(EcologyFrame),
+                                    _ecology_problem, ecology_header_problem)
 
 
 class LineChecker:
@@ -230,6 +298,9 @@ class LineChecker:
         self.world = world
         self.format: RecordingFormat = WORLDS.get(world).recording_format
         self.header = self._validate(self.format.header, 1, header)
+        bad = self.format.header_problem(self.header) if self.format.header_problem else None
+        if bad:
+            raise InputFileError(f"{source}: line 1: {bad}")
         self.last_t = -1
 
     def _validate(self, adapter: TypeAdapter, n: int, line: Any) -> Any:
