@@ -17,9 +17,10 @@ import numpy as np
 from primordia.brains.base import (Brain, CountsGas, SpeaksAbi, Substrate, genome_limit,
                                    load_state, offers, seed_brain, state_arrays, state_layout)
 from primordia.core.checks import ArraySpec
-from primordia.core.errors import ConfigError, GenomeError
+from primordia.core.errors import ConfigError
 from primordia.core.hashing import state_digest
 from primordia.core.rng import DrawStream, Rng, stream_id
+from primordia.worlds.genomes import decode_genome_table, genome_table
 
 from . import phases
 from .config import EcologyConfig
@@ -170,18 +171,13 @@ class EcologyWorld:
 
     # ---- fingerprint ---------------------------------------------------------------------------
 
-    def _genome_table(self) -> tuple[np.ndarray, np.ndarray]:
-        enc = [self.substrate.encode(g) if g is not None else b"" for g in self.genomes]
-        lengths = np.array([len(b) if g is not None else -1
-                            for b, g in zip(enc, self.genomes)], dtype=np.int64)
-        return np.frombuffer(b"".join(enc), dtype=np.uint8).copy(), lengths
-
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything that decides the future, as named arrays: the state, the tick and next
         id, the genomes and the brain's own state."""
         out = {f"state.{k}": np.array(v) for k, v in self.state._asdict().items()}
         out["scalars"] = np.array([self.tick_count, self.next_id], dtype=np.int64)
-        out["genome_bytes"], out["genome_lengths"] = self._genome_table()
+        out["genome_bytes"], out["genome_lengths"] = genome_table(self.genomes,
+                                                                   self.substrate)
         out.update({f"brain.{k}": np.asarray(v) for k, v in state_arrays(self.brain).items()})
         return out
 
@@ -207,15 +203,7 @@ class EcologyWorld:
         w._init_empty(config, substrate, threads)
         a = check(config, w.seed, arrays, state_layout(w.brain), genome_limit(substrate),
                   source)
-        data = a["genome_bytes"].tobytes()
-        at = 0
-        for slot, n in enumerate(a["genome_lengths"].tolist()):
-            if n >= 0:
-                try:
-                    w.genomes[slot] = substrate.decode(data[at:at + n])
-                except GenomeError as exc:
-                    raise GenomeError(f"{source}: the genome of slot {slot}: {exc}") from None
-                at += n
+        decode_genome_table(a["genome_bytes"], a["genome_lengths"], substrate, w.genomes, source)
         for name, target in w.state._asdict().items():
             target[...] = a[f"state.{name}"]
         w.tick_count, w.next_id = (int(v) for v in a["scalars"].tolist())

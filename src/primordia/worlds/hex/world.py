@@ -18,9 +18,10 @@ from primordia.brains.base import (Brain, BrainIO, CountsWork, Spawns, Substrate
                                    genome_limit, load_state, offers, seed_brain, state_arrays,
                                    state_layout)
 from primordia.core.checks import ArraySpec
-from primordia.core.errors import ConfigError, GenomeError
+from primordia.core.errors import ConfigError
 from primordia.core.hashing import state_digest
 from primordia.core.rng import DrawStream, Rng, stream_id
+from primordia.worlds.genomes import decode_genome_table, genome_table
 
 from .config import HexConfig
 from .grid import FACING_NAMES
@@ -295,20 +296,13 @@ class HexWorld:
                 "metrics": self.metrics()}
 
     # ---- fingerprint and checkpoints -----------------------------------------------------------
-    def _genome_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every slot's encoded genome in one byte array, with per-slot lengths (-1: none)."""
-        genomes = [self.genome(i) for i in range(len(self.genomes))]
-        enc = [self.substrate.encode(g) if g is not None else b"" for g in genomes]
-        lengths = np.array([len(b) if g is not None else -1 for b, g in zip(enc, genomes)],
-                           dtype=np.int64)
-        return np.frombuffer(b"".join(enc), dtype=np.uint8).copy(), lengths
-
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything that decides the future as named arrays (no pickle): the state, the
         turn and next id, the genomes and the brain's own state (e.g. activations)."""
         out = {f"state.{k}": np.array(v) for k, v in self.state._asdict().items()}
         out["scalars"] = np.array([self.turn, self.next_id], dtype=np.int64)
-        out["genome_bytes"], out["genome_lengths"] = self._genome_table()
+        out["genome_bytes"], out["genome_lengths"] = genome_table(
+            [self.genome(i) for i in range(len(self.genomes))], self.substrate)
         out.update({f"brain.{k}": np.asarray(v) for k, v in state_arrays(self.brain).items()})
         return out
 
@@ -333,15 +327,7 @@ class HexWorld:
         brain = substrate.compile([], HEX_IO, threads=threads, capacity=config.cells)
         seed_brain(brain, config.seed)
         a = check(config, arrays, state_layout(brain), genome_limit(substrate), source)
-        data = a["genome_bytes"].tobytes()
-        at = 0
-        for slot, n in enumerate(a["genome_lengths"].tolist()):
-            if n >= 0:
-                try:
-                    w.genomes[slot] = substrate.decode(data[at:at + n])
-                except GenomeError as exc:
-                    raise GenomeError(f"{source}: the genome of slot {slot}: {exc}") from None
-                at += n
+        decode_genome_table(a["genome_bytes"], a["genome_lengths"], substrate, w.genomes, source)
         for name, target in w.state._asdict().items():
             target[...] = a[f"state.{name}"]
         w.turn, w.next_id = (int(v) for v in a["scalars"].tolist())
