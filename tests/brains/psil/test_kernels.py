@@ -212,3 +212,23 @@ def test_population_rows_start_on_cache_lines():
     for a in (brain.mem, brain.stack, brain.regs, brain.org, brain.pdec, brain.steps):
         assert a.ctypes.data % 64 == 0 and a.flags.c_contiguous
     assert (brain.regs[7:, k.STATUS] == k.HALTED).all()   # free slots stay halted
+
+
+def test_gas_used_is_what_each_organism_spent_since_begin_tick():
+    """``gas_used`` (the CountsGas a world charges for) is each organism's budget minus the
+    gas the reference machine has left after the same round; 0 for slots not started."""
+    genomes = [generate.structured_program(5, i) for i in range(60)]
+    n = len(genomes)
+    brain = PsilBrain(genomes)
+    assert not brain.gas_used.any()
+    active = np.ones(brain.capacity, dtype=bool)
+    active[-5:] = False
+    brain.begin_tick(np.full(brain.capacity, 300), active)
+    sensors = np.array([generate.random_sensors(0, i) for i in range(n)], dtype=np.int32)
+    brain.step(sensors, np.zeros((n, 4), dtype=np.int32), active)
+    machines = [Machine(g, gas=300) for g in genomes]
+    for m, row in zip(machines, sensors):
+        m.set_sensors(row)
+        m.run()
+    expected = [300 - m.gas for m in machines[:-5]] + [0] * 5
+    assert brain.gas_used.tolist() == expected and max(expected) > 0

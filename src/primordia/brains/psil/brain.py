@@ -290,7 +290,18 @@ class PsilBrain:
         budget = np.asarray(budget)
         if budget.shape != (self.capacity,):
             raise ConfigError(f"budget has shape {budget.shape}; expected ({self.capacity},)")
-        k.begin_tick(self._mask(active), budget, self.regs, self.mem)
+        mask = self._mask(active)
+        k.begin_tick(mask, budget, self.regs, self.mem)
+        self._given = np.where(mask, np.clip(budget, 1, op.GAS_CAP), 0).astype(np.int64)
+
+    @property
+    def gas_used(self) -> np.ndarray:
+        """Gas each organism has used since ``begin_tick`` (``CountsGas``: a world may charge
+        for thinking); 0 before the first tick."""
+        given = getattr(self, "_given", None)
+        if given is None or given.shape != (self.capacity,):
+            return np.zeros(self.capacity, dtype=np.int64)
+        return np.where(given > 0, given - self.regs[:self.capacity, k.GAS], 0)
 
     def step(self, sensors: np.ndarray, actions: np.ndarray,
              active: np.ndarray | None = None) -> np.ndarray:
