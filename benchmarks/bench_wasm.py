@@ -267,7 +267,6 @@ def _since(t: tuple[float, float]) -> tuple[float, float]:
 def bench_compile(pool: list[WasmGenome], batch: int, organisms: int) -> dict:
     """Add ``organisms`` never-seen genomes (at least one batch) ``batch`` at a time."""
     count = max(1, -(-organisms // batch))
-    pages = Population(LAYOUT, batch).pages
     parts = {key: [0.0, 0.0] for key in ("total", "codegen", "cranelift", "instantiate")}
 
     def add(key: str, t: tuple[float, float]) -> None:

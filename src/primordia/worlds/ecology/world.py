@@ -49,10 +49,9 @@ class EcologyWorld:
         self._init_empty(config, substrate, threads)
         self.state.kind[:], self.state.resource[:] = generate(config, self.seed)
         placed, self.next_id = phases.place_random(self.state, config, self.seed, 0, n, 0, 0)
-        genomes = [self._random_genome(0, slot) for slot in placed.tolist()]
-        for j, genome in enumerate(list(founders or ())[:len(genomes)]):
-            genomes[j] = genome
-        self._give_genomes(placed, genomes)
+        given = list(founders or ())[:len(placed)]     # founders take the first places
+        self._give_genomes(placed, given + [self._random_genome(0, slot)
+                                            for slot in placed[len(given):].tolist()])
 
     def _init_empty(self, config: EcologyConfig, substrate: Substrate, threads: int) -> None:
         self.config = config
