@@ -25,6 +25,12 @@ MYCOS_DEFAULTS = {"internal_bits": 8, "max_internal_bits": 64, "connections": 16
 MYCOS_RULES = (("internal_bits", "max_internal_bits"), ("connections", "max_connections"),
                ("inputs", "max_io_bits"), ("outputs", "max_io_bits"))
 SANDBOX_DEFAULTS = {"npcs": 20, "world": 0}
+ECOLOGY_DEFAULTS = {"width": 256, "height": 256, "num_organisms": 2000, "min_organisms": 0,
+                    "max_organisms": 65_536, "radius": 2, "neighbor_records": 8,
+                    "resource_density": 0.3, "obstacle_share": 0.05, "hazard_share": 0.02,
+                    "radiation_share": 0.01, "reproduce_cost": 50, "reproduce_min": 300,
+                    "start_energy": 500, "max_energy": 5000}
+ECOLOGY_SHARES = ("resource_density", "obstacle_share", "hazard_share", "radiation_share")
 
 
 def meant_valid(case: Any) -> bool:
@@ -33,8 +39,9 @@ def meant_valid(case: Any) -> bool:
     return meta is None or meta.generation.mode.is_positive
 
 
-def keep_rules(world: Any, config: dict[str, Any]) -> dict[str, Any]:
-    """``config`` mended to keep the world's rules between keys (a copy)."""
+def keep_rules(world: Any, config: dict[str, Any], brain_kind: Any = None) -> dict[str, Any]:
+    """``config`` mended to keep the world's rules between keys (a copy); ``brain_kind`` is the
+    request's brain, when the config has no ``[brain]`` table."""
     config = dict(config)
     brain = config.get("brain")
     if isinstance(brain, dict) and brain.get("kind") == "neural":
@@ -48,6 +55,9 @@ def keep_rules(world: Any, config: dict[str, Any]) -> dict[str, Any]:
                 b[key] = b[cap]
         config["brain"] = {**brain, **{k: b[k] for k, _ in MYCOS_RULES if k in brain
                                        or b[k] != MYCOS_DEFAULTS[k]}}
+    if world == "ecology":
+        kind = brain.get("kind") if isinstance(brain, dict) else brain_kind
+        return _keep_ecology_rules(config, kind or "wasm")
     if world == "sandbox":
         v = {**SANDBOX_DEFAULTS, **config}
         if v["world"] and v["npcs"] > v["world"] ** 2:
@@ -66,13 +76,44 @@ def keep_rules(world: Any, config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _keep_ecology_rules(config: dict[str, Any], kind: str) -> dict[str, Any]:
+    v = {**ECOLOGY_DEFAULTS, **config}
+    total = sum(v[k] for k in ECOLOGY_SHARES)
+    if total > 1:                               # the shares scaled down to add up to 1
+        for k in ECOLOGY_SHARES:
+            config[k] = math.floor(v[k] / total * 1e6) / 1e6
+    if kind == "psil":                          # 31 sensor slots
+        config["radius"], config["neighbor_records"] = 1, min(v["neighbor_records"], 3)
+        v.update(radius=1)
+    if kind == "wasm":                          # memory for twice the context
+        table = config.get("brain") if isinstance(config.get("brain"), dict) else {}
+        need = 2 * (288 + 8 * (2 * v["radius"] + 1) ** 2 + 16 * v["neighbor_records"])
+        if table.get("memory", 4096) < need:
+            config["brain"] = {"kind": "wasm", **table, "memory": 1 << (need - 1).bit_length()}
+    side = 2 * v["radius"] + 1                  # the view fits the map
+    for key in ("width", "height"):
+        if v[key] < side:
+            config[key] = v[key] = side
+    most = max(v["num_organisms"], v["min_organisms"])
+    if most > v["width"] * v["height"]:
+        config["width"] = v["width"] = max(v["width"], math.isqrt(most - 1) + 1)
+        config["height"] = v["height"] = max(v["height"], math.isqrt(most - 1) + 1)
+    if most > v["max_organisms"]:
+        config["max_organisms"] = most
+    if v["reproduce_min"] < v["reproduce_cost"]:
+        config["reproduce_min"] = v["reproduce_cost"]
+    if v["max_energy"] < v["start_energy"]:
+        config["max_energy"] = v["start_energy"]
+    return config
+
+
 def mend(case: Any) -> Any:
     """A valid session request whose config breaks a rule between its keys, mended."""
     body = case.body
     if case.operation.label == CREATE and meant_valid(case) and isinstance(body, dict) \
             and isinstance(body.get("config", {}), dict):
         world = body.get("world", "hex")
-        config = keep_rules(world, body.get("config", {}))
+        config = keep_rules(world, body.get("config", {}), body.get("brain"))
         table = config.get("brain")
         named = table.get("kind") if isinstance(table, dict) else None
         if named and body.get("brain") not in (None, named):

@@ -97,7 +97,7 @@ def test_a_session_stepped_over_rest_is_the_world_run_directly(client):
 
 def test_worlds_route_lists_worlds_brains_and_knobs(client):
     d = client.get("/v1/worlds").json()["payload"]
-    assert [w["name"] for w in d["worlds"]] == ["hex", "sandbox"]
+    assert [w["name"] for w in d["worlds"]] == ["hex", "sandbox", "ecology"]
     assert all(w["knobs"] and w["brains"] for w in d["worlds"])
 
 

@@ -20,6 +20,8 @@ from .wire import SMALL, WORLD_BRAINS
 
 SMALL_HEX = {"world_width": 10, "num_organisms": 40}
 SMALL_SANDBOX = {"npcs": 40, "world": 40}
+SMALL_ECOLOGY = {"width": 24, "height": 24, "num_organisms": 40, "min_organisms": 40,
+                 "max_organisms": 200, "max_genome": 512}
 
 
 def small_world(context, case):
@@ -35,13 +37,17 @@ def small_world(context, case):
         for key, most in SMALL_SANDBOX.items():
             if key in config and config[key] > most:
                 config[key] = 1 + config[key] % most
+    elif body.get("world") == "ecology":
+        for key, most in SMALL_ECOLOGY.items():     # the defaults are big worlds too
+            config[key] = min(config.get(key, most), most)
     else:
         for key, most in SMALL_HEX.items():
             if key in config and config[key] > most:
                 config[key] = 1 + config[key] % most
         if "num_organisms" not in config:
             config["num_organisms"] = min(40, config.get("world_width", 20) ** 2)
-    case.body = {**body, "config": keep_rules(body.get("world", "hex"), config)}
+    case.body = {**body, "config": keep_rules(body.get("world", "hex"), config,
+                                              body.get("brain"))}
     return case
 
 
@@ -68,6 +74,7 @@ def compiled():
             oid = step.json()["payload"]["snapshot"]["organisms"][0]["id"]
             client.post(f"/v1/sessions/{sid}/focus", json={"organism_id": oid})
             assert client.post(f"/v1/sessions/{sid}/reset").status_code == 200
+            assert client.delete(f"/v1/sessions/{sid}").status_code == 200
 
 
 def test_schemathesis_finds_nothing_the_document_does_not_say(runs, compiled):
@@ -173,7 +180,16 @@ def test_the_rules_between_keys_are_what_the_hooks_keep():
                                        "num_organisms": 10}),
                               ("hex", {"center_spawn_min_fraction": 0.9, "num_organisms": 9}),
                               ("hex", {"center_spawn_max_fraction": 0.0, "num_organisms": 9}),
-                              ("sandbox", {"npcs": 30, "world": 5})):
+                              ("sandbox", {"npcs": 30, "world": 5}),
+                              ("ecology", {**SMALL_ECOLOGY, "resource_density": 0.9,
+                                           "obstacle_share": 0.5}),
+                              ("ecology", {**SMALL_ECOLOGY, "width": 5, "height": 5}),
+                              ("ecology", {**SMALL_ECOLOGY, "radius": 3, "width": 6}),
+                              ("ecology", {**SMALL_ECOLOGY, "reproduce_cost": 400}),
+                              ("ecology", {**SMALL_ECOLOGY, "max_energy": 100}),
+                              ("ecology", {**SMALL_ECOLOGY, "radius": 7, "width": 30,
+                                           "height": 30}),
+                              ("ecology", {**SMALL_ECOLOGY, "brain": {"kind": "psil"}})):
             r = client.post("/v1/sessions", json={"world": world, "config": config})
             assert r.status_code == 422, r.text
             mended = keep_rules(world, config)

@@ -129,7 +129,7 @@ def test_a_bad_session_request_names_its_field(kwargs, field):
 def test_worlds_list_brains_and_knobs_with_defaults_and_bounds():
     d = describe_worlds()
     by_name = {w["name"]: w for w in d["worlds"]}
-    assert set(by_name) == {"hex", "sandbox"}
+    assert set(by_name) == {"hex", "sandbox", "ecology"}
     hex_knobs = {k["name"]: k for k in by_name["hex"]["knobs"]}
     assert hex_knobs["world_width"] == {**hex_knobs["world_width"], "default": 20, "minimum": 1,
                                         "maximum": 512, "type": "integer"}
@@ -141,6 +141,9 @@ def test_worlds_list_brains_and_knobs_with_defaults_and_bounds():
     assert "brain" not in hex_knobs and "num_neurons" not in hex_knobs
     assert by_name["hex"]["default_brain"] == "neural"
     assert by_name["sandbox"]["default_brain"] == "psil"
+    assert by_name["ecology"]["default_brain"] == "wasm"
+    eco_knobs = {k["name"]: k for k in by_name["ecology"]["knobs"]}
+    assert eco_knobs["width"]["maximum"] == 1024 and "ticks" not in eco_knobs
     assert {b["name"] for b in d["brains"]} == {"neural", "psil", "mycos", "wasm"}
 
 
@@ -173,7 +176,7 @@ def bins(values: list[int]) -> tuple[int, float, list[int]]:
 @pytest.mark.parametrize("world,brain", WORLD_BRAINS)
 def test_every_delta_carries_the_fitness_histogram_of_its_turn(world, brain):
     s = Session(world, SMALL[world], seed=6, brain=brain)
-    measure = {"hex": "meals_eaten", "sandbox": "fitness"}[world]
+    measure = {"hex": "meals_eaten", "sandbox": "fitness", "ecology": "energy"}[world]
     seen = set()
     for _ in range(12):
         (d,) = s.step(1)

@@ -195,7 +195,11 @@ class EcologyRun(WorldRun):
 
     # ---- what the run shows (cli/run.py) -------------------------------------------------------
     SMALL = {"width": 24, "height": 24, "num_organisms": 60, "min_organisms": 20,
-             "max_organisms": 400, "patch_size": 6}
+             "max_organisms": 400, "patch_size": 6, "radius": 1, "neighbor_records": 3,
+             "start_energy": 30, "reproduce_min": 40, "reproduce_cost": 10}
+    """Radius 1 with three neighbour records: 29 sensors, within micro-PSIL's 31 slots, so
+    every brain runs it; founders that do not eat starve within 30 ticks, and a few meals
+    make a parent."""
     FLAGS = (Flag("--width", "width", int, "Tiles across (256)."),
              Flag("--height", "height", int, "Tiles down (256)."),
              Flag("--organisms", "num_organisms", int, "Founders (2,000)."),

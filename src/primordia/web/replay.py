@@ -1,17 +1,20 @@
 """Read-only replay of recorded runs: ``primordia serve --runs DIR`` lists the run
 directories under DIR that hold a recording (``record.jsonl.gz`` of ``primordia run hex``:
-snapshots and per-turn deltas; of ``primordia run sandbox``: frames every N ticks) and serves
-it in pages of the live wire's shapes -- the nearest snapshot at or before a turn, then the
-deltas after it (none for frames) -- so the dashboard replays a run with the code that shows
-a live session. Only paths inside DIR are ever opened."""
+snapshots and per-turn deltas; of ``primordia run sandbox`` and ``ecology``: frames every N
+ticks) and serves it in pages of the live wire's shapes -- the nearest snapshot at or before a
+turn, then the deltas after it (none for frames) -- so the dashboard replays a run with the
+code that shows a live session. Only paths inside DIR are ever opened."""
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+
+import numpy as np
 
 from primordia.core.errors import InputFileError
 from primordia.runs.recorder import read_recording
@@ -19,6 +22,7 @@ from primordia.http.errors import ApiError
 from primordia.runs.recording_schema import LineChecker
 from primordia.worlds.registry import WORLDS
 
+from .adapters import ecology
 from .adapters.sandbox import frame_snapshot
 from .lineage import LineageRoots
 
@@ -158,6 +162,29 @@ def load_sandbox(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Rec
                            f"sandbox run (type {line.get('type')!r})", "name")
         try:
             snapshots[int(line["t"])] = frame_snapshot(header, line)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ApiError(422, "not_replayable", f"recording: line {n}: {exc!s} "
+                           f"({type(exc).__name__})", "name") from None
+    if not snapshots:
+        raise ApiError(422, "not_replayable", "recording: no frame after the header", "name")
+    return Recording(header, snapshots, {}, min(snapshots), max(snapshots))
+
+
+def load_ecology(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recording:
+    """A frame every N ticks (runs/ecology_run.py), each a snapshot; the map's kinds come
+    from the header."""
+    width, height = int(header["width"]), int(header["height"])
+    kinds = np.frombuffer(base64.b64decode(header["kinds"], validate=True), dtype=np.uint8)
+    if kinds.size != width * height:
+        raise ApiError(422, "not_replayable", f"recording: the header's map has {kinds.size} "
+                       f"tiles, not {width} x {height}", "name")
+    snapshots: dict[int, dict[str, Any]] = {}
+    for n, line in enumerate(lines, start=2):
+        if line.get("type") != "frame":
+            raise ApiError(422, "not_replayable", f"recording: line {n} is not a frame of an "
+                           f"ecology run (type {line.get('type')!r})", "name")
+        try:
+            snapshots[int(line["t"])] = ecology.frame_snapshot(header, kinds, line)
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ApiError(422, "not_replayable", f"recording: line {n}: {exc!s} "
                            f"({type(exc).__name__})", "name") from None

@@ -141,3 +141,10 @@ WORLDS.register(WorldKind(
     recording="primordia.runs.recording_schema:SANDBOX_RECORDING",
     adapter="primordia.web.adapters.sandbox:SandboxAdapter",
     replay="primordia.web.replay:load_sandbox"))
+WORLDS.register(WorldKind(
+    name="ecology",
+    title="the ecology world: a torus of regrowing resources, hazards and an energy economy",
+    run="primordia.runs.ecology_run:EcologyRun",
+    recording="primordia.runs.recording_schema:ECOLOGY_RECORDING",
+    adapter="primordia.web.adapters.ecology:EcologyAdapter",
+    replay="primordia.web.replay:load_ecology"))

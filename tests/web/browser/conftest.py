@@ -18,8 +18,9 @@ from .harness import CHROMIUM, REPO, launch, start_server, stop_server
 
 @pytest.fixture(scope="session")
 def runs_root(tmp_path_factory) -> Path:
-    """A runs folder holding a small recorded hex run, ``small``, and a sandbox run made by
-    ``primordia run sandbox``, ``sandbox-frames`` (a frame every 10 ticks up to 60)."""
+    """A runs folder holding a small recorded hex run, ``small``, a sandbox run made by
+    ``primordia run sandbox``, ``sandbox-frames`` (a frame every 10 ticks up to 60), and an
+    ecology run, ``ecology-frames`` (a frame every 20 ticks up to 60)."""
     from primordia.runs.hex_run import HexRun
     from primordia.worlds.hex.config import HexConfig
 
@@ -29,6 +30,12 @@ def runs_root(tmp_path_factory) -> Path:
     made = subprocess.run([sys.executable, "-m", "primordia.cli.main", "run", "sandbox",
                            "--npcs", "40", "--ticks", "60", "--seed", "3", "--record-every",
                            "10", "--timeline", "30", "--out", str(root / "sandbox-frames")],
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert made.returncode == 0, made.stderr
+    made = subprocess.run([sys.executable, "-m", "primordia.cli.main", "run", "ecology",
+                           "--width", "24", "--height", "24", "--organisms", "60", "--ticks",
+                           "60", "--seed", "3", "--record-every", "20", "--out",
+                           str(root / "ecology-frames")],
                           capture_output=True, text=True, timeout=600, cwd=REPO)
     assert made.returncode == 0, made.stderr
     return root
@@ -49,7 +56,9 @@ def warm_up(url: str) -> None:
     on a clean checkout the server compiles each world's kernels on its first session (up to
     a minute each on a busy machine), which must not count against a page's timeouts."""
     worlds = httpx.get(f"{url}/v1/worlds", timeout=30).json()["payload"]["worlds"]
-    small = {"hex": {"world_width": 6, "num_organisms": 8}, "sandbox": {"npcs": 8}}
+    small = {"hex": {"world_width": 6, "num_organisms": 8}, "sandbox": {"npcs": 8},
+             "ecology": {"width": 12, "height": 12, "num_organisms": 8, "max_organisms": 64,
+                         "radius": 1, "neighbor_records": 3}}
     for w in worlds:
         for brain in w["brains"]:
             r = httpx.post(f"{url}/v1/sessions", timeout=600,

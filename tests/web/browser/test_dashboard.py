@@ -1,7 +1,7 @@
 """The dashboard in a real browser against a real server: the start page builds its form from
 the server, a hex session plays, pauses and steps, organisms are drawn where the client says
-they are, clicking one shows its brain, the sandbox draws square tiles, and a recorded run
-replays to a later turn. Screenshots go to the artifacts folder."""
+they are, clicking one shows its brain, the sandbox and the ecology world draw square tiles,
+and recorded runs replay to a later turn. Screenshots go to the artifacts folder."""
 
 from __future__ import annotations
 
@@ -186,6 +186,63 @@ def test_sandbox_draws_square_tiles(page, artifacts):
     assert found["corners"] == [found["centre"]] * 4
     assert page.evaluate(BRIGHT_PIXELS) > 0
     page.screenshot(path=str(artifacts / "sandbox.png"))
+    assert page.errors == []
+
+
+def test_ecology_shades_resources_and_shows_a_wasm_brain(page, artifacts):
+    create_session(page, "ecology", "wasm", {"width": 32, "height": 32, "num_organisms": 60,
+                                             "max_organisms": 400, "patch_size": 6}, seed=5)
+    # every tile is drawn in the colour of its state: full resource bright green, obstacles
+    # grey, bare fertile ground dark green
+    colours = page.evaluate("""() => {
+      const s = window.primordia.session, st = s.state, v = s.view;
+      const busy = new Set([...st.organisms.values()].map(o => o.y * st.grid.width + o.x));
+      const c = document.getElementById("world"), ctx = c.getContext("2d");
+      const dpr = c.width / c.clientWidth;
+      const px = (x, y) => [...ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data].slice(0, 3).join(",");
+      const out = {};
+      for (let i = 0; i < st.tiles.length; i++) {
+        const name = st.tileNames[st.tiles[i]];
+        if (busy.has(i) || name in out) continue;
+        const [cx, cy] = v.toScreen(i % st.grid.width + 0.5, Math.floor(i / st.grid.width) + 0.5);
+        out[name] = px(cx, cy);
+      }
+      return out;
+    }""")
+    assert colours["resource_high"] == "66,156,66" and colours["obstacle"] == "92,96,110"
+    assert len(set(colours.values())) == len(colours)        # each state has its own colour
+    page.fill("#step-count", "3")
+    page.click("#step")
+    page.wait_for_function("window.primordia.turn() >= 3")
+    assert page.evaluate(BRIGHT_PIXELS) > 0                  # the organisms are drawn
+    oid = click_organism(page)
+    page.wait_for_selector("ol.psil.wasm li")
+    assert f"#{oid}" in page.text_content("#focus-title")
+    stats = dict(zip(page.eval_on_selector_all("#focus-stats dt", "es => es.map(e => e.textContent)"),
+                     page.eval_on_selector_all("#focus-stats dd", "es => es.map(e => e.textContent)")))
+    assert int(stats["energy"]) > 0 and "lineage" in stats
+    page.screenshot(path=str(artifacts / "ecology_wasm.png"))
+    assert page.errors == []
+
+
+def test_ecology_replay_shows_the_recorded_frame(page, server, artifacts):
+    page.goto("/")
+    page.wait_for_selector("#runs a:text('ecology-frames')")
+    assert "ecology" in page.text_content("#runs li:has(a:text('ecology-frames'))")
+    page.click("#runs a:text('ecology-frames')")
+    page.wait_for_url("**/#/replay/ecology-frames")
+    page.wait_for_function("window.primordia.organismIds().length > 0")
+    page.eval_on_selector("#scrub", "el => { el.value = '40'; el.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("window.primordia.turn() === 40")
+    body = httpx.get(f"{server}/v1/runs/ecology-frames/recording",
+                     params={"from": 40}).json()["payload"]
+    want = {o["id"]: (o["x"], o["y"]) for o in body["snapshot"]["organisms"]}
+    shown = page.evaluate("[...window.primordia.session.state.organisms.values()]"
+                          ".map(o => [o.id, o.x, o.y])")
+    assert {i: (x, y) for i, x, y in shown} == want
+    tiles = page.evaluate("Array.from(window.primordia.session.state.tiles)")
+    assert tiles == [ord(ch) - 48 for ch in body["snapshot"]["terrain"]["tiles"]]
+    page.screenshot(path=str(artifacts / "replay_ecology.png"))
     assert page.errors == []
 
 

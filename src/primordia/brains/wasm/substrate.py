@@ -23,8 +23,16 @@ from .brain import Genome, WasmBrain
 from .check import MAX_MODULE_BYTES
 from .context import layout_of
 from .modules import ModuleGenome
-from .settings import WasmSettings
+from .settings import MemorySize, WasmSettings
 from .view import WasmView, wasm_view
+
+
+def _fits(io: BrainIO, memory: int) -> bool:
+    try:
+        layout_of(io, memory)
+    except ValueError:
+        return False
+    return True
 
 
 class WasmSubstrate(SubstrateBase):
@@ -48,7 +56,10 @@ class WasmSubstrate(SubstrateBase):
             try:
                 layout_of(io, settings.memory)
             except ValueError as exc:
-                raise ConfigError(f"wasm: {exc}") from None
+                enough = next((m for m in MemorySize.__args__
+                               if _fits(io, m)), None)
+                hint = f" (the brain's memory = {enough} would)" if enough else ""
+                raise ConfigError(f"wasm: {exc}{hint}") from None
         self.io = io
         self.archetypes: dict[str, ir.WasmGenome] = {}
 

@@ -25,6 +25,10 @@ const TILE_RGB = {
   empty: null, wall: [92, 96, 110], food: [70, 150, 70], water: [40, 90, 160],
   tool: [160, 140, 90], weapon: [170, 80, 80], treasure: [210, 180, 60],
   crystal: [140, 110, 200], forge: [200, 110, 40], poison: [120, 160, 40],
+  // the ecology world: fixed kinds, a fertile tile's resource by quarters of r_max, corpses
+  open: null, obstacle: [92, 96, 110], hazard: [150, 60, 50], radiation: [150, 70, 150],
+  fertile: [30, 52, 36], resource_low: [38, 82, 44], resource_mid: [50, 116, 54],
+  resource_high: [66, 156, 66], corpse: [120, 90, 60],
 };
 
 const BIOME_RGB = {

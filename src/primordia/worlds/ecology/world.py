@@ -64,7 +64,13 @@ class EcologyWorld:
         self.tick_count = 0
         self.next_id = 0
         self.genomes = np.full(cap, None, dtype=object)
-        self.brain: Brain = substrate.compile([], self.io, threads=threads, capacity=cap)
+        try:
+            self.brain: Brain = substrate.compile([], self.io, threads=threads, capacity=cap)
+        except ConfigError as exc:      # a brain with fewer sensor slots than the world senses
+            raise ConfigError(f"{exc} (radius {config.radius} with {config.neighbor_records} "
+                              f"neighbour records: 8 + {config.view_side}^2 + 4 x "
+                              f"{config.neighbor_records} sensors; lower radius or "
+                              "neighbor_records)") from None
         seed_brain(self.brain, config.seed)
         self._budget = np.full(cap, config.gas, dtype=np.int64)
         self.actions = np.zeros((cap, self.io.n_actions), dtype=np.int32)
@@ -106,6 +112,10 @@ class EcologyWorld:
     @property
     def population(self) -> int:
         return int(np.count_nonzero(self.state.alive))
+
+    def alive_slots(self) -> np.ndarray:
+        """The slots of the living, in slot order."""
+        return np.flatnonzero(self.state.alive)
 
     def tick(self) -> Advance:
         """One tick (docs/worlds/ecology.md, "The tick"); returns what phases 3-12 did."""
