@@ -13,11 +13,13 @@ from primordia.brains.psil.asm import assemble
 from primordia.brains.registry import SUBSTRATES
 from primordia.core.errors import ConfigError, GenomeError, PrimordiaError
 from primordia.core.rng import DrawStream, Rng
+from primordia.runs.ecology_run import EcologyRun
 from primordia.runs.hex_run import HexRun
 from primordia.runs.island import (OBJECTIVES, IslandSpec, LineageStats, fitness_vector,
                                    island_config, run_island)
 from primordia.runs.sandbox_run import SandboxRun
 from primordia.runs.world_run import Reporter
+from primordia.worlds.ecology.config import EcologyConfig
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.world import HexWorld
 from primordia.worlds.sandbox.config import SandboxConfig
@@ -25,6 +27,7 @@ from primordia.worlds.sandbox.config import SandboxConfig
 PSIL = SUBSTRATES.get("psil")
 SANDBOX = {"npcs": 20, "evolve_every": 40}
 HEX = {"world_width": 8, "num_organisms": 30, "turns_to_starve": 8}
+ECOLOGY = {**EcologyRun.SMALL, "attack_amount": 20}
 
 
 def psil_founders(count: int, first_id: int = 1) -> list[dict]:
@@ -56,6 +59,18 @@ def neural_founders(count: int, first_id: int = 1) -> list[dict]:
             for k in range(count)]
 
 
+def ecology_founders(count: int) -> list[dict]:
+    sub = EcologyRun.substrate(EcologyConfig(**ECOLOGY, brain={"kind": "neural"}))
+    return [{"id": 1 + k, "genome": sub.encode(sub.random(DrawStream(Rng(6), 2, 0, k), 0)).hex()}
+            for k in range(count)]
+
+
+def ecology_spec(**over) -> IslandSpec:
+    values = {"world": "ecology", "brain": "neural", "config": ECOLOGY, "seed": 2,
+              "length": 60, "founders": ecology_founders(6), "copies": 3}
+    return IslandSpec.build({**values, **over})
+
+
 def sandbox_spec(**over) -> IslandSpec:
     values = {"world": "sandbox", "brain": "psil", "config": SANDBOX, "seed": 11,
               "length": 160, "founders": psil_founders(7)}
@@ -85,12 +100,17 @@ class ReferenceLineages(Reporter):
         if self.kind == "sandbox":
             return (30 * int(s.food_eaten[slot]) + int(s.energy[slot]) - 100,
                     int(s.teaches[slot]) + int(s.taught[slot]))
+        if self.kind == "ecology":
+            return (int(s.eaten[slot]) + int(s.energy[slot]) - int(s.birth_energy[slot]),
+                    int(s.kills[slot]) + int(s.assists[slot]) + int(s.signals[slot]))
         return int(s.meals[slot]), int(s.meals[slot])
 
     def _cell(self, w, slot: int) -> int:
         s = w.state
         if self.kind == "sandbox":
             return int(s.y[slot]) * w.config.size + int(s.x[slot])
+        if self.kind == "ecology":
+            return int(s.y[slot]) * w.config.width + int(s.x[slot])
         return int(s.r[slot]) * w.config.world_width + int(s.q[slot])
 
     def _parent(self, w, oid: int, slot: int) -> int:
@@ -171,8 +191,9 @@ def checked(spec: IslandSpec):
 
 @pytest.mark.parametrize("spec", [
     sandbox_spec(), sandbox_spec(copies=2, seed=3, founders=psil_founders(6, 100)),
-    hex_spec(), hex_spec(brain="psil", founders=hex_psil_founders(), copies=3, seed=8)],
-    ids=["sandbox", "sandbox-copies", "hex-neural", "hex-psil"])
+    hex_spec(), hex_spec(brain="psil", founders=hex_psil_founders(), copies=3, seed=8),
+    ecology_spec()],
+    ids=["sandbox", "sandbox-copies", "hex-neural", "hex-psil", "ecology-neural"])
 def test_lineage_stats_match_the_reference(spec):
     out, ref = checked(spec)
     assert out.lineages == ref.stats([f.id for f in spec.founders])

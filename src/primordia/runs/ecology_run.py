@@ -176,10 +176,13 @@ class EcologyRun(WorldRun):
         return config.tiles, config.max_organisms
 
     def lineage_view(self) -> LineageView:
-        """Net energy: energy eaten; interactions: kills."""
+        """Net energy: energy eaten + energy held - energy at birth (summed over a lineage,
+        what its members gained from the world less what they spent; a child's share moves
+        energy within the lineage). Interactions: kills + assists + signals emitted."""
         s, cfg = self.world.state, self.world.config
         return LineageView(s.alive, s.oid, s.y * cfg.width + s.x,
-                           np.stack([s.eaten, s.kills], axis=1), cfg.tiles)
+                           np.stack([s.eaten + s.energy - s.birth_energy,
+                                     s.kills + s.assists + s.signals], axis=1), cfg.tiles)
 
     def parents(self, slots: np.ndarray) -> np.ndarray:
         return self.world.state.parent[slots]
@@ -221,7 +224,8 @@ class EcologyRun(WorldRun):
         m = self.world.metrics()
         rows = [(key.removeprefix("total_"), f"{m[key]:,}") for key in (
             "organisms", "lineages", "max_generation", "total_births", "total_deaths",
-            "total_kills", "total_moves", "total_meals", "total_signals", "total_placed")]
+            "total_kills", "total_assists", "total_moves", "total_meals", "total_signals",
+            "total_placed")]
         return rows + [("organism-ticks", f"{self.organism_ticks:,}"),
                        speed_row(self.organism_ticks, "organism-ticks", self),
                        ("state hash", self.world.state_hash()[:32])]

@@ -19,7 +19,8 @@ from primordia.worlds.ecology.config import EcologyConfig
 from primordia.worlds.ecology.io import (S_AGE, S_ENERGY, S_NEIGHBORS, S_SIGNAL, S_TILE,
                                          S_VIEW, Intents, ecology_io, io_of, neighbor_at)
 from primordia.worlds.ecology.state import (FERTILE, HAZARD, OBSTACLE, OPEN, RADIATION,
-                                            T_ATTACKS, T_BIRTHS, T_DEATHS, T_FAILED_BIRTHS,
+                                            T_ASSISTS, T_ATTACKS, T_BIRTHS, T_DEATHS,
+                                            T_FAILED_BIRTHS,
                                             T_KILLS, T_MEALS, T_MOVES, T_PLACED, T_SIGNALS,
                                             EcologyState, copy_state, empty_state)
 from primordia.worlds.ecology.terrain import generate
@@ -286,6 +287,20 @@ def test_attacks_in_oid_order_and_the_dying_neither_attack_nor_are_hit(rules):
     assert s.totals[T_ATTACKS] == 1 and s.kills[1] == 1
 
 
+def test_a_hit_on_a_victim_that_dies_this_tick_is_an_assist(rules):
+    cfg = config(radius=2, attack_damage=100, hazard_damage=30)
+    # A (id 0) and B (id 1) both hit V (id 2): A's hit wounds, B's kills. C (id 3) wounds W
+    # (id 4), whom a hazard finishes; D (id 5) wounds X (id 6), who survives.
+    s = world(cfg, (1, 1, 100), (3, 1, 100), (2, 1, 50), (5, 5, 100), (6, 5, 40),
+              (1, 6, 100), (2, 6, 100))
+    s.kind[at(cfg, 6, 5)] = HAZARD
+    step(rules, s, cfg, attack={0: 1, 1: 1, 3: 1, 5: 1}, amount={0: 30, 1: 30, 3: 20, 5: 10})
+    assert s.alive[2] == 0 and s.alive[4] == 0 and s.alive[6] == 1
+    assert s.kills.tolist()[:6] == [0, 1, 0, 0, 0, 0]
+    assert s.assists.tolist()[:6] == [1, 0, 0, 1, 0, 0]
+    assert s.totals[T_ASSISTS] == 2 and s.totals[T_KILLS] == 1
+
+
 def test_attacks_need_a_record_and_a_positive_amount(rules):
     cfg = config(attack_cost=5)
     s = world(cfg, (1, 1, 100), (2, 1, 100), (5, 5, 100), (6, 5, 100))
@@ -432,6 +447,7 @@ def test_birth_takes_the_tile_in_the_drawn_direction(rules):
     s.tag[0], s.generation[0], s.lineage[0] = 0x1234_5678, 2, 1
     # leftovers of a dead organism in slot 1
     s.oid[1], s.kills[1], s.eaten[1], s.moved[1], s.offspring[1] = 99, 5, 7, 3, 2
+    s.assists[1], s.signals[1], s.birth_energy[1] = 4, 6, 8
     s.genome_bytes[1], s.parent[1], s.generation[1] = 123, 42, 9
     adv = step(rules, s, cfg, next_id=10, reproduce={0: 1})
     dx, dy = DIRS[birth_dir(3)]
@@ -445,6 +461,7 @@ def test_birth_takes_the_tile_in_the_drawn_direction(rules):
     assert s.generation[1] == 3 and s.lineage[1] == 1
     assert s.tag[1] == 0x1234_5678 ^ 1 << bit
     assert [s.kills[1], s.eaten[1], s.moved[1], s.offspring[1], s.genome_bytes[1]] == [0] * 5
+    assert s.assists[1] == s.signals[1] == 0 and s.birth_energy[1] == 475
     assert s.offspring[0] == 1 and s.totals[T_BIRTHS] == 1
 
 
@@ -555,7 +572,7 @@ def test_signals_mark_the_current_tile_and_clear_older_marks(rules):
     assert marks == {at(cfg, 2, 1): (1, 5), at(cfg, 4, 1): (4, 7),
                      at(cfg, 6, 1): (2, -2**31)}
     assert s.signal_value[at(cfg, 0, 7)] == 0
-    assert s.totals[T_SIGNALS] == 3
+    assert s.totals[T_SIGNALS] == 3 and s.signals[:5].tolist() == [1, 1, 0, 1, 0]
 
 
 def test_signals_are_heard_the_next_tick_from_other_tiles_only(rules):

@@ -34,7 +34,8 @@ _KIND_CODE = np.array([0, 4, 1, 2, 3], dtype=np.uint8)
 radiation)."""
 CORPSE = TILE_NAMES.index("corpse")
 ORGANISM_FIELDS = ("id", "x", "y", "energy", "born", "parent", "generation", "lineage",
-                   "offspring", "kills", "eaten", "moved", "genome_bytes")
+                   "offspring", "kills", "assists", "signals", "eaten", "moved",
+                   "genome_bytes")
 
 
 def tile_codes(kind: np.ndarray, level: np.ndarray, corpse: np.ndarray) -> np.ndarray:
@@ -64,6 +65,9 @@ class EcologyOrganism(Reply):
     lineage: int = Field(description="The founder or random organism it descends from.")
     offspring: int | None
     kills: int | None
+    assists: int | None = Field(description="Victims it hurt that died in the same tick by "
+                                "another's hit or otherwise.")
+    signals: int | None = Field(description="Signals emitted.")
     eaten: int | None = Field(description="Energy eaten in its life.")
     moved: int | None = Field(description="Steps taken.")
     genome_bytes: int | None

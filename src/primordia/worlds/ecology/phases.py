@@ -16,7 +16,8 @@ from primordia.core.rng import random_int, random_u64, stream_id
 from .config import EcologyConfig, q16
 from .io import Intents, io_of
 from .state import (CHANNELS, DIR_DX, DIR_DY, FERTILE, FOOD_CAP, HAZARD, MAX_NEIGHBORS,
-                    OBSTACLE, RADIATION, T_ATTACKS, T_BIRTHS, T_DEATHS, T_FAILED_BIRTHS, T_KILLS,
+                    OBSTACLE, RADIATION, T_ASSISTS, T_ATTACKS, T_BIRTHS, T_DEATHS,
+                    T_FAILED_BIRTHS, T_KILLS,
                     T_MEALS, T_MOVES, T_PLACED, T_SIGNALS, Advance, EcologyState)
 
 STREAM_PLACE = stream_id("ecology.place")
@@ -181,6 +182,7 @@ def _place_random(s, p, seed, tick, count, next_id, born, out):
         s.x[slot] = tile % w
         s.y[slot] = tile // w
         s.energy[slot] = p[P_START]
+        s.birth_energy[slot] = p[P_START]
         s.born[slot] = born
         s.parent[slot] = -1
         s.generation[slot] = 0
@@ -191,6 +193,8 @@ def _place_random(s, p, seed, tick, count, next_id, born, out):
         s.kills[slot] = 0
         s.eaten[slot] = 0
         s.moved[slot] = 0
+        s.assists[slot] = 0
+        s.signals[slot] = 0
         s.occupancy[tile] = slot
         out[placed] = slot
         placed += 1
@@ -216,7 +220,8 @@ def _by_oid(s):
 
 @njit(cache=True, nogil=True)
 def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, channel, value,
-             gas_used, nb_slots, next_id, died, births, placed, target, best):
+             gas_used, nb_slots, next_id, died, births, placed, target, best, hit_by, hit_on,
+             hit_killed):
     """Phases 3-12 in place. Fills ``died``, ``births`` and ``placed``; returns their
     counts and the next id."""
     w, h = p[P_W], p[P_H]
@@ -226,7 +231,8 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
     for i in order:
         s.energy[i] -= p[P_BASAL] + (gas_used[i] * p[P_INSTR]) // 1000 \
             + (s.genome_bytes[i] * p[P_UPKEEP]) // 1024
-    # 4. attacks, in oid order
+    # 4. attacks, in oid order (each remembered for phase 8's assists)
+    n_hits = 0
     for i in order:
         k = attack[i]
         if k < 1 or k > MAX_NEIGHBORS or amount[i] <= 0 or s.energy[i] <= 0:
@@ -238,9 +244,14 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
         s.energy[i] -= put + p[P_ATTACK_COST]
         s.energy[v] -= put * p[P_DAMAGE] // 100
         s.totals[T_ATTACKS] += 1
+        hit_by[n_hits] = i
+        hit_on[n_hits] = v
+        hit_killed[n_hits] = 0
         if s.energy[v] <= 0:
             s.kills[i] += 1
             s.totals[T_KILLS] += 1
+            hit_killed[n_hits] = 1
+        n_hits += 1
     # 5. moves, all at once: the strongest mover per free target tile wins (then lower id)
     for i in order:
         target[i] = -1
@@ -302,6 +313,10 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
         died[n_died] = i
         n_died += 1
     s.totals[T_DEATHS] += n_died
+    for k in range(n_hits):       # assists: a hit on a victim that died, by another's hit or not
+        if hit_killed[k] == 0 and s.alive[hit_on[k]] == 0:
+            s.assists[hit_by[k]] += 1
+            s.totals[T_ASSISTS] += 1
     # 9. births, in oid order of the survivors (a slot freed in 8 may hold a child by now)
     survivors = _by_oid(s)
     n_births = 0
@@ -338,6 +353,7 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
         s.x[slot] = cx
         s.y[slot] = cy
         s.energy[slot] = share
+        s.birth_energy[slot] = share
         s.born[slot] = tick + 1
         s.parent[slot] = s.oid[i]
         s.generation[slot] = s.generation[i] + 1
@@ -348,6 +364,8 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
         s.kills[slot] = 0
         s.eaten[slot] = 0
         s.moved[slot] = 0
+        s.assists[slot] = 0
+        s.signals[slot] = 0
         s.occupancy[tile] = slot
         s.offspring[i] += 1
         births[n_births, 0] = i
@@ -363,6 +381,7 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
             t = s.y[i] * w + s.x[i]
             s.signal[t] = channel[i] + 1
             s.signal_value[t] = _i32(value[i])
+            s.signals[i] += 1
             s.totals[T_SIGNALS] += 1
     # 11. regrowth and decay
     big_r, rate, decay = p[P_RMAX], p[P_REGROWTH], p[P_DECAY]
@@ -396,10 +415,11 @@ def advance(s: EcologyState, cfg: EcologyConfig, seed_word: int, tick: int, inte
     placed = np.zeros(n, dtype=np.int64)
     target = np.full(n, -1, dtype=np.int64)
     best = np.full(t, -1, dtype=np.int64)
+    hits = np.zeros((3, n), dtype=np.int64)
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731 - local shorthand
     nd, nb, npl, next_id = _advance(
         s, params(cfg), seed_word, tick, i64(intents.move), i64(intents.eat),
         i64(intents.attack), i64(intents.amount), i64(intents.reproduce), i64(intents.rounds),
         i64(intents.channel), i64(intents.value), i64(gas_used), i64(nb_slots), next_id,
-        died, births, placed, target, best)
+        died, births, placed, target, best, hits[0], hits[1], hits[2])
     return Advance(died[:nd].copy(), births[:nb].copy(), placed[:npl].copy(), int(next_id))

@@ -27,6 +27,7 @@ from .io import (S_AGE, S_ENERGY, S_NEIGHBORS, S_SIGNAL, S_TILE, S_VIEW, Intents
 from .state import (CHANNELS, DIR_DX, DIR_DY, FERTILE, FOOD_CAP, HAZARD, MAX_NEIGHBORS,
                     NEIGHBOR_WORDS, OBSTACLE, RADIATION, T_ATTACKS, T_BIRTHS, T_DEATHS,
                     T_FAILED_BIRTHS, T_KILLS, T_MEALS, T_MOVES, T_PLACED, T_SIGNALS,
+                    T_ASSISTS,
                     Advance, EcologyState)
 
 STREAM_PLACE = stream_id("ecology.place")
@@ -101,11 +102,12 @@ def new_organism(s: EcologyState, slot: int, oid: int, tile: int, cfg: EcologyCo
     world's to fill in (0 until then) and its life's counters start at 0."""
     s.alive[slot], s.oid[slot] = 1, oid
     s.x[slot], s.y[slot] = tile % cfg.width, tile // cfg.width
-    s.energy[slot], s.born[slot] = energy, born
+    s.energy[slot], s.birth_energy[slot], s.born[slot] = energy, energy, born
     s.parent[slot], s.generation[slot], s.lineage[slot] = parent, generation, lineage
     s.tag[slot] = tag & MASK32
     s.genome_bytes[slot] = 0
     s.offspring[slot] = s.kills[slot] = s.eaten[slot] = s.moved[slot] = 0
+    s.assists[slot] = s.signals[slot] = 0
     s.occupancy[tile] = slot
 
 
@@ -190,7 +192,8 @@ def advance(s: EcologyState, cfg: EcologyConfig, seed_word: int, tick: int, inte
                 + (int(s.genome_bytes[i]) * cfg.brain_upkeep) // 1024)
         s.energy[i] -= cost
 
-    # 4. attacks, in oid order
+    # 4. attacks, in oid order; (attacker, victim) of each hit that did not kill
+    wounds = []
     for i in start:
         k, requested = int(intents.attack[i]), int(intents.amount[i])
         if dying(i) or not 1 <= k <= MAX_NEIGHBORS or requested <= 0:
@@ -205,6 +208,8 @@ def advance(s: EcologyState, cfg: EcologyConfig, seed_word: int, tick: int, inte
         if dying(v):
             s.kills[i] += 1
             totals[T_KILLS] += 1
+        else:
+            wounds.append((i, v))
 
     # 5. moves, all at once: blocked by obstacles and by the tiles occupied at the start
     contenders: dict[int, list[int]] = {}
@@ -258,6 +263,11 @@ def advance(s: EcologyState, cfg: EcologyConfig, seed_word: int, tick: int, inte
             s.alive[i] = 0
             totals[T_DEATHS] += 1
             died.append(i)
+    # ... and an assist for each hit whose victim died this tick (by another's hit or not)
+    for i, v in wounds:
+        if not s.alive[v]:
+            s.assists[i] += 1
+            totals[T_ASSISTS] += 1
 
     # 9. births, in oid order, by the living at the phase's start (not this phase's children)
     births = []
@@ -304,6 +314,7 @@ def advance(s: EcologyState, cfg: EcologyConfig, seed_word: int, tick: int, inte
         t = tile_of(cfg, int(s.x[i]), int(s.y[i]))
         s.signal[t] = c + 1
         s.signal_value[t] = wrap32(int(intents.value[i]))
+        s.signals[i] += 1
         totals[T_SIGNALS] += 1
 
     # 11. regrowth of resources on fertile tiles, decay of corpses

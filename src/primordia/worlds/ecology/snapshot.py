@@ -103,8 +103,10 @@ def check(config: EcologyConfig, seed_word: int, arrays: Mapping[str, np.ndarray
     ck.within("state.tag", a["state.tag"], 0, (1 << 32) - 1, "32-bit lineage tags", SLOT)
     ck.within("state.genome_bytes", a["state.genome_bytes"], 0, genome_limit,
               "genome sizes", SLOT)
-    for name in ("offspring", "kills", "eaten", "moved"):
+    for name in ("offspring", "kills", "eaten", "moved", "assists", "signals"):
         ck.within(f"state.{name}", a[f"state.{name}"], 0, None, "counts", SLOT)
+    ck.within("state.birth_energy", a["state.birth_energy"], 0, config.max_energy,
+              "starting energies", SLOT)
 
     # ---- the grid: one organism per tile, where it stands, never on an obstacle ----
     occupancy = a["state.occupancy"]

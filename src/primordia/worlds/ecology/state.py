@@ -49,14 +49,17 @@ class EcologyState(NamedTuple):
     kills: np.ndarray        # int64[N]
     eaten: np.ndarray        # int64[N]  energy eaten in its life
     moved: np.ndarray        # int64[N]  steps taken
+    assists: np.ndarray      # int64[N]  victims it hurt that died in the same tick, not by its hit
+    signals: np.ndarray      # int64[N]  signals emitted
+    birth_energy: np.ndarray  # int64[N] energy it started with (start_energy or its share)
     # ---- counters since tick 0 ----
     totals: np.ndarray       # int64[len(TOTALS)]
 
 
 TOTALS = ("births", "deaths", "kills", "moves", "meals", "attacks", "signals", "placed",
-          "failed_births")
+          "failed_births", "assists")
 T_BIRTHS, T_DEATHS, T_KILLS, T_MOVES, T_MEALS, T_ATTACKS, T_SIGNALS, T_PLACED, \
-    T_FAILED_BIRTHS = range(len(TOTALS))
+    T_FAILED_BIRTHS, T_ASSISTS = range(len(TOTALS))
 
 
 def empty_state(capacity: int, width: int, height: int) -> EcologyState:
@@ -70,6 +73,7 @@ def empty_state(capacity: int, width: int, height: int) -> EcologyState:
         alive=np.zeros(n, dtype=np.int8), oid=i64(-1), x=i64(), y=i64(), energy=i64(),
         born=i64(), parent=i64(-1), generation=i64(), lineage=i64(-1), tag=i64(),
         genome_bytes=i64(), offspring=i64(), kills=i64(), eaten=i64(), moved=i64(),
+        assists=i64(), signals=i64(), birth_energy=i64(),
         totals=np.zeros(len(TOTALS), dtype=np.int64))
 
 
