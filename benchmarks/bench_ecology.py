@@ -5,8 +5,10 @@ per brain, on one core, with where a tick's time goes.
     python benchmarks/bench_ecology.py --brains wasm --ticks 200 --json
 
 Each brain gets a fresh world (``min_organisms`` equal to the population, so the top-up holds
-it near 10,000 whatever the economy does), a few untimed ticks (numba compiles or loads its
-cache; wasm compiles the founders), then ``--ticks`` timed ticks. Organism-ticks count the
+it near 10,000 whatever the economy does), ``--warmup`` untimed ticks (numba compiles or
+loads its cache; wasm compiles the founders; by tick 500 the founders' starting energy is
+spent, and births and the top-up replace the dead every tick: the steady state, where new
+organisms' genomes cost the most), then ``--ticks`` timed ticks. Organism-ticks count the
 living organisms at the start of every timed tick. Peak memory is the process's maximum
 resident set after the brain's run (brains run one after another, so it is cumulative).
 """
@@ -28,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from primordia.brains.settings import make_substrate  # noqa: E402
 from primordia.worlds.ecology.config import EcologyConfig  # noqa: E402
 from primordia.worlds.ecology.io import io_of  # noqa: E402
+from primordia.worlds.ecology.state import T_BIRTHS, T_PLACED  # noqa: E402
 from primordia.worlds.ecology.world import PHASES, EcologyWorld  # noqa: E402
 
 TARGETS = {"neural": 1_000_000, "wasm": 300_000}
@@ -44,6 +47,7 @@ def measure(brain: str, opts) -> dict:
     for _ in range(opts.warmup):
         world.tick()
     world.phase_seconds = dict.fromkeys(PHASES, 0.0)
+    new_before = int(world.state.totals[T_BIRTHS] + world.state.totals[T_PLACED])
     organism_ticks = 0
     t0 = time.perf_counter()
     for _ in range(opts.ticks):
@@ -57,7 +61,10 @@ def measure(brain: str, opts) -> dict:
             else None, "build_seconds": round(build, 2),
             "phases_ms_per_tick": {k: round(1e3 * v / opts.ticks, 3)
                                    for k, v in world.phase_seconds.items()},
-            "population_end": world.population, "births": int(world.state.totals[0]),
+            "population_end": world.population, "births": int(world.state.totals[T_BIRTHS]),
+            "new_per_tick": round((int(world.state.totals[T_BIRTHS])
+                                   + int(world.state.totals[T_PLACED]) - new_before)
+                                  / opts.ticks, 1),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
@@ -67,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=256, help="tiles per side")
     ap.add_argument("--organisms", type=int, default=10_000)
     ap.add_argument("--ticks", type=int, default=100, help="timed ticks per brain")
-    ap.add_argument("--warmup", type=int, default=5, help="untimed ticks first")
+    ap.add_argument("--warmup", type=int, default=500,
+                    help="untimed ticks first (by 500 the founders' energy is spent and "
+                    "births and the top-up replace the dead: the steady state)")
     ap.add_argument("--gas", type=int, default=1000, help="budget per organism per tick")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--json", action="store_true")
@@ -83,15 +92,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=1))
         return 0
     print(f"# {opts.size} x {opts.size}, {opts.organisms:,} organisms, gas {opts.gas}, "
-          f"{opts.ticks} ticks, one core")
-    print("| brain | organism-ticks/s | target | " + " | ".join(f"{p} ms/tick" for p in PHASES)
-          + " | peak RSS MiB |")
-    print("|---|---:|---:|" + "---:|" * len(PHASES) + "---:|")
+          f"{opts.ticks} ticks after {opts.warmup}, one core")
+    print("| brain | organism-ticks/s | target | new organisms/tick | "
+          + " | ".join(f"{p} ms/tick" for p in PHASES) + " | peak RSS MiB |")
+    print("|---|---:|---:|---:|" + "---:|" * len(PHASES) + "---:|")
     for r in rows:
         phases = " | ".join(f"{r['phases_ms_per_tick'][p]:.2f}" for p in PHASES)
         target = f"{r['target']:,}" if r["target"] else "-"
-        print(f"| {r['brain']} | {r['organism_ticks_per_s']:,} | {target} | {phases} | "
-              f"{r['peak_rss_mib']:,} |")
+        print(f"| {r['brain']} | {r['organism_ticks_per_s']:,} | {target} | "
+              f"{r['new_per_tick']:,} | {phases} | {r['peak_rss_mib']:,} |")
     return 0
 
 

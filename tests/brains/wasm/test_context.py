@@ -7,8 +7,9 @@ import pytest
 
 from primordia.brains.wasm import ir
 from primordia.brains.wasm.context import (energy_age_sensors, read_actions, read_records,
-                                           write_contexts_reference,
-                                           write_contexts)
+                                           surroundings_of, surroundings_sensors,
+                                           write_contexts, write_contexts_from_sensors,
+                                           write_contexts_reference)
 from primordia.brains.wasm.layout import (F_EAT, H_ACTIONS, H_AGE, H_ENERGY, H_GAS, H_ID,
                                           H_LAST_RESULT, H_MEMORY, H_NEIGHBORS, H_RADIUS,
                                           H_RAND, H_SENSORS, H_TICK, HEADER_WORDS, R_FLAGS,
@@ -155,4 +156,34 @@ def test_the_one_pass_writer_matches_the_reference(layout, give):
     sensors = rng.integers(-9, 9, (n, layout.sensors))
     write_contexts(fast, layout, slots, sensors, **kw)
     write_contexts_reference(slow, layout, slots, sensors, **kw)
+    assert (fast == slow).all()
+
+
+@pytest.mark.parametrize("names", [
+    ("energy", "age", "tile", "neighbors") + tuple(f"view_{k}" for k in range(25))
+    + tuple(f"nb{j}_{f}" for j in range(3) for f in ("dx", "dy", "energy", "kin")),
+    ("age", "x") + tuple(f"view_{k}" for k in range(9)),
+    ("food", "energy", "nb0_dx", "nb0_kin", "neighbors"),
+    ("a", "b", "c")], ids=["ecology", "view-only", "some-records", "none"])
+def test_writing_from_the_sensor_matrix_matches_gathering_rows(names):
+    """The brain's writer reads the view, records, energy and age from the world's whole
+    sensor matrix; it writes what gathering the rows and ``write_contexts`` would."""
+    io_names = list(names)
+    where = surroundings_sensors(io_names)
+    layout = Layout(len(io_names), 4, radius=where.radius, memory=2048)
+    rng = np.random.default_rng(11)
+    cap, n = 90, 60
+    slots = np.sort(rng.permutation(cap)[:n])
+    sensors = rng.integers(-2**31, 2**31, (cap, len(io_names))).astype(np.int32)
+    energy, age = energy_age_sensors(io_names)
+    kw = dict(tick=5, ids=slots, rand=rng.integers(0, 1 << 32, n), budget=rng.integers(0, 999, n))
+    fast = rng.integers(0, 256, (cap, layout.memory), dtype=np.uint8)
+    slow = fast.copy()
+    write_contexts_from_sensors(fast, layout, slots, sensors, where, energy=energy, age=age,
+                                **kw)
+    rows = sensors[slots]
+    view, neighbors, count = surroundings_of(rows, where)
+    write_contexts(slow, layout, slots, rows, view=view, neighbors=neighbors,
+                   n_neighbors=count, energy=None if energy is None else rows[:, energy],
+                   age=None if age is None else rows[:, age], **kw)
     assert (fast == slow).all()

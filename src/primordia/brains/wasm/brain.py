@@ -15,7 +15,7 @@ from primordia.core.rng import random_u64_for, random_u64_py, stream_id
 
 from . import ir
 from .context import (energy_age_sensors, layout_of, read_actions, read_records,
-                      surroundings_of, surroundings_sensors, write_contexts)
+                      surroundings_sensors, write_contexts_from_sensors)
 from .layout import (F_ATTACK, F_EAT, F_MOVE, F_REPRODUCE, F_SIGNAL, H_MEMORY, R_ATTACK_AMOUNT,
                      R_ATTACK_SLOT, R_FLAGS, R_MOVE_DX, R_MOVE_DY, R_REPRO_LEN, R_REPRO_PTR,
                      R_SIGNAL_CHANNEL, R_SIGNAL_VALUE)
@@ -162,13 +162,10 @@ class WasmBrain:
             budget = self.budget[slots]
             rand = random_u64_for(self.seed, STREAM_RAND, self.steps, slots, 0) \
                 & np.uint64(0xFFFFFFFF)
-            rows = sensors[slots]
-            view, neighbors, count = surroundings_of(rows, self._around)
-            write_contexts(self.population.memory, lay, slots, rows, tick=self.steps, ids=slots,
-                           rand=rand.astype(np.int64), budget=budget,
-                           energy=None if self._energy is None else rows[:, self._energy],
-                           age=None if self._age is None else rows[:, self._age],
-                           view=view, neighbors=neighbors, n_neighbors=count)
+            write_contexts_from_sensors(self.population.memory, lay, slots, sensors,
+                                        self._around, tick=self.steps, ids=slots,
+                                        rand=rand.astype(np.int64), budget=budget,
+                                        energy=self._energy, age=self._age)
             hand = self.is_module[slots]
             codes = np.zeros(len(slots), dtype=np.int32)
             left = np.zeros(len(slots), dtype=np.int64)

@@ -118,6 +118,63 @@ def write_contexts(mem: np.ndarray, layout: Layout, slots, sensors, *, tick, ids
                 layout.words)
 
 
+@njit(cache=True, nogil=True)
+def _write_rows_from_sensors(words, slots, header, sensors, sensor_at, zero_at, view_cols,
+                             view_at, nb_cols, neighbor_at, end):
+    """``_write_rows``, with each slot's sensors, view and records read straight from its
+    row of the world's sensor matrix (``view_cols``, ``nb_cols``: its columns, -1 for 0)."""
+    for i in range(slots.shape[0]):
+        slot = slots[i]
+        row = words[slot]
+        src = sensors[slot]
+        for k in range(header.shape[1]):
+            row[k] = header[i, k]
+        for k in range(sensors.shape[1]):
+            row[sensor_at + k] = src[k]
+        for k in range(zero_at, end):
+            row[k] = 0
+        for k in range(view_cols.shape[0]):
+            row[view_at + k] = src[view_cols[k]]
+        for k in range(nb_cols.shape[0]):
+            c = nb_cols[k]
+            row[neighbor_at + k] = src[c] if c >= 0 else 0
+
+
+def write_contexts_from_sensors(mem: np.ndarray, layout: Layout, slots, sensors: np.ndarray,
+                                where: "Surroundings", *, tick, ids, rand, budget,
+                                energy: int | None = None, age: int | None = None) -> None:
+    """``write_contexts`` for the organisms in ``slots`` from the world's whole sensor
+    matrix (int32 [capacity, S], row = slot): the view and neighbour records come from the
+    columns ``where`` names (``surroundings_sensors``), the header's energy and age from
+    columns ``energy`` and ``age`` (None: 0) -- the same words as gathering the rows and
+    calling ``write_contexts`` with ``surroundings_of``, without the copies (tests hold
+    them equal)."""
+    slots = np.asarray(slots, dtype=np.int64)
+    sensors = np.ascontiguousarray(sensors, dtype=np.int32)
+    if sensors.ndim != 2 or sensors.shape[1] != layout.sensors:
+        raise ValueError(f"sensors must be (N, {layout.sensors}), not {sensors.shape}")
+    n = len(slots)
+    header = np.zeros((n, 16), dtype=np.int32)
+    values = {
+        H_TICK: tick, H_ID: ids, H_RAND: rand, H_SENSORS: layout.sensors,
+        H_ACTIONS: layout.actions, H_RADIUS: layout.radius, H_GAS: budget,
+        H_MEMORY: layout.memory,
+        H_ENERGY: None if energy is None else sensors[slots, energy],
+        H_AGE: None if age is None else sensors[slots, age],
+        H_NEIGHBORS: None if where.count < 0
+        else np.clip(sensors[slots, where.count], 0, MAX_NEIGHBORS),
+    }
+    for word, value in values.items():
+        if value is not None:
+            header[:, word] = _column(value, n)
+    view = where.view if where.radius and layout.view_side ** 2 else np.zeros(0, np.int64)
+    nb = where.neighbors if (where.neighbors >= 0).any() else np.zeros(0, np.int64)
+    _write_rows_from_sensors(_words(mem, layout), slots, header, sensors, layout.sensor_at,
+                             layout.action_at, np.ascontiguousarray(view, dtype=np.int64),
+                             layout.view_at, np.ascontiguousarray(nb, dtype=np.int64),
+                             layout.neighbor_at, layout.words)
+
+
 def read_actions(mem: np.ndarray, layout: Layout, slots, codes) -> np.ndarray:
     """The action words of each row in ``slots`` (int32 [len(slots), A]), action 0 being
     the action code ``step`` returned (``codes``), not the word in memory."""
