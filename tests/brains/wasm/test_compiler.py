@@ -132,10 +132,31 @@ def test_a_fresh_store_after_many_births_keeps_everything(monkeypatch):
     pop.set([0], [answer(8)])
     pop.memory[0, 200] = 5
     for k in range(1100):
-        pop.set([1], [answer(k % 50)])
+        pop.set([1], [answer(k)])          # 1,100 genomes never seen: 1,100 modules
     codes, _, _ = pop.run(np.array([0, 1]), np.full(2, 10))
-    assert codes.tolist() == [8, 1099 % 50] and pop.memory[0, 200] == 5
+    assert codes.tolist() == [8, 1099] and pop.memory[0, 200] == 5
     assert pop._instances < 1100
+
+
+def test_a_module_is_instantiated_once_per_store(monkeypatch):
+    """Modules hold no state (memory and globals are imported), so the slots of every
+    genome a module compiles share one instance: placing a genome again, in another slot
+    or after its first holder died, makes no new instance."""
+    from collections import OrderedDict
+
+    from primordia.brains.wasm import runtime
+
+    monkeypatch.setattr(runtime, "_MODULES", OrderedDict())   # nothing compiled yet
+    pop = Population(LAYOUTS[0], 4)
+    pop.set([0, 1], [answer(31), answer(32)])        # one module, one instance
+    assert pop._instances == 1
+    pop.set([2], [answer(32)])                       # compiled before: the same instance
+    pop.clear(0)
+    pop.set([0], [answer(31)])
+    pop.set([3], [answer(31)])
+    assert pop._instances == 1
+    codes, _, _ = pop.run(np.arange(4), np.full(4, 10))
+    assert codes.tolist() == [31, 32, 32, 31]
 
 
 def test_worlds_in_threads_share_the_compile_cache_safely(monkeypatch):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 import wasmtime
@@ -165,6 +166,11 @@ class Population:
         words = self._bytes[self.host:self.host + 4 * _HOST_ARRAYS * self.capacity]
         self._host = words.view("<i4").reshape(_HOST_ARRAYS, self.capacity)
         self._instances = 0
+        self._exports: dict[int, tuple[wasmtime.Module, Any]] = {}
+        """This store's instance of each module, by ``id(module)`` (the module is kept, so
+        its id is not reused): the modules hold no state of their own -- memory and globals
+        are imported, the organism's place comes as ``base`` -- so the slots of every genome
+        a module compiles call one instance's functions."""
         if old is not None:
             self.memory[:] = old
         self._instantiate([(slot, g) for slot, g in enumerate(self.genomes) if g is not None])
@@ -174,15 +180,14 @@ class Population:
         if not placed:
             return
         where = compiled([g for _, g in placed], self.layout)
-        instances: dict[int, wasmtime.Instance] = {}
         for (slot, _), (module, name) in zip(placed, where):
-            instance = instances.get(id(module))
-            if instance is None:
+            known = self._exports.get(id(module))
+            if known is None:
                 instance = wasmtime.Instance(self._store, module, [self._memory, self._gas,
                                                                   self._depth])
-                instances[id(module)] = instance
+                known = self._exports[id(module)] = (module, instance.exports(self._store))
                 self._instances += 1
-            self._table.set(self._store, slot, instance.exports(self._store)[name])
+            self._table.set(self._store, slot, known[1][name])
 
     def _tidy(self) -> None:
         """Start a fresh store once dead instances outnumber the living ones (a store frees
