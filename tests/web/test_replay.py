@@ -54,19 +54,28 @@ def root(tmp_path_factory):
     broken = {"badgrid": {**lines[3], "grid": "AAAA"},
               "nokey": {k: v for k, v in lines[3].items() if k != "npcs"},
               "stranger": {"type": "delta", "t": 1}}
+    made = subprocess.run([sys.executable, "-m", "primordia.cli.main", "run", "ecology",
+                           *ECOLOGY_ARGS, "--out", str(runs / "ecoframes")],
+                          capture_output=True, text=True, timeout=600)
+    assert made.returncode == 0, made.stderr
+    eco = list(read_recording(runs / "ecoframes" / "record.jsonl.gz"))
+    broken["ecobadres"] = {**eco[2], "resource": "AAAA"}
+    broken["ecostranger"] = {"type": "delta", "t": 1}
     (runs / "mycos").mkdir()
     with gzip.open(runs / "mycos" / "record.jsonl.gz", "wb") as f:
         f.write(b'{"type": "header", "world": "mycos"}\n')
     for name, bad in broken.items():
         (runs / name).mkdir()
         with gzip.open(runs / name / "record.jsonl.gz", "wb") as f:
-            for line in [*lines[:3], bad]:
+            for line in [*(eco if name.startswith("eco") else lines)[:3], bad]:
                 f.write(orjson.dumps(line) + b"\n")
     return runs
 
 
 SANDBOX_ARGS = ["--npcs", "20", "--ticks", "60", "--seed", "3", "--record-every", "10",
                 "--timeline", "30"]
+ECOLOGY_ARGS = ["--width", "20", "--height", "16", "--organisms", "50", "--ticks", "40",
+                "--seed", "4", "--record-every", "10", "--brain", "neural"]
 
 
 @pytest.fixture
@@ -86,8 +95,8 @@ def test_lists_runs_inside_the_root_only_with_their_world(client):
     body = client.get("/v1/runs").json()["payload"]
     assert body["enabled"] is True
     assert [r["name"] for r in body["runs"]] == [
-        "badgrid", "frames", "mycos", "nested/deep", "nokey", "sandboxrun", "small",
-        "stranger", "truncated"]
+        "badgrid", "ecobadres", "ecoframes", "ecostranger", "frames", "mycos", "nested/deep",
+        "nokey", "sandboxrun", "small", "stranger", "truncated"]
     assert all(r["recording_bytes"] > 0 for r in body["runs"])
     worlds = {r["name"]: r["world"] for r in body["runs"]}
     assert worlds["small"] == worlds["nested/deep"] == "hex"
@@ -240,6 +249,36 @@ def test_broken_sandbox_recordings_are_422_naming_the_problem(client, root, name
     for word in words:
         assert word in err["message"], err["message"]
     assert str(root) not in err["message"]                  # no server paths in the reply
+
+
+def test_an_ecology_frame_is_the_live_world_at_that_tick(client):
+    """Frame 0 of `primordia run ecology` and a live session of the same config agree on the
+    organisms a frame records and on every tile; frames step by snapshot."""
+    p = page(client, "ecoframes", 0)
+    assert p["steps_by"] == "snapshot" and p["next_snapshot"] == 10 and p["last_turn"] == 40
+    first = p["snapshot"]
+    config = {"width": 20, "height": 16, "num_organisms": 50, "brain": {"kind": "neural"}}
+    live = Session("ecology", config, seed=4, brain="neural").snapshot()
+    keys = ("id", "x", "y", "energy", "lineage", "generation")
+    assert [[o[k] for k in keys] for o in first["organisms"]] \
+        == [[o[k] for k in keys] for o in live["organisms"]]
+    assert first["terrain"] == live["terrain"]
+    assert first["organisms"][0]["kills"] is None          # not recorded: null
+    later = page(client, "ecoframes", 25)["snapshot"]
+    assert later["turn"] == 20 and later["metrics"]["ticks"] == 20
+
+
+@pytest.mark.parametrize("name,words", [
+    ("ecobadres", ["line 4", "resource"]),
+    ("ecostranger", ["line 4", "type", "delta"]),
+])
+def test_broken_ecology_recordings_are_422_naming_the_problem(client, name, words):
+    r = client.get(f"/v1/runs/{name}/recording")
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "not_replayable"
+    for word in words:
+        assert word in err["message"], err["message"]
 
 
 def test_recordings_of_other_worlds_are_422(client):

@@ -155,19 +155,8 @@ def load_hex(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recordi
 
 def load_sandbox(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recording:
     """A frame every N ticks ("tick" or "full", runs/recorder.py), each a snapshot."""
-    snapshots: dict[int, dict[str, Any]] = {}
-    for n, line in enumerate(lines, start=2):
-        if line.get("type") not in ("tick", "full"):
-            raise ApiError(422, "not_replayable", f"recording: line {n} is not a frame of a "
-                           f"sandbox run (type {line.get('type')!r})", "name")
-        try:
-            snapshots[int(line["t"])] = frame_snapshot(header, line)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise ApiError(422, "not_replayable", f"recording: line {n}: {exc!s} "
-                           f"({type(exc).__name__})", "name") from None
-    if not snapshots:
-        raise ApiError(422, "not_replayable", "recording: no frame after the header", "name")
-    return Recording(header, snapshots, {}, min(snapshots), max(snapshots))
+    return _frames(header, lines, ("tick", "full"), "a sandbox run",
+                   lambda line: frame_snapshot(header, line))
 
 
 def load_ecology(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Recording:
@@ -178,13 +167,22 @@ def load_ecology(header: dict[str, Any], lines: Iterator[dict[str, Any]]) -> Rec
     if kinds.size != width * height:
         raise ApiError(422, "not_replayable", f"recording: the header's map has {kinds.size} "
                        f"tiles, not {width} x {height}", "name")
+    return _frames(header, lines, ("frame",), "an ecology run",
+                   lambda line: ecology.frame_snapshot(header, kinds, line))
+
+
+def _frames(header: dict[str, Any], lines: Iterator[dict[str, Any]], kinds: tuple[str, ...],
+            what: str, snapshot: Any) -> Recording:
+    """A recording of frames only (line types ``kinds``), each made a snapshot by
+    ``snapshot(line)``; a line of another type, or one ``snapshot`` refuses, is a 422
+    naming it."""
     snapshots: dict[int, dict[str, Any]] = {}
     for n, line in enumerate(lines, start=2):
-        if line.get("type") != "frame":
-            raise ApiError(422, "not_replayable", f"recording: line {n} is not a frame of an "
-                           f"ecology run (type {line.get('type')!r})", "name")
+        if line.get("type") not in kinds:
+            raise ApiError(422, "not_replayable", f"recording: line {n} is not a frame of "
+                           f"{what} (type {line.get('type')!r})", "name")
         try:
-            snapshots[int(line["t"])] = ecology.frame_snapshot(header, kinds, line)
+            snapshots[int(line["t"])] = snapshot(line)
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ApiError(422, "not_replayable", f"recording: line {n}: {exc!s} "
                            f"({type(exc).__name__})", "name") from None

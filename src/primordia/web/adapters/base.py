@@ -9,6 +9,7 @@ import typing
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 import annotated_types
+import numpy as np
 from pydantic import (BaseModel, Discriminator, Field, Strict, Tag, ValidationError,
                       create_model)
 
@@ -25,6 +26,23 @@ def cell_string(values: Any) -> str:
     """A small-valued grid as one character per cell, row-major: code = char code - 48 (so
     values 0-9 read as digits). Compact for big grids and cheap to build."""
     return (values.astype("uint8").ravel() + 48).tobytes().decode("latin-1")
+
+
+def moves_between(before: tuple[np.ndarray, np.ndarray, np.ndarray],
+                  after: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[dict[str, Any]]:
+    """The delta's ``moves`` of a square world from two views, each (ids, x, y) of the
+    living: every organism in both whose position changed."""
+    (ids0, x0, y0), (ids1, x1, y1) = before, after
+    _, a, b = np.intersect1d(ids0, ids1, assume_unique=True, return_indices=True)
+    moved = (x0[a] != x1[b]) | (y0[a] != y1[b])
+    a, b = a[moved], b[moved]
+    return [{"id": i, "from": [xa, ya], "to": [xb, yb]} for i, xa, ya, xb, yb in zip(
+        ids1[b].tolist(), x0[a].tolist(), y0[a].tolist(), x1[b].tolist(), y1[b].tolist())]
+
+
+def one_per_cell(xs: list[int], ys: list[int], ids: list[int]) -> list[dict[str, Any]]:
+    """A snapshot's ``occupancy`` in a square world of one organism per cell."""
+    return [{"x": x, "y": y, "organism_ids": [i]} for x, y, i in zip(xs, ys, ids)]
 
 
 class WorldAdapter:
@@ -108,7 +126,8 @@ class WorldAdapter:
 
     @property
     def brain(self) -> Any:
-        raise NotImplementedError
+        """The world's brain (the population's, for the focus view)."""
+        return self.world.brain
 
     @property
     def population(self) -> int:
@@ -125,7 +144,7 @@ class WorldAdapter:
         raise NotImplementedError
 
     def state_hash(self) -> str:
-        raise NotImplementedError
+        return self.world.state_hash()
 
     # ---- shared ----------------------------------------------------------------------------------
     @classmethod

@@ -22,7 +22,7 @@ from primordia.worlds.ecology.world import EcologyWorld
 from ..fitness import histogram
 from ..lineage import Ancestry
 from ..shapes import Reply
-from .base import WorldAdapter, cell_string
+from .base import WorldAdapter, cell_string, moves_between, one_per_cell
 
 TILE_NAMES = ("open", "obstacle", "hazard", "radiation", "fertile", "resource_low",
               "resource_mid", "resource_high", "corpse")
@@ -143,12 +143,7 @@ class EcologyAdapter(WorldAdapter):
         ids, x, y = s.oid[order], s.x[order], s.y[order]
         removed = np.setdiff1d(self._ids, ids, assume_unique=True)
         born = order[~np.isin(ids, self._ids, assume_unique=True)]
-        _, a, b = np.intersect1d(self._ids, ids, assume_unique=True, return_indices=True)
-        moved = (self._x[a] != x[b]) | (self._y[a] != y[b])
-        a, b = a[moved], b[moved]
-        moves = [{"id": i, "from": [x0, y0], "to": [x1, y1]} for i, x0, y0, x1, y1 in zip(
-            ids[b].tolist(), self._x[a].tolist(), self._y[a].tolist(), x[b].tolist(),
-            y[b].tolist())]
+        moves = moves_between((self._ids, self._x, self._y), (ids, x, y))
         codes = self._tile_codes()
         cells = np.flatnonzero(codes != self._tiles)
         width = self.config.width
@@ -184,8 +179,7 @@ class EcologyAdapter(WorldAdapter):
                 "terrain": {"tiles": cell_string(self._tile_codes()),
                             "tile_names": list(TILE_NAMES)},
                 "organisms": self._organisms(order),
-                "occupancy": [{"x": px, "y": py, "organism_ids": [i]}
-                              for px, py, i in zip(xs, ys, ids)],
+                "occupancy": one_per_cell(xs, ys, ids),
                 "metrics": self.metrics(), "fitness": self.fitness()}
 
     def metrics(self) -> dict[str, Any]:
@@ -205,15 +199,8 @@ class EcologyAdapter(WorldAdapter):
         return self.world.genomes[slot]
 
     @property
-    def brain(self) -> Any:
-        return self.world.brain
-
-    @property
     def io(self) -> BrainIO:
         return io_of(self.config)
-
-    def state_hash(self) -> str:
-        return self.world.state_hash()
 
 
 def _cells(text: str, size: int, what: str, t: int) -> np.ndarray:
@@ -246,8 +233,8 @@ def frame_snapshot(header: dict[str, Any], kinds: np.ndarray, frame: dict[str, A
             "terrain": {"tiles": cell_string(tile_codes(kinds, level, corpse)),
                         "tile_names": list(TILE_NAMES)},
             "organisms": organisms,
-            "occupancy": [{"x": o["x"], "y": o["y"], "organism_ids": [o["id"]]}
-                          for o in organisms],
+            "occupancy": one_per_cell([o["x"] for o in organisms], [o["y"] for o in organisms],
+                                      [o["id"] for o in organisms]),
             "metrics": {**metrics, "turns": turns, "organisms": len(organisms),
                         "births_last_turn": None, "deaths_last_turn": None},
             "fitness": histogram("energy", energy)}

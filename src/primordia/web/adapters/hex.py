@@ -120,12 +120,5 @@ class HexAdapter(WorldAdapter):
         return self.world.genome(slot)
 
     @property
-    def brain(self) -> Any:
-        return self.world.brain
-
-    @property
     def io(self) -> BrainIO:
         return HEX_IO
-
-    def state_hash(self) -> str:
-        return self.world.state_hash()

@@ -21,7 +21,7 @@ from primordia.worlds.sandbox.world import SANDBOX_IO
 from ..fitness import histogram
 from ..lineage import Ancestry, LineageRoots
 from ..shapes import Reply
-from .base import WorldAdapter, cell_string
+from .base import WorldAdapter, cell_string, moves_between, one_per_cell
 
 BIOME_NAMES = ("clearing", "forest", "mountain", "swamp", "village", "river", "bridge")
 ORGANISM_FIELDS = ("id", "x", "y", "heading", "health", "energy", "age", "hunger",
@@ -113,12 +113,7 @@ class SandboxAdapter(WorldAdapter):
         ids, x, y = s.npc_id[order], s.x[order], s.y[order]
         removed = self._ids[np.isin(self._ids, np.array(delta.removed_ids, dtype=np.int64))]
         born = np.sort(np.array(delta.spawned_slots, dtype=np.int64))
-        _, a, b = np.intersect1d(self._ids, ids, assume_unique=True, return_indices=True)
-        moved = (self._x[a] != x[b]) | (self._y[a] != y[b])
-        a, b = a[moved], b[moved]
-        moves = [{"id": i, "from": [x0, y0], "to": [x1, y1]} for i, x0, y0, x1, y1 in zip(
-            ids[b].tolist(), self._x[a].tolist(), self._y[a].tolist(), x[b].tolist(),
-            y[b].tolist())]
+        moves = moves_between((self._ids, self._x, self._y), (ids, x, y))
         cells = np.flatnonzero(self._tile != s.tile)
         size = s.tile.shape[1]
         tiles = np.stack([cells % size, cells // size, s.tile.ravel()[cells]], axis=1).tolist()
@@ -169,8 +164,7 @@ class SandboxAdapter(WorldAdapter):
                 "terrain": {"tiles": cell_string(s.tile), "tile_names": list(c.TILE_NAMES),
                             "biomes": cell_string(s.biome), "biome_names": list(BIOME_NAMES)},
                 "organisms": self._organisms(order),
-                "occupancy": [{"x": px, "y": py, "organism_ids": [i]}
-                              for px, py, i in zip(xs, ys, ids)],
+                "occupancy": one_per_cell(xs, ys, ids),
                 "metrics": self.metrics(), "fitness": self.fitness()}
 
     def metrics(self) -> dict[str, Any]:
@@ -190,15 +184,8 @@ class SandboxAdapter(WorldAdapter):
         return self.world.genomes[slot]
 
     @property
-    def brain(self) -> Any:
-        return self.world.brain
-
-    @property
     def io(self) -> BrainIO:
         return SANDBOX_IO
-
-    def state_hash(self) -> str:
-        return self.world.state_hash()
 
 
 _FRAME_FIELDS = {"id": "id", "x": "x", "y": "y", "health": "hp", "energy": "e", "age": "a",
@@ -236,8 +223,8 @@ def frame_snapshot(header: dict[str, Any], frame: dict[str, Any]) -> dict[str, A
             "terrain": {"tiles": cell_string(tiles), "tile_names": list(c.TILE_NAMES),
                         "biomes": None, "biome_names": list(BIOME_NAMES)},
             "organisms": organisms,
-            "occupancy": [{"x": o["x"], "y": o["y"], "organism_ids": [o["id"]]}
-                          for o in organisms],
+            "occupancy": one_per_cell([o["x"] for o in organisms], [o["y"] for o in organisms],
+                                      [o["id"] for o in organisms]),
             "metrics": {"turns": turn, "organisms": len(organisms), "births_last_turn": None,
                         "deaths_last_turn": None, "tick": turn, "alive": len(organisms),
                         "food_rate": frame.get("fr"), **stats},
