@@ -114,9 +114,14 @@ class WorldAdapter:
     def metrics(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    ID_FIELD: ClassVar[str] = "oid"
+    """The world state's array of organism ids (by slot), for ``slot_of``."""
+
     def slot_of(self, organism_id: int) -> int | None:
         """The slot of a living organism, or None."""
-        raise NotImplementedError
+        s = self.world.state
+        hit = np.flatnonzero((getattr(s, self.ID_FIELD) == organism_id) & (s.alive != 0))
+        return int(hit[0]) if hit.size else None
 
     def organism(self, slot: int) -> dict[str, Any]:
         raise NotImplementedError

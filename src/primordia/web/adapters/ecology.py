@@ -187,11 +187,6 @@ class EcologyAdapter(WorldAdapter):
         return {"turns": m["ticks"], "births_last_turn": self._births,
                 "deaths_last_turn": self._deaths, **m}
 
-    def slot_of(self, organism_id: int) -> int | None:
-        s = self.world.state
-        hit = np.flatnonzero((s.oid == organism_id) & (s.alive != 0))
-        return int(hit[0]) if hit.size else None
-
     def organism(self, slot: int) -> dict[str, Any]:
         return self._organisms(np.array([slot]))[0]
 

@@ -106,11 +106,6 @@ class HexAdapter(WorldAdapter):
         m["deaths_last_turn"] = m["meals_last_turn"] + m["starvations_last_turn"]
         return m
 
-    def slot_of(self, organism_id: int) -> int | None:
-        s = self.world.state
-        hit = np.flatnonzero((s.oid == organism_id) & (s.alive != 0))
-        return int(hit[0]) if hit.size else None
-
     def organism(self, slot: int) -> dict[str, Any]:
         o = organism_dicts(organism_rows(self.world.state, np.array([slot])))[0]
         o["lineage"] = self.lineage.root(o["id"])

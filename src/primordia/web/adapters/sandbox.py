@@ -74,6 +74,7 @@ class SandboxAdapter(WorldAdapter):
     COORDS = ("x", "y")
     CONFIG = SandboxConfig
     RUN = SandboxRun
+    ID_FIELD = "npc_id"
     HIDDEN = ("ticks",)
     CAPS = {"npcs": 20_000, "world": 1024, "max_genome": 4096, "genome_grow": 1024}
     """What one request may ask of this machine (see HexAdapter.CAPS)."""
@@ -171,11 +172,6 @@ class SandboxAdapter(WorldAdapter):
         m = self.world.metrics()
         return {"turns": m["tick"], "organisms": m["alive"], "births_last_turn": self._births,
                 "deaths_last_turn": self._deaths, **m}
-
-    def slot_of(self, organism_id: int) -> int | None:
-        s = self.world.state
-        hit = np.flatnonzero((s.npc_id == organism_id) & (s.alive != 0))
-        return int(hit[0]) if hit.size else None
 
     def organism(self, slot: int) -> dict[str, Any]:
         return self._organisms(np.array([slot]))[0]
