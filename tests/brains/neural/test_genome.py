@@ -155,3 +155,24 @@ def test_to_text_lists_every_neuron_and_synapse():
     text = to_text(NET)
     assert "inter  1003" in text and "action 2002" in text
     assert "synapse 1003 -> 2001" in text and text.count("synapse") == 3
+
+
+def test_a_valid_genome_is_checked_once_and_an_invalid_one_every_time(monkeypatch):
+    """Genomes are immutable: one that passed ``validate`` is remembered as valid (the brain
+    and the encoder both check what they are given); one that failed fails again."""
+    from primordia.brains.neural import genome as gn
+
+    walked = []
+    real = gn._validate
+    monkeypatch.setattr(gn, "_validate", lambda g: (walked.append(g), real(g)))
+    good = NeuralGenome(2, inter=((1000, 0.5),), synapses=((0, 1000, 1.0),))
+    validate(good)
+    validate(good)
+    encode(good)
+    assert walked == [good]
+    bad = NeuralGenome(2, synapses=((0, 7, 1.0),))
+    for _ in range(2):
+        with pytest.raises(GenomeError, match="synapses"):
+            validate(bad)
+    assert walked == [good, bad, bad]
+    assert NeuralGenome(2, inter=((1000, 0.5),), synapses=((0, 1000, 1.0),)) == good

@@ -134,9 +134,18 @@ def _check_neurons(rows: Any, field: str, lo: int, hi: int) -> set[int]:
 
 
 def validate(genome: Any) -> None:
-    """Raise GenomeError naming the first field that breaks an invariant."""
+    """Raise GenomeError naming the first field that breaks an invariant. A genome is
+    immutable, so one that passed is remembered as valid (``_valid``) and not walked again:
+    the brain checks every genome it is given, and encoding checks it too."""
     if not isinstance(genome, NeuralGenome):
         raise GenomeError(f"a neural genome is a NeuralGenome, not {type(genome).__name__}")
+    if genome.__dict__.get("_valid"):
+        return
+    _validate(genome)
+    object.__setattr__(genome, "_valid", True)
+
+
+def _validate(genome: NeuralGenome) -> None:
     s = genome.sensors
     if not _is_int(s) or not 0 <= s <= MAX_SENSORS:
         _fail("sensors", f"{s!r} is not a count in 0..{MAX_SENSORS}")
