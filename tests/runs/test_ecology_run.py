@@ -49,7 +49,7 @@ def test_a_resumed_run_ends_where_the_straight_run_ends(tmp_path, brain):
     straight = EcologyRun(config(brain=brain), out=tmp_path / "a").execute()
     half = EcologyRun(config(brain=brain, ticks=12), out=tmp_path / "b", record_every=5)
     half.execute()
-    resumed = EcologyRun.resume(tmp_path / "b", ticks=30)
+    resumed = EcologyRun.resume(tmp_path / "b", 30)
     world = resumed.execute()
     assert world.state_hash() == straight.state_hash()
     assert (tmp_path / "b" / "phylogeny.csv").read_text() \

@@ -6,7 +6,7 @@ and loop as the other worlds' runs (``world_run.WorldRun``).
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +15,18 @@ from pydantic import Field
 
 from primordia.brains.base import Substrate
 from primordia.brains.settings import make_substrate
-from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError
 from primordia.worlds.ecology.config import EcologyConfig
 from primordia.worlds.ecology.io import io_of
 from primordia.worlds.ecology.snapshot import most_ids
 from primordia.worlds.ecology.world import EcologyWorld
 
-from .lineage import Lineage
+from .lineage_run import LineageRun
 from .phylogeny import PHYLOGENY_HEADER
 from .recorder import Recorder
 from .recording_schema import ECOLOGY_FIELDS
 from .rundir import RunDirectory
-from .world_run import (CHECKPOINT, Flag, Highlight, LineageView, Reporter, RunMeta, WorldRun,
-                        speed_row)
+from .world_run import Flag, Highlight, LineageView, RunMeta, speed_row
 
 FRAME_FIELDS = ECOLOGY_FIELDS
 
@@ -75,7 +73,7 @@ class EcologyMeta(RunMeta):
 
 
 @dataclass
-class EcologyRun(WorldRun):
+class EcologyRun(LineageRun):
     """One run of the ecology world into a run directory (``out``), or in memory."""
 
     WORLD = "ecology"
@@ -85,8 +83,9 @@ class EcologyRun(WorldRun):
     META = EcologyMeta
     IO = io_of(EcologyConfig())
     """The default config's sensors and actions (a config's own come from ``io_of``)."""
+    WORLD_CLASS = EcologyWorld
+    WORK = "organism_ticks"
 
-    lineage: Lineage = field(default_factory=Lineage)
     organism_ticks: int = 0
 
     @classmethod
@@ -134,37 +133,13 @@ class EcologyRun(WorldRun):
             self._recorder.tick(w)
         return out
 
-    def checkpoint_arrays(self) -> dict[str, Any]:
-        return {**self.world.arrays(), **self.lineage.arrays()}
-
-    def checkpoint_meta(self) -> dict[str, Any]:
-        return {"organism_ticks": self.organism_ticks}
-
-    def checkpoint_layout(self) -> dict[str, ArraySpec]:
-        return {**EcologyWorld.snapshot_layout(self.config, self.substrate(self.config)),
-                **Lineage.layout(most_ids(self.config))}
+    @classmethod
+    def most_ids(cls, config: EcologyConfig) -> int:
+        return most_ids(config)
 
     @classmethod
-    def resume(cls, run_dir: Path, ticks: int | None = None, threads: int = 1,
-               reporters: list[Reporter] | None = None) -> "EcologyRun":
-        """The run saved in ``run_dir``, restored at its last checkpoint, to continue up to
-        ``ticks`` in total (default: the configured number)."""
-        run, arrays, _ = cls.reopen(run_dir, ticks, threads, reporters,
-                                    lambda meta: {"organism_ticks": meta.organism_ticks})
-        source = str(run.out / CHECKPOINT)
-        world = {k: v for k, v in arrays.items() if not k.startswith("lineage.")}
-        run.world = EcologyWorld.restore(run.config, run.substrate(run.config), world,
-                                         threads=threads, source=source)
-        s = run.world.state
-        run.lineage = Lineage.from_arrays(arrays, most_ids(run.config), run.world.next_id,
-                                          run.world.tick_count, s.oid, s.alive, s.born,
-                                          s.parent, "tick", source)
-        if run.organism_ticks > run.world.tick_count * run.config.max_organisms:
-            raise ConfigError(f"{source}: metadata: organism_ticks is {run.organism_ticks}, "
-                              f"more than {run.world.tick_count} ticks of "
-                              f"{run.config.max_organisms} organisms")
-        run._check_metrics()
-        return run
+    def most_alive(cls, config: EcologyConfig) -> tuple[int, str]:
+        return config.max_organisms, "organisms"
 
     # ---- what islands ask (runs/island.py) ------------------------------------------------------
     @classmethod

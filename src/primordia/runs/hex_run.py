@@ -5,25 +5,22 @@ layout and loop as a sandbox run (``world_run.WorldRun``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import Field
 
-from primordia.core.checks import ArraySpec
-from primordia.core.errors import ConfigError
 from primordia.worlds.hex.config import HexConfig
 from primordia.worlds.hex.snapshot import most_ids
 from primordia.worlds.hex.world import HEX_IO, HexWorld, TickDelta
 
-from .lineage import Lineage
+from .lineage_run import LineageRun
 from .phylogeny import PHYLOGENY_HEADER
 from .recorder import Recorder
 from .rundir import RunDirectory
-from .world_run import (CHECKPOINT, Flag, Highlight, LineageView, Reporter, RunMeta, WorldRun,
-                        speed_row)
+from .world_run import Flag, Highlight, LineageView, RunMeta, speed_row
 
 class DeltaRecorder(Recorder):
     """Gzip'd JSON lines: a header, a full snapshot at the start and every ``every`` turns
@@ -55,7 +52,7 @@ class HexMeta(RunMeta):
 
 
 @dataclass
-class HexRun(WorldRun):
+class HexRun(LineageRun):
     """One run of the hex world into a run directory (``out``), or in memory (``out=None``)."""
 
     WORLD = "hex"
@@ -64,8 +61,9 @@ class HexRun(WorldRun):
     CONFIG = HexConfig
     META = HexMeta
     IO = HEX_IO
+    WORLD_CLASS = HexWorld
+    WORK = "organism_turns"
 
-    lineage: Lineage = field(default_factory=Lineage)
     organism_turns: int = 0
 
 
@@ -101,37 +99,13 @@ class HexRun(WorldRun):
             self._recorder.delta(self.world, delta)
         return delta
 
-    def checkpoint_arrays(self) -> dict[str, Any]:
-        return {**self.world.arrays(), **self.lineage.arrays()}
-
-    def checkpoint_meta(self) -> dict[str, Any]:
-        return {"organism_turns": self.organism_turns}
-
-    def checkpoint_layout(self) -> dict[str, ArraySpec]:
-        return {**HexWorld.snapshot_layout(self.config, self.substrate(self.config)),
-                **Lineage.layout(most_ids(self.config))}
+    @classmethod
+    def most_ids(cls, config: HexConfig) -> int:
+        return most_ids(config)
 
     @classmethod
-    def resume(cls, run_dir: Path, turns: int | None = None, threads: int = 1,
-               reporters: list[Reporter] | None = None) -> "HexRun":
-        """The run saved in ``run_dir``, restored at its last checkpoint, to continue up to
-        ``turns`` in total (default: the configured number)."""
-        run, arrays, _ = cls.reopen(
-            run_dir, turns, threads, reporters,
-            lambda meta: {"organism_turns": meta.organism_turns})
-        source = str(run.out / CHECKPOINT)
-        world = {k: v for k, v in arrays.items() if not k.startswith("lineage.")}
-        run.world = HexWorld.restore(run.config, run.substrate(run.config), world,
-                                     threads=threads, source=source)
-        s = run.world.state
-        run.lineage = Lineage.from_arrays(arrays, most_ids(run.config), run.world.next_id,
-                                          run.world.turn, s.oid, s.alive, s.born, s.parent,
-                                          "turn", source)
-        if run.organism_turns > run.world.turn * run.config.cells:
-            raise ConfigError(f"{source}: metadata: organism_turns is {run.organism_turns}, "
-                              f"more than {run.world.turn} turns of {run.config.cells} cells")
-        run._check_metrics()
-        return run
+    def most_alive(cls, config: HexConfig) -> tuple[int, str]:
+        return config.cells, "cells"
 
     # ---- what islands ask (runs/island.py) ------------------------------------------------------
     @classmethod

@@ -20,7 +20,7 @@ from primordia.brains.base import BrainIO, Substrate
 from primordia.brains.registry import SUBSTRATES
 from primordia.brains.settings import make_substrate
 from primordia.core.checks import ArraySpec
-from primordia.core.config import Config, describe, merged, read_toml
+from primordia.core.config import describe, merged, read_toml
 from primordia.core.errors import ConfigError
 
 from primordia.worlds.config import WorldConfig

@@ -4,31 +4,19 @@ Regenerate only with scripts/regen_golden.py, when a rule change is meant to cha
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-GOLDEN = ROOT / "tests" / "golden"
-CASES = json.loads((GOLDEN / "hex_state_hashes.json").read_text())
-SNAPSHOT = json.loads((GOLDEN / "hex_snapshot_seed42_turn30.json").read_text())
+from ...golden_runs import cases, in_fresh_process, regen
 
-
-def _regen():
-    spec = importlib.util.spec_from_file_location("regen_golden",
-                                                  ROOT / "scripts" / "regen_golden.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+CASES = cases("hex_state_hashes.json")
+SNAPSHOT = cases("hex_snapshot_seed42_turn30.json")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['brain']}-seed{c['seed']}")
 def test_hex_matches_its_golden_state_hashes(case):
-    assert _regen().hex_hashes(case) == case["hashes"]
+    assert regen().hex_hashes(case) == case["hashes"]
 
 
 WASM = [c for c in CASES if c["brain"] == "wasm"]
@@ -36,11 +24,11 @@ WASM = [c for c in CASES if c["brain"] == "wasm"]
 
 @pytest.mark.parametrize("case", CASES[:1] + WASM, ids=lambda c: c["brain"])
 def test_two_threads_give_the_same_hashes(case):
-    assert _regen().hex_hashes(case, threads=2) == case["hashes"]
+    assert regen().hex_hashes(case, threads=2) == case["hashes"]
 
 
 def test_the_turn_30_snapshot_is_reproduced_exactly():
-    fresh = json.loads(json.dumps(_regen().hex_snapshot(
+    fresh = json.loads(json.dumps(regen().hex_snapshot(
         {k: SNAPSHOT[k] for k in ("brain", "seed", "turn")})))
     assert fresh["snapshot"]["organisms"] == SNAPSHOT["snapshot"]["organisms"]
     assert fresh["snapshot"]["metrics"] == SNAPSHOT["snapshot"]["metrics"]
@@ -49,10 +37,4 @@ def test_the_turn_30_snapshot_is_reproduced_exactly():
 
 @pytest.mark.parametrize("case", CASES[:1] + WASM, ids=lambda c: c["brain"])
 def test_a_fresh_process_gives_the_same_hashes(case):
-    code = ("import json,importlib.util as u;"
-            f"s=u.spec_from_file_location('g',{str(ROOT / 'scripts' / 'regen_golden.py')!r});"
-            "m=u.module_from_spec(s);s.loader.exec_module(m);"
-            f"print(json.dumps(m.hex_hashes({case!r})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == case["hashes"]
+    assert in_fresh_process("hex_hashes", case) == case["hashes"]
