@@ -137,10 +137,6 @@ class EcologyRun(LineageRun):
     def most_ids(cls, config: EcologyConfig) -> int:
         return most_ids(config)
 
-    @classmethod
-    def most_alive(cls, config: EcologyConfig) -> tuple[int, str]:
-        return config.max_organisms, "organisms"
-
     # ---- what islands ask (runs/island.py) ------------------------------------------------------
     @classmethod
     def population(cls, config: EcologyConfig) -> int:
@@ -159,17 +155,8 @@ class EcologyRun(LineageRun):
                            np.stack([s.eaten + s.energy - s.birth_energy,
                                      s.kills + s.assists + s.signals], axis=1), cfg.tiles)
 
-    def parents(self, slots: np.ndarray) -> np.ndarray:
-        return self.world.state.parent[slots]
-
-    def birth_times(self) -> np.ndarray:
-        return self.world.state.born
-
     def genome_bytes(self, slot: int) -> bytes:
         return self.world.substrate.encode(self.world.genomes[slot])
-
-    def living(self) -> int:
-        return self.world.population
 
     # ---- what the run shows (cli/run.py) -------------------------------------------------------
     SMALL = {"width": 24, "height": 24, "num_organisms": 60, "min_organisms": 20,

@@ -103,10 +103,6 @@ class HexRun(LineageRun):
     def most_ids(cls, config: HexConfig) -> int:
         return most_ids(config)
 
-    @classmethod
-    def most_alive(cls, config: HexConfig) -> tuple[int, str]:
-        return config.cells, "cells"
-
     # ---- what islands ask (runs/island.py) ------------------------------------------------------
     @classmethod
     def population(cls, config: HexConfig) -> int:
@@ -123,9 +119,6 @@ class HexRun(LineageRun):
         return LineageView(s.alive, s.oid, s.r * width + s.q, np.stack([s.meals, s.meals],
                                                                        axis=1), width * width)
 
-    def parents(self, slots: np.ndarray) -> np.ndarray:
-        return self.world.state.parent[slots]
-
     def death_values(self, delta: TickDelta | None, tracked_ids: np.ndarray
                      ) -> np.ndarray | None:
         """-1 net energy for a member that starved, +1 interaction for one eaten (the turn's
@@ -138,14 +131,8 @@ class HexRun(LineageRun):
         death[np.isin(tracked_ids, delta.removed_ids[:eaten]), 1] = 1
         return death
 
-    def birth_times(self) -> np.ndarray:
-        return self.world.state.born
-
     def genome_bytes(self, slot: int) -> bytes:
         return self.world.substrate.encode(self.world.genome(slot))
-
-    def living(self) -> int:
-        return self.world.population
 
     # ---- what the run shows (cli/run.py) -------------------------------------------------------
     SMALL = {"world_width": 6, "num_organisms": 20, "turns_to_starve": 3}

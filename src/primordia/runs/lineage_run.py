@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError
 
@@ -21,8 +23,8 @@ class LineageRun(WorldRun):
     """A ``WorldRun`` whose world has ``state.oid``, ``alive``, ``born`` and ``parent`` by
     slot, ``next_id``, ``arrays()``, and the class methods ``snapshot_layout`` and
     ``restore`` (``WORLD_CLASS``). A subclass says how many ids a config can give out
-    (``most_ids``), how many organisms can be alive at once (``most_alive``: a bound on the
-    work counted per tick) and keeps its work in the field ``WORK``."""
+    (``most_ids``) and keeps its work in the field ``WORK``; the organisms alive at once
+    (``bounds``) bound the work a tick adds."""
 
     WORLD_CLASS: ClassVar[Any] = None
     WORK: ClassVar[str] = ""
@@ -35,10 +37,15 @@ class LineageRun(WorldRun):
     def most_ids(cls, config: Any) -> int:
         raise NotImplementedError
 
-    @classmethod
-    def most_alive(cls, config: Any) -> tuple[int, str]:
-        """(organisms alive at once at most, what they are: "cells" or "organisms")."""
-        raise NotImplementedError
+    # ---- what islands ask (runs/island.py), the same for every such world ----------------------
+    def parents(self, slots: np.ndarray) -> np.ndarray:
+        return self.world.state.parent[slots]
+
+    def birth_times(self) -> np.ndarray:
+        return self.world.state.born
+
+    def living(self) -> int:
+        return self.world.population
 
     def checkpoint_arrays(self) -> dict[str, Any]:
         return {**self.world.arrays(), **self.lineage.arrays()}
@@ -65,10 +72,9 @@ class LineageRun(WorldRun):
         run.lineage = Lineage.from_arrays(arrays, cls.most_ids(run.config), run.world.next_id,
                                           at, s.oid, s.alive, s.born, s.parent, cls.UNIT,
                                           source)
-        work = getattr(run, cls.WORK)
-        most, what = cls.most_alive(run.config)
+        work, most = getattr(run, cls.WORK), cls.bounds(run.config)[1]
         if work > at * most:
             raise ConfigError(f"{source}: metadata: {cls.WORK} is {work}, more than {at} "
-                              f"{cls.UNIT}s of {most} {what}")
+                              f"{cls.UNIT}s of {most} organisms")
         run._check_metrics()
         return run
