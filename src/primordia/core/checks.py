@@ -86,6 +86,11 @@ class ArrayChecks:
         if extra:
             self.fail(f"holds an unexpected array {extra[0]!r}")
 
+    def read(self, specs: Mapping[str, ArraySpec]) -> dict[str, np.ndarray]:
+        """Every array of ``specs`` (``get``), after refusing any other (``unexpected``)."""
+        self.unexpected(specs)
+        return {name: self.get(name, spec) for name, spec in specs.items()}
+
     def get(self, name: str, spec: ArraySpec) -> np.ndarray:
         """The array ``name``: present, of ``spec``'s dtype (cast only where no value can
         change) and shape."""

@@ -54,8 +54,7 @@ def check(config: EcologyConfig, seed_word: int, arrays: Mapping[str, np.ndarray
     naming the first that does not)."""
     specs = layout(config, brain, genome_limit)
     ck = ArrayChecks(arrays, source)
-    ck.unexpected(specs)
-    a = {name: ck.get(name, spec) for name, spec in specs.items()}
+    a = ck.read(specs)
     n, w = config.max_organisms, config.width
     at_tile = tile_at(w)
 

@@ -58,8 +58,7 @@ def check(config: HexConfig, arrays: Mapping[str, np.ndarray],
     naming the first that does not)."""
     specs = layout(config, brain, genome_limit)
     ck = ArrayChecks(arrays, source)
-    ck.unexpected(specs)
-    a = {name: ck.get(name, spec) for name, spec in specs.items()}
+    a = ck.read(specs)
     n, width = config.cells, config.world_width
 
     turn, next_id = a["scalars"].tolist()

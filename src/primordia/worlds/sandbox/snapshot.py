@@ -61,8 +61,7 @@ def check(config: SandboxConfig, arrays: Mapping[str, np.ndarray],
     naming the first that does not)."""
     specs = layout(config, brain, genome_limit)
     ck = ArrayChecks(arrays, source)
-    ck.unexpected(specs)
-    a = {name: ck.get(name, spec) for name, spec in specs.items()}
+    a = ck.read(specs)
     n, size = config.npcs, config.size
 
     # ---- counters ----
