@@ -92,3 +92,47 @@ def test_segments_end_at_control_instructions_and_cover_the_body():
     body = (Instr(CODE["const"], 0, 1), Instr(BLOCK), Instr(CODE["mov"], 1, 0),
             Instr(CODE["mov"], 1, 0), Instr(END), Instr(RETURN, 0))
     assert segments(Function(0, 1, 2, body)) == [(0, 2), (2, 3), (5, 1)]
+
+
+def _agrees(fn: Function, funcs: tuple[Function, ...]) -> None:
+    try:
+        ir._check_body(fn, funcs, "f")
+        explained = True
+    except GenomeError:
+        explained = False
+    assert ir._body_ok(fn, funcs) == explained, fn
+
+
+_OPCODES = sorted(ir.OPS) + [0x00, 0xFF]
+_OPERAND = st.one_of(st.integers(-3, 260), st.sampled_from([1 << 16, (1 << 31) - 1, 1 << 31,
+                                                              -(1 << 31), -(1 << 31) - 1]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_OPCODES), _OPERAND, _OPERAND, _OPERAND),
+                max_size=24),
+       st.integers(1, 6), st.integers(0, 1))
+def test_the_fast_body_check_accepts_exactly_what_the_explaining_one_does(rows, locals_,
+                                                                           results):
+    """validate walks bodies with ``_body_ok`` (no message per instruction) and asks
+    ``_check_body`` why only when it fails: both must draw the line in the same place."""
+    helper = Function(2, 0, 2, ())
+    fn = Function(0, results, locals_, tuple(Instr(*row) for row in rows))
+    _agrees(fn, (fn, helper))
+
+
+def test_the_fast_body_check_agrees_on_genomes_variation_makes_and_breaks():
+    """Arbitrary genomes are valid; one operand nudged out of place mostly is not."""
+    for i in range(200):
+        draws = DrawStream(Rng(9), stream_id("test.ir.fast"), 0, i)
+        genome = fuzz.arbitrary_genome(draws, 64)
+        for fn in genome.functions:
+            _agrees(fn, genome.functions)
+            if fn.body:
+                k = draws.integer(0, len(fn.body))
+                ins = fn.body[k]
+                field = draws.integer(0, 4)
+                broken = list(ins)
+                broken[field] = broken[field] + draws.choice((-1, 1, 7, 255))
+                body = fn.body[:k] + (Instr(*broken),) + fn.body[k + 1:]
+                _agrees(Function(fn.params, fn.results, fn.locals, body), genome.functions)

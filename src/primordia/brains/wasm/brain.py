@@ -196,14 +196,14 @@ class WasmBrain:
               for flag in (F_MOVE, F_EAT, F_ATTACK, F_REPRODUCE, F_SIGNAL)]
         payload = np.full(len(slots), -1, dtype=np.int64)
         asked = np.flatnonzero((on[3] == 1) & (rec[:, R_REPRO_LEN] > 0))
-        for row in asked.tolist():
-            slot, ptr = int(slots[row]), int(rec[row, R_REPRO_PTR])
-            organism = self.modules.get(slot)
-            if organism is None:
-                payload[row] = self.population.memory[slot, ptr & (self.layout.memory - 1)]
-            else:
-                image = organism.memory()
-                payload[row] = image[ptr & (len(image) - 1)] if image else -1
+        ptrs = rec[asked, R_REPRO_PTR]
+        payload[asked] = self.population.memory[slots[asked], ptrs & (self.layout.memory - 1)]
+        if self.modules:                # hand-written modules keep their own memory
+            for row, ptr in zip(asked.tolist(), ptrs.tolist()):
+                organism = self.modules.get(int(slots[row]))
+                if organism is not None:
+                    image = organism.memory()
+                    payload[row] = image[ptr & (len(image) - 1)] if image else -1
         return AbiActions(move=on[0], dx=rec[:, R_MOVE_DX] * on[0], dy=rec[:, R_MOVE_DY] * on[0],
                           eat=on[1], attack=on[2], slot=rec[:, R_ATTACK_SLOT] * on[2],
                           amount=rec[:, R_ATTACK_AMOUNT] * on[2], reproduce=on[3],

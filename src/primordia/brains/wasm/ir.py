@@ -187,10 +187,88 @@ def validate(genome: WasmGenome) -> None:
         if not max(fn.params, 1) <= fn.locals <= MAX_LOCALS:
             raise GenomeError(f"{where}: {fn.locals} locals; a function has "
                               f"max(params, 1)..{MAX_LOCALS}")
-        _check_body(fn, funcs, where)
+    shapes = tuple((f.params, f.results) for f in funcs)
+    for fi, fn in enumerate(funcs):
+        if (fn, shapes) in _VALID_BODIES:
+            continue
+        if not _body_ok(fn, funcs):
+            _check_body(fn, funcs, f"function {fi}")    # raises, naming the first problem
+            raise AssertionError(f"function {fi}: _body_ok and _check_body disagree")
+        if len(_VALID_BODIES) >= _VALID_BODIES_MAX:
+            _VALID_BODIES.clear()
+        _VALID_BODIES[(fn, shapes)] = True
+
+
+_VALID_BODIES: dict[tuple, bool] = {}
+"""Function bodies that passed, with the signatures of the functions beside them (all a
+body's calls can see): a child shares most of its functions with its parent, so most of a
+new genome's bodies were checked before."""
+_VALID_BODIES_MAX = 1 << 16
+
+
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+_OPERAND_RANGE = {"I": _INT32, "O": (0, (1 << 16) - 1)}
+_BOUNDS: dict[int, tuple[tuple[int, int, bool] | None, ...]] = {
+    op.code: tuple((*_OPERAND_RANGE.get(kind, (0, 255)), kind == "L")
+                   for kind in op.operands) + (None,) * (3 - len(op.operands))
+    for op in OPS.values()}
+"""Per opcode, for each of the three operands: its lowest and highest value and whether it
+names a local (unused operands must be 0) -- ``_check_body``'s operand rules as a table."""
+
+
+def _body_ok(fn: Function, funcs: tuple[Function, ...]) -> bool:
+    """Whether ``_check_body`` would pass ``fn``, without building a message per
+    instruction: genomes are validated whenever they join a brain, so this is hot."""
+    depth = 0
+    kinds: list[int] = []
+    top = fn.locals - 1
+    bounds_of = _BOUNDS.get
+    for ins in fn.body:
+        op, a, b, c = ins
+        bounds = bounds_of(op)
+        if bounds is None:
+            return False
+        for value, bound in zip((a, b, c), bounds):
+            if bound is None:               # an unused operand
+                if value != 0:
+                    return False
+                continue
+            lo, hi, local = bound
+            if not isinstance(value, int) or not lo <= value <= hi or (local and value > top):
+                return False
+        if op in OPENERS:
+            kinds.append(op)
+            depth += 1
+            if depth > MAX_NESTING:
+                return False
+        elif op == ELSE:
+            if not depth or kinds[-1] != IF:
+                return False
+            kinds[-1] = ELSE
+        elif op == END:
+            if not depth:
+                return False
+            kinds.pop()
+            depth -= 1
+        elif op == BR or op == BR_IF:
+            if a > depth:
+                return False
+        elif op == RETURN:
+            if fn.results == 0 and a != 0:
+                return False
+        elif op == CALL:
+            if a >= len(funcs):
+                return False
+            callee = funcs[a]
+            if ((callee.results == 0 and b != 0) or (callee.params == 0 and c != 0)
+                    or c + callee.params > fn.locals):
+                return False
+    return depth == 0
 
 
 def _check_body(fn: Function, funcs: tuple[Function, ...], where: str) -> None:
+    """Raise GenomeError naming the first problem of ``fn`` (the rules ``_body_ok`` checks
+    fast)."""
     open_kinds: list[int] = []  # opcode of each open block; ELSE replaces IF once seen
     for pc, ins in enumerate(fn.body):
         at = f"{where}, instruction {pc}"
@@ -270,13 +348,19 @@ def _instr_bytes(ins: Instr) -> bytes:
 
 def encode(genome: WasmGenome) -> bytes:
     """Canonical bytes: ``PWIR``, version, function count; per function params, results,
-    locals and instruction count (u16 LE); per instruction its opcode and operands."""
+    locals and instruction count (u16 LE); per instruction its opcode and operands. A
+    genome is immutable, so its bytes are kept on it once written."""
+    done = genome.__dict__.get("_bytes")
+    if done is not None:
+        return done
     parts = [MAGIC, bytes((VERSION, len(genome.functions)))]
     known = _INSTR_BYTES
     for fn in genome.functions:
         parts.append(struct.pack("<BBBH", fn.params, fn.results, fn.locals, len(fn.body)))
         parts.extend(known.get(ins) or _instr_bytes(ins) for ins in fn.body)
-    return b"".join(parts)
+    data = b"".join(parts)
+    object.__setattr__(genome, "_bytes", data)
+    return data
 
 
 def decode(data: bytes) -> WasmGenome:

@@ -192,7 +192,7 @@ class Population:
     def _tidy(self) -> None:
         """Start a fresh store once dead instances outnumber the living ones (a store frees
         nothing until it is dropped)."""
-        living = sum(g is not None for g in self.genomes)
+        living = len(self.genomes) - self.genomes.count(None)
         if self._instances > 2 * living + 1024:
             self._build(self.memory.copy())
 
