@@ -169,7 +169,7 @@ class EcologyRun(LineageRun):
              Flag("--height", "height", int, "Tiles down (256)."),
              Flag("--organisms", "num_organisms", int, "Founders (2,000)."),
              Flag("--resource-density", "resource_density", float,
-                  "Share of tiles that grow resources (0.3)."))
+                  "Share of tiles that grow resources (0.5)."))
     SPARKS = ("organisms", "lineages", "max_generation", "energy", "resource", "total_births",
               "total_deaths", "total_kills")
     CUMULATIVE = ("total_births", "total_deaths", "total_kills")

@@ -27,7 +27,7 @@ class EcologyConfig(WorldConfig):
     height: int = Field(256, ge=4, le=4096, description="Tiles down.")
     patch_size: int = Field(16, ge=1, le=1024, description="Typical size of a resource, "
                             "obstacle or hazard patch, in tiles.")
-    resource_density: float = Field(0.3, ge=0, le=1, description="Share of tiles that grow "
+    resource_density: float = Field(0.5, ge=0, le=1, description="Share of tiles that grow "
                                     "resources.")
     obstacle_share: float = Field(0.05, ge=0, le=0.9, description="Share of tiles that are "
                                   "obstacles.")
@@ -35,14 +35,14 @@ class EcologyConfig(WorldConfig):
     radiation_share: float = Field(0.01, ge=0, le=1, description="Share of tiles that raise "
                                    "the mutation rate of offspring born on or next to them.")
     r_max: int = Field(50, ge=1, le=10_000, description="Most energy a tile's resource holds.")
-    regrowth: float = Field(0.01, ge=0, le=1, description="Logistic regrowth rate per tick.")
+    regrowth: float = Field(0.02, ge=0, le=1, description="Logistic regrowth rate per tick.")
 
     # ---- organisms ----
     num_organisms: int = Field(2000, ge=0, le=1_000_000, description="Founders, placed at "
                                "random free tiles.")
-    min_organisms: int = Field(0, ge=0, le=1_000_000, description="Random organisms are added "
+    min_organisms: int = Field(200, ge=0, le=1_000_000, description="Random organisms are added "
                                "at the end of a tick to keep at least this many alive.")
-    max_organisms: int = Field(65_536, ge=1, le=4_194_304, description="Slots: births fail "
+    max_organisms: int = Field(16_384, ge=1, le=4_194_304, description="Slots: births fail "
                                "when every slot is taken.")
     radius: int = Field(2, ge=0, le=MAX_RADIUS, description="Sensing radius (tiles, "
                         "neighbours, signals): a (2r+1) x (2r+1) window.")
@@ -52,7 +52,7 @@ class EcologyConfig(WorldConfig):
                      "tick.")
 
     # ---- the energy economy (integer energy units) ----
-    start_energy: int = Field(500, ge=1, le=1_000_000, description="A founder's energy.")
+    start_energy: int = Field(100, ge=1, le=1_000_000, description="A founder's energy.")
     max_energy: int = Field(5000, ge=1, le=1_000_000_000, description="Energy cap; what "
                             "eating brings beyond it is lost.")
     basal_cost: int = Field(1, ge=0, le=1_000_000, description="Energy every organism pays "
@@ -70,7 +70,7 @@ class EcologyConfig(WorldConfig):
                                "attacker puts in.")
     bite: int = Field(20, ge=1, le=1_000_000, description="Most energy one meal takes from a "
                       "tile (corpse first, then resource).")
-    corpse_energy: int = Field(100, ge=0, le=1_000_000, description="Energy a dead organism "
+    corpse_energy: int = Field(30, ge=0, le=1_000_000, description="Energy a dead organism "
                                "leaves on its tile.")
     corpse_decay: float = Field(0.02, ge=0, le=1, description="Share of a corpse that rots "
                                 "away per tick (at least 1 energy).")
@@ -80,9 +80,9 @@ class EcologyConfig(WorldConfig):
                                   "takes per tick.")
 
     # ---- reproduction ----
-    reproduce_cost: int = Field(50, ge=0, le=1_000_000, description="Energy a birth costs "
+    reproduce_cost: int = Field(10, ge=0, le=1_000_000, description="Energy a birth costs "
                                 "the parent besides the child's share.")
-    reproduce_min: int = Field(300, ge=0, le=1_000_000_000, description="Energy a parent "
+    reproduce_min: int = Field(80, ge=0, le=1_000_000_000, description="Energy a parent "
                                "needs to reproduce.")
     offspring_share: float = Field(0.5, ge=0, le=1, description="Share of the parent's energy "
                                    "(after the cost) the child takes.")
