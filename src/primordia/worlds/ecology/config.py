@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, model_validator
 
 from primordia.worlds.config import WorldConfig
@@ -41,7 +43,8 @@ class EcologyConfig(WorldConfig):
     num_organisms: int = Field(2000, ge=0, le=1_000_000, description="Founders, placed at "
                                "random free tiles.")
     min_organisms: int = Field(200, ge=0, le=1_000_000, description="Random organisms are added "
-                               "at the end of a tick to keep at least this many alive.")
+                               "at the end of a tick to keep at least this many alive (unset: "
+                               "a tenth of num_organisms).")
     max_organisms: int = Field(16_384, ge=1, le=4_194_304, description="Slots: births fail "
                                "when every slot is taken.")
     radius: int = Field(2, ge=0, le=MAX_RADIUS, description="Sensing radius (tiles, "
@@ -98,6 +101,17 @@ class EcologyConfig(WorldConfig):
 
     seed: int = Field(42, ge=0, lt=2**63, description="The run's seed.")
     ticks: int = Field(1000, ge=0, le=100_000_000, description="Ticks to run.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _top_up_follows_founders(cls, data: Any) -> Any:
+        """Unset, ``min_organisms`` is a tenth of ``num_organisms``: a world of any size
+        keeps drawing random organisms until a lineage takes hold."""
+        if isinstance(data, dict) and "min_organisms" not in data:
+            founders = data.get("num_organisms", cls.model_fields["num_organisms"].default)
+            if type(founders) is int:
+                data = {**data, "min_organisms": max(0, founders) // 10}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> "EcologyConfig":
