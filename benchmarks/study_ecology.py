@@ -76,7 +76,7 @@ def living_stats(world: EcologyWorld) -> dict[str, float]:
     row.update(
         organisms=int(live.size), lineages=int(counts.size),
         genotypes=len({encode(world.genomes[i]) for i in live.tolist()}),
-        lineage_entropy=float(-(p * np.log2(p)).sum()),
+        lineage_entropy=float(-(p * np.log2(p)).sum() + 0.0),     # + 0.0: no "-0.0"
         top_lineage_share=float(counts.max() / live.size),
         mean_age=float((now - s.born[live]).mean()),
         mean_net_energy=float((s.eaten[live] + s.energy[live] - s.birth_energy[live]).mean()),
