@@ -75,7 +75,7 @@ def living_stats(world: EcologyWorld) -> dict[str, float]:
     encode = world.substrate.encode
     row.update(
         organisms=int(live.size), lineages=int(counts.size),
-        genotypes=len({encode(world.genomes[i]) for i in live.tolist()}),
+        genotypes=len({encode(world.genome(i)) for i in live.tolist()}),
         lineage_entropy=float(-(p * np.log2(p)).sum() + 0.0),     # + 0.0: no "-0.0"
         top_lineage_share=float(counts.max() / live.size),
         mean_age=float((now - s.born[live]).mean()),
@@ -147,7 +147,7 @@ def dominant(world: EcologyWorld, top: int = 3) -> str:
     for rank, k in enumerate(np.argsort(-counts, kind="stable")[:top], start=1):
         members = live[s.lineage[live] == lineages[k]]
         life = (now - s.born[members] + 1).astype(np.float64)
-        genomes = Counter(world.substrate.encode(world.genomes[i]) for i in members.tolist())
+        genomes = Counter(world.substrate.encode(world.genome(i)) for i in members.tolist())
         best, copies = genomes.most_common(1)[0]
         genome = world.substrate.decode(best)
         text = describe_genome(world, genome)

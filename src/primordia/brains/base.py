@@ -110,6 +110,10 @@ class Substrate(Protocol):
     def decode(self, data: bytes) -> Any:
         """The genome of canonical bytes (GenomeError if invalid)."""
 
+    def size(self, genome: Any) -> int:
+        """How big a genome is, in bytes, for worlds that charge upkeep for it: its encoded
+        length, unless the substrate counts otherwise (``SubstrateBase.size``)."""
+
     def to_text(self, genome: Any) -> str:
         """A readable form (disassembly)."""
 
@@ -141,6 +145,10 @@ class SubstrateBase:
 
     def to_text(self, genome: Any) -> str:
         return repr(genome)
+
+    def size(self, genome: Any) -> int:
+        """The genome's canonical encoding's length."""
+        return len(self.encode(genome))
 
     def longest_genome(self, max_len: int) -> int:
         """Genomes that do not grow under the world's byte cap: the substrate's own cap."""
@@ -223,7 +231,10 @@ class Spawns(Protocol):
     same draws as the substrate's ``random``/``mutate``, without a Python object per birth."""
 
     def spawn(self, slots: np.ndarray, parents: np.ndarray, new_ids: np.ndarray, seed: int,
-              random_stream: int, mutate_stream: int, tick: int, chance: float) -> None: ...
+              random_stream: int, mutate_stream: int, tick: int, chance: float,
+              rounds: np.ndarray | None = None) -> None:
+        """``chance`` >= 0: a child is mutated once with that chance (a hex world's rule);
+        < 0: ``rounds[r]`` times (the ecology world's)."""
 
     def genome(self, slot: int) -> Any:
         """The genome in ``slot``, built when asked."""

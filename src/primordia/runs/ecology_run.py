@@ -156,7 +156,7 @@ class EcologyRun(LineageRun):
                                      s.kills + s.assists + s.signals], axis=1), cfg.tiles)
 
     def genome_bytes(self, slot: int) -> bytes:
-        return self.world.substrate.encode(self.world.genomes[slot])
+        return self.world.substrate.encode(self.world.genome(slot))
 
     # ---- what the run shows (cli/run.py) -------------------------------------------------------
     SMALL = {"width": 24, "height": 24, "num_organisms": 60, "min_organisms": 20,
@@ -205,7 +205,7 @@ class EcologyRun(LineageRun):
         return Highlight("Most offspring", ("id", "offspring", "energy", "eaten", "kills",
                                             "generation", "lineage"), rows,
                          f"organism {s.oid[top[0]]}'s brain:",
-                         w.substrate.to_text(w.genomes[int(top[0])]))
+                         w.substrate.to_text(w.genome(int(top[0]))))
 
     # ---- results --------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:

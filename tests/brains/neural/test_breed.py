@@ -4,12 +4,14 @@ plain-Python variation (the reference), and use the same number of draws."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from primordia.brains.neural import breed
 from primordia.brains.neural.genome import NeuralGenome, action_ids_for
 from primordia.brains.neural.variation import mutate, random_genome
+from primordia.core.errors import ConfigError
 from primordia.core.rng import DrawStream, Rng
 
 from .conftest import LAYOUTS, genomes
@@ -113,3 +115,35 @@ def test_a_brain_spawns_the_nets_the_substrate_would_make_and_steps_them_alike()
             assert fast.synapse_ops_last_step == slow.synapse_ops_last_step
         fast.remove(slots)
         slow.remove(slots)
+
+
+def test_spawned_children_take_their_rounds_of_mutation_from_one_stream():
+    """With ``chance`` < 0 (the ecology world's rule) a child is its parent's net mutated
+    ``rounds`` times in turn, every round drawing on from the same stream -- as the world's
+    Python path, ``substrate.mutate`` in a loop over one DrawStream, does."""
+    from primordia.brains.registry import SUBSTRATES
+
+    from .conftest import HEX_LIKE_IO
+
+    sub = SUBSTRATES.get("neural", io=HEX_LIKE_IO, num_neurons=3, num_synapses=6,
+                         mutation_magnitude=2.0, max_num_neurons=6)
+    rng = Rng(33)
+    founders = [sub.random(DrawStream(rng, 1, 0, i), 0) for i in range(4)]
+    fast = sub.compile(founders, HEX_LIKE_IO, capacity=30)
+    parents = np.array([0, 1, 2, 3, 0, -1, 1, 2, 3, 0], dtype=np.int64)
+    rounds = np.array([0, 1, 2, 3, 5, 4, 8, 1, 0, 2], dtype=np.int64)
+    slots = np.arange(10, 20, dtype=np.int64)
+    ids = np.arange(500, 510, dtype=np.int64)
+    fast.spawn(slots, parents, ids, rng.seed_word, 7, 8, 4, -1.0, rounds)
+    for slot, p, i, n in zip(slots.tolist(), parents.tolist(), ids.tolist(), rounds.tolist()):
+        if p < 0:
+            want = sub.random(DrawStream(rng, 7, 4, i), 0)     # random nets ignore rounds
+        else:
+            d, want = DrawStream(rng, 8, 4, i), founders[p]
+            for _ in range(n):
+                want = sub.mutate(want, d, 0)
+        assert fast.genome(slot) == want
+    assert fast.genome(10) == founders[0]       # no rounds: a plain copy
+    with pytest.raises(ConfigError, match="rounds"):
+        fast.spawn(np.array([25]), np.array([0]), np.array([600]), 1, 7, 8, 4, -1.0,
+                   np.array([-1]))

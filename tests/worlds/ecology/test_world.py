@@ -8,7 +8,8 @@ import pytest
 
 from primordia.brains.registry import SUBSTRATES
 from primordia.core.errors import ConfigError
-from primordia.worlds.ecology.state import OBSTACLE, T_FAILED_BIRTHS, T_PLACED
+from primordia.worlds.ecology.state import (OBSTACLE, T_BIRTHS, T_DEATHS, T_FAILED_BIRTHS,
+                                            T_PLACED)
 from primordia.worlds.ecology.world import EcologyWorld
 
 
@@ -26,8 +27,38 @@ def test_every_registered_brain_lives_and_acts_in_it(world, brain):
         acted += np.count_nonzero(w.actions)
     assert w.tick_count == 15 and acted > 0
     live = np.flatnonzero(w.state.alive)
-    assert all(w.genomes[i] is not None for i in live.tolist())
-    assert all(w.genomes[i] is None for i in np.flatnonzero(w.state.alive == 0).tolist())
+    assert all(w.genome(i) is not None for i in live.tolist())
+    assert all(w.genome(i) is None for i in np.flatnonzero(w.state.alive == 0).tolist())
+    assert [w.substrate.size(w.genome(i)) for i in live.tolist()] == \
+        w.state.genome_bytes[live].tolist()
+
+
+class _NoSpawning:
+    """A brain as the world sees it without ``spawn``: every genome goes through Python."""
+
+    def __init__(self, brain) -> None:
+        self._brain = brain
+
+    def __getattr__(self, name):
+        if name in ("spawn", "genome_sizes"):
+            raise AttributeError(name)
+        return getattr(self._brain, name)
+
+
+def test_a_brain_that_breeds_in_place_makes_the_genomes_python_would(world):
+    """Neural brains make births and random organisms in numba (``Spawns``); the same world
+    through the substrate's Python operators reaches the same state, tick for tick."""
+    fast = world("neural", min_organisms=30, radiation_share=0.05, mutation_rounds=2)
+    slow = world("neural", min_organisms=30, radiation_share=0.05, mutation_rounds=2)
+    assert any(g is None for g in fast.genomes)          # spawned: no objects yet
+    slow.brain = _NoSpawning(slow.brain)
+    for _ in range(25):
+        fast.tick()
+        slow.tick()
+        np.testing.assert_array_equal(fast.state.genome_bytes, slow.state.genome_bytes)
+    assert fast.state.totals[T_DEATHS] > 0 and fast.state.totals[T_BIRTHS] > 0
+    slow.brain = slow.brain._brain
+    assert fast.state_hash() == slow.state_hash()
 
 
 def test_micro_psil_needs_a_world_that_fits_its_slots(world):

@@ -21,8 +21,8 @@ from primordia.core.errors import ConfigError, GenomeError
 
 from . import breed
 from . import kernels as k
-from .genome import (ACTION_BASE, MAX_INTER, NeuralGenome, action_ids_for, check_fits,
-                     check_layout, confidence_slot, validate)
+from .genome import (ACTION_BASE, MAX_INTER, PACKED_BYTES, NeuralGenome, action_ids_for,
+                     check_fits, check_layout, confidence_slot, validate)
 from .packing import FlatStore, pack
 from .tanh import tanh_py
 
@@ -107,24 +107,30 @@ class NeuralBrain:
         return slots
 
     def spawn(self, slots: np.ndarray, parents: np.ndarray, new_ids: np.ndarray, seed: int,
-              random_stream: int, mutate_stream: int, tick: int, chance: float) -> None:
+              random_stream: int, mutate_stream: int, tick: int, chance: float,
+              rounds: np.ndarray | None = None) -> None:
         """Births without genome objects: slot ``slots[r]`` gets a new random net
-        (``parents[r]`` < 0) or the net of living slot ``parents[r]``, mutated when the first
-        draw of its stream is <= ``chance`` -- the same nets as ``add`` of
-        ``variation.random_genome`` / ``mutate`` with DrawStreams keyed (seed word, stream,
-        tick, new id), made and packed in one numba call. The genome objects are built only
-        if someone asks (``genome``)."""
+        (``parents[r]`` < 0) or the net of living slot ``parents[r]``, mutated once when the
+        first draw of its stream is <= ``chance``, or, if ``chance`` < 0, ``rounds[r]`` times
+        -- the same nets as ``add`` of ``variation.random_genome`` / ``mutate`` with
+        DrawStreams keyed (seed word, stream, tick, new id), made and packed in one numba
+        call. The genome objects are built only if someone asks (``genome``)."""
         slots = np.asarray(slots, dtype=np.int64)
         parents = np.asarray(parents, dtype=np.int64)
+        rounds = np.zeros(slots.size, dtype=np.int64) if rounds is None \
+            else np.asarray(rounds, dtype=np.int64)
         if slots.size == 0:
             return
+        if rounds.shape != slots.shape or (rounds < 0).any():
+            raise ConfigError("spawn: one number of rounds (>= 0) per slot")
         if self.alive[slots].any() or not self.alive[parents[parents >= 0]].all():
             raise ConfigError("spawn: slots must be free and parents alive")
         neurons, synapses, magnitude, max_inter = self.breeding
         s = self.store
         acts = self.action_ids
         out = breed.spawn_batch(parents, np.asarray(new_ids, dtype=np.int64), seed,
-                                random_stream, mutate_stream, tick, chance, self.io.n_sensors,
+                                random_stream, mutate_stream, tick, float(chance), rounds,
+                                self.io.n_sensors,
                                 acts, neurons, synapses, magnitude, max_inter, s.neu_lo,
                                 s.n_neu, s.n_inter, s.syn_lo, s.syn_mid, s.syn_hi, s.bias,
                                 s.ids, s.pre, s.post, s.weight)
@@ -135,6 +141,14 @@ class NeuralBrain:
             self.inter_act = wider
         s.append_flat(slots, *out)     # a free slot's genome is None and its rows are zero
         self.alive[slots] = True
+
+    def genome_sizes(self, slots: np.ndarray) -> np.ndarray:
+        """``packed_size`` of the nets in ``slots`` (int64), read from the packed store, so
+        spawned organisms need no genome object for it."""
+        slots = np.asarray(slots, dtype=np.int64)
+        s = self.store
+        return PACKED_BYTES * (s.n_neu[slots] + s.syn_hi[slots] - s.syn_lo[slots]).astype(
+            np.int64)
 
     def genome(self, slot: int) -> NeuralGenome:
         """The genome of a living organism (built from the packed net for spawned ones)."""

@@ -328,15 +328,17 @@ def _read(slot, sensors, neu_lo, n_neu, n_inter, syn_lo, syn_hi, bias, ids, pre,
 
 
 @njit(cache=True, nogil=True)
-def spawn_batch(parents, new_ids, seed, random_stream, mutate_stream, tick, chance, sensors,
-                act_id, num_neurons, num_synapses, magnitude, max_inter, neu_lo, n_neu,
+def spawn_batch(parents, new_ids, seed, random_stream, mutate_stream, tick, chance, rounds,
+                sensors, act_id, num_neurons, num_synapses, magnitude, max_inter, neu_lo, n_neu,
                 n_inter, syn_lo, syn_mid, syn_hi, bias, ids, pre, post, weight):
-    """Births for a hex-style spawn queue, packed for ``FlatStore.append_flat``: request r
-    is a new random net (``parents[r]`` < 0; draws keyed (seed, random_stream, tick,
-    new_ids[r])), or a copy of the net in slot ``parents[r]``, mutated when the first draw of
-    (seed, mutate_stream, tick, new_ids[r]) is <= ``chance`` (the mutation goes on with
-    draw 1). The same nets, from the same draws, as ``random_genome`` and ``mutate``.
-    Returns (bias, ids, pre, post, weight, n_neu, n_inter, n_syn, split)."""
+    """Births, packed for ``FlatStore.append_flat``: request r is a new random net
+    (``parents[r]`` < 0; draws keyed (seed, random_stream, tick, new_ids[r])), or a copy of
+    the net in slot ``parents[r]`` with draws keyed (seed, mutate_stream, tick, new_ids[r]),
+    mutated -- as a hex world asks, with ``chance`` >= 0 -- once if the first draw is <=
+    ``chance`` (the mutation goes on with draw 1), or -- with ``chance`` < 0, as the ecology
+    world asks -- ``rounds[r]`` times in turn from draw 0. The same nets, from the same
+    draws, as ``random_genome`` and ``mutate``. Returns (bias, ids, pre, post, weight,
+    n_neu, n_inter, n_syn, split)."""
     k = parents.shape[0]
     ops = np.int64(max(1.0, magnitude) + 0.5)
     na = act_id.shape[0]
@@ -347,8 +349,9 @@ def spawn_batch(parents, new_ids, seed, random_stream, mutate_stream, tick, chan
             neu_cap += num_neurons + na
             syn_cap += num_synapses
         else:
-            neu_cap += n_neu[p] + ops
-            syn_cap += syn_hi[p] - syn_lo[p] + ops
+            times = 1 if chance >= 0.0 else max(rounds[r], 1)
+            neu_cap += n_neu[p] + ops * times
+            syn_cap += syn_hi[p] - syn_lo[p] + ops * times
     o_bias = np.empty(neu_cap)
     o_ids = np.empty(neu_cap, dtype=np.int64)
     o_pre = np.empty(syn_cap, dtype=np.int32)
@@ -382,14 +385,20 @@ def spawn_batch(parents, new_ids, seed, random_stream, mutate_stream, tick, chan
                 o_ids, o_pre, o_post, o_w, at_n, at_s)
         else:
             key[0] = key_prefix(seed, mutate_stream, tick, new_ids[r])
-            if float_from_u64(_u64(key, pos)) <= chance:
+            times = rounds[r]
+            if chance >= 0.0:
+                times = 1 if float_from_u64(_u64(key, pos)) <= chance else 0
+            if times > 0:
                 pi, pb, pa, pp, pq, pw = _read(p, sensors, neu_lo, n_neu, n_inter, syn_lo,
                                                syn_hi, bias, ids, pre, post, weight)
-                ib_id, ib, ab, sp, sq, sw = mutate_net(key, pos, sensors, pi, pb, act_id, pa,
-                                                       pp, pq, pw, magnitude, max_inter)
+                m = mutate_net(key, pos, sensors, pi, pb, act_id, pa, pp, pq, pw, magnitude,
+                               max_inter)
+                for _ in range(times - 1):
+                    m = mutate_net(key, pos, sensors, m[0], m[1], act_id, m[2], m[3], m[4],
+                                   m[5], magnitude, max_inter)
                 c_neu[r], c_inter[r], c_syn[r], c_split[r] = _write(
-                    sensors, ib_id, ib, act_id, ab, sp, sq, sw, o_bias, o_ids, o_pre, o_post,
-                    o_w, at_n, at_s)
+                    sensors, m[0], m[1], act_id, m[2], m[3], m[4], m[5], o_bias, o_ids, o_pre,
+                    o_post, o_w, at_n, at_s)
             else:                                        # a plain copy of the packed net
                 lo, nn = neu_lo[p], n_neu[p]
                 o_bias[at_n:at_n + nn] = bias[lo:lo + nn]

@@ -70,6 +70,16 @@ def _sorted(items: Any, key_len: int) -> tuple:
         return tuple(items) if isinstance(items, (tuple, list)) else items
 
 
+PACKED_BYTES = 16
+"""Bytes a brain packs per inter or action neuron (id and bias) and per synapse (pre, post
+and weight): a net's size, as worlds that charge for genome size count it."""
+
+
+def packed_size(genome: NeuralGenome) -> int:
+    """A net's size in bytes: ``PACKED_BYTES`` per inter neuron, action neuron and synapse."""
+    return PACKED_BYTES * (len(genome.inter) + len(genome.actions) + len(genome.synapses))
+
+
 # ---- the world's layout -------------------------------------------------------------------------
 
 def action_ids_for(io: BrainIO) -> tuple[int, ...]:

@@ -95,6 +95,11 @@ class NeuralSubstrate(SubstrateBase):
             gn.check_fits(genome, self.io)
         return genome
 
+    def size(self, genome: NeuralGenome) -> int:
+        """``gn.packed_size``: what the brain packs, not the JSON text, so a brain that
+        breeds in place knows it without building the genome."""
+        return gn.packed_size(genome)
+
     def to_text(self, genome: NeuralGenome) -> str:
         return gn.to_text(genome)
 

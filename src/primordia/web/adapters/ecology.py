@@ -191,7 +191,7 @@ class EcologyAdapter(WorldAdapter):
         return self._organisms(np.array([slot]))[0]
 
     def genome(self, slot: int) -> Any:
-        return self.world.genomes[slot]
+        return self.world.genome(slot)
 
     @property
     def io(self) -> BrainIO:

@@ -120,9 +120,6 @@ def check(config: EcologyConfig, seed_word: int, arrays: Mapping[str, np.ndarray
     ck.within("genome_lengths", lengths, -1, genome_limit, "genome lengths (-1: none)", SLOT)
     ck.each("genome_lengths", lengths, (lengths >= 0) != live,
             "living organisms and genomes go together (state.alive)", SLOT)
-    ck.each("state.genome_bytes", a["state.genome_bytes"],
-            live & (a["state.genome_bytes"] != lengths),
-            "an organism's genome size is its genome's length", SLOT)
     total = int(lengths.clip(0).sum())
     ck.require(total == a["genome_bytes"].size,
                f"genome_bytes holds {a['genome_bytes'].size} bytes; genome_lengths add up "

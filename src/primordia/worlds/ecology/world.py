@@ -14,8 +14,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from primordia.brains.base import (Brain, CountsGas, SpeaksAbi, Substrate, genome_limit,
-                                   load_state, offers, seed_brain, state_arrays, state_layout)
+from primordia.brains.base import (Brain, CountsGas, SpeaksAbi, Spawns, Substrate,
+                                   genome_limit, load_state, offers, seed_brain, state_arrays,
+                                   state_layout)
 from primordia.core.checks import ArraySpec
 from primordia.core.errors import ConfigError
 from primordia.core.hashing import state_digest
@@ -50,8 +51,8 @@ class EcologyWorld:
         self.state.kind[:], self.state.resource[:] = generate(config, self.seed)
         placed, self.next_id = phases.place_random(self.state, config, self.seed, 0, n, 0, 0)
         given = list(founders or ())[:len(placed)]     # founders take the first places
-        self._give_genomes(placed, given + [self._random_genome(0, slot)
-                                            for slot in placed[len(given):].tolist()])
+        self._give_genomes(placed[:len(given)], given)
+        self._random_genomes(0, placed[len(given):])
 
     def _init_empty(self, config: EcologyConfig, substrate: Substrate, threads: int) -> None:
         self.config = config
@@ -82,10 +83,13 @@ class EcologyWorld:
 
     # ---- genomes ---------------------------------------------------------------------------
 
-    def _random_genome(self, tick: int, slot: int) -> Any:
-        oid = int(self.state.oid[slot])
-        return self.substrate.random(DrawStream(self.rng, STREAM_BRAIN, tick, oid),
-                                     self.config.max_genome)
+    def genome(self, slot: int) -> Any:
+        """The genome of the organism in ``slot`` (None for a free slot). A brain that breeds
+        in place (``Spawns``) builds the object only when asked."""
+        g = self.genomes[slot]
+        if g is None and self.state.alive[slot]:
+            g = self.genomes[slot] = self.brain.genome(slot)
+        return g
 
     def _give_genomes(self, slots: np.ndarray, genomes: list[Any]) -> None:
         """Put new organisms' genomes in their slots, in the brain and in the state's sizes."""
@@ -94,18 +98,49 @@ class EcologyWorld:
         self.brain.add(genomes, slots=slots)
         for slot, genome in zip(slots.tolist(), genomes):
             self.genomes[slot] = genome
-            self.state.genome_bytes[slot] = len(self.substrate.encode(genome))
+            self.state.genome_bytes[slot] = self.substrate.size(genome)
 
-    def _child_genomes(self, tick: int, births: np.ndarray) -> list[Any]:
+    def _random_genomes(self, tick: int, slots: np.ndarray) -> None:
+        """New random organisms in ``slots``: organism k's genome from the draws keyed
+        (STREAM_BRAIN, tick, k)."""
+        if not len(slots):
+            return
+        ids = self.state.oid[slots]
+        if offers(self.brain, Spawns):
+            self._spawned(slots, np.full(len(slots), -1, dtype=np.int64), ids, tick,
+                          np.zeros(len(slots), dtype=np.int64))
+            return
+        cap = self.config.max_genome
+        self._give_genomes(slots, [self.substrate.random(
+            DrawStream(self.rng, STREAM_BRAIN, tick, oid), cap) for oid in ids.tolist()])
+
+    def _children(self, tick: int, births: np.ndarray) -> None:
+        """Births' genomes: child k gets its parent's, mutated ``rounds`` times in turn from
+        the draws keyed (STREAM_MUTATE, tick, k)."""
+        if not len(births):
+            return
+        parents, children, rounds = births[:, 0], births[:, 1], births[:, 2]
+        if offers(self.brain, Spawns):
+            self._spawned(children, parents, self.state.oid[children], tick, rounds)
+            return
         out = []
         cap = self.config.max_genome
-        for parent, child, rounds in births.tolist():
-            genome = self.genomes[parent]
+        for parent, child, n in births.tolist():
+            genome = self.genome(parent)
             draws = DrawStream(self.rng, STREAM_MUTATE, tick, int(self.state.oid[child]))
-            for _ in range(rounds):
+            for _ in range(n):
                 genome = self.substrate.mutate(genome, draws, cap)
             out.append(genome)
-        return out
+        self._give_genomes(children, out)
+
+    def _spawned(self, slots: np.ndarray, parents: np.ndarray, ids: np.ndarray, tick: int,
+                 rounds: np.ndarray) -> None:
+        """The same genomes as the Python paths above, made by the brain in one call
+        (``Spawns``): their objects are built only when asked (``genome``)."""
+        self.brain.spawn(slots, parents, ids, self.seed, STREAM_BRAIN, STREAM_MUTATE, tick,
+                         -1.0, rounds)
+        self.genomes[slots] = None
+        self.state.genome_bytes[slots] = self.brain.genome_sizes(slots)
 
     # ---- the tick --------------------------------------------------------------------------
 
@@ -150,9 +185,8 @@ class EcologyWorld:
         if len(out.died):
             self.brain.remove(out.died)
             self.genomes[out.died] = None
-        self._give_genomes(out.births[:, 1], self._child_genomes(t, out.births))
-        self._give_genomes(out.placed, [self._random_genome(t, slot)
-                                        for slot in out.placed.tolist()])
+        self._children(t, out.births)
+        self._random_genomes(t, out.placed)
         self.next_id = out.next_id
         self.tick_count = t + 1
         self.last = out
@@ -185,6 +219,8 @@ class EcologyWorld:
         id, the genomes and the brain's own state."""
         out = {f"state.{k}": np.array(v) for k, v in self.state._asdict().items()}
         out["scalars"] = np.array([self.tick_count, self.next_id], dtype=np.int64)
+        for slot in self.alive_slots().tolist():
+            self.genome(slot)                   # spawned organisms' genomes, built now
         out["genome_bytes"], out["genome_lengths"] = genome_table(self.genomes,
                                                                    self.substrate)
         out.update({f"brain.{k}": np.asarray(v) for k, v in state_arrays(self.brain).items()})
@@ -213,10 +249,16 @@ class EcologyWorld:
         a = check(config, w.seed, arrays, state_layout(w.brain), genome_limit(substrate),
                   source)
         decode_genome_table(a["genome_bytes"], a["genome_lengths"], substrate, w.genomes, source)
+        live = np.flatnonzero(a["state.alive"])
+        for slot in live.tolist():
+            size = substrate.size(w.genomes[slot])
+            if size != int(a["state.genome_bytes"][slot]):
+                raise ConfigError(f"{source}: state.genome_bytes[{slot}] is "
+                                  f"{int(a['state.genome_bytes'][slot])}; the genome there is "
+                                  f"{size} bytes (an organism's genome size is its genome's)")
         for name, target in w.state._asdict().items():
             target[...] = a[f"state.{name}"]
         w.tick_count, w.next_id = (int(v) for v in a["scalars"].tolist())
-        live = np.flatnonzero(w.state.alive)
         w.brain.add([w.genomes[i] for i in live.tolist()], slots=live)
         load_state(w.brain, a, source)
         return w
