@@ -25,11 +25,13 @@ MYCOS_DEFAULTS = {"internal_bits": 8, "max_internal_bits": 64, "connections": 16
 MYCOS_RULES = (("internal_bits", "max_internal_bits"), ("connections", "max_connections"),
                ("inputs", "max_io_bits"), ("outputs", "max_io_bits"))
 SANDBOX_DEFAULTS = {"npcs": 20, "world": 0}
-ECOLOGY_DEFAULTS = {"width": 256, "height": 256, "num_organisms": 2000, "min_organisms": 0,
-                    "max_organisms": 65_536, "radius": 2, "neighbor_records": 8,
-                    "resource_density": 0.3, "obstacle_share": 0.05, "hazard_share": 0.02,
-                    "radiation_share": 0.01, "reproduce_cost": 50, "reproduce_min": 300,
-                    "start_energy": 500, "max_energy": 5000}
+ECOLOGY_DEFAULTS = {"width": 256, "height": 256, "num_organisms": 2000,
+                    "max_organisms": 16_384, "radius": 2, "neighbor_records": 8,
+                    "resource_density": 0.5, "obstacle_share": 0.05, "hazard_share": 0.02,
+                    "radiation_share": 0.01, "reproduce_cost": 10, "reproduce_min": 80,
+                    "start_energy": 100, "max_energy": 5000}
+"""EcologyConfig's defaults for the keys its rules join; an unset ``min_organisms`` is a
+tenth of ``num_organisms``."""
 ECOLOGY_SHARES = ("resource_density", "obstacle_share", "hazard_share", "radiation_share")
 
 
@@ -78,6 +80,8 @@ def keep_rules(world: Any, config: dict[str, Any], brain_kind: Any = None) -> di
 
 def _keep_ecology_rules(config: dict[str, Any], kind: str) -> dict[str, Any]:
     v = {**ECOLOGY_DEFAULTS, **config}
+    v.setdefault("min_organisms", v["num_organisms"] // 10 if isinstance(v["num_organisms"], int)
+                 else 0)
     total = sum(v[k] for k in ECOLOGY_SHARES)
     if total > 1:                               # the shares scaled down to add up to 1
         for k in ECOLOGY_SHARES:

@@ -186,7 +186,7 @@ def test_the_rules_between_keys_are_what_the_hooks_keep():
                               ("ecology", {**SMALL_ECOLOGY, "width": 5, "height": 5}),
                               ("ecology", {**SMALL_ECOLOGY, "radius": 3, "width": 6}),
                               ("ecology", {**SMALL_ECOLOGY, "reproduce_cost": 400}),
-                              ("ecology", {**SMALL_ECOLOGY, "max_energy": 100}),
+                              ("ecology", {**SMALL_ECOLOGY, "max_energy": 50}),
                               ("ecology", {**SMALL_ECOLOGY, "radius": 7, "width": 30,
                                            "height": 30}),
                               ("ecology", {**SMALL_ECOLOGY, "brain": {"kind": "psil"}})):
