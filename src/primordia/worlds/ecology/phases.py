@@ -49,6 +49,15 @@ def _wrap(v: int, n: int) -> int:
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _wrap_near(v: int, n: int) -> int:
+    """``_wrap`` for ``v`` within one map's width of the map (-n <= v < 2n), without a
+    division: a sensing window's coordinates always are."""
+    if v < 0:
+        return v + n
+    return v - n if v >= n else v
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _i32(v: int) -> int:
     """``v`` wrapped to its low 32 bits, signed."""
     return ((v + 2147483648) % 4294967296) - 2147483648
@@ -87,22 +96,25 @@ def _sense(s, p, tick, sensors, nb_slots):
     window = np.empty(side * side, dtype=np.int64)   # tile index per window position
     cols = np.empty(side, dtype=np.int64)
     heard = np.zeros(CHANNELS, dtype=np.int64)
+    codes = np.empty(s.kind.shape[0], dtype=np.int32)   # every tile's code, once: the
+    for t in range(codes.shape[0]):                      # windows then read one small array
+        codes[t] = _tile_code(s, t)
     for i in range(s.alive.shape[0]):
         if not s.alive[i]:
             continue
         row = sensors[i]
         x, y = s.x[i], s.y[i]
         for k in range(side):
-            cols[k] = _wrap(x + k - r, w)
+            cols[k] = _wrap_near(x + k - r, w)
         for c in range(CHANNELS):
             heard[c] = 0
         k = 0
         for dy in range(side):
-            base = _wrap(y + dy - r, h) * w
+            base = _wrap_near(y + dy - r, h) * w
             for dx in range(side):
                 t = base + cols[dx]
                 window[k] = t
-                row[view_at + k] = _tile_code(s, t)
+                row[view_at + k] = codes[t]
                 if s.signal[t] > 0:
                     heard[s.signal[t] - 1] += s.signal_value[t]
                 k += 1
