@@ -3,6 +3,7 @@ per brain, on one core, with where a tick's time goes.
 
     python benchmarks/bench_ecology.py                     # neural and wasm brains
     python benchmarks/bench_ecology.py --brains wasm --ticks 200 --json
+    python benchmarks/bench_ecology.py --set start_energy=500 --set reproduce_min=300
 
 Each brain gets a fresh world (``min_organisms`` equal to the population, so the top-up holds
 it near 10,000 whatever the economy does), ``--warmup`` untimed ticks (numba compiles or
@@ -11,6 +12,8 @@ spent, and births and the top-up replace the dead every tick: the steady state, 
 organisms' genomes cost the most), then ``--ticks`` timed ticks. Organism-ticks count the
 living organisms at the start of every timed tick. Peak memory is the process's maximum
 resident set after the brain's run (brains run one after another, so it is cumulative).
+``--set`` changes a world setting: how long random organisms live, and so how many new
+genomes a tick costs, is the economy's (the default economy's founders have 100 energy).
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ TARGETS = {"neural": 1_000_000, "wasm": 300_000}
 
 
 def measure(brain: str, opts) -> dict:
-    cfg = EcologyConfig(width=opts.size, height=opts.size, num_organisms=opts.organisms,
-                        min_organisms=opts.organisms, max_organisms=2 * opts.organisms,
-                        gas=opts.gas, seed=opts.seed, brain={"kind": brain})
+    cfg = EcologyConfig(**{"width": opts.size, "height": opts.size,
+                           "num_organisms": opts.organisms, "min_organisms": opts.organisms,
+                           "max_organisms": 2 * opts.organisms, "gas": opts.gas,
+                           "seed": opts.seed, **settings(opts.sets), "brain": {"kind": brain}})
     t0 = time.perf_counter()
     world = EcologyWorld(cfg, make_substrate(cfg.brain, io_of(cfg)))
     build = time.perf_counter() - t0
@@ -68,6 +72,18 @@ def measure(brain: str, opts) -> dict:
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
+def settings(items: list[str]) -> dict:
+    """``--set KEY=VALUE`` world settings (values read as TOML values)."""
+    import tomllib
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {item!r}: expected KEY=VALUE")
+        out[key.strip()] = tomllib.loads(f"v = {value.strip()}")["v"]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--brains", nargs="+", default=["neural", "wasm"])
@@ -79,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                     "births and the top-up replace the dead: the steady state)")
     ap.add_argument("--gas", type=int, default=1000, help="budget per organism per tick")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="a world setting (the economy, say) instead of its default")
     ap.add_argument("--json", action="store_true")
     opts = ap.parse_args(argv)
     if min(opts.size, opts.organisms, opts.ticks) < 1 or opts.warmup < 0:
@@ -92,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=1))
         return 0
     print(f"# {opts.size} x {opts.size}, {opts.organisms:,} organisms, gas {opts.gas}, "
-          f"{opts.ticks} ticks after {opts.warmup}, one core")
+          f"{opts.ticks} ticks after {opts.warmup}, one core"
+          + (f"; {', '.join(opts.sets)}" if opts.sets else ""))
     print("| brain | organism-ticks/s | target | new organisms/tick | "
           + " | ".join(f"{p} ms/tick" for p in PHASES) + " | peak RSS MiB |")
     print("|---|---:|---:|---:|" + "---:|" * len(PHASES) + "---:|")

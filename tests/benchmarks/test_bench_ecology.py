@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from .test_bench_wasm import load
 
 
@@ -23,3 +25,13 @@ def test_a_tiny_run_reports_every_phase_and_the_churn(capsys):
                        "2", "--warmup", "0"]) == 0
     table = capsys.readouterr().out
     assert "| neural |" in table and "new organisms/tick" in table
+
+
+def test_a_setting_changes_the_world_it_measures(capsys):
+    bench = load("bench_ecology")
+    assert bench.main(["--brains", "neural", "--size", "12", "--organisms", "30", "--ticks",
+                       "2", "--warmup", "0", "--set", "start_energy=7", "--set",
+                       "max_energy=50"]) == 0
+    assert "start_energy=7" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        bench.main(["--brains", "neural", "--set", "start_energy"])
