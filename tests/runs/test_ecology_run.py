@@ -8,6 +8,7 @@ import csv
 import gzip
 import json
 
+import numpy as np
 import pytest
 
 from primordia.core.errors import ConfigError
@@ -62,6 +63,25 @@ def test_a_checkpoint_from_another_config_is_refused_in_one_line(tmp_path):
     (tmp_path / "config.toml").write_text(text)
     with pytest.raises(ConfigError, match="the map is the one the config and seed make") \
             as err:
+        EcologyRun.resume(tmp_path)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("brain", ["neural", "wasm"])
+def test_a_checkpoint_whose_genome_sizes_lie_is_refused_in_one_line(tmp_path, brain):
+    """Upkeep is charged by genome size: a sealed checkpoint that understates one is
+    refused, naming the slot, for nets (packed size) and IR genomes (encoded length)."""
+    from primordia.runs.checkpoint import load_checkpoint, save_checkpoint
+
+    EcologyRun(config(brain=brain, ticks=5), out=tmp_path).execute()
+    path = tmp_path / "checkpoint.npz"
+    arrays, meta = load_checkpoint(path)
+    slot = int(np.flatnonzero(arrays["state.alive"])[0])
+    arrays["state.genome_bytes"] = sizes = arrays["state.genome_bytes"].copy()
+    sizes[slot] -= 1
+    meta.pop("digest", None)
+    save_checkpoint(path, arrays, meta)
+    with pytest.raises(ConfigError, match=rf"state.genome_bytes\[{slot}\]") as err:
         EcologyRun.resume(tmp_path)
     assert "\n" not in str(err.value)
 
