@@ -31,6 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from primordia.brains.settings import make_substrate  # noqa: E402
+from primordia.core.config import key_value  # noqa: E402
+from primordia.core.errors import ConfigError  # noqa: E402
 from primordia.worlds.ecology.config import EcologyConfig  # noqa: E402
 from primordia.worlds.ecology.io import io_of  # noqa: E402
 from primordia.worlds.ecology.state import T_BIRTHS, T_PLACED  # noqa: E402
@@ -41,10 +43,12 @@ TARGETS = {"neural": 1_000_000, "wasm": 300_000}
 
 
 def measure(brain: str, opts) -> dict:
-    cfg = EcologyConfig(**{"width": opts.size, "height": opts.size,
-                           "num_organisms": opts.organisms, "min_organisms": opts.organisms,
-                           "max_organisms": 2 * opts.organisms, "gas": opts.gas,
-                           "seed": opts.seed, **settings(opts.sets), "brain": {"kind": brain}})
+    cfg = EcologyConfig.build({"width": opts.size, "height": opts.size,
+                               "num_organisms": opts.organisms,
+                               "min_organisms": opts.organisms,
+                               "max_organisms": 2 * opts.organisms, "gas": opts.gas,
+                               "seed": opts.seed, **settings(opts.sets),
+                               "brain": {"kind": brain}}, source="settings")
     t0 = time.perf_counter()
     world = EcologyWorld(cfg, make_substrate(cfg.brain, io_of(cfg)))
     build = time.perf_counter() - t0
@@ -73,15 +77,8 @@ def measure(brain: str, opts) -> dict:
 
 
 def settings(items: list[str]) -> dict:
-    """``--set KEY=VALUE`` world settings (values read as TOML values)."""
-    import tomllib
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set {item!r}: expected KEY=VALUE")
-        out[key.strip()] = tomllib.loads(f"v = {value.strip()}")["v"]
-    return out
+    """``--set KEY=VALUE`` world settings (``key_value``: values read as TOML values)."""
+    return dict(key_value(item, "--set") for item in items)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     opts = ap.parse_args(argv)
     if min(opts.size, opts.organisms, opts.ticks) < 1 or opts.warmup < 0:
         ap.error("sizes must be positive")
-    rows = [measure(brain, opts) for brain in opts.brains]
+    try:
+        rows = [measure(brain, opts) for brain in opts.brains]
+    except ConfigError as exc:                  # a --set the world refuses
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     report = {"machine": {"cpu": platform.processor() or platform.machine(),
                           "cores": os.cpu_count(), "python": platform.python_version(),
                           "date": date.today().isoformat()},

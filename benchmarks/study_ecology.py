@@ -43,7 +43,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from primordia.core.config import read_toml  # noqa: E402
+from primordia.core.config import key_value, read_toml  # noqa: E402
+from primordia.core.errors import ConfigError  # noqa: E402
 from primordia.runs.ecology_run import EcologyRun  # noqa: E402
 from primordia.runs.world_run import Reporter  # noqa: E402
 from primordia.worlds.ecology.config import EcologyConfig  # noqa: E402
@@ -309,18 +310,8 @@ def summary_table(runs: dict[int, Path]) -> str:
 
 
 def parse_sets(items: Sequence[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` world settings, the values read as TOML values (numbers, strings)."""
-    import tomllib
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise SystemExit(f"--set {item!r}: expected KEY=VALUE")
-        try:
-            out[key.strip()] = tomllib.loads(f"v = {value.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            out[key.strip()] = value.strip()
-    return out
+    """``--set KEY=VALUE`` world settings (``key_value``: values read as TOML values)."""
+    return dict(key_value(item, "--set") for item in items)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -338,12 +329,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts = ap.parse_args(argv)
     if opts.ticks < 1 or opts.sample < 1 or opts.checkpoint_every < 0:
         ap.error("--ticks and --sample must be at least 1; --checkpoint-every at least 0")
-    overrides = read_toml(opts.config) if opts.config else {}
-    overrides.update(parse_sets(opts.sets))
     runs = {}
-    for seed in opts.seeds:
-        out = opts.out / f"seed-{seed}"
-        runs[seed] = out if opts.plot_only else run_seed(seed, opts, overrides)
+    try:
+        overrides = read_toml(opts.config) if opts.config else {}
+        overrides.update(parse_sets(opts.sets))
+        for seed in opts.seeds:
+            out = opts.out / f"seed-{seed}"
+            runs[seed] = out if opts.plot_only else run_seed(seed, opts, overrides)
+    except ConfigError as exc:          # a bad setting or a damaged run directory
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     png = opts.png or opts.out / "ecology_study.png"
     plot(runs, png)
     print(summary_table(runs))

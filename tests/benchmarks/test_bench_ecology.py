@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from .test_bench_wasm import load
 
 
@@ -33,5 +31,9 @@ def test_a_setting_changes_the_world_it_measures(capsys):
                        "2", "--warmup", "0", "--set", "start_energy=7", "--set",
                        "max_energy=50"]) == 0
     assert "start_energy=7" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        bench.main(["--brains", "neural", "--set", "start_energy"])
+    assert bench.main(["--brains", "neural", "--set", "start_energy"]) == 2
+    assert bench.main(["--brains", "neural", "--size", "12", "--organisms", "30",
+                       "--set", "start_energy=900", "--set", "max_energy=50"]) == 2
+    err = capsys.readouterr().err
+    assert "write KEY=VALUE" in err and "max_energy must be at least start_energy" in err
+    assert "Traceback" not in err

@@ -85,3 +85,13 @@ def test_a_study_stopped_and_continued_matches_a_straight_one(study, tmp_path):
     assert rows(a / "study.csv") == rows(b / "study.csv")
     assert rows(a / "deaths.csv") == rows(b / "deaths.csv")
     assert (a / "dominant.md").read_text() == (b / "dominant.md").read_text()
+
+
+def test_a_bad_setting_is_one_line_and_exit_2(study, tmp_path, capsys):
+    assert study.main(["--seeds", "1", "--ticks", "10", "--out", str(tmp_path),
+                       "--set", "start_energy=900", "--set", "max_energy=50"]) == 2
+    assert study.main(["--seeds", "1", "--ticks", "10", "--out", str(tmp_path),
+                       "--set", "=3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error: ") == 2 and "Traceback" not in err
+    assert "max_energy must be at least start_energy" in err and "KEY=VALUE" in err

@@ -8,7 +8,6 @@ from __future__ import annotations
 import inspect
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
+from primordia.core.config import key_value
 from primordia.core.errors import ConfigError
 from primordia.runs.checkpoint import read_meta
 from primordia.runs.founders import load as load_founders
@@ -156,19 +156,6 @@ def _flag_name(flag: Flag) -> str:
     return flag.option.lstrip("-").replace("-", "_")
 
 
-def _setting(text: str) -> tuple[str, Any]:
-    """``KEY=VALUE`` of ``--brain-setting``: the value read as TOML (a number, true,
-    "text"), or else as the text itself."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"--brain-setting {text!r}: write KEY=VALUE")
-    try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
-        value = raw.strip()
-    return key.strip(), value
-
-
 def config_overrides(kind: WorldKind, values: dict[str, Any]) -> dict[str, Any]:
     """The config keys the command's options set: the seed, the length, the world's flags
     (a key ``brain.X`` sets the brain's setting X), ``--brain`` (``brain.kind``) and every
@@ -185,7 +172,7 @@ def config_overrides(kind: WorldKind, values: dict[str, Any]) -> dict[str, Any]:
         else:
             out[flag.key] = value
     for text in values.get("brain_setting") or ():
-        key, value = _setting(text)
+        key, value = key_value(text, "--brain-setting")
         brain[key] = value
     if values.get("brain") is not None:
         brain["kind"] = values["brain"]

@@ -188,3 +188,16 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     raise TypeError(f"cannot write {type(value).__name__} as a TOML scalar")
+
+
+def key_value(text: str, flag: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` given to option ``flag``: the value read as a TOML value (a number,
+    true, "text"), or else as the text itself; ConfigError in one line if there is no key."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"{flag} {text!r}: write KEY=VALUE")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        value = raw.strip()
+    return key.strip(), value

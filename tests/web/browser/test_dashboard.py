@@ -225,21 +225,29 @@ def test_ecology_shades_resources_and_shows_a_wasm_brain(page, artifacts):
     assert page.errors == []
 
 
-def test_ecology_replay_shows_the_recorded_frame(page, server, artifacts):
+def replay_frame_at(page, server, run: str, world: str, at: int) -> dict:
+    """Open the recorded run ``run`` from the runs list, scrub to turn ``at`` and check the
+    organisms drawn are the recording's frame there (by id and x, y); the frame's payload."""
     page.goto("/")
-    page.wait_for_selector("#runs a:text('ecology-frames')")
-    assert "ecology" in page.text_content("#runs li:has(a:text('ecology-frames'))")
-    page.click("#runs a:text('ecology-frames')")
-    page.wait_for_url("**/#/replay/ecology-frames")
+    page.wait_for_selector(f"#runs a:text('{run}')")
+    assert world in page.text_content(f"#runs li:has(a:text('{run}'))")
+    page.click(f"#runs a:text('{run}')")
+    page.wait_for_url(f"**/#/replay/{run}")
     page.wait_for_function("window.primordia.organismIds().length > 0")
-    page.eval_on_selector("#scrub", "el => { el.value = '40'; el.dispatchEvent(new Event('input')); }")
-    page.wait_for_function("window.primordia.turn() === 40")
-    body = httpx.get(f"{server}/v1/runs/ecology-frames/recording",
-                     params={"from": 40}).json()["payload"]
+    assert turn(page) == 0
+    page.eval_on_selector("#scrub", f"el => {{ el.value = '{at}'; "
+                                    "el.dispatchEvent(new Event('input')); }")
+    page.wait_for_function(f"window.primordia.turn() === {at}")
+    body = httpx.get(f"{server}/v1/runs/{run}/recording", params={"from": at}).json()["payload"]
     want = {o["id"]: (o["x"], o["y"]) for o in body["snapshot"]["organisms"]}
     shown = page.evaluate("[...window.primordia.session.state.organisms.values()]"
                           ".map(o => [o.id, o.x, o.y])")
     assert {i: (x, y) for i, x, y in shown} == want
+    return body
+
+
+def test_ecology_replay_shows_the_recorded_frame(page, server, artifacts):
+    body = replay_frame_at(page, server, "ecology-frames", "ecology", 40)
     tiles = page.evaluate("Array.from(window.primordia.session.state.tiles)")
     assert tiles == [ord(ch) - 48 for ch in body["snapshot"]["terrain"]["tiles"]]
     page.screenshot(path=str(artifacts / "replay_ecology.png"))
@@ -269,21 +277,7 @@ def test_replay_scrubs_to_a_later_turn(page, server, artifacts):
 def test_sandbox_replay_moves_from_frame_to_frame(page, server, artifacts):
     """A sandbox recording has frames and no deltas: scrubbing, Step and Play go from frame
     to frame, and what frames do not record shows as unknown."""
-    page.goto("/")
-    page.wait_for_selector("#runs a:text('sandbox-frames')")
-    assert "sandbox" in page.text_content("#runs li:has(a:text('sandbox-frames'))")
-    page.click("#runs a:text('sandbox-frames')")
-    page.wait_for_url("**/#/replay/sandbox-frames")
-    page.wait_for_function("window.primordia.organismIds().length > 0")
-    assert turn(page) == 0
-    page.eval_on_selector("#scrub", "el => { el.value = '40'; el.dispatchEvent(new Event('input')); }")
-    page.wait_for_function("window.primordia.turn() === 40")
-    body = httpx.get(f"{server}/v1/runs/sandbox-frames/recording",
-                     params={"from": 40}).json()["payload"]
-    want = {o["id"]: (o["x"], o["y"]) for o in body["snapshot"]["organisms"]}
-    shown = page.evaluate("[...window.primordia.session.state.organisms.values()]"
-                          ".map(o => [o.id, o.x, o.y])")
-    assert {i: (x, y) for i, x, y in shown} == want
+    replay_frame_at(page, server, "sandbox-frames", "sandbox", 40)
     assert page.evaluate(BRIGHT_PIXELS) > 0                  # the NPCs are drawn
     page.fill("#step-count", "1")
     page.click("#step")                                      # one tick on is the next frame
