@@ -189,16 +189,16 @@ def test_every_tick_of_a_real_run_agrees_with_the_reference(world, brain, monkey
     kernel_sense, kernel_advance = phases.sense, phases.advance
     checked = {"ticks": 0, "births": 0, "deaths": 0}
 
-    def sense(s, cfg, tick):
-        out = kernel_sense(s, cfg, tick)
+    def sense(s, cfg, tick, into=None):       # the world's buffers, reused every tick
+        out = kernel_sense(s, cfg, tick, into)
         ref = reference.sense(copy_state(s), cfg, tick)
         np.testing.assert_array_equal(out[0], ref[0])
         np.testing.assert_array_equal(out[1], ref[1])
         return out
 
-    def advance(s, cfg, seed, tick, intents, gas, nb, next_id):
+    def advance(s, cfg, seed, tick, intents, gas, nb, next_id, into=None):
         mirror = copy_state(s)
-        out = kernel_advance(s, cfg, seed, tick, intents, gas, nb, next_id)
+        out = kernel_advance(s, cfg, seed, tick, intents, gas, nb, next_id, into)
         ref = reference.advance(mirror, cfg, seed, tick, intents, gas, nb, next_id)
         for name in EcologyState._fields:
             np.testing.assert_array_equal(getattr(s, name), getattr(mirror, name),

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from primordia.brains.base import AbiActions, BrainIO
 
@@ -62,23 +63,37 @@ class Intents(NamedTuple):
     value: np.ndarray
 
 
-def intents_from_actions(actions: np.ndarray, attack_amount: int,
-                         mutation_rounds: int) -> Intents:
-    """Leveled actions (int32[N, 4]) as intents: a value outside its action's levels is
+def no_intents(capacity: int) -> Intents:
+    """Intents arrays for ``capacity`` slots (to be filled)."""
+    return Intents(*(np.zeros(capacity, dtype=np.int64) for _ in Intents._fields))
+
+
+@njit(cache=True, nogil=True)
+def _leveled(actions, attack_amount, mutation_rounds, move, eat, attack, amount, reproduce,
+             rounds, channel, value):
+    for i in range(actions.shape[0]):
+        m, e, k, r = (actions[i, A_MOVE], actions[i, A_EAT], actions[i, A_INTERACT],
+                      actions[i, A_REPRODUCE])
+        move[i] = m if 0 <= m < LEVELS[A_MOVE] else 0
+        eat[i] = e if 0 <= e < LEVELS[A_EAT] else 0
+        reproduce[i] = r if 0 <= r < LEVELS[A_REPRODUCE] else 0
+        k = k if 0 <= k < LEVELS[A_INTERACT] else 0
+        attack[i] = k if k <= MAX_NEIGHBORS else 0
+        channel[i] = k - MAX_NEIGHBORS - 1 if k > MAX_NEIGHBORS else -1
+    amount[:] = attack_amount
+    rounds[:] = mutation_rounds
+    value[:] = 1
+
+
+def intents_from_actions(actions: np.ndarray, attack_amount: int, mutation_rounds: int,
+                         into: Intents | None = None) -> Intents:
+    """Leveled actions (int[N, 4]) as intents: a value outside its action's levels is
     "none"; attacks take ``attack_amount``, births ask for ``mutation_rounds``, signals carry
-    value 1."""
-    a = np.asarray(actions, dtype=np.int64)
-    on = [np.where((a[:, k] >= 0) & (a[:, k] < LEVELS[k]), a[:, k], 0)
-          for k in range(len(ACTIONS))]
-    interact = on[A_INTERACT]
-    n = a.shape[0]
-    return Intents(move=on[A_MOVE], eat=on[A_EAT],
-                   attack=np.where(interact <= MAX_NEIGHBORS, interact, 0),
-                   amount=np.full(n, attack_amount, dtype=np.int64),
-                   reproduce=on[A_REPRODUCE],
-                   rounds=np.full(n, mutation_rounds, dtype=np.int64),
-                   channel=np.where(interact > MAX_NEIGHBORS, interact - MAX_NEIGHBORS - 1, -1),
-                   value=np.ones(n, dtype=np.int64))
+    value 1. ``into``: arrays to fill (a world's, reused every tick) instead of fresh ones."""
+    out = into if into is not None and into.move.shape[0] == actions.shape[0] \
+        else no_intents(actions.shape[0])
+    _leveled(np.asarray(actions), attack_amount, mutation_rounds, *out)
+    return out
 
 
 _DIRECTION = np.zeros(9, dtype=np.int64)

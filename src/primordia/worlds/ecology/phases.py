@@ -8,13 +8,15 @@ Three entry points, the same as the reference's: ``sense`` (phase 1), ``advance`
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from primordia.core.rng import random_int, random_u64, stream_id
 
 from .config import EcologyConfig, q16
-from .io import Intents, io_of
+from .io import Intents, io_of, no_intents
 from .state import (CHANNELS, DIR_DX, DIR_DY, FERTILE, FOOD_CAP, HAZARD, MAX_NEIGHBORS,
                     OBSTACLE, RADIATION, T_ASSISTS, T_ATTACKS, T_BIRTHS, T_DEATHS,
                     T_FAILED_BIRTHS, T_KILLS,
@@ -77,85 +79,187 @@ def _tile_code(s, t: int) -> int:
 
 @njit(cache=True, nogil=True, inline="always")
 def _popcount32(v: int) -> int:
+    """Set bits among the low 32 of ``v``, in constant time (no loop to mispredict)."""
     v = v & 0xFFFFFFFF
-    n = 0
-    while v:
-        v &= v - 1
-        n += 1
-    return n
+    v = v - ((v >> 1) & 0x55555555)
+    v = (v & 0x33333333) + ((v >> 2) & 0x33333333)
+    v = (v + (v >> 4)) & 0x0F0F0F0F
+    return ((v * 0x01010101) & 0xFFFFFFFF) >> 24
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _popcount64(v: int) -> int:
+    v = v - ((v >> 1) & 0x5555555555555555)
+    v = (v & 0x3333333333333333) + ((v >> 2) & 0x3333333333333333)
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0F
+    return (v * 0x0101010101010101) >> 56
+
+
+class Buffers(NamedTuple):
+    """The arrays a world keeps from tick to tick so that its kernels allocate nothing
+    (fresh multi-megabyte arrays cost page faults every tick). Only ``order`` carries
+    anything between ticks, and it is checked against the state before it is trusted."""
+
+    sensors: np.ndarray      # int32[N, S]  phase 1's output
+    nb_slots: np.ndarray     # int64[N, 8]  phase 1's output
+    written: np.ndarray      # int8[N]      rows of sensors/nb_slots not at rest (0 and -1)
+    order: np.ndarray        # int64[N]     the living in oid order, as the last advance left them
+    order_n: np.ndarray      # int64[1]     how many (-1: not known)
+    died: np.ndarray         # int64[N]
+    births: np.ndarray       # int64[N, 3]
+    placed: np.ndarray       # int64[N]
+    target: np.ndarray       # int64[N]
+    best: np.ndarray         # int64[T]     all -1 between ticks (phase 5 puts them back)
+    hits: np.ndarray         # int64[3, N]
+    intents: Intents         # int64[N] each: phase 2's decoded actions
+
+
+def buffers(s: EcologyState, cfg: EcologyConfig) -> Buffers:
+    """Empty buffers for the world of state ``s`` and config ``cfg``."""
+    n, t = s.alive.shape[0], s.kind.shape[0]
+    return Buffers(
+        sensors=np.zeros((n, io_of(cfg).n_sensors), dtype=np.int32),
+        nb_slots=np.full((n, MAX_NEIGHBORS), -1, dtype=np.int64),
+        written=np.zeros(n, dtype=np.int8), order=np.zeros(n, dtype=np.int64),
+        order_n=np.full(1, -1, dtype=np.int64), died=np.zeros(n, dtype=np.int64),
+        births=np.zeros((n, 3), dtype=np.int64), placed=np.zeros(n, dtype=np.int64),
+        target=np.zeros(n, dtype=np.int64), best=np.full(t, -1, dtype=np.int64),
+        hits=np.zeros((3, n), dtype=np.int64), intents=no_intents(n))
+
+
+def _fits(b: Buffers, s: EcologyState, cfg: EcologyConfig) -> bool:
+    return (b.sensors.shape == (s.alive.shape[0], io_of(cfg).n_sensors)
+            and b.best.shape == s.kind.shape)
 
 
 # ---- phase 1: sense ----------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _sense(s, p, tick, sensors, nb_slots):
+def _ring(r):
+    """The window positions (index, dx, dy) of the rings d = 1..r around the centre, nearest
+    ring first and row by row within a ring: the order neighbour records are found in."""
+    side = 2 * r + 1
+    at = np.empty(side * side, dtype=np.int64)
+    ring_dx = np.empty(side * side, dtype=np.int64)
+    ring_dy = np.empty(side * side, dtype=np.int64)
+    m = 0
+    for d in range(1, r + 1):
+        for dy in range(-d, d + 1):
+            for dx in range(-d, d + 1):
+                if dy == -d or dy == d or dx == -d or dx == d:
+                    at[m] = (dy + r) * side + dx + r
+                    ring_dx[m] = dx
+                    ring_dy[m] = dy
+                    m += 1
+    return at[:m], ring_dx[:m], ring_dy[:m]
+
+
+MASKED = 48
+"""Ring positions whose occupants are found through a bit mask: rings 1 to 3 (radius 3's
+whole window; wider rings are walked tile by tile)."""
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _record(s, i, row, nb_slots, n, nb_at, band, other, dx, dy):
+    """Neighbour record ``n`` of slot ``i``: the slot ``other`` at (dx, dy)."""
+    nb_slots[i, n] = other
+    at = nb_at + 4 * n
+    row[at] = dx
+    row[at + 1] = dy
+    row[at + 2] = min(15, max(s.energy[other], 0) // band)
+    row[at + 3] = ((32 - _popcount32(s.tag[i] ^ s.tag[other])) * 255) // 32
+
+
+@njit(cache=True, nogil=True)
+def _sense(s, p, tick, sensors, nb_slots, written):
+    """Every living slot's row, all of it; a free slot's row is put back to rest (0 and -1)
+    when it was written before (``written``), so buffers can be reused tick after tick."""
     w, h, r, band, records = p[P_W], p[P_H], p[P_R], p[P_BAND], p[P_RECORDS]
     side = 2 * r + 1
     view_at = 4 + CHANNELS
     nb_at = view_at + side * side
+    ring, ring_dx, ring_dy = _ring(r)
+    masked = min(ring.shape[0], MASKED)
+    rank = np.full(side * side, 63, dtype=np.int64)   # window position -> bit (ring order)
+    for j in range(masked):
+        rank[ring[j]] = j
+    ring_bits = (np.int64(1) << masked) - 1
     window = np.empty(side * side, dtype=np.int64)   # tile index per window position
     cols = np.empty(side, dtype=np.int64)
-    heard = np.zeros(CHANNELS, dtype=np.int64)
-    codes = np.empty(s.kind.shape[0], dtype=np.int32)   # every tile's code, once: the
-    for t in range(codes.shape[0]):                      # windows then read one small array
-        codes[t] = _tile_code(s, t)
+    heard = np.zeros(CHANNELS + 1, dtype=np.int64)   # by channel + 1 (0: no signal there)
+    # every tile's code (24 bits), signal channel + 1 (3 bits, from bit 24) and signal value
+    # (the high 32) in one word, once: the windows then make one read per tile
+    words = np.empty(s.kind.shape[0], dtype=np.int64)
+    for t in range(words.shape[0]):
+        words[t] = (_tile_code(s, t) | (np.int64(s.signal[t]) << 24)
+                    | (np.int64(s.signal_value[t]) << 32))
     for i in range(s.alive.shape[0]):
-        if not s.alive[i]:
-            continue
         row = sensors[i]
+        if not s.alive[i]:
+            if written[i]:
+                row[:] = 0
+                nb_slots[i, :] = -1
+                written[i] = 0
+            continue
+        written[i] = 1
         x, y = s.x[i], s.y[i]
         for k in range(side):
             cols[k] = _wrap_near(x + k - r, w)
-        for c in range(CHANNELS):
+        for c in range(CHANNELS + 1):
             heard[c] = 0
+        occupied = np.int64(0)
         k = 0
         for dy in range(side):
             base = _wrap_near(y + dy - r, h) * w
             for dx in range(side):
                 t = base + cols[dx]
+                word = words[t]
                 window[k] = t
-                row[view_at + k] = codes[t]
-                if s.signal[t] > 0:
-                    heard[s.signal[t] - 1] += s.signal_value[t]
+                row[view_at + k] = word & 0xFFFFFF
+                heard[(word >> 24) & 7] += word >> 32   # a tile without a signal adds 0
+                occupied |= ((word >> 3) & 1) << rank[k]
                 k += 1
-        centre = window[r * side + r]
-        if s.signal[centre] > 0:                 # its own tile is not heard
-            heard[s.signal[centre] - 1] -= s.signal_value[centre]
+        word = words[window[r * side + r]]
+        heard[(word >> 24) & 7] -= word >> 32        # its own tile is not heard
         row[0] = _clip32(s.energy[i])
         row[1] = _clip32(tick - s.born[i])
         row[2] = row[view_at + r * side + r]
         for c in range(CHANNELS):
-            row[4 + c] = _i32(heard[c])
+            row[4 + c] = _i32(heard[c + 1])
+        # the first MASKED ring positions come from the bits of ``occupied``, in ring order
+        # and without a branch per empty tile; a radius over 3 walks the rest tile by tile
         n = 0
-        for d in range(1, r + 1):
+        occupied &= ring_bits                    # not the centre
+        while occupied != 0 and n < records:
+            low = occupied & -occupied
+            occupied ^= low
+            j = _popcount64(low - 1)
+            _record(s, i, row, nb_slots, n, nb_at, band, s.occupancy[window[ring[j]]],
+                    ring_dx[j], ring_dy[j])
+            n += 1
+        for j in range(masked, ring.shape[0]):
             if n == records:
                 break
-            for dy in range(-d, d + 1):
-                step = 1 if dy == -d or dy == d else 2 * d   # inner rows: the two ends only
-                for dx in range(-d, d + 1, step):
-                    if n == records:
-                        break
-                    other = s.occupancy[window[(dy + r) * side + dx + r]]
-                    if other < 0:
-                        continue
-                    nb_slots[i, n] = other
-                    at = nb_at + 4 * n
-                    row[at] = dx
-                    row[at + 1] = dy
-                    row[at + 2] = min(15, max(s.energy[other], 0) // band)
-                    row[at + 3] = ((32 - _popcount32(s.tag[i] ^ s.tag[other])) * 255) // 32
-                    n += 1
+            if row[view_at + ring[j]] & 8:           # the tile code's "occupied" bit
+                _record(s, i, row, nb_slots, n, nb_at, band, s.occupancy[window[ring[j]]],
+                        ring_dx[j], ring_dy[j])
+                n += 1
         row[3] = n
+        for k in range(n, MAX_NEIGHBORS):
+            nb_slots[i, k] = -1
+        for c in range(nb_at + 4 * n, nb_at + 4 * records):
+            row[c] = 0
 
 
-def sense(s: EcologyState, cfg: EcologyConfig, tick: int) -> tuple[np.ndarray, np.ndarray]:
+def sense(s: EcologyState, cfg: EcologyConfig, tick: int, into: Buffers | None = None
+          ) -> tuple[np.ndarray, np.ndarray]:
     """Phase 1: every living organism's sensors (int32[N, S]) and the slots behind its
-    neighbour records (int64[N, 8], -1 past the count); free slots' rows are 0 and -1."""
-    n = s.alive.shape[0]
-    sensors = np.zeros((n, io_of(cfg).n_sensors), dtype=np.int32)
-    nb_slots = np.full((n, MAX_NEIGHBORS), -1, dtype=np.int64)
-    _sense(s, params(cfg), tick, sensors, nb_slots)
-    return sensors, nb_slots
+    neighbour records (int64[N, 8], -1 past the count); free slots' rows are 0 and -1.
+    With ``into`` (a world's ``Buffers``) the two arrays are its own, overwritten by the
+    next call; without, fresh ones."""
+    b = into if into is not None and _fits(into, s, cfg) else buffers(s, cfg)
+    _sense(s, params(cfg), tick, b.sensors, b.nb_slots, b.written)
+    return b.sensors, b.nb_slots
 
 
 # ---- placing organisms -------------------------------------------------------------------------
@@ -231,14 +335,39 @@ def _by_oid(s):
 
 
 @njit(cache=True, nogil=True)
+def _living_in_oid_order(s, order, order_n):
+    """The living slots in oid order, as ``order[:n]``. The last advance left them there
+    (ids only grow, so survivors then births then the top-up are in order); that is
+    checked -- every living slot once, ids strictly rising -- and sorted afresh if not
+    (a new or restored world, or a state changed between ticks)."""
+    living = 0
+    for i in range(s.alive.shape[0]):
+        living += s.alive[i] != 0
+    n = order_n[0]
+    ok = n == living
+    last = -1
+    for j in range(n if ok else 0):
+        i = order[j]
+        if i < 0 or i >= s.alive.shape[0] or not s.alive[i] or s.oid[i] <= last:
+            ok = False
+            break
+        last = s.oid[i]
+    if not ok:
+        fresh = _by_oid(s)
+        order[:living] = fresh
+        order_n[0] = living
+    return order[:living]
+
+
+@njit(cache=True, nogil=True)
 def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, channel, value,
              gas_used, nb_slots, next_id, died, births, placed, target, best, hit_by, hit_on,
-             hit_killed):
+             hit_killed, oid_order, order_n):
     """Phases 3-12 in place. Fills ``died``, ``births`` and ``placed``; returns their
-    counts and the next id."""
+    counts and the next id. Leaves the living in oid order in ``oid_order[:order_n[0]]``."""
     w, h = p[P_W], p[P_H]
     n = s.alive.shape[0]
-    order = _by_oid(s)
+    order = _living_in_oid_order(s, oid_order, order_n)
     # 3. metabolism
     for i in order:
         s.energy[i] -= p[P_BASAL] + (gas_used[i] * p[P_INSTR]) // 1000 \
@@ -330,7 +459,12 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
             s.assists[hit_by[k]] += 1
             s.totals[T_ASSISTS] += 1
     # 9. births, in oid order of the survivors (a slot freed in 8 may hold a child by now)
-    survivors = _by_oid(s)
+    kept = 0
+    for i in order:                 # the survivors, still in oid order, at the front
+        if s.alive[i]:
+            oid_order[kept] = i
+            kept += 1
+    survivors = oid_order[:kept]
     n_births = 0
     free = -1
     for i in survivors:
@@ -383,6 +517,7 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
         births[n_births, 0] = i
         births[n_births, 1] = slot
         births[n_births, 2] = min(max(rounds[i], 0), p[P_MAX_MUT]) + extra
+        oid_order[kept + n_births] = slot        # ids only grow: the child goes last
         n_births += 1
         s.totals[T_BIRTHS] += 1
     # 10. signals: this tick's marks replace last tick's
@@ -414,24 +549,23 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
         n_placed = _place_random(s, p, seed, tick, p[P_MIN_ORG] - living, next_id, tick + 1,
                                  placed)
         next_id += n_placed
+    oid_order[kept + n_births:kept + n_births + n_placed] = placed[:n_placed]
+    order_n[0] = kept + n_births + n_placed
     return n_died, n_births, n_placed, next_id
 
 
 def advance(s: EcologyState, cfg: EcologyConfig, seed_word: int, tick: int, intents: Intents,
-            gas_used: np.ndarray, nb_slots: np.ndarray, next_id: int) -> Advance:
-    """Phases 3-12 of tick ``tick`` in place on ``s``."""
-    n = s.alive.shape[0]
-    t = s.kind.shape[0]
-    died = np.zeros(n, dtype=np.int64)
-    births = np.zeros((n, 3), dtype=np.int64)
-    placed = np.zeros(n, dtype=np.int64)
-    target = np.full(n, -1, dtype=np.int64)
-    best = np.full(t, -1, dtype=np.int64)
-    hits = np.zeros((3, n), dtype=np.int64)
+            gas_used: np.ndarray, nb_slots: np.ndarray, next_id: int,
+            into: Buffers | None = None) -> Advance:
+    """Phases 3-12 of tick ``tick`` in place on ``s``; ``into``: a world's ``Buffers`` for
+    the kernel's scratch arrays (fresh ones without)."""
+    b = into if into is not None and _fits(into, s, cfg) else buffers(s, cfg)
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731 - local shorthand
     nd, nb, npl, next_id = _advance(
         s, params(cfg), seed_word, tick, i64(intents.move), i64(intents.eat),
         i64(intents.attack), i64(intents.amount), i64(intents.reproduce), i64(intents.rounds),
         i64(intents.channel), i64(intents.value), i64(gas_used), i64(nb_slots), next_id,
-        died, births, placed, target, best, hits[0], hits[1], hits[2])
-    return Advance(died[:nd].copy(), births[:nb].copy(), placed[:npl].copy(), int(next_id))
+        b.died, b.births, b.placed, b.target, b.best, b.hits[0], b.hits[1], b.hits[2],
+        b.order, b.order_n)
+    return Advance(b.died[:nd].copy(), b.births[:nb].copy(), b.placed[:npl].copy(),
+                   int(next_id))

@@ -62,6 +62,7 @@ class EcologyWorld:
         self.seed = self.rng.seed_word
         cap = config.max_organisms
         self.state: EcologyState = empty_state(cap, config.width, config.height)
+        self.buffers = phases.buffers(self.state, config)
         self.tick_count = 0
         self.next_id = 0
         self.genomes = np.full(cap, None, dtype=object)
@@ -158,7 +159,7 @@ class EcologyWorld:
         clock = time.perf_counter
         t0 = clock()
         # 1. sense
-        sensors, nb_slots = phases.sense(s, cfg, t)
+        sensors, nb_slots = phases.sense(s, cfg, t, self.buffers)
         t1 = clock()
         # 2. think: one brain call for every living organism
         active = s.alive != 0
@@ -175,12 +176,12 @@ class EcologyWorld:
                                        cfg.mutation_rounds)
         else:
             intents = intents_from_actions(self.actions, cfg.attack_amount,
-                                           cfg.mutation_rounds)
+                                           cfg.mutation_rounds, self.buffers.intents)
         t2 = clock()
         # 3-12. the rules (a parent is alive after them: deaths come before births)
         ids_before = s.oid.copy()       # a dead organism's slot may hold a child by the end
         out = phases.advance(s, cfg, self.seed, t, intents, self.gas_used, nb_slots,
-                             self.next_id)
+                             self.next_id, self.buffers)
         t3 = clock()
         if len(out.died):
             self.brain.remove(out.died)
