@@ -135,6 +135,9 @@ class Population:
             raise ConfigError(f"{capacity} organisms of {layout.memory} bytes of memory do "
                               "not fit in one wasm memory (4 GiB): give them less memory")
         self.genomes: list[ir.WasmGenome | None] = [None] * capacity
+        self.living = 0
+        """Slots holding a genome (kept by ``set`` and ``clear``, not counted: a count of a
+        list of dataclasses compares every one with None)."""
         self.faults = 0
         """Rounds that trapped (never expected: compiled IR cannot trap) and were resumed."""
         self._build(None)
@@ -192,8 +195,7 @@ class Population:
     def _tidy(self) -> None:
         """Start a fresh store once dead instances outnumber the living ones (a store frees
         nothing until it is dropped)."""
-        living = len(self.genomes) - self.genomes.count(None)
-        if self._instances > 2 * living + 1024:
+        if self._instances > 2 * self.living + 1024:
             self._build(self.memory.copy())
 
     # ---- organisms --------------------------------------------------------------------------
@@ -203,12 +205,14 @@ class Population:
         placed = [(int(s), g) for s, g in zip(slots, genomes)]
         for slot, genome in placed:
             self.memory[slot] = 0
+            self.living += self.genomes[slot] is None
             self.genomes[slot] = genome
         self._instantiate(placed)
         self._tidy()
 
     def clear(self, slot: int) -> None:
         """Empty ``slot`` (its memory is zeroed; its table entry is never called again)."""
+        self.living -= self.genomes[slot] is not None
         self.genomes[slot] = None
         self.memory[slot] = 0
 
@@ -219,6 +223,7 @@ class Population:
         keep = min(capacity, self.capacity)
         bigger.memory[:keep] = self.memory[:keep]
         bigger.genomes[:keep] = self.genomes[:keep]
+        bigger.living = sum(g is not None for g in bigger.genomes)
         bigger._instantiate([(s, g) for s, g in enumerate(bigger.genomes) if g is not None])
         return bigger
 

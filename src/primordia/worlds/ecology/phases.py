@@ -112,11 +112,33 @@ class Buffers(NamedTuple):
     best: np.ndarray         # int64[T]     all -1 between ticks (phase 5 puts them back)
     hits: np.ndarray         # int64[3, N]
     intents: Intents         # int64[N] each: phase 2's decoded actions
+    growth: np.ndarray       # int64[Rmax + 1]  regrowth by resource level (empty: too many)
+    growth_for: np.ndarray   # int64[2]  the (Rmax, rate) it was made for
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _regrowth(r: int, big_r: int, rate: int) -> int:
+    """Phase 11's logistic regrowth of a tile holding ``r`` (Q8) towards ``big_r``."""
+    return (rate * (r + big_r // 64) * (big_r - r)) // (big_r * 65536)
+
+
+@njit(cache=True, nogil=True)
+def _growth_table(big_r, rate, size):
+    out = np.empty(size, dtype=np.int64)
+    for r in range(size):
+        out[r] = _regrowth(r, big_r, rate)
+    return out
+
+
+GROWTH_TABLE_MAX = 1 << 16
+"""Largest Rmax (Q8) whose regrowth is tabulated (r_max 256: a 512 KiB table)."""
 
 
 def buffers(s: EcologyState, cfg: EcologyConfig) -> Buffers:
     """Empty buffers for the world of state ``s`` and config ``cfg``."""
     n, t = s.alive.shape[0], s.kind.shape[0]
+    p = params(cfg)
+    big_r, rate = int(p[P_RMAX]), int(p[P_REGROWTH])
     return Buffers(
         sensors=np.zeros((n, io_of(cfg).n_sensors), dtype=np.int32),
         nb_slots=np.full((n, MAX_NEIGHBORS), -1, dtype=np.int64),
@@ -124,7 +146,9 @@ def buffers(s: EcologyState, cfg: EcologyConfig) -> Buffers:
         order_n=np.full(1, -1, dtype=np.int64), died=np.zeros(n, dtype=np.int64),
         births=np.zeros((n, 3), dtype=np.int64), placed=np.zeros(n, dtype=np.int64),
         target=np.zeros(n, dtype=np.int64), best=np.full(t, -1, dtype=np.int64),
-        hits=np.zeros((3, n), dtype=np.int64), intents=no_intents(n))
+        hits=np.zeros((3, n), dtype=np.int64), intents=no_intents(n),
+        growth=_growth_table(big_r, rate, big_r + 1 if big_r <= GROWTH_TABLE_MAX else 0),
+        growth_for=np.array([big_r, rate], dtype=np.int64))
 
 
 def _fits(b: Buffers, s: EcologyState, cfg: EcologyConfig) -> bool:
@@ -160,14 +184,16 @@ whole window; wider rings are walked tile by tile)."""
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _record(s, i, row, nb_slots, n, nb_at, band, other, dx, dy):
-    """Neighbour record ``n`` of slot ``i``: the slot ``other`` at (dx, dy)."""
+def _record(row, nb_slots, i, n, nb_at, tag, info, other, dx, dy):
+    """Neighbour record ``n`` of slot ``i`` (lineage tag ``tag``): the slot ``other`` at
+    (dx, dy); ``info``: every slot's tag and energy band, as ``_sense`` packs them."""
     nb_slots[i, n] = other
     at = nb_at + 4 * n
+    v = info[other]
     row[at] = dx
     row[at + 1] = dy
-    row[at + 2] = min(15, max(s.energy[other], 0) // band)
-    row[at + 3] = ((32 - _popcount32(s.tag[i] ^ s.tag[other])) * 255) // 32
+    row[at + 2] = v >> 32
+    row[at + 3] = ((32 - _popcount32(tag ^ v)) * 255) // 32
 
 
 @njit(cache=True, nogil=True)
@@ -193,6 +219,11 @@ def _sense(s, p, tick, sensors, nb_slots, written):
     for t in range(words.shape[0]):
         words[t] = (_tile_code(s, t) | (np.int64(s.signal[t]) << 24)
                     | (np.int64(s.signal_value[t]) << 32))
+    # every slot's tag (low 32 bits) and energy band (from bit 32), once: a neighbour
+    # record then reads one word, and the division by the band is done once per slot
+    info = np.empty(s.alive.shape[0], dtype=np.int64)
+    for i in range(s.alive.shape[0]):
+        info[i] = (s.tag[i] & 0xFFFFFFFF) | (min(15, max(s.energy[i], 0) // band) << 32)
     for i in range(s.alive.shape[0]):
         row = sensors[i]
         if not s.alive[i]:
@@ -229,19 +260,20 @@ def _sense(s, p, tick, sensors, nb_slots, written):
         # the first MASKED ring positions come from the bits of ``occupied``, in ring order
         # and without a branch per empty tile; a radius over 3 walks the rest tile by tile
         n = 0
+        tag = s.tag[i]
         occupied &= ring_bits                    # not the centre
         while occupied != 0 and n < records:
             low = occupied & -occupied
             occupied ^= low
             j = _popcount64(low - 1)
-            _record(s, i, row, nb_slots, n, nb_at, band, s.occupancy[window[ring[j]]],
+            _record(row, nb_slots, i, n, nb_at, tag, info, s.occupancy[window[ring[j]]],
                     ring_dx[j], ring_dy[j])
             n += 1
         for j in range(masked, ring.shape[0]):
             if n == records:
                 break
             if row[view_at + ring[j]] & 8:           # the tile code's "occupied" bit
-                _record(s, i, row, nb_slots, n, nb_at, band, s.occupancy[window[ring[j]]],
+                _record(row, nb_slots, i, n, nb_at, tag, info, s.occupancy[window[ring[j]]],
                         ring_dx[j], ring_dy[j])
                 n += 1
         row[3] = n
@@ -362,16 +394,19 @@ def _living_in_oid_order(s, order, order_n):
 @njit(cache=True, nogil=True)
 def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, channel, value,
              gas_used, nb_slots, next_id, died, births, placed, target, best, hit_by, hit_on,
-             hit_killed, oid_order, order_n):
+             hit_killed, oid_order, order_n, growth, growth_for):
     """Phases 3-12 in place. Fills ``died``, ``births`` and ``placed``; returns their
-    counts and the next id. Leaves the living in oid order in ``oid_order[:order_n[0]]``."""
+    counts and the next id. Leaves the living in oid order in ``oid_order[:order_n[0]]``.
+    ``growth[r]``: regrowth of a tile holding ``r``, used when made for (Rmax, rate) =
+    ``growth_for`` (phase 11's division, once per resource level instead of per tile)."""
     w, h = p[P_W], p[P_H]
     n = s.alive.shape[0]
     order = _living_in_oid_order(s, oid_order, order_n)
-    # 3. metabolism
-    for i in order:
-        s.energy[i] -= p[P_BASAL] + (gas_used[i] * p[P_INSTR]) // 1000 \
-            + (s.genome_bytes[i] * p[P_UPKEEP]) // 1024
+    # 3. metabolism (each organism on its own: in slot order, which reads memory in order)
+    for i in range(n):
+        if s.alive[i]:
+            s.energy[i] -= p[P_BASAL] + (gas_used[i] * p[P_INSTR]) // 1000 \
+                + (s.genome_bytes[i] * p[P_UPKEEP]) // 1024
     # 4. attacks, in oid order (each remembered for phase 8's assists)
     n_hits = 0
     for i in order:
@@ -421,27 +456,27 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
     for i in order:
         if target[i] >= 0:
             best[target[i]] = -1
-    # 6. eat
-    for i in order:
-        if eat[i] != 1 or s.energy[i] <= 0:
+    # 6-7. eat, then hazards: each organism alone on its tile, so in slot order (eating
+    # leaves a living organism's energy above 0: max_energy >= 1)
+    meals = 0
+    for i in range(n):
+        if not s.alive[i] or s.energy[i] <= 0:
             continue
         t = s.y[i] * w + s.x[i]
-        c = min(p[P_BITE], s.corpse[t])
-        q = min(p[P_BITE] - c, s.resource[t] >> 8)
-        s.corpse[t] -= c
-        s.resource[t] -= q << 8
-        s.energy[i] = min(s.energy[i] + c + q, p[P_MAX_ENERGY])
-        s.eaten[i] += c + q
-        s.totals[T_MEALS] += c + q
-    # 7. hazards
-    for i in order:
-        if s.energy[i] <= 0:
-            continue
-        k = s.kind[s.y[i] * w + s.x[i]]
+        if eat[i] == 1:
+            c = min(p[P_BITE], s.corpse[t])
+            q = min(p[P_BITE] - c, s.resource[t] >> 8)
+            s.corpse[t] -= c
+            s.resource[t] -= q << 8
+            s.energy[i] = min(s.energy[i] + c + q, p[P_MAX_ENERGY])
+            s.eaten[i] += c + q
+            meals += c + q
+        k = s.kind[t]
         if k == HAZARD:
             s.energy[i] -= p[P_HAZARD]
         elif k == RADIATION:
             s.energy[i] -= p[P_RADIATION]
+    s.totals[T_MEALS] += meals
     # 8. deaths, in oid order
     n_died = 0
     for i in order:
@@ -532,10 +567,14 @@ def _advance(s, p, seed, tick, move, eat, attack, amount, reproduce, rounds, cha
             s.totals[T_SIGNALS] += 1
     # 11. regrowth and decay
     big_r, rate, decay = p[P_RMAX], p[P_REGROWTH], p[P_DECAY]
+    table = growth.shape[0] if growth_for[0] == big_r and growth_for[1] == rate else 0
     for t in range(s.kind.shape[0]):
         if s.kind[t] == FERTILE:
             r = s.resource[t]
-            r += (rate * (r + big_r // 64) * (big_r - r)) // (big_r * 65536)
+            if 0 <= r < table:
+                r += growth[r]
+            else:
+                r += _regrowth(r, big_r, rate)
             s.resource[t] = min(r, big_r)
         c = s.corpse[t]
         if c > 0:
@@ -566,6 +605,6 @@ def advance(s: EcologyState, cfg: EcologyConfig, seed_word: int, tick: int, inte
         i64(intents.attack), i64(intents.amount), i64(intents.reproduce), i64(intents.rounds),
         i64(intents.channel), i64(intents.value), i64(gas_used), i64(nb_slots), next_id,
         b.died, b.births, b.placed, b.target, b.best, b.hits[0], b.hits[1], b.hits[2],
-        b.order, b.order_n)
+        b.order, b.order_n, b.growth, b.growth_for)
     return Advance(b.died[:nd].copy(), b.births[:nb].copy(), b.placed[:npl].copy(),
                    int(next_id))
