@@ -61,7 +61,7 @@ LATTICE: tuple[tuple[Op, ...], ...] = (
     (_h("SEND", 1), _h("RECEIVE", 0), _h("BARRIER_UP", 0), _h("BARRIER_DOWN", 0),
      _h("ATTACK", 1)),
     (_h("PHOTOSYNTHESIZE", 0), _h("RESPIRE", 0), _h("MAKE_STARCH", 0),
-     _h("BREAK_STARCH", 0), Op("NOP")),
+     _h("BREAK_STARCH", 0), _h("POOL", 1)),
     (_h("MAKE_FAT", 0), _h("BREAK_FAT", 0), _h("MAKE_BARRIER", 0), _h("BREAK_BARRIER", 0),
      Op("NOP")),
     (_h("MAKE_INSTRUCTION", 0), _h("BREAK_INSTRUCTION", 0), Op("QUOTE"), Op("NOP"),

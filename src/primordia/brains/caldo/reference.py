@@ -98,6 +98,12 @@ class Cell:
         self.genes.append(gene)
         return len(self.genes) - 1
 
+    def remove_gene(self, handle: int) -> Gene:
+        """Take the gene out of its slot (processors on it stop at their next step)."""
+        gene = self.genes[handle]
+        self.genes[handle] = None
+        return gene
+
     def gene_count(self) -> int:
         return sum(g is not None for g in self.genes)
 
@@ -109,13 +115,21 @@ class Host(Protocol):
 
     def do(self, name: str, cell: Cell, proc: Processor, args: list[int]) -> list[int]: ...
 
+    def grow(self, cell: Cell, triplets: int) -> bool:
+        """May ``cell``'s genes grow by ``triplets`` (GENE_WRITE, GENE_CREATE)? A world whose
+        genes are made of matter takes it here; False fails the instruction."""
+        ...
+
 
 class Alone:
     """A host for a cell with no world: every host instruction fails (pushes FALSE, or
-    FALSE three times for OBSERVE: no neighbour)."""
+    FALSE three times for OBSERVE: no neighbour); genes grow for free."""
 
     def do(self, name: str, cell: Cell, proc: Processor, args: list[int]) -> list[int]:
         return [FALSE] * OPS[OPCODE[name]].pushes
+
+    def grow(self, cell: Cell, triplets: int) -> bool:
+        return True
 
 
 def _flag(v: bool) -> int:
@@ -317,7 +331,8 @@ def _execute(cell: Cell, proc: Processor, gene: Gene, ins: Instruction, limits: 
     if name == "GENE_WRITE":
         hv = _pop(proc, 2)
         target = cell.gene(hv[0]) if hv is not None else None
-        if target is None or len(target.words) >= limits.max_gene_length:
+        if target is None or len(target.words) >= limits.max_gene_length \
+                or not host.grow(cell, 1):
             return False
         target.append(hv[1])
         return True
@@ -327,7 +342,7 @@ def _execute(cell: Cell, proc: Processor, gene: Gene, ins: Instruction, limits: 
                 or cell.gene_count() >= limits.max_genes:
             return False
         words = _pop(proc, n[0])
-        if words is None:
+        if words is None or not host.grow(cell, len(words)):
             return False
         s.append(cell.add_gene(words))
         return True
