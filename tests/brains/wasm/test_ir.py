@@ -136,3 +136,18 @@ def test_the_fast_body_check_agrees_on_genomes_variation_makes_and_breaks():
                 broken[field] = broken[field] + draws.choice((-1, 1, 7, 255))
                 body = fn.body[:k] + (Instr(*broken),) + fn.body[k + 1:]
                 _agrees(Function(fn.params, fn.results, fn.locals, body), genome.functions)
+
+
+def test_a_float_that_equals_a_checked_operand_is_still_refused():
+    """Checked bodies are remembered, but ``Instr(const, 0, 7.0) == Instr(const, 0, 7)``:
+    an equal body passes without a second look only when its operands are ints."""
+    validate(step_with(Instr(CODE["const"], 0, 7), Instr(RETURN, 0)))
+    with pytest.raises(GenomeError, match="out of range"):
+        validate(step_with(Instr(CODE["const"], 0, 7.0), Instr(RETURN, 0)))
+    validate(step_with(Instr(CODE["const"], 0, 7), Instr(RETURN, 0)))   # a new, equal object
+
+
+@pytest.mark.parametrize("params, results, locals_", [(0, 1.0, 2), (0, 1, 2.0), (0.0, 1, 2)])
+def test_counts_that_are_not_integers_are_refused(params, results, locals_):
+    with pytest.raises(GenomeError, match="integers"):
+        validate(WasmGenome((Function(params, results, locals_, STEP.body),)))
