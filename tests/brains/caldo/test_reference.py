@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from primordia.brains.caldo.isa import FALSE, MASK, TRUE, triplet_of
-from primordia.brains.caldo.reference import Cell, Limits, Processor, run
+from primordia.brains.caldo.reference import Alone, Cell, Limits, run, step
 
 
 def gene(*items) -> list[int]:
@@ -32,8 +32,7 @@ def running(*genes, limits: Limits | None = None, steps: int, start: int = -1):
     cell = Cell()
     for g in genes:
         cell.add_gene(g)
-    proc = Processor(start % len(genes))
-    cell.processors.append(proc)
+    proc = cell.start(start % len(genes))
     run(cell, steps, limits)
     return cell, proc
 
@@ -242,6 +241,40 @@ def test_a_gene_runs_at_most_max_processors():
     assert sum(p.gene == 0 for p in cell.processors) == 4 and proc.failures == 2
 
 
+def test_max_processors_counts_processors_by_the_gene_they_started_on():
+    """Each new processor calls into a looping gene at once; it still counts for gene 0."""
+    cell, _ = running(gene(0, "PROC_START", 1, "CALL"), gene(1, 2, "JMPB"),
+                      limits=Limits(max_processors=4), steps=1000, start=0)
+    assert len(cell.processors) == 4
+    assert all(p.home == 0 for p in cell.processors)
+
+
+def test_the_stack_cap_holds_even_below_what_one_instruction_pushes():
+    cell = Cell()
+    cell.add_gene(gene("OBSERVE", "2DUP"))          # three values, then two more
+    proc = cell.start(0)
+    for _ in range(40):
+        step(cell, proc, Limits(max_stack=1), Alone())
+        assert len(proc.stack) <= 1
+
+
+def test_a_processor_whose_gene_left_starts_its_home_gene_over():
+    cell, proc = running(gene(1, "CALL"), gene(7, 8, 9), steps=3, start=0)
+    assert (proc.gene, proc.stack) == (1, [7])       # inside gene 1
+    cell.remove_gene(1)
+    cell.add_gene(gene(5, 5))                        # the slot is refilled by another gene
+    run(cell, 1)
+    assert (proc.gene, proc.pc, proc.failures) == (0, 1, 1)    # home, after its first step
+    assert proc.stack == [7, 1]
+
+
+def test_a_processor_whose_home_gene_left_ends():
+    cell, proc = running(gene(1, 2), steps=1)
+    cell.remove_gene(0)
+    run(cell, 1)
+    assert cell.processors == []
+
+
 def test_host_instructions_without_a_world_fail_with_false():
     _, proc = running(gene(2, "CELL", "OBSERVE"), steps=3)
     assert proc.stack == [FALSE, FALSE, FALSE, FALSE] and proc.failures == 0
@@ -259,23 +292,23 @@ _word = st.one_of(st.integers(0, MASK), st.sampled_from([triplet_of(op.name) for
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(_word, max_size=30), min_size=1, max_size=5), st.integers(1, 200))
-def test_any_genes_run_within_their_caps(genes, steps):
+@given(st.lists(st.lists(_word, max_size=30), min_size=1, max_size=5), st.integers(1, 200),
+       st.integers(1, 8))
+def test_any_genes_run_within_their_caps(genes, steps, max_stack):
     """Whatever the triplets: no error, values stay triplets, stacks and call stacks stay
-    under their caps, no gene runs more processors than allowed, genes stay within theirs."""
-    limits = Limits(max_stack=8, max_call_stack=4, max_genes=6, max_gene_length=40,
+    under their caps, no gene has more processors started on it than allowed."""
+    limits = Limits(max_stack=max_stack, max_call_stack=4, max_genes=6, max_gene_length=40,
                     max_processors=2)
     cell = Cell()
     for g in genes:
         cell.add_gene(g)
-    cell.processors.append(Processor(0))
+    cell.start(0)
     run(cell, steps, limits)
     assert cell.gene_count() <= max(limits.max_genes, len(genes))
     for p in cell.processors:
         assert len(p.stack) <= limits.max_stack and len(p.calls) <= limits.max_call_stack
         assert all(0 <= v <= MASK for v in p.stack)
-        assert cell.gene(p.gene) is not None
     for h, g in enumerate(cell.genes):
         if g is not None:
-            assert sum(p.gene == h for p in cell.processors) <= limits.max_processors + 1
+            assert sum(p.home == h for p in cell.processors) <= limits.max_processors
             assert all(0 <= w <= MASK for w in g.words)

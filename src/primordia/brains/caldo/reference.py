@@ -42,10 +42,14 @@ class Limits:
 @dataclass
 class Gene:
     words: list[int]
+    serial: int = 0
+    """Unique in its cell: a handle names a slot, and a slot can be emptied and filled
+    again, so whatever remembers a gene (a processor, a return address, the gene slot)
+    keeps its handle and serial, and finds it gone when they no longer match."""
     activation: int = 1
-    slot: int = -1
-    """The gene last found by this gene's LOOKUP or FIND (-1: none): what ACT_UP,
-    ACT_DOWN and ACTIVATION act on (the gene itself when there is none)."""
+    slot: tuple[int, int] | None = None
+    """The gene last found by this gene's LOOKUP or FIND (handle, serial): what ACT_UP,
+    ACT_DOWN and ACTIVATION act on (the gene itself when there is none, or it is gone)."""
     _code: tuple[Instruction, ...] | None = None
 
     @property
@@ -71,26 +75,54 @@ class Gene:
 
 @dataclass
 class Processor:
-    gene: int
+    home: int
+    """The gene it was started on (handle; ``home_serial`` its serial): its activation sets
+    how many steps the processor takes per tick, and ``max_processors`` counts by it."""
+    home_serial: int = 0
+    gene: int = -1
+    """The gene it is in now (home, or one it called), and that gene's serial."""
+    serial: int = -1
     pc: int = 0
     stack: list[int] = field(default_factory=list)
-    calls: list[tuple[int, int]] = field(default_factory=list)
-    """(gene handle, return pc) of each call not yet returned from."""
+    calls: list[tuple[int, int, int]] = field(default_factory=list)
+    """(gene handle, serial, return pc) of each call not yet returned from."""
     failures: int = 0
     done: bool = False
+
+    def __post_init__(self) -> None:
+        if self.gene < 0:
+            self.gene, self.serial = self.home, self.home_serial
+
+    def restart(self) -> None:
+        """Back to the start of its home gene, with no calls pending."""
+        self.gene, self.serial, self.pc = self.home, self.home_serial, 0
+        self.calls.clear()
 
 
 @dataclass
 class Cell:
     genes: list[Gene | None] = field(default_factory=list)
     processors: list[Processor] = field(default_factory=list)
+    next_serial: int = 0
 
     def gene(self, handle: int) -> Gene | None:
         return self.genes[handle] if 0 <= handle < len(self.genes) else None
 
+    def live(self, handle: int, serial: int) -> Gene | None:
+        """The gene in slot ``handle`` if it is still the one with ``serial``."""
+        gene = self.gene(handle)
+        return gene if gene is not None and gene.serial == serial else None
+
+    def start(self, handle: int) -> Processor:
+        """A new processor on gene ``handle`` (which must exist), run after the others."""
+        proc = Processor(handle, self.genes[handle].serial)
+        self.processors.append(proc)
+        return proc
+
     def add_gene(self, words: Sequence[int]) -> int:
         """Put a gene in the lowest free slot; returns its handle."""
-        gene = Gene([w & MASK for w in words])
+        gene = Gene([w & MASK for w in words], serial=self.next_serial)
+        self.next_serial += 1
         for k, g in enumerate(self.genes):
             if g is None:
                 self.genes[k] = gene
@@ -150,24 +182,33 @@ def _pop(proc: Processor, n: int) -> list[int] | None:
 
 
 def _drop_bottom(items: list, limit: int) -> bool:
-    """Over ``limit``: drop the bottom ``limit // 2`` entries (the reference's rule)."""
-    if len(items) > limit:
+    """Over ``limit``: drop the bottom ``limit // 2`` entries (the reference's rule; at
+    least one), again while still over (an instruction may push three)."""
+    dropped = False
+    while len(items) > limit:
         del items[:max(1, limit // 2)]
-        return True
-    return False
+        dropped = True
+    return dropped
 
 
 def step(cell: Cell, proc: Processor, limits: Limits, host: Host) -> None:
     """One step of ``proc``: fetch, advance, execute; at the end of its gene return to the
-    caller or wrap to the start; then the stack cap. A processor whose gene is gone ends."""
-    gene = cell.gene(proc.gene)
-    if gene is None or proc.done:
+    caller or wrap to the start; then the stack cap. A processor whose home gene has left
+    the cell ends; one whose current gene has left counts a failure and starts its home
+    gene over."""
+    if proc.done or cell.live(proc.home, proc.home_serial) is None:
         proc.done = True
         return
+    gene = cell.live(proc.gene, proc.serial)
+    if gene is None:
+        proc.failures += 1
+        proc.restart()
+        gene = cell.genes[proc.home]
     code = gene.code
-    if not code:                      # an empty gene: nothing to run until it grows
+    if proc.pc >= len(code):           # an empty gene: return, or idle until it grows
+        _end_of_gene(cell, proc)
         return
-    ins = code[proc.pc] if proc.pc < len(code) else Instruction(_N["NOP"])
+    ins = code[proc.pc]
     proc.pc += 1
     if not _execute(cell, proc, gene, ins, limits, host):
         proc.failures += 1
@@ -177,18 +218,18 @@ def step(cell: Cell, proc: Processor, limits: Limits, host: Host) -> None:
 
 
 def _end_of_gene(cell: Cell, proc: Processor) -> None:
-    gene = cell.gene(proc.gene)
+    gene = cell.live(proc.gene, proc.serial)
     while gene is not None and proc.pc >= len(gene.code):
         if not proc.calls:
             proc.pc = 0
             return
-        handle, pc = proc.calls.pop()
-        if cell.gene(handle) is None:        # the caller left the cell: start over here
+        handle, serial, pc = proc.calls.pop()
+        gene = cell.live(handle, serial)
+        if gene is None:                 # the caller left the cell: start home over
             proc.failures += 1
-            proc.pc = 0
+            proc.restart()
             return
-        proc.gene, proc.pc = handle, pc
-        gene = cell.gene(handle)
+        proc.gene, proc.serial, proc.pc = handle, serial, pc
 
 
 def _binary(proc: Processor, fn) -> bool:
@@ -288,25 +329,26 @@ def _execute(cell: Cell, proc: Processor, gene: Gene, ins: Instruction, limits: 
     # ---- genes
     if name == "CALL":
         h = _pop(proc, 1)
-        if h is None or cell.gene(h[0]) is None:
+        callee = cell.gene(h[0]) if h is not None else None
+        if callee is None:
             return False
         ret = proc.pc if proc.pc < len(gene.code) else 0
-        proc.calls.append((proc.gene, ret))
+        proc.calls.append((proc.gene, proc.serial, ret))
         if _drop_bottom(proc.calls, limits.max_call_stack):
             proc.failures += 1
-        proc.gene, proc.pc = h[0], 0
+        proc.gene, proc.serial, proc.pc = h[0], callee.serial, 0
         return True
     if name == "LOOKUP":
         key = _pop(proc, 1)
         if key is None:
             return False
-        return _found(proc, gene, _nearest(cell, [key[0]], None))
+        return _found(cell, proc, gene, _nearest(cell, [key[0]], None))
     if name == "FIND":
         n = _pop(proc, 1)
         keys = _pop(proc, n[0]) if n is not None and n[0] > 0 else None
         if keys is None:
             return False
-        return _found(proc, gene, _nearest(cell, keys, limits.find_radius))
+        return _found(cell, proc, gene, _nearest(cell, keys, limits.find_radius))
     if name == "SELF":
         s.append(proc.gene)
         return True
@@ -347,7 +389,7 @@ def _execute(cell: Cell, proc: Processor, gene: Gene, ins: Instruction, limits: 
         s.append(cell.add_gene(words))
         return True
     if name in ("ACT_UP", "ACT_DOWN", "ACTIVATION"):
-        target = cell.gene(gene.slot) or gene
+        target = (cell.live(*gene.slot) if gene.slot else None) or gene
         if name == "ACTIVATION":
             s.append(target.activation)
         elif name == "ACT_UP":
@@ -358,20 +400,18 @@ def _execute(cell: Cell, proc: Processor, gene: Gene, ins: Instruction, limits: 
     # ---- processors
     if name == "PROC_START":
         h = _pop(proc, 1)
-        if h is None or cell.gene(h[0]) is None:
+        target = cell.gene(h[0]) if h is not None else None
+        if target is None or len(_homed(cell, h[0], target)) >= limits.max_processors:
             return False
-        running = sum(p.gene == h[0] and not p.done for p in cell.processors)
-        if running >= limits.max_processors:
-            return False
-        cell.processors.append(Processor(h[0]))
+        cell.start(h[0])
         return True
     if name == "PROC_END":
         h = _pop(proc, 1)
-        if h is None or cell.gene(h[0]) is None:
+        target = cell.gene(h[0]) if h is not None else None
+        if target is None:
             return False
-        for p in cell.processors:
-            if p.gene == h[0]:
-                p.done = True
+        for p in _homed(cell, h[0], target):
+            p.done = True
         return True
     if name == "PROC_DONE":
         proc.done = True
@@ -424,11 +464,17 @@ def _nearest(cell: Cell, keys: list[int], radius: int | None) -> int:
     return min(cands, key=lambda hn: (distance2(hn[1][0], keys[0]), hn[0]))[0]
 
 
-def _found(proc: Processor, gene: Gene, handle: int) -> bool:
+def _homed(cell: Cell, handle: int, gene: Gene) -> list[Processor]:
+    """The running processors started on ``gene`` (in slot ``handle``)."""
+    return [p for p in cell.processors
+            if p.home == handle and p.home_serial == gene.serial and not p.done]
+
+
+def _found(cell: Cell, proc: Processor, gene: Gene, handle: int) -> bool:
     """LOOKUP / FIND's result: the handle pushed and kept in the gene's slot."""
     if handle < 0:
         return False
-    gene.slot = handle
+    gene.slot = (handle, cell.genes[handle].serial)
     proc.stack.append(handle)
     return True
 

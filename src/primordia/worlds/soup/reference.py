@@ -44,6 +44,8 @@ class Rules:
     for glucose (genes lock up carbon: each instruction molecule holds six), oxygen to burn
     it, and a start of instruction molecules, so a copy can settle without waiting to
     make them all."""
+    basal_atp: int = 1
+    """ATP a cell with genes pays each turn, running or not."""
     step_atp: int = 1
     """ATP a processor step costs ..."""
     depth_divisor: int = 256
@@ -101,13 +103,16 @@ class Soup:
         self.tick_count = 0
         self.next_id = 0
         self._light = 0
-        self._copies = 0
+        self._draws = DrawStream(self.rng, STREAM_COPY, 0, -1)
 
     # ---- cells ------------------------------------------------------------------------------
 
     def place(self, x: int, y: int, genes: list[list[int]], **pools: int) -> SoupCell:
         """A new cell at (x, y) with ``genes``, its location's pools raised by ``pools``
         (an ancestor: the matter of its genes is given, not taken)."""
+        if not (0 <= x < self.rules.width and 0 <= y < self.rules.height) \
+                or (x, y) in self.cells:
+            raise ValueError(f"({x}, {y}) is off the soup or taken")
         cell = SoupCell(id=self.next_id, x=x, y=y, lineage=self.next_id, born=self.tick_count)
         for words in genes:
             cell.add_gene(words)
@@ -121,10 +126,29 @@ class Soup:
         dx, dy = DIRECTIONS[d % 4]
         return (cell.x + dx) % self.rules.width, (cell.y + dy) % self.rules.height
 
+    def _neighbour(self, cell: SoupCell, d: int) -> SoupCell | None:
+        """The cell in direction ``d`` (never the cell itself, on a soup one place wide)."""
+        other = self.cells.get(self.neighbour_at(cell, d))
+        return other if other is not cell else None
+
+    def _neighbours(self, cell: SoupCell) -> list[SoupCell]:
+        """The distinct neighbouring cells, north, east, south, west (on a soup two places
+        wide, east and west are one cell)."""
+        out: list[SoupCell] = []
+        for d in range(4):
+            other = self._neighbour(cell, d)
+            if other is not None and all(other is not o for o in out):
+                out.append(other)
+        return out
+
+    def closed(self, cell: SoupCell) -> bool:
+        """Whether its barrier is up: raised, and held by at least one barrier molecule."""
+        return bool(cell.barrier and self.pools[cell.y, cell.x, B] > 0)
+
     def _open_neighbour(self, cell: SoupCell, d: int) -> SoupCell | None:
         """The neighbour in direction ``d`` if it is there with its barrier down."""
-        other = self.cells.get(self.neighbour_at(cell, d))
-        return other if other is not None and not other.barrier else None
+        other = self._neighbour(cell, d)
+        return other if other is not None and not self.closed(other) else None
 
     def _pay(self, cell: SoupCell, atp: int) -> bool:
         pools = self.pools[cell.y, cell.x]
@@ -153,13 +177,21 @@ class Soup:
         r = self.rules
         pools = self.pools[cell.y, cell.x]
         self._light = r.light
+        self._draws = DrawStream(self.rng, STREAM_COPY, self.tick_count, cell.id)
+        cell.processors = [p for p in cell.processors        # those whose gene left end
+                           if not p.done and cell.live(p.home, p.home_serial) is not None]
         if not cell.processors:              # a cell wakes on its first gene
             first = next((h for h, g in enumerate(cell.genes) if g is not None), None)
             if first is not None:
-                cell.processors.append(Processor(first))
+                cell.start(first)
+        if cell.gene_count():
+            pools[A] -= min(r.basal_atp, pools[A])
         for proc in list(cell.processors):
-            gene = cell.gene(proc.gene)
-            for _ in range(gene.activation if gene is not None else 0):
+            home = cell.live(proc.home, proc.home_serial)
+            if home is None:
+                proc.done = True
+                continue
+            for _ in range(home.activation):
                 if proc.done or pools[A] <= 0:
                     break
                 failures = proc.failures
@@ -170,7 +202,7 @@ class Soup:
         cell.processors = [p for p in cell.processors if not p.done]
         shell = cell.gene_count() == 0
         if (pools[A] <= 0 and not shell) or (shell and self.tick_count - cell.born
-                                              >= r.shell_ticks):
+                                              >= r.shell_ticks - 1):
             self._die(cell)
 
     # ---- the host: what a cell does to the world ----------------------------------------------
@@ -206,20 +238,25 @@ class Soup:
         return True
 
     def _copy(self, cell: SoupCell, h: int, d: int) -> bool:
+        """Copying errors come from the cell's draws for this turn, in the order it copies
+        (keyed by tick and cell id: each cell's turn draws alone)."""
         gene, target = cell.gene(h), self._open_neighbour(cell, d)
-        if gene is None or target is None or not self._pay(cell, self.rules.copy_atp):
+        pools = self.pools[cell.y, cell.x]
+        if gene is None or target is None or pools[A] < self.rules.copy_atp \
+                or target.gene_count() >= self.rules.limits.max_genes \
+                or pools[I] < len(gene.words):
             return False
-        draws = DrawStream(self.rng, STREAM_COPY, self.tick_count, self._copies)
-        self._copies += 1
+        pools[A] -= self.rules.copy_atp
+        draws = self._draws
         words = [w ^ (1 << draws.integer(0, 24)) if draws.chance(self.rules.point_rate) else w
                  for w in gene.words]
         times = 2 if draws.chance(self.rules.duplication_rate) else 1
         if draws.chance(self.rules.loss_rate):
             return True                          # lost on the way: the sender cannot tell
-        room = self.rules.limits.max_genes - target.gene_count()
-        times = min(times, room)
-        if times < 1 or not self.grow(cell, times * len(words)):
-            return False
+        times = min(times, self.rules.limits.max_genes - target.gene_count())
+        if times == 2 and pools[I] < 2 * len(words):
+            times = 1                            # matter for one copy only
+        self.grow(cell, times * len(words))
         for _ in range(times):
             target.add_gene(words)
         return True
@@ -248,29 +285,24 @@ class Soup:
         return True
 
     def _send(self, cell: SoupCell, value: int) -> bool:
-        if not self._pay(cell, self.rules.send_atp):
+        room = [o for o in self._neighbours(cell) if len(o.inbox) < self.rules.inbox]
+        if not room or not self._pay(cell, self.rules.send_atp):
             return False
-        sent = False
-        for d in range(4):
-            other = self.cells.get(self.neighbour_at(cell, d))
-            if other is not None and other is not cell and len(other.inbox) < self.rules.inbox:
-                other.inbox.append(value & MASK)
-                sent = True
-        return sent
+        for other in room:
+            other.inbox.append(value & MASK)
+        return True
 
     def _observe(self, cell: SoupCell) -> list[int]:
         """The signature of the first neighbour (N, E, S, W): the names of its three most
         active genes (ties to the lower handle), 0 for each missing."""
         if not self._pay(cell, self.rules.observe_atp):
             return [0, 0, 0]
-        for d in range(4):
-            other = self.cells.get(self.neighbour_at(cell, d))
-            if other is not None and other is not cell:
-                genes = sorted(((g.activation, -h, g.name[0]) for h, g in
-                                enumerate(other.genes) if g is not None and g.words),
-                               reverse=True)[:3]
-                return [name for _, _, name in genes] + [0] * (3 - len(genes))
-        return [0, 0, 0]
+        near = self._neighbours(cell)
+        if not near:
+            return [0, 0, 0]
+        genes = sorted(((g.activation, -h, g.name[0]) for h, g in enumerate(near[0].genes)
+                        if g is not None and g.words), reverse=True)[:3]
+        return [name for _, _, name in genes] + [0] * (3 - len(genes))
 
     def _barrier_up(self, cell: SoupCell) -> bool:
         if self.pools[cell.y, cell.x, B] < 1 or not self._pay(cell, self.rules.barrier_atp):
@@ -285,10 +317,10 @@ class Soup:
         return True
 
     def _attack(self, cell: SoupCell, d: int) -> bool:
-        other = self.cells.get(self.neighbour_at(cell, d))
-        if other is None or other is cell or not self._pay(cell, self.rules.attack_atp):
+        other = self._neighbour(cell, d)
+        theirs = self.pools[other.y, other.x] if other is not None else None
+        if theirs is None or theirs[B] == 0 or not self._pay(cell, self.rules.attack_atp):
             return False
-        theirs = self.pools[other.y, other.x]
         broken = min(self.rules.attack_damage, int(theirs[B]))
         theirs[B] -= broken
         theirs[G] += broken
