@@ -329,7 +329,7 @@ class Soup:
             other.barrier = False
         return broken > 0
 
-    # ---- accounts ---------------------------------------------------------------------------------
+    # ---- accounts --------------------------------------------------------------------------------
 
     def atoms(self) -> np.ndarray:
         """Atoms of each element in the soup: every location's pools, and every gene's
