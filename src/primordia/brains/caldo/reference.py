@@ -31,7 +31,7 @@ class Limits:
     max_genes: int = 64
     max_gene_length: int = 1000
     max_processors: int = 4
-    """Processors on one gene at most."""
+    """Processors started on one gene at most (PROC_START)."""
     max_activation: int = 16
     match_threshold: int = 3 * 16 * 16
     """MATCH: two triplets match when their squared distance is at most this."""

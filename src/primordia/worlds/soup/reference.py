@@ -150,12 +150,16 @@ class Soup:
         other = self._neighbour(cell, d)
         return other if other is not None and not self.closed(other) else None
 
-    def _pay(self, cell: SoupCell, atp: int) -> bool:
+    def _take(self, cell: SoupCell, m: int, amount: int) -> bool:
+        """Take ``amount`` of molecule ``m`` from the cell's pools, if it holds that much."""
         pools = self.pools[cell.y, cell.x]
-        if pools[A] < atp:
+        if pools[m] < amount:
             return False
-        pools[A] -= atp
+        pools[m] -= amount
         return True
+
+    def _pay(self, cell: SoupCell, atp: int) -> bool:
+        return self._take(cell, A, atp)
 
     def _die(self, cell: SoupCell) -> None:
         """The cell is gone; its genes fall back to instruction molecules where it was."""
@@ -208,11 +212,8 @@ class Soup:
     # ---- the host: what a cell does to the world ----------------------------------------------
 
     def grow(self, cell: SoupCell, triplets: int) -> bool:
-        pools = self.pools[cell.y, cell.x]
-        if pools[I] < triplets:
-            return False
-        pools[I] -= triplets
-        return True
+        """Genes are made of instruction molecules: one I per triplet."""
+        return self._take(cell, I, triplets)
 
     def do(self, name: str, cell: SoupCell, proc: Processor, args: list[int]) -> list[int]:
         if name in REACTIONS:
