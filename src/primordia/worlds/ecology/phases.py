@@ -97,8 +97,10 @@ def _popcount64(v: int) -> int:
 
 class Buffers(NamedTuple):
     """The arrays a world keeps from tick to tick so that its kernels allocate nothing
-    (fresh multi-megabyte arrays cost page faults every tick). Only ``order`` carries
-    anything between ticks, and it is checked against the state before it is trusted."""
+    (fresh multi-megabyte arrays cost page faults every tick). What they carry between
+    ticks is never trusted blindly: ``order`` is checked against the state, ``written``
+    only says which rows to put back to rest, ``best`` is left all -1 by phase 5, and
+    ``growth`` is used only for the (Rmax, rate) it was made for."""
 
     sensors: np.ndarray      # int32[N, S]  phase 1's output
     nb_slots: np.ndarray     # int64[N, 8]  phase 1's output
